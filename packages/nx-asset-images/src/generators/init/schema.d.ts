@@ -1,0 +1,4 @@
+export interface InitGeneratorSchema {
+  /** Skip formatting the files the generator changed. */
+  skipFormat?: boolean;
+}
