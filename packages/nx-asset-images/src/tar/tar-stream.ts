@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor } from './tar-header';
+import { normalizeTarEntries, type TarFileEntry, type TarOptions, type TarRecord } from './tar-entries';
+
+/** A source produced a different number of bytes than its entry declared (e.g. the file changed while being read). */
+export class TarEntrySizeMismatchError extends Error {
+  override readonly name = 'TarEntrySizeMismatchError';
+  constructor(readonly path: string, readonly expected: number, readonly actual: number) {
+    super(`${path}: expected ${expected} bytes, read ${actual}${actual > expected ? ' or more' : ''} (did the file change while being read?)`);
+  }
+}
+
+/** The exact size of the archive `tarStream(entries, options)` produces. */
+export function tarSize(entries: readonly TarFileEntry[], options: TarOptions = {}): number {
+  let size = END_OF_ARCHIVE.length;
+  for (const record of normalizeTarEntries(entries)) {
+    size += headerFor(record, options.mtime ?? 0).length;
+    if (record.type === 'file') size += record.size + paddingFor(record.size);
+  }
+  return size;
+}
+
+/**
+ * A reproducible tar of `entries`: sorted by path, parent directories first,
+ * uid/gid 0, no user/group names, modes 0644/0755, one fixed mtime.
+ * Streams each entry's content in turn (never buffering an entry whole).
+ */
+export function tarStream(entries: readonly TarFileEntry[], options: TarOptions = {}): Readable {
+  const records = normalizeTarEntries(entries);
+  const mtime = options.mtime ?? 0;
+  return Readable.from(generateTar(records, mtime), { objectMode: false });
+}
+
+async function* generateTar(records: readonly TarRecord[], mtime: number): AsyncGenerator<Buffer> {
+  for (const record of records) {
+    yield headerFor(record, mtime);
+    if (record.type === 'file') {
+      yield* streamExactly(record.path, record.size, record.entry.open());
+      const padding = paddingFor(record.size);
+      if (padding > 0) yield Buffer.alloc(padding);
+    }
+  }
+  yield END_OF_ARCHIVE;
+}
+
+export function headerFor(record: TarRecord, mtime: number): Buffer {
+  return encodeEntryHeader({
+    path: record.path,
+    type: record.type,
+    mode: record.mode,
+    size: record.type === 'file' ? record.size : 0,
+    mtime,
+  });
+}
+
+/** Yields the source's chunks, failing if it produces more or fewer than `size` bytes. */
+export async function* streamExactly(path: string, size: number, source: Readable): AsyncGenerator<Buffer> {
+  let seen = 0;
+  try {
+    for await (const chunk of source) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      seen += buffer.length;
+      if (seen > size) throw new TarEntrySizeMismatchError(path, size, seen);
+      yield buffer;
+    }
+  } finally {
+    source.destroy();
+  }
+  if (seen !== size) throw new TarEntrySizeMismatchError(path, size, seen);
+}
