@@ -1,0 +1,19 @@
+export interface AssetGeneratorSchema {
+  /** Nx project name of the asset. */
+  name: string;
+  /** Folder of the asset, relative to the workspace root; `assets/<name>` when omitted. */
+  directory?: string;
+  /** Repository the image is known by, without tag (`registry.example.com/asset/models-bert`). */
+  image: string;
+  /** Tags besides the content tag; comma separated on the command line. `["latest"]` when omitted. */
+  tags?: string | string[];
+  /** URL of a remote file to pin in `sources`; needs `sha256` and `path`. */
+  source?: string;
+  /** sha256 (64 hex digits) of the remote file. */
+  sha256?: string;
+  /** Where the remote file goes, relative to the asset folder. */
+  path?: string;
+  /** Write a .gitignore in the asset folder that keeps large weight files out of git. */
+  gitignoreLargeFiles?: boolean;
+  skipFormat?: boolean;
+}
