@@ -1,0 +1,149 @@
+/**
+ * The workspace-wide cache of remote sources, keyed by sha256:
+ *
+ *   <cacheDir>/sha256/<hex>         verified entries (written only by rename after the sha256 matched)
+ *   <cacheDir>/partial/<hex>.part   bytes of an unfinished download (resumable)
+ *   <cacheDir>/partial/<hex>.lock   held by the process downloading <hex>
+ *
+ * `cacheDir` defaults to `<workspaceRoot>/.asset-images/sources`, overridden by
+ * the env `NX_ASSET_IMAGES_CACHE_DIR`, itself overridden by an explicit option.
+ * Because an entry only ever appears by `rename` of verified bytes, its
+ * existence means it is complete and correct; nothing else is trusted.
+ */
+import { hostname } from 'node:os';
+import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isSha256Hex } from './remote-source';
+
+export const CACHE_DIR_ENV = 'NX_ASSET_IMAGES_CACHE_DIR';
+export const DEFAULT_CACHE_SUBDIR = join('.asset-images', 'sources');
+
+export interface SourceCacheDirOptions {
+  workspaceRoot: string;
+  /** Explicit cache directory (relative paths are taken from workspaceRoot). Wins over the env. */
+  cacheDir?: string;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Option > `NX_ASSET_IMAGES_CACHE_DIR` > `<workspaceRoot>/.asset-images/sources`; always absolute. */
+export function resolveSourceCacheDir(options: SourceCacheDirOptions): string {
+  const env = options.env ?? process.env;
+  const chosen = options.cacheDir || env[CACHE_DIR_ENV] || DEFAULT_CACHE_SUBDIR;
+  return isAbsolute(chosen) ? chosen : resolve(options.workspaceRoot, chosen);
+}
+
+export interface SourceCachePaths {
+  /** The verified entry. */
+  entry: string;
+  /** The resumable partial download. */
+  partial: string;
+  /** The lock held while downloading. */
+  lock: string;
+}
+
+/** Where everything about `sha256` lives under `cacheDir`. Throws on anything but 64 lowercase hex (no path tricks). */
+export function sourceCachePaths(cacheDir: string, sha256: string): SourceCachePaths {
+  if (!isSha256Hex(sha256)) throw new TypeError(`not a lowercase sha256 hex: "${sha256}"`);
+  return {
+    entry: join(cacheDir, 'sha256', sha256),
+    partial: join(cacheDir, 'partial', `${sha256}.part`),
+    lock: join(cacheDir, 'partial', `${sha256}.lock`),
+  };
+}
+
+/** Absolute path of the verified cache entry for `sha256`, or undefined when it is not cached. */
+export async function cachedSourcePath(sha256: string, cacheDir: string): Promise<string | undefined> {
+  const { entry } = sourceCachePaths(cacheDir, sha256);
+  try {
+    const info = await stat(entry);
+    return info.isFile() ? resolve(entry) : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Moves `verifiedFile` (whose sha256 the caller checked) into the cache; same filesystem required (it lives in `partial/`). */
+export async function commitVerifiedSource(cacheDir: string, sha256: string, verifiedFile: string): Promise<string> {
+  const { entry } = sourceCachePaths(cacheDir, sha256);
+  await mkdir(join(cacheDir, 'sha256'), { recursive: true });
+  await rename(verifiedFile, entry);
+  return resolve(entry);
+}
+
+/** A lock older than this, not refreshed by its holder, is stale (holder on another machine died). */
+const LOCK_STALE_MS = 60_000;
+const LOCK_REFRESH_MS = 10_000;
+const LOCK_POLL_MS = 200;
+
+interface LockOwner {
+  pid: number;
+  host: string;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function lockIsStale(lockPath: string): Promise<boolean> {
+  let owner: LockOwner;
+  let mtimeMs: number;
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    mtimeMs = info.mtimeMs;
+    owner = JSON.parse(text) as LockOwner;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone: just retry
+    return true; // half-written or garbage lock: its writer died between open and write
+  }
+  if (owner.host === hostname()) return owner.pid !== process.pid && !processIsAlive(owner.pid);
+  return Date.now() - mtimeMs > LOCK_STALE_MS;
+}
+
+/**
+ * Takes the per-sha256 download lock, so that two processes (two Nx tasks)
+ * never write the same partial file. Waits while another live process holds
+ * it; steals it when its holder is gone. Returns the release function.
+ */
+export async function acquireSourceLock(
+  cacheDir: string,
+  sha256: string,
+  signal?: AbortSignal,
+): Promise<() => Promise<void>> {
+  const { lock } = sourceCachePaths(cacheDir, sha256);
+  await mkdir(join(cacheDir, 'partial'), { recursive: true });
+  for (;;) {
+    signal?.throwIfAborted();
+    try {
+      const handle = await open(lock, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockOwner));
+      } finally {
+        await handle.close();
+      }
+      const refresh = setInterval(() => {
+        const now = new Date();
+        utimes(lock, now, now).catch(() => undefined);
+      }, LOCK_REFRESH_MS);
+      refresh.unref();
+      return async () => {
+        clearInterval(refresh);
+        await rm(lock, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (await lockIsStale(lock)) {
+      await rm(lock, { force: true });
+      continue;
+    }
+    await sleep(LOCK_POLL_MS, undefined, { signal });
+  }
+}
