@@ -3,6 +3,7 @@
  * check runs before the generator writes anything.
  */
 import { InvalidImageReferenceError, parseImageReference, withTag, type ImageReference } from '../../oci/image-reference';
+import { normalizeSha256 } from '../../assets/remote-source';
 import type { AssetGeneratorSchema } from './schema';
 
 /** A remote file pinned by checksum, as it goes into asset.json `sources`. */
@@ -39,7 +40,6 @@ export class InvalidAssetOptionError extends Error {
 }
 
 const PROJECT_NAME_RE = /^(?:@[a-zA-Z0-9][\w.-]*\/)?[a-zA-Z0-9][\w.-]*$/;
-const SHA256_RE = /^[0-9a-fA-F]{64}$/;
 /** Files the plugin keeps out of the image; a source must not land on them. */
 const RESERVED_FILES = new Set(['asset.json', 'asset.lock.json', 'README.md']);
 
@@ -92,15 +92,19 @@ function parseSource(options: AssetGeneratorSchema): AssetSource[] {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new InvalidAssetOptionError('source', url, 'only http and https URLs are supported');
   }
-  const sha256 = options.sha256!.trim();
-  if (!SHA256_RE.test(sha256)) {
-    throw new InvalidAssetOptionError('sha256', sha256, 'expected 64 hexadecimal digits (the output of `sha256sum`)');
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Not echoed back: the value holds a credential.
+    throw new InvalidAssetOptionError('source', undefined, 'must not carry credentials; set a token in the environment instead (NX_ASSET_IMAGES_TOKEN_<HOST>)');
+  }
+  const sha256 = normalizeSha256(options.sha256!.trim());
+  if (sha256 === undefined) {
+    throw new InvalidAssetOptionError('sha256', options.sha256, 'expected 64 hexadecimal digits (the output of `sha256sum`), optionally prefixed by "sha256:"');
   }
   const path = normalizeRelativePath('path', options.path!);
   if (RESERVED_FILES.has(path)) {
     throw new InvalidAssetOptionError('path', path, `${path} is the asset's own file; choose another name`);
   }
-  return [{ url, sha256: sha256.toLowerCase(), path }];
+  return [{ url, sha256, path }];
 }
 
 function parseImage(image: string | undefined): ImageReference {

@@ -4,6 +4,7 @@
  */
 import { globAsync, type Tree } from '@nx/devkit';
 import { posix } from 'node:path';
+import { defaultAssetName } from '../../assets/manifest';
 
 export const ASSET_MANIFEST_FILE = 'asset.json';
 
@@ -20,7 +21,7 @@ export interface AssetProjectInTree {
 export function assetProjectName(root: string, manifest: Record<string, unknown> | undefined): string {
   const name = manifest?.['name'];
   if (typeof name === 'string' && name.length > 0) return name;
-  return root === '.' ? 'root' : root.replace(/\//g, '-');
+  return defaultAssetName(root);
 }
 
 export function readAssetManifest(tree: Tree, manifestPath: string): Record<string, unknown> | undefined {
