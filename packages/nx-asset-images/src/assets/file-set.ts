@@ -1,0 +1,151 @@
+/**
+ * The local files of an asset: the manifest's `files` globs minus `exclude`
+ * and the asset's own metadata files, with their stats, sorted by path.
+ *
+ * Symlinks are never followed out of the asset folder: a symlink whose target
+ * (realpath) is inside the folder stands for its target's content; one that
+ * leaves it is an error. Folders below that hold their own `asset.json` are
+ * other asset projects and are left out.
+ */
+import { lstat, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import { AssetFilesError } from './errors';
+import type { AssetManifest } from './manifest';
+
+/** Files at the asset root that are metadata, never content. */
+export const ASSET_METADATA_FILES: readonly string[] = ['asset.json', 'asset.lock.json', 'README.md'];
+
+export interface AssetFile {
+  /** Path relative to the asset folder, posix separators. */
+  relPath: string;
+  /** The file whose bytes are the content: the realpath of the target when `relPath` is a symlink. */
+  absPath: string;
+  size: number;
+  /** `st_mode` of the content file (type and permission bits). */
+  mode: number;
+  mtimeMs: number;
+  /** Set when `relPath` is a symlink (inside the folder): the link's own absolute path. */
+  linkPath?: string;
+}
+
+export interface ResolveAssetFilesOptions {
+  workspaceRoot: string;
+}
+
+type ManifestFields = Pick<AssetManifest, 'file' | 'projectRoot' | 'files' | 'exclude' | 'sources'>;
+
+export async function resolveAssetFiles(manifest: ManifestFields, options: ResolveAssetFilesOptions): Promise<AssetFile[]> {
+  const assetDir = resolve(options.workspaceRoot, manifest.projectRoot);
+  let assetReal: string;
+  try {
+    assetReal = await realpath(assetDir);
+  } catch (error) {
+    throw new AssetFilesError(manifest.file, '', manifest.projectRoot, 'is not a readable asset folder', { cause: error });
+  }
+  const negated = manifest.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
+  const ignore = [...ASSET_METADATA_FILES, ...manifest.exclude, ...negated];
+  const isDefaultFiles = manifest.files.length === 1 && manifest.files[0] === '**/*';
+
+  // relPath -> { stats (lstat), field of the first glob that matched it }
+  const matched = new Map<string, { stats: Stats; field: string }>();
+  for (const [index, glob] of manifest.files.entries()) {
+    if (glob.startsWith('!')) continue;
+    const field = `files[${index}]`;
+    const pattern = await expandFolderPattern(assetDir, glob);
+    const entries = await fg(pattern, {
+      cwd: assetDir,
+      dot: true,
+      followSymbolicLinks: false,
+      onlyFiles: false,
+      stats: true,
+      ignore,
+      unique: true,
+    });
+    let count = 0;
+    for (const entry of entries) {
+      const stats = entry.stats as Stats;
+      if (stats.isDirectory()) continue;
+      count++;
+      if (!matched.has(entry.path)) matched.set(entry.path, { stats, field });
+    }
+    if (count === 0 && !isDefaultFiles) {
+      throw new AssetFilesError(manifest.file, field, glob, `matches no file in ${manifest.projectRoot}${manifest.exclude.length > 0 ? ' (after "exclude")' : ''}`);
+    }
+  }
+
+  const nestedAssets = [...matched.keys()].filter((p) => p.endsWith('/asset.json')).map((p) => p.slice(0, -'asset.json'.length));
+  const files: AssetFile[] = [];
+  for (const [relPath, { stats, field }] of matched) {
+    if (nestedAssets.some((prefix) => relPath.startsWith(prefix))) continue;
+    const absPath = resolve(assetDir, relPath);
+    if (stats.isSymbolicLink()) {
+      files.push(await resolveSymlink(manifest, field, relPath, absPath, assetReal));
+    } else if (stats.isFile()) {
+      files.push({ relPath, absPath, size: stats.size, mode: stats.mode, mtimeMs: stats.mtimeMs });
+    } else {
+      throw new AssetFilesError(manifest.file, field, relPath, 'is not a regular file (sockets, pipes and devices cannot go in an image)');
+    }
+  }
+  files.sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+  checkSourceCollisions(manifest, files);
+  return files;
+}
+
+/** A glob without magic that names a folder stands for everything below it. */
+async function expandFolderPattern(assetDir: string, glob: string): Promise<string> {
+  if (fg.isDynamicPattern(glob)) return glob;
+  try {
+    const stats = await lstat(resolve(assetDir, glob));
+    if (stats.isDirectory()) return `${fg.escapePath(glob.replace(/\/+$/, ''))}/**`;
+  } catch {
+    // not there: fast-glob will report no match
+  }
+  return glob;
+}
+
+async function resolveSymlink(manifest: ManifestFields, field: string, relPath: string, linkPath: string, assetReal: string): Promise<AssetFile> {
+  let target: string;
+  try {
+    target = await realpath(linkPath);
+  } catch (error) {
+    throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink whose target does not exist', { cause: error });
+  }
+  if (!target.startsWith(assetReal + sep)) {
+    throw new AssetFilesError(
+      manifest.file,
+      field,
+      relPath,
+      `is a symlink to ${target}, outside the asset folder; symlinks are never followed out of it (copy the file in, or list it in "sources")`,
+    );
+  }
+  const stats = await stat(target);
+  if (stats.isDirectory()) {
+    throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink to a folder; symlinked folders are not followed (list the target folder instead)');
+  }
+  if (!stats.isFile()) {
+    throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink to something that is not a regular file');
+  }
+  return { relPath, absPath: target, size: stats.size, mode: stats.mode, mtimeMs: stats.mtimeMs, linkPath };
+}
+
+function checkSourceCollisions(manifest: ManifestFields, files: readonly AssetFile[]): void {
+  if (manifest.sources.length === 0) return;
+  const local = new Set(files.map((file) => file.relPath));
+  manifest.sources.forEach((source, index) => {
+    const field = `sources[${index}].path`;
+    if (local.has(source.path)) {
+      throw new AssetFilesError(manifest.file, field, source.path, 'collides with a local file of the same path; remove one of them');
+    }
+    const prefix = `${source.path}/`;
+    const under = files.find((file) => file.relPath.startsWith(prefix));
+    if (under) {
+      throw new AssetFilesError(manifest.file, field, source.path, `collides with the local folder holding ${JSON.stringify(under.relPath)}`);
+    }
+    const parent = files.find((file) => source.path.startsWith(`${file.relPath}/`));
+    if (parent) {
+      throw new AssetFilesError(manifest.file, field, source.path, `would go below the local file ${JSON.stringify(parent.relPath)}`);
+    }
+  });
+}
