@@ -290,6 +290,8 @@ do_start() {
   [ ${#S} -le 80 ] || die "state dir path too long for unix sockets (${#S} > 80 chars): $S"
   touch "$S/started"
   rm -f "$S/env"
+  # Whatever fails from here on: stop what was started so far.
+  trap 'rc=$?; if [ ! -f "$S/env" ]; then do_stop_quiet; fi; exit $rc' EXIT
 
   # Registries first (fast, independent of dockerd), dockerd next.
   start_registry registry no

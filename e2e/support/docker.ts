@@ -1,0 +1,58 @@
+// The docker CLI against the test run's own dockerd (DOCKER_HOST from the
+// services env; never the system daemon).
+//
+// The test dockerd runs with --bridge=none: there is no `bridge` network.
+// - `docker build` needs `--network=host` (or none) so that BuildKit RUN steps
+//   work ("network bridge not found" otherwise); the legacy builder works
+//   either way. dockerBuild passes --network=host, so RUN steps may also
+//   reach the 127.0.0.1 registries.
+// - `docker run` works without a flag; dockerRunRm passes --network=none
+//   (hermetic) unless told otherwise; use 'host' to reach 127.0.0.1 services.
+import { exec, ExecOptions, ExecResult } from './exec';
+import { servicesEnv } from './services';
+
+export interface DockerOptions extends Omit<ExecOptions, 'env'> {
+  /** Extra environment for the CLI, over process.env and the services env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function dockerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const s = servicesEnv();
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: s.DOCKER_HOST, ...extra };
+  if (s.DOCKER_CONFIG) env.DOCKER_CONFIG = s.DOCKER_CONFIG;
+  return env;
+}
+
+export function docker(args: readonly string[], opts: DockerOptions = {}): Promise<ExecResult> {
+  return exec('docker', args, { timeoutMs: 240_000, ...opts, env: dockerEnv(opts.env) });
+}
+
+export interface DockerBuildOptions extends DockerOptions {
+  /** Dockerfile path (default: <contextDir>/Dockerfile). */
+  file?: string;
+  buildArgs?: Record<string, string>;
+  network?: 'host' | 'none';
+}
+
+export function dockerBuild(contextDir: string, tag: string, opts: DockerBuildOptions = {}): Promise<ExecResult> {
+  const { file, buildArgs = {}, network = 'host', ...rest } = opts;
+  const args = ['build', `--network=${network}`, '-t', tag];
+  if (file) args.push('-f', file);
+  for (const [k, v] of Object.entries(buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  args.push(contextDir);
+  return docker(args, rest);
+}
+
+export interface DockerRunOptions extends DockerOptions {
+  network?: 'host' | 'none' | 'default';
+  /** Extra `docker run` flags placed before the image. */
+  flags?: readonly string[];
+}
+
+export function dockerRunRm(image: string, cmd: readonly string[] = [], opts: DockerRunOptions = {}): Promise<ExecResult> {
+  const { network = 'none', flags = [], ...rest } = opts;
+  const args = ['run', '--rm'];
+  if (network !== 'default') args.push(`--network=${network}`);
+  args.push(...flags, image, ...cmd);
+  return docker(args, rest);
+}

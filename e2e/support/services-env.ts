@@ -1,0 +1,83 @@
+// The values that tools/test-services.sh writes to <state-dir>/env, as the
+// e2e tests see them. Pure: no IO, no vitest runtime.
+
+/** Names written by `tools/test-services.sh start` into `<state-dir>/env`. */
+export const SERVICES_ENV_KEYS = [
+  'DOCKER_HOST',
+  'DOCKER_CONFIG',
+  'REGISTRY_AUTH_FILE',
+  'NXAI_REGISTRY',
+  'NXAI_AUTH_REGISTRY',
+  'NXAI_AUTH_USER',
+  'NXAI_AUTH_PASSWORD',
+  'NXAI_SERVICES_DIR',
+  'NXAI_DOCKER_STORAGE_DRIVER',
+  'NXAI_BUSYBOX_IMAGE',
+] as const;
+
+export type ServicesEnvKey = (typeof SERVICES_ENV_KEYS)[number];
+
+/** Required subset; the rest may be missing in an env file of an older script. */
+export const REQUIRED_SERVICES_ENV_KEYS: readonly ServicesEnvKey[] = [
+  'DOCKER_HOST',
+  'NXAI_REGISTRY',
+  'NXAI_AUTH_REGISTRY',
+  'NXAI_AUTH_USER',
+  'NXAI_AUTH_PASSWORD',
+];
+
+export type ServicesEnv = Partial<Record<ServicesEnvKey, string>> &
+  Record<(typeof REQUIRED_SERVICES_ENV_KEYS)[number], string>;
+
+/** Name under which global-setup `provide`s the env to test files (`inject('nxaiServices')`). */
+export const SERVICES_PROVIDE_KEY = 'nxaiServices';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    nxaiServices: ServicesEnv;
+  }
+}
+
+export class ServicesEnvError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly missing: readonly string[] = [],
+  ) {
+    super(message);
+    this.name = 'ServicesEnvError';
+  }
+}
+
+/**
+ * Parses the `export NAME='value'` lines of an env file (also accepts
+ * unquoted and double-quoted values without escapes). Unknown names are kept.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2];
+    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+    else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    out[m[1]] = value;
+  }
+  return out;
+}
+
+/** Picks the services' keys out of parsed env values; throws when a required one is missing. */
+export function toServicesEnv(values: Record<string, string | undefined>, file: string): ServicesEnv {
+  const missing = REQUIRED_SERVICES_ENV_KEYS.filter((k) => !values[k]);
+  if (missing.length > 0) {
+    throw new ServicesEnvError(`${file} lacks ${missing.join(', ')}`, file, missing);
+  }
+  const env: Partial<Record<ServicesEnvKey, string>> = {};
+  for (const k of SERVICES_ENV_KEYS) {
+    const v = values[k];
+    if (v !== undefined && v !== '') env[k] = v;
+  }
+  return env as ServicesEnv;
+}
