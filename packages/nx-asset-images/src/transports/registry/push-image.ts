@@ -1,0 +1,157 @@
+/**
+ * Pushes an `Image` to a registry, without a Docker daemon:
+ * 1. every blob (config and layers), a few at a time: present (HEAD) ->
+ *    skipped; mountable from another repository of the registry -> mounted;
+ *    otherwise uploaded (monolithic or chunked, resumed on retry);
+ * 2. only when every blob the manifest references is confirmed present, the
+ *    manifest, once per tag. A failed push never moves a tag.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { Digest, Image } from '../../oci/image';
+import { formatImageReference, type ImageReference } from '../../oci/image-reference';
+import type { OnProgress } from '../../util/progress';
+import { blobExists } from './blob-exists';
+import { mountBlob } from './blob-mount';
+import { uploadBlob, type BlobSource } from './blob-upload';
+import { putManifest } from './manifest-put';
+import { DigestMismatchError } from './registry-errors';
+import { RegistrySession } from './registry-session';
+import type { RegistryCredentials } from './credentials';
+import { resolveDockerCredentials, type DockerConfigOptions } from './docker-config';
+import type { RetryOptions } from './retry';
+import { runWithConcurrency } from './concurrency';
+import { cancelUpload } from './upload-session';
+
+export interface RegistryClientOptions {
+  /** Explicit credentials; when absent they come from Docker's config.json (and its credential helpers). */
+  credentials?: RegistryCredentials;
+  /** Where to look for config.json and which environment helpers run with. */
+  dockerConfig?: DockerConfigOptions;
+  /** Hosts reached over plain HTTP (loopback hosts always are). */
+  insecureRegistries?: string[];
+  retry?: Partial<RetryOptions>;
+  signal?: AbortSignal;
+  /** Idle socket timeout per request, ms. */
+  timeoutMs?: number;
+}
+
+export interface PushOptions extends RegistryClientOptions {
+  /** Blobs in flight at once (default 3). */
+  concurrency?: number;
+  /** Upload in PATCH chunks of this size instead of one PUT body per blob. */
+  chunkSize?: number;
+  onProgress?: OnProgress;
+  /** Other repositories of the same registry to try a cross-repository mount from. */
+  mountFrom?: string[];
+}
+
+export interface PushResult {
+  manifestDigest: Digest;
+  /** The references that now point at the manifest. */
+  pushed: string[];
+  uploaded: Digest[];
+  skipped: Digest[];
+  mounted: Digest[];
+}
+
+export class PushRequestError extends Error {
+  override readonly name = 'PushRequestError';
+}
+
+export async function openRegistrySession(registry: string, options: RegistryClientOptions & { maxSockets?: number }): Promise<RegistrySession> {
+  const credentials = options.credentials ?? (await resolveDockerCredentials(registry, options.dockerConfig ?? {}));
+  return new RegistrySession({
+    registry,
+    ...(credentials ? { credentials } : {}),
+    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
+  });
+}
+
+/** The digests a manifest (or index) references: config and layers (or child manifests). */
+export function referencedDigests(manifestBytes: Buffer): Digest[] {
+  const parsed = JSON.parse(manifestBytes.toString('utf8')) as { config?: { digest: Digest }; layers?: Array<{ digest: Digest }>; manifests?: Array<{ digest: Digest }> };
+  return [...(parsed.config ? [parsed.config.digest] : []), ...(parsed.layers ?? []).map((l) => l.digest), ...(parsed.manifests ?? []).map((m) => m.digest)];
+}
+
+export async function pushImage(image: Image, refs: ImageReference[], options: PushOptions = {}): Promise<PushResult> {
+  const first = refs[0];
+  if (!first) throw new PushRequestError('pushImage needs at least one reference');
+  for (const ref of refs) {
+    if (ref.registry !== first.registry || ref.repository !== first.repository) {
+      throw new PushRequestError(`all references of one push must name the same repository: ${formatImageReference(first)} vs ${formatImageReference(ref)}`);
+    }
+    if (ref.digest !== undefined && ref.digest !== image.manifest.descriptor.digest) {
+      throw new PushRequestError(`${formatImageReference(ref)} does not name this image's manifest ${image.manifest.descriptor.digest}`);
+    }
+  }
+  const manifestDigest = `sha256:${createHash('sha256').update(image.manifest.bytes).digest('hex')}` as Digest;
+  if (manifestDigest !== image.manifest.descriptor.digest) throw new DigestMismatchError(image.manifest.descriptor.digest, manifestDigest, 'manifest');
+  const configDigest = `sha256:${createHash('sha256').update(image.config.bytes).digest('hex')}`;
+  if (configDigest !== image.config.descriptor.digest) throw new DigestMismatchError(image.config.descriptor.digest, configDigest, 'config');
+
+  const concurrency = Math.max(1, options.concurrency ?? 3);
+  const session = await openRegistrySession(first.registry, { ...options, maxSockets: concurrency + 2 });
+  const repository = first.repository;
+  const mountFrom = (options.mountFrom ?? []).filter((r) => r !== repository);
+  const result: PushResult = { manifestDigest, pushed: [], uploaded: [], skipped: [], mounted: [] };
+
+  const blobs = new Map<Digest, BlobSource>();
+  blobs.set(image.config.descriptor.digest, { descriptor: image.config.descriptor, open: () => Readable.from([image.config.bytes]) });
+  for (const layer of image.layers) if (!blobs.has(layer.descriptor.digest)) blobs.set(layer.descriptor.digest, layer);
+
+  try {
+    await runWithConcurrency([...blobs.values()], concurrency, async (blob) => {
+      const outcome = await ensureBlob(session, repository, blob, mountFrom, options);
+      result[outcome].push(blob.descriptor.digest);
+    });
+
+    // Every blob the manifest names must be confirmed present before any tag moves.
+    const confirmed = new Set<Digest>(blobs.keys());
+    for (const digest of referencedDigests(image.manifest.bytes)) {
+      if (confirmed.has(digest)) continue;
+      if (!(await blobExists(session, repository, digest, 'pull,push'))) {
+        throw new PushRequestError(`manifest ${manifestDigest} references ${digest}, which is neither in the image nor in ${first.registry}/${repository}`);
+      }
+    }
+
+    const targets = refs.map((r) => r.tag ?? r.digest!);
+    for (const target of [...new Set(targets)]) {
+      await putManifest(session, repository, target, image.manifest);
+    }
+    result.pushed = refs.map((r) => formatImageReference(r));
+    return result;
+  } finally {
+    session.close();
+  }
+}
+
+async function ensureBlob(session: RegistrySession, repository: string, blob: BlobSource, mountFrom: string[], options: PushOptions): Promise<'skipped' | 'mounted' | 'uploaded'> {
+  const { digest, size } = blob.descriptor;
+  if (await blobExists(session, repository, digest, 'pull,push')) {
+    options.onProgress?.({ label: digest, bytes: size, total: size });
+    return 'skipped';
+  }
+  let pendingSession: string | undefined;
+  for (const from of mountFrom) {
+    const mount = await mountBlob(session, repository, digest, from);
+    if (mount.mounted) {
+      options.onProgress?.({ label: digest, bytes: size, total: size });
+      return 'mounted';
+    }
+    if (mount.location) {
+      if (pendingSession) await cancelUpload(session, repository, pendingSession);
+      pendingSession = mount.location;
+    }
+  }
+  await uploadBlob(session, repository, blob, {
+    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(pendingSession ? { session: { location: pendingSession, offset: 0 } } : {}),
+  });
+  return 'uploaded';
+}

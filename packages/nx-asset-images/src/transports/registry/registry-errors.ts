@@ -1,0 +1,99 @@
+/**
+ * Structured registry errors: method, redacted URL, HTTP status, the
+ * registry's error code, the registry host. Never credentials.
+ */
+import { redactUrl } from './redact';
+
+export interface RegistryErrorFields {
+  method: string;
+  url: string | URL;
+  registry: string;
+  status?: number;
+  /** First `code` of the registry's `{"errors":[...]}` body, e.g. `BLOB_UNKNOWN`. */
+  code?: string;
+  /** The registry's own message for `code`. */
+  detail?: string;
+  /** Milliseconds the registry asked us to wait (Retry-After). */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class RegistryError extends Error {
+  override readonly name: string = 'RegistryError';
+  readonly method: string;
+  /** Redacted: no userinfo, no token or upload-state query values. */
+  readonly url: string;
+  readonly registry: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(fields: RegistryErrorFields, message?: string) {
+    const url = redactUrl(fields.url);
+    super(message ?? describe(fields, url), fields.cause !== undefined ? { cause: fields.cause } : undefined);
+    this.method = fields.method;
+    this.url = url;
+    this.registry = fields.registry;
+    if (fields.status !== undefined) this.status = fields.status;
+    if (fields.code !== undefined) this.code = fields.code;
+    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
+  }
+}
+
+/** 401/403, or a token endpoint that refused us. The message names the registry and the user, never the secret. */
+export class RegistryAuthError extends RegistryError {
+  override readonly name: string = 'RegistryAuthError';
+  readonly user?: string;
+
+  constructor(fields: RegistryErrorFields & { user?: string }) {
+    const who = fields.user !== undefined ? ` for user ${JSON.stringify(fields.user)}` : ' (anonymous)';
+    const status = fields.status !== undefined ? ` (${fields.method} ${redactUrl(fields.url)} -> ${fields.status}${fields.code ? ` ${fields.code}` : ''})` : '';
+    super(fields, `authentication to ${fields.registry} failed${who}${status}`);
+    if (fields.user !== undefined) this.user = fields.user;
+  }
+}
+
+/**
+ * A 401 on a request whose body could not be sent twice (a chunk read from a
+ * stream): the session fetched new credentials; the caller retries (resumes).
+ */
+export class StaleCredentialsError extends RegistryError {
+  override readonly name: string = 'StaleCredentialsError';
+}
+
+/** Bytes did not hash to the digest that described them. */
+export class DigestMismatchError extends Error {
+  override readonly name = 'DigestMismatchError';
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly what: string,
+  ) {
+    super(`${what}: expected ${expected}, got ${actual}`);
+  }
+}
+
+function describe(fields: RegistryErrorFields, url: string): string {
+  const head = `${fields.method} ${url}`;
+  if (fields.status === undefined) {
+    const reason = fields.cause instanceof Error ? fields.cause.message : 'request failed';
+    return `${head} failed: ${reason}`;
+  }
+  const code = fields.code ? ` ${fields.code}` : '';
+  const detail = fields.detail ? `: ${fields.detail}` : '';
+  return `${head} failed: ${fields.status}${code}${detail}`;
+}
+
+/** Reads `{"errors":[{"code","message"}]}`; anything else yields nothing. */
+export function parseRegistryErrorBody(body: Buffer | string): { code?: string; detail?: string } {
+  try {
+    const parsed = JSON.parse(String(body)) as { errors?: Array<{ code?: unknown; message?: unknown }> };
+    const first = Array.isArray(parsed.errors) ? parsed.errors[0] : undefined;
+    const out: { code?: string; detail?: string } = {};
+    if (first && typeof first.code === 'string') out.code = first.code;
+    if (first && typeof first.message === 'string') out.detail = first.message;
+    return out;
+  } catch {
+    return {};
+  }
+}
