@@ -107,6 +107,11 @@ export async function downloadVerified(source: SourceRef, options: DownloadOptio
 
   const key = `${cacheDir}\0${sha256}`;
   let flight = flights.get(key);
+  while (flight?.controller.signal.aborted) {
+    // Every caller of that one gave up; let it wind down (it releases the lock, keeps the partial), then start afresh.
+    await flight.promise.catch(() => undefined);
+    flight = flights.get(key);
+  }
   if (flight === undefined) {
     const controller = new AbortController();
     const listeners = new Set<OnSourceProgress>();
