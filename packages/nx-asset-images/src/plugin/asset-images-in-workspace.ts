@@ -1,0 +1,127 @@
+/**
+ * Which image repositories belong to asset projects: the lookup behind the
+ * app -> asset edges and the inferred docker-build dependencies.
+ *
+ * Reads `asset.json` with a minimal, tolerant reader (only `name`, `image`,
+ * `tags`): the graph must build even when a manifest is broken, so a broken
+ * file is skipped with a warning naming it; the strict parser
+ * (`assets/manifest.ts`) reports it properly when the asset is built.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { logger, type ProjectConfiguration } from '@nx/devkit';
+import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../assets/manifest';
+import { parseImageReference, repositoryKey, type ImageReference } from '../oci/image-reference';
+
+export interface AssetImage {
+  /** Nx project name of the asset. */
+  projectName: string;
+  /** Asset folder, relative to the workspace root (posix). */
+  root: string;
+  /** `image` as written in `asset.json`. */
+  image: string;
+  reference: ImageReference;
+  tags: string[];
+}
+
+/** `repositoryKey(image)` -> asset. */
+export type AssetImageMap = ReadonlyMap<string, AssetImage>;
+
+export type Warn = (message: string) => void;
+
+export type TolerantManifestResult =
+  | { ok: true; name?: string; image: string; reference: ImageReference; tags: string[] }
+  | { ok: false; reason: string };
+
+/** Reads `name`, `image` and `tags` from the text of an `asset.json`; never throws. */
+export function readAssetManifestTolerant(text: string): TolerantManifestResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    return { ok: false, reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: 'not a JSON object' };
+  const record = data as Record<string, unknown>;
+  if (typeof record.image !== 'string' || record.image === '') return { ok: false, reason: '"image" is missing or not a string' };
+  let reference: ImageReference;
+  try {
+    reference = parseImageReference(record.image);
+  } catch (error) {
+    return { ok: false, reason: `"image": ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const name = typeof record.name === 'string' && record.name !== '' ? record.name : undefined;
+  const tags =
+    Array.isArray(record.tags) && record.tags.every((t) => typeof t === 'string') ? (record.tags as string[]) : [...DEFAULT_ASSET_TAGS];
+  return { ok: true, ...(name !== undefined ? { name } : {}), image: record.image, reference, tags };
+}
+
+function readManifestFile(workspaceRoot: string, root: string, warn: Warn): TolerantManifestResult | undefined {
+  const file = posix.join(root, ASSET_MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(join(workspaceRoot, file), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    warn(`nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}; its image is not matched in Dockerfiles`);
+    return undefined;
+  }
+  const result = readAssetManifestTolerant(text);
+  if (!result.ok) warn(`nx-asset-images: skipping ${file}: ${result.reason}; its image is not matched in Dockerfiles`);
+  return result;
+}
+
+function addAsset(map: Map<string, AssetImage>, asset: AssetImage, warn: Warn): void {
+  const key = repositoryKey(asset.reference);
+  const existing = map.get(key);
+  if (existing && existing.projectName !== asset.projectName) {
+    warn(
+      `nx-asset-images: assets "${existing.projectName}" and "${asset.projectName}" both use image ${key}; Dockerfile references go to "${existing.projectName}"`,
+    );
+    return;
+  }
+  map.set(key, asset);
+}
+
+/**
+ * The asset projects among `projects` (keyed by project name, as in
+ * `CreateDependenciesContext.projects`, or by root): those whose root holds
+ * an `asset.json`. The project name is the graph's name when known.
+ */
+export function findAssetImagesInWorkspace(
+  projects: Readonly<Record<string, ProjectConfiguration>>,
+  workspaceRoot: string,
+  warn: Warn = (m) => logger.warn(m),
+): AssetImageMap {
+  const map = new Map<string, AssetImage>();
+  const entries = Object.entries(projects).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, config] of entries) {
+    const root = config.root ?? key;
+    const manifest = readManifestFile(workspaceRoot, root, warn);
+    if (!manifest?.ok) continue;
+    const projectName = config.name ?? (key !== root ? key : (manifest.name ?? defaultAssetName(root)));
+    addAsset(map, { projectName, root, image: manifest.image, reference: manifest.reference, tags: manifest.tags }, warn);
+  }
+  return map;
+}
+
+/**
+ * The same map from a list of `asset.json` paths (relative to the workspace
+ * root), for createNodes where the project graph does not exist yet: names
+ * come from the manifest (`name`, or the folder path with `/` -> `-`).
+ */
+export function assetImagesFromManifestFiles(
+  manifestFiles: readonly string[],
+  workspaceRoot: string,
+  warn: Warn = (m) => logger.warn(m),
+): AssetImageMap {
+  const map = new Map<string, AssetImage>();
+  for (const file of [...manifestFiles].sort()) {
+    const root = posix.dirname(file.split('\\').join('/'));
+    const manifest = readManifestFile(workspaceRoot, root, warn);
+    if (!manifest?.ok) continue;
+    const projectName = manifest.name ?? defaultAssetName(root);
+    addAsset(map, { projectName, root, image: manifest.image, reference: manifest.reference, tags: manifest.tags }, warn);
+  }
+  return map;
+}

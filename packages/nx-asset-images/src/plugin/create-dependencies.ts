@@ -1,0 +1,90 @@
+/**
+ * Static edges app -> asset from the Dockerfiles of every project: a
+ * reference (`FROM`, `COPY --from=`, `RUN --mount=...,from=`) whose
+ * repository is an asset project's `image` becomes an edge whose
+ * `sourceFile` is the Dockerfile.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import {
+  DependencyType,
+  logger,
+  validateDependency,
+  type CreateDependencies,
+  type CreateDependenciesContext,
+  type RawProjectGraphDependency,
+} from '@nx/devkit';
+import { parseDockerfile } from '../dockerfile/parse-dockerfile';
+import { findImageReferences, isDockerfileName } from '../dockerfile/find-image-references';
+import { repositoryKey } from '../oci/image-reference';
+import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from './asset-images-in-workspace';
+import type { AssetImagesPluginOptions } from './options';
+
+/** Repository keys referenced by one Dockerfile; cached by the file hash Nx gives. */
+const referencesByFile = new Map<string, { hash: string; keys: readonly string[] }>();
+
+/** The repository keys of the image references in a Dockerfile, or `undefined` (after a warning) when it cannot be read. */
+export function dockerfileRepositoryKeys(workspaceRoot: string, file: string, warn: Warn): readonly string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(workspaceRoot, file), 'utf8');
+  } catch (error) {
+    warn(`nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  try {
+    const parsed = parseDockerfile(text, file);
+    return [...new Set(findImageReferences(parsed).map((r) => repositoryKey(r.reference)))];
+  } catch (error) {
+    warn(`nx-asset-images: cannot parse ${file}, its asset dependencies are left out: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** The edges, given the asset map; exported for tests and reuse. */
+export function assetDependencies(
+  context: CreateDependenciesContext,
+  assets: AssetImageMap,
+  warn: Warn = (m) => logger.warn(m),
+): RawProjectGraphDependency[] {
+  const dependencies: RawProjectGraphDependency[] = [];
+  if (assets.size === 0) return dependencies;
+  const seen = new Set<string>();
+  const projectNames = Object.keys(context.fileMap.projectFileMap).sort();
+  for (const source of projectNames) {
+    for (const fileData of context.fileMap.projectFileMap[source] ?? []) {
+      const file = fileData.file;
+      if (!isDockerfileName(posix.basename(file))) continue;
+      let keys: readonly string[] | undefined;
+      const cached = referencesByFile.get(file);
+      if (cached && fileData.hash && cached.hash === fileData.hash) {
+        keys = cached.keys;
+      } else {
+        keys = dockerfileRepositoryKeys(context.workspaceRoot, file, warn);
+        if (keys === undefined) continue;
+        if (fileData.hash) referencesByFile.set(file, { hash: fileData.hash, keys });
+      }
+      for (const key of keys) {
+        const target = assets.get(key)?.projectName;
+        if (target === undefined || target === source) continue;
+        const id = `${source}\0${target}\0${file}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const dependency: RawProjectGraphDependency = { source, target, type: DependencyType.static, sourceFile: file };
+        try {
+          validateDependency(dependency, context);
+        } catch (error) {
+          warn(`nx-asset-images: dropping dependency ${source} -> ${target} from ${file}: ${error instanceof Error ? error.message : String(error)}`);
+          continue;
+        }
+        dependencies.push(dependency);
+      }
+    }
+  }
+  return dependencies;
+}
+
+export const createDependencies: CreateDependencies<AssetImagesPluginOptions> = (_options, context) => {
+  const warn: Warn = (m) => logger.warn(m);
+  return assetDependencies(context, findAssetImagesInWorkspace(context.projects, context.workspaceRoot, warn), warn);
+};

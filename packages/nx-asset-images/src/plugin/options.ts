@@ -1,0 +1,32 @@
+/** Options of the `nx-asset-images/plugin` entry in `nx.json`. */
+export interface AssetImagesPluginOptions {
+  /** Name of the inferred target that builds an asset's image. Default `asset-image`. */
+  assetImageTargetName?: string;
+  /** Name of the inferred target that pushes an asset's image. Default `asset-push`. */
+  assetPushTargetName?: string;
+  /** Name of the inferred target that builds an app's Dockerfile. Default `docker-build`. */
+  dockerBuildTargetName?: string;
+  /**
+   * An existing docker target (for example `docker:build` from `@nx/docker`)
+   * to add the `asset-image` dependencies to, instead of inferring
+   * `docker-build`. List this plugin after that one in `nx.json`.
+   */
+  attachToTarget?: string;
+}
+
+export interface NormalizedPluginOptions {
+  assetImageTargetName: string;
+  assetPushTargetName: string;
+  dockerBuildTargetName: string;
+  attachToTarget?: string;
+}
+
+export function normalizePluginOptions(options: AssetImagesPluginOptions | undefined): NormalizedPluginOptions {
+  const attach = options?.attachToTarget?.trim();
+  return {
+    assetImageTargetName: options?.assetImageTargetName || 'asset-image',
+    assetPushTargetName: options?.assetPushTargetName || 'asset-push',
+    dockerBuildTargetName: options?.dockerBuildTargetName || 'docker-build',
+    ...(attach ? { attachToTarget: attach } : {}),
+  };
+}
