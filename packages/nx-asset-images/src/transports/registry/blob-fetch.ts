@@ -1,0 +1,23 @@
+/**
+ * `GET /v2/<name>/blobs/<digest>` as a stream verified while it flows: a
+ * wrong byte count or digest makes the stream fail at its end, before the
+ * last bytes are released.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../oci/image';
+import { createDigestVerifier } from './digest-verifier';
+import { repositoryScope, type RegistrySession } from './registry-session';
+
+export async function getBlobStream(session: RegistrySession, repository: string, digest: Digest, size?: number): Promise<Readable> {
+  const response = await session.requestWithRetry({
+    method: 'GET',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scopes: [repositoryScope(repository, 'pull')],
+    expect: [200],
+  });
+  const length = response.headers['content-length'] !== undefined ? Number(response.headers['content-length']) : undefined;
+  const verifier = createDigestVerifier(digest, size ?? length, `blob ${repository}@${digest}`);
+  response.body.on('error', (error) => verifier.destroy(error));
+  response.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`blob ${digest}: connection closed early`), { code: 'ECONNRESET' })));
+  return response.body.pipe(verifier);
+}

@@ -1,0 +1,10 @@
+export { pushImage, PushRequestError, referencedDigests, openRegistrySession, type PushOptions, type PushResult, type RegistryClientOptions } from './push-image';
+export { pullManifest, fetchBlob, pullImageToLayout, writeStreamAtomic, layoutBlobPath, type PullOptions, type PullToLayoutOptions, type PullToLayoutResult } from './pull-image';
+export type { PulledManifest, ManifestJson } from './manifest-get';
+export { RegistryError, RegistryAuthError, DigestMismatchError, StaleCredentialsError } from './registry-errors';
+export type { RegistryCredentials } from './credentials';
+export { resolveDockerCredentials, dockerAuthKey, type DockerConfigOptions } from './docker-config';
+export { CredentialHelperError } from './credential-helper';
+export { DEFAULT_RETRY, type RetryOptions } from './retry';
+export { redactUrl } from './redact';
+export { RegistrySession, type RegistrySessionOptions } from './registry-session';
