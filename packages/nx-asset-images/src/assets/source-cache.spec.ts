@@ -1,0 +1,93 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CACHE_DIR_ENV,
+  acquireSourceLock,
+  cachedSourcePath,
+  commitVerifiedSource,
+  resolveSourceCacheDir,
+  sourceCachePaths,
+} from './source-cache';
+
+const HEX = 'cd'.repeat(32);
+
+describe('resolveSourceCacheDir', () => {
+  it.each([
+    [{ workspaceRoot: '/ws', env: {} }, '/ws/.asset-images/sources'],
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '/big/cache' } }, '/big/cache'],
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: 'rel' } }, '/ws/rel'],
+    [{ workspaceRoot: '/ws', cacheDir: '/opt', env: { [CACHE_DIR_ENV]: '/big/cache' } }, '/opt'],
+  ])('%j -> %s', (options, dir) => {
+    expect(resolveSourceCacheDir(options)).toBe(dir);
+  });
+});
+
+describe('sourceCachePaths', () => {
+  it('lays out entry, partial and lock', () => {
+    expect(sourceCachePaths('/c', HEX)).toEqual({
+      entry: `/c/sha256/${HEX}`,
+      partial: `/c/partial/${HEX}.part`,
+      lock: `/c/partial/${HEX}.lock`,
+    });
+  });
+
+  it.each(['../../etc/passwd', HEX.toUpperCase(), 'abc'])('rejects %s', (bad) => {
+    expect(() => sourceCachePaths('/c', bad)).toThrow(TypeError);
+  });
+});
+
+describe('cache entries and lock', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nx-asset-images-cache-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('finds an entry only after it was committed', async () => {
+    expect(await cachedSourcePath(HEX, dir)).toBeUndefined();
+    await mkdir(join(dir, 'partial'), { recursive: true });
+    const { partial } = sourceCachePaths(dir, HEX);
+    await writeFile(partial, 'bytes');
+    expect(await cachedSourcePath(HEX, dir)).toBeUndefined();
+
+    const entry = await commitVerifiedSource(dir, HEX, partial);
+
+    expect(await cachedSourcePath(HEX, dir)).toBe(entry);
+    expect(await readFile(entry, 'utf8')).toBe('bytes');
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it('makes a second taker wait until the first releases', async () => {
+    const release = await acquireSourceLock(dir, HEX);
+    let second = false;
+    const waiting = acquireSourceLock(dir, HEX).then((releaseSecond) => {
+      second = true;
+      return releaseSecond;
+    });
+    await new Promise((done) => setTimeout(done, 300));
+    expect(second).toBe(false);
+
+    await release();
+    const releaseSecond = await waiting;
+    expect(second).toBe(true);
+    await releaseSecond();
+    expect(existsSync(sourceCachePaths(dir, HEX).lock)).toBe(false);
+  });
+
+  it('steals a lock whose process is gone', async () => {
+    const { lock } = sourceCachePaths(dir, HEX);
+    await mkdir(join(dir, 'partial'), { recursive: true });
+    const { hostname } = await import('node:os');
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+
+    const release = await acquireSourceLock(dir, HEX, AbortSignal.timeout(5_000));
+
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid });
+    await release();
+  });
+});
