@@ -195,15 +195,36 @@ our_pids() {
   # dockerd stops its managed containerd itself; this is in case it was killed.
   cpid=$(cat "$S/exec/containerd/containerd.pid" 2>/dev/null || true)
   if pid_alive "$cpid" && grep -q "$S/exec" "/proc/$cpid/cmdline" 2>/dev/null; then echo "$cpid"; fi
-  # Shims of containers that outlived their daemon.
-  for p in /proc/[0-9]*; do
-    case "$(cat "$p/comm" 2>/dev/null)" in containerd-shim*) ;; *) continue ;; esac
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$S/exec/"; then echo "${p#/proc/}"; fi
-  done
+  our_shims
   [ "${1:-}" = dockerd-only ] && return 0
   for r in registry auth-registry; do
     pid=$(cat "$S/$r/pid" 2>/dev/null || true)
     if pid_alive "$pid" && grep -q "$S/$r/config.yml" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
+  done
+}
+
+# containerd shims of our containers (their command line names our exec root).
+our_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    case "$(cat "$p/comm" 2>/dev/null)" in containerd-shim*) ;; *) continue ;; esac
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$S/exec/"; then echo "${p#/proc/}"; fi
+  done
+}
+
+# Direct children of pid $1.
+children_of() {
+  awk -v pp="$1" 'FNR == 1 { line = $0; sub(/^.*\) /, "", line); split(line, f, " "); if (f[2] == pp) { split(FILENAME, a, "/"); print a[3] } }' /proc/[0-9]*/stat 2>/dev/null || true
+}
+
+# Shims left after the daemons are gone (a container that was being created
+# or removed during the stop): kill their processes, then them.
+kill_leftover_shims() {
+  local shim kid
+  for shim in $(our_shims); do
+    for kid in $(children_of "$shim"); do kill -KILL "$kid" 2>/dev/null || true; done
+    kill -KILL "$shim" 2>/dev/null || true
+    wait_gone "$shim" 20 || true
   done
 }
 
@@ -219,6 +240,7 @@ stop_all() {
   for p in $pids; do
     wait_gone "$p" 200 || { log "pid $p did not stop, killing"; kill -KILL "$p" 2>/dev/null || true; wait_gone "$p" 50 || true; }
   done
+  kill_leftover_shims
   unmount_under "$S"
 }
 

@@ -94,11 +94,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stateDir = mkdtempSync(path.join(stateDirRoot(), 'nxai-svc-'));
   let stopped = false;
 
-  const stopSync = (): void => {
+  // keepLogs: leave the state dir (logs, minus the bulky data) for diagnosis.
+  const stopSync = (keepLogs = false): void => {
     if (stopped) return;
     stopped = true;
     spawnSync('bash', [script, 'stop', stateDir], { stdio: 'inherit', timeout: 60_000 });
-    rmSync(stateDir, { recursive: true, force: true });
+    if (!keepLogs) rmSync(stateDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     stopSync();
@@ -119,7 +120,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = await run(['start', stateDir]);
   if (started.code !== 0) {
     detach();
-    stopSync();
+    stopSync(true);
     throw new ServicesStartError(
       `e2e test services did not start (tools/test-services.sh start ${stateDir} exited ${started.code}):\n${started.stderr.trim()}`,
       stateDir,
@@ -131,7 +132,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     env = toServicesEnv(parseEnvFile(readFileSync(path.join(stateDir, 'env'), 'utf8')), path.join(stateDir, 'env'));
   } catch (cause) {
     detach();
-    stopSync();
+    stopSync(true);
     throw new ServicesStartError(`e2e test services wrote no usable env file in ${stateDir}`, stateDir, started.stderr, {
       cause,
     });
