@@ -1,3 +1,4 @@
+/** Options of `nx g nx-asset-images:asset` (mirrors schema.json). A .ts file, not .d.ts: tsc does not copy .d.ts files into dist/. */
 export interface AssetGeneratorSchema {
   /** Nx project name of the asset. */
   name: string;

@@ -1,3 +1,4 @@
+/** Options of `nx g nx-asset-images:use-asset` (mirrors schema.json). A .ts file, not .d.ts: tsc does not copy .d.ts files into dist/. */
 export interface UseAssetGeneratorSchema {
   /** The app project whose Dockerfile takes the asset. */
   project: string;
