@@ -1,0 +1,90 @@
+import { Readable } from 'node:stream';
+import { canonicalJson } from '../oci/canonical-json';
+import { digestHex } from '../oci/digest';
+import type { Descriptor, Image } from '../oci/image';
+import { formatImageReference, parseImageReference, withTag } from '../oci/image-reference';
+import { ANNOTATION_CONTAINERD_IMAGE_NAME, ANNOTATION_REF_NAME, createOciIndex } from '../oci/oci-index';
+import type { TarFileEntry } from '../tar/tar-entries';
+import { tarSize, tarStream } from '../tar/tar-stream';
+import { OCI_LAYOUT_FILE_CONTENT } from './oci-layout';
+
+export class InvalidRepoTagError extends Error {
+  override readonly name = 'InvalidRepoTagError';
+  constructor(readonly repoTag: string, readonly reason: string, options?: { cause?: unknown }) {
+    super(`Cannot tag a loaded image ${JSON.stringify(repoTag)}: ${reason}`, options);
+  }
+}
+
+/** Docker's `manifest.json` entry (the `docker save` format Docker 20.10 reads). */
+export interface DockerArchiveManifestEntry {
+  Config: string;
+  RepoTags: string[];
+  Layers: string[];
+}
+
+interface NormalizedTag {
+  /** As given, with `:latest` added when it had no tag (Docker's RepoTags form). */
+  repoTag: string;
+  /** Fully qualified, e.g. `docker.io/library/bert:1` (what containerd stores). */
+  fullName: string;
+  tag: string;
+}
+
+function normalizeRepoTag(repoTag: string): NormalizedTag {
+  let ref;
+  try {
+    ref = parseImageReference(repoTag);
+  } catch (error) {
+    throw new InvalidRepoTagError(repoTag, (error as Error).message, { cause: error });
+  }
+  if (ref.digest) throw new InvalidRepoTagError(repoTag, 'a loaded image is tagged, it cannot be named by digest');
+  const tag = ref.tag ?? 'latest';
+  const full = withTag(ref, tag);
+  return { repoTag: ref.tag ? repoTag : `${repoTag}:latest`, fullName: formatImageReference(full), tag };
+}
+
+const blobName = (descriptor: Descriptor) => `blobs/sha256/${digestHex(descriptor.digest)}`;
+
+/** The archive's entries: an OCI layout (oci-layout, index.json, blobs) plus Docker's manifest.json. */
+export function dockerArchiveEntries(image: Image, repoTags: readonly string[]): TarFileEntry[] {
+  const tags = repoTags.map(normalizeRepoTag);
+  const index = createOciIndex(
+    tags.length === 0
+      ? [image.manifest.descriptor]
+      : tags.map((t) => ({
+          mediaType: image.manifest.descriptor.mediaType,
+          digest: image.manifest.descriptor.digest,
+          size: image.manifest.descriptor.size,
+          annotations: { [ANNOTATION_CONTAINERD_IMAGE_NAME]: t.fullName, [ANNOTATION_REF_NAME]: t.tag },
+        })),
+  );
+  const manifestJson: DockerArchiveManifestEntry[] = [
+    { Config: blobName(image.config.descriptor), RepoTags: tags.map((t) => t.repoTag), Layers: image.layers.map((l) => blobName(l.descriptor)) },
+  ];
+  const bytesEntry = (path: string, bytes: Buffer): TarFileEntry => ({ path, mode: 0o644, size: bytes.length, open: () => Readable.from([bytes], { objectMode: false }) });
+
+  const entries = new Map<string, TarFileEntry>();
+  entries.set('oci-layout', bytesEntry('oci-layout', Buffer.from(OCI_LAYOUT_FILE_CONTENT)));
+  entries.set('index.json', bytesEntry('index.json', canonicalJson(index)));
+  entries.set('manifest.json', bytesEntry('manifest.json', Buffer.from(JSON.stringify(manifestJson))));
+  for (const blob of [image.config, image.manifest]) entries.set(blobName(blob.descriptor), bytesEntry(blobName(blob.descriptor), blob.bytes));
+  for (const layer of image.layers) {
+    const path = blobName(layer.descriptor);
+    if (!entries.has(path)) entries.set(path, { path, mode: 0o644, size: layer.descriptor.size, open: () => layer.open() });
+  }
+  return [...entries.values()];
+}
+
+/**
+ * A tar for `docker load` that Docker 20.10 (reads `manifest.json`) and
+ * Docker 25+ (reads the OCI `index.json`) both accept. Layer blobs are
+ * streamed from `layer.open()`, one after the other, never buffered whole.
+ */
+export function dockerArchiveStream(image: Image, repoTags: readonly string[]): Readable {
+  return tarStream(dockerArchiveEntries(image, repoTags));
+}
+
+/** Exact byte size of `dockerArchiveStream(image, repoTags)`. */
+export function dockerArchiveSize(image: Image, repoTags: readonly string[]): number {
+  return tarSize(dockerArchiveEntries(image, repoTags));
+}
