@@ -1,0 +1,206 @@
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { AssetHashError } from './errors';
+import { hashCounters, hashFiles } from './hasher';
+import { HashPool } from './hash-worker-pool';
+import { StatCache, frameKey } from './stat-cache';
+
+const sha = (...parts: Buffer[]) => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let dir: string;
+let workerFile: string;
+
+beforeAll(async () => {
+  // vitest runs the .ts sources; the worker entry must be JavaScript: transpile hash-worker.ts (Node built-ins only) like tsc would.
+  const workerDir = await mkdtemp(join(tmpdir(), 'hash-worker-js-'));
+  const source = readFileSync(join(__dirname, 'hash-worker.ts'), 'utf8');
+  const output = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
+  workerFile = join(workerDir, 'hash-worker.js');
+  await writeFile(workerFile, output.outputText);
+});
+afterAll(async () => {
+  await rm(join(workerFile, '..'), { recursive: true, force: true });
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'asset-hasher-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function put(name: string, bytes: Buffer): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, bytes);
+  return path;
+}
+
+const PREFIX = Buffer.concat([Buffer.from('tar header '), randomBytes(501)]);
+const SUFFIX = Buffer.alloc(1024 + 7, 0);
+
+describe.each([
+  ['in-thread', () => new HashPool({ workerFile: false, bufferSize: 1000, size: 2 })],
+  ['worker threads', () => new HashPool({ workerFile, bufferSize: 1000, size: 2 })],
+])('hashFiles (%s)', (_mode, makePool) => {
+  let pool: HashPool;
+  beforeEach(() => {
+    pool = makePool();
+  });
+  afterEach(async () => {
+    await pool.close();
+  });
+
+  it('matches crypto on known bytes, across buffer boundaries, with and without a frame', async () => {
+    const contents = [Buffer.alloc(0), Buffer.from('a'), randomBytes(1000), randomBytes(2999), randomBytes(40_000)];
+    const files = await Promise.all(contents.map(async (bytes, i) => ({ absPath: await put(`f${i}`, bytes), size: bytes.length })));
+    const frames = new Map(files.filter((_, i) => i % 2 === 0).map((file) => [file.absPath, { prefix: PREFIX, suffix: SUFFIX }]));
+    const results = await hashFiles(files, { pool, frames });
+    results.forEach((result, i) => {
+      expect(result.absPath).toBe(files[i].absPath);
+      expect(result.sha256).toBe(sha(contents[i]));
+      expect(result.size).toBe(contents[i].length);
+      expect(result.fromCache).toBe(false);
+      expect(result.layerDigest).toBe(i % 2 === 0 ? `sha256:${sha(PREFIX, contents[i], SUFFIX)}` : undefined);
+    });
+    expect(sha(Buffer.from('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('splits the content and framed hash of a big file over two threads with the same result', async () => {
+    const bytes = randomBytes(50_000);
+    const absPath = await put('big', bytes);
+    const [result] = await hashFiles([{ absPath, size: bytes.length }], { pool, splitThreshold: 0, frames: new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]) });
+    expect(result.sha256).toBe(sha(bytes));
+    expect(result.layerDigest).toBe(`sha256:${sha(PREFIX, bytes, SUFFIX)}`);
+  });
+});
+
+describe('hashFiles with a stat cache', () => {
+  it('never opens a file whose stat matches', async () => {
+    const bytes = randomBytes(5000);
+    const absPath = await put('w.bin', bytes);
+    const cache = StatCache.inMemory();
+    const first = await hashFiles([{ absPath, size: 5000 }], { cache, racyWindowMs: 0, workerFile: false });
+    expect(first[0]).toMatchObject({ sha256: sha(bytes), fromCache: false });
+    const opened = hashCounters.filesOpened;
+    const read = hashCounters.bytesRead;
+    const second = await hashFiles([{ absPath, size: 5000 }], { cache, racyWindowMs: 0, workerFile: false });
+    expect(second[0]).toEqual({ absPath, sha256: sha(bytes), size: 5000, fromCache: true });
+    expect(hashCounters.filesOpened).toBe(opened);
+    expect(hashCounters.bytesRead).toBe(read);
+  });
+
+  it('detects a same-size rewrite whose mtime was restored (ctime changed)', async () => {
+    const bytes = randomBytes(4096);
+    const absPath = await put('w.bin', bytes);
+    const fixed = 1_700_000_000; // whole seconds: utimes can restore it exactly
+    await utimes(absPath, fixed, fixed);
+    const cache = StatCache.inMemory();
+    await hashFiles([{ absPath, size: 4096 }], { cache, racyWindowMs: 0, workerFile: false });
+    expect(cache.size).toBe(1);
+    const before = await stat(absPath, { bigint: true });
+    await sleep(30); // past the file system's timestamp granularity
+    const changed = Buffer.from(bytes);
+    changed[100] ^= 0xff;
+    await writeFile(absPath, changed);
+    await utimes(absPath, fixed, fixed);
+    const after = await stat(absPath, { bigint: true });
+    expect(after.mtimeNs).toBe(before.mtimeNs);
+    expect(after.size).toBe(before.size);
+    expect(after.ino).toBe(before.ino);
+    expect(after.ctimeNs).not.toBe(before.ctimeNs);
+    const [result] = await hashFiles([{ absPath, size: 4096 }], { cache, racyWindowMs: 0, workerFile: false });
+    expect(result.fromCache).toBe(false);
+    expect(result.sha256).toBe(sha(changed));
+  });
+
+  it('does not cache a file modified within the racy window', async () => {
+    const absPath = await put('fresh.bin', randomBytes(100));
+    const cache = StatCache.inMemory();
+    await hashFiles([{ absPath, size: 100 }], { cache, workerFile: false });
+    expect(cache.size).toBe(0);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(absPath, old, old); // ctime is still now: still racy
+    await hashFiles([{ absPath, size: 100 }], { cache, workerFile: false });
+    expect(cache.size).toBe(0);
+  });
+
+  it('caches layer digests per frame and reads only for a frame it has not seen', async () => {
+    const bytes = randomBytes(3000);
+    const absPath = await put('w.bin', bytes);
+    const cache = StatCache.inMemory();
+    const frames = new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]);
+    await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
+    const [hit] = await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
+    expect(hit).toMatchObject({ fromCache: true, layerDigest: `sha256:${sha(PREFIX, bytes, SUFFIX)}` });
+    const otherPrefix = Buffer.from(PREFIX);
+    otherPrefix[0] ^= 1;
+    const read = hashCounters.bytesRead;
+    const [miss] = await hashFiles([{ absPath, size: 3000 }], { cache, frames: new Map([[absPath, { prefix: otherPrefix, suffix: SUFFIX }]]), racyWindowMs: 0, workerFile: false });
+    expect(miss).toMatchObject({ fromCache: false, sha256: sha(bytes), layerDigest: `sha256:${sha(otherPrefix, bytes, SUFFIX)}` });
+    expect(hashCounters.bytesRead - read).toBe(3000);
+    // both frames are now remembered
+    const [again] = await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
+    expect(again.fromCache).toBe(true);
+  });
+
+  it('reports progress and fails clearly on a missing file', async () => {
+    const absPath = await put('p.bin', randomBytes(2000));
+    const events: { label: string; bytes: number; total?: number }[] = [];
+    await hashFiles([{ absPath, size: 2000, relPath: 'p.bin' }], { onProgress: (e) => events.push(e), workerFile: false });
+    expect(events.at(-1)).toEqual({ label: 'p.bin', bytes: 2000, total: 2000 });
+    const missing = join(dir, 'missing.bin');
+    await expect(hashFiles([{ absPath: missing, size: 1 }], { workerFile: false })).rejects.toThrow(AssetHashError);
+    await expect(hashFiles([{ absPath: missing, size: 1 }], { workerFile: false })).rejects.toThrow(new RegExp(`^${missing}: cannot be read`));
+  });
+});
+
+describe('StatCache', () => {
+  const stamp = { dev: '1', ino: '2', size: '3', mtimeNs: '4', ctimeNs: '5' };
+  const A = 'a'.repeat(64);
+  const B = 'b'.repeat(64);
+
+  it('starts empty from a missing or corrupt file and saves atomically', async () => {
+    const path = join(dir, '.asset-images', 'stat-cache.json');
+    const missing = await StatCache.load(path);
+    expect(missing.size).toBe(0);
+    await mkdir(join(dir, '.asset-images'));
+    for (const corrupt of ['{not json', '[]', '{"version":1,"entries":{"/x":{"stamp":{},"sha256":"zz"}}}', '{"version":99,"entries":{}}']) {
+      await writeFile(path, corrupt);
+      expect((await StatCache.load(path)).size).toBe(0);
+    }
+    missing.store('/x', stamp, { sha256: A, size: 3, layers: { k: B } });
+    await missing.save();
+    const loaded = await StatCache.load(path);
+    expect(loaded.lookup('/x', stamp)).toEqual({ stamp, sha256: A, size: 3, layers: { k: B } });
+    expect(loaded.lookup('/x', { ...stamp, ctimeNs: '6' })).toBeUndefined();
+    expect(loaded.lookup('/x', { ...stamp, ino: '9' })).toBeUndefined();
+  });
+
+  it('merges with entries another process saved meanwhile', async () => {
+    const path = join(dir, 'stat-cache.json');
+    const one = await StatCache.load(path);
+    const two = await StatCache.load(path);
+    one.store('/one', stamp, { sha256: A, size: 3 });
+    two.store('/two', stamp, { sha256: B, size: 3 });
+    await one.save();
+    await two.save();
+    const merged = await StatCache.load(path);
+    expect(merged.lookup('/one', stamp)?.sha256).toBe(A);
+    expect(merged.lookup('/two', stamp)?.sha256).toBe(B);
+    expect(JSON.parse(await readFile(path, 'utf8')).version).toBe(1);
+  });
+
+  it('frameKey tells prefix/suffix boundaries apart', () => {
+    expect(frameKey(Buffer.from('ab'), Buffer.from('c'))).not.toBe(frameKey(Buffer.from('a'), Buffer.from('bc')));
+    expect(frameKey(Buffer.from('ab'), Buffer.from('c'))).toBe(frameKey(Buffer.from('ab'), Buffer.from('c')));
+  });
+});

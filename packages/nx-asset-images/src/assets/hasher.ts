@@ -1,0 +1,193 @@
+/**
+ * Streaming sha256 of asset files with a persistent stat cache.
+ *
+ * - A file whose (dev, ino, size, mtime ns, ctime ns) matches the cache is
+ *   never opened.
+ * - Hashing runs on a pool of worker threads with large reusable buffers.
+ * - When a frame (the tar bytes around a single-file layer) is given, the
+ *   layer digest sha256(prefix ‖ content ‖ suffix) is computed from the same
+ *   bytes: on a pool of 2+ threads the content hash and the framed hash of a
+ *   big file run in parallel on two threads (the second read is served by the
+ *   page cache), so a cold file costs about one sha256 pass of wall time.
+ * - A file that changes while being read is read again; a file stamped within
+ *   `racyWindowMs` of being stat'ed is hashed but not cached (its timestamps
+ *   cannot yet prove a later same-size write).
+ */
+import { stat } from 'node:fs/promises';
+import type { Digest } from '../oci/image';
+import type { OnProgress } from '../util/progress';
+import { AssetHashError } from './errors';
+import type { HashJob, HashJobResult } from './hash-worker';
+import { HashPool, type HashPoolOptions } from './hash-worker-pool';
+import { frameKey, sameStamp, stampOf, type FileStamp, type StatCache } from './stat-cache';
+
+export interface HashInputFile {
+  absPath: string;
+  size: number;
+  /** Used as progress label when given (else `absPath`). */
+  relPath?: string;
+}
+
+/** The tar bytes around a file in its single-file layer (from `singleFileFrame`). */
+export interface HashFrame {
+  prefix: Buffer;
+  suffix: Buffer;
+}
+
+export interface FileHash {
+  absPath: string;
+  /** Hex sha256 of the content. */
+  sha256: string;
+  size: number;
+  /** Digest of prefix ‖ content ‖ suffix, when a frame was given for the file. */
+  layerDigest?: Digest;
+  /** True when nothing was read: the stat cache answered for everything asked. */
+  fromCache: boolean;
+}
+
+export interface HashFilesOptions {
+  /** The stat cache to consult and fill; the caller saves it. */
+  cache?: StatCache;
+  /** Frames by absPath: for these files the single-file layer digest is computed too. */
+  frames?: ReadonlyMap<string, HashFrame>;
+  onProgress?: OnProgress;
+  /** Threads (or slots) of the pool; default `os.availableParallelism()`. Ignored when `pool` is given. */
+  concurrency?: number;
+  /** A pool to reuse across calls (not closed by `hashFiles`). */
+  pool?: HashPool;
+  /** Worker entry override (`false`: hash in this thread). Ignored when `pool` is given. */
+  workerFile?: HashPoolOptions['workerFile'];
+  /** A file whose mtime/ctime is this close to the moment it was stat'ed is not cached. Default 2000 ms; 0 disables. */
+  racyWindowMs?: number;
+  /** Files at least this big get their content and framed hashes on two threads. Default 32 MiB. */
+  splitThreshold?: number;
+}
+
+/** Counters of the work actually done, for tests and reports. */
+export const hashCounters = { filesOpened: 0, bytesRead: 0 };
+
+const DEFAULT_RACY_WINDOW_MS = 2000;
+const DEFAULT_SPLIT_THRESHOLD = 32 * 1024 * 1024;
+const MAX_ATTEMPTS = 3;
+const STAT_CONCURRENCY = 64;
+
+export async function hashFiles(files: readonly HashInputFile[], options: HashFilesOptions = {}): Promise<FileHash[]> {
+  const ownPool = options.pool ? undefined : new HashPool({ size: options.concurrency, workerFile: options.workerFile });
+  const pool = options.pool ?? ownPool!;
+  try {
+    const stamps = await mapLimit(files, STAT_CONCURRENCY, (file) => statStamp(file.absPath));
+    // Largest first: the long jobs start early and the small ones fill the gaps.
+    const order = files.map((_, index) => index).sort((a, b) => Number(BigInt(stamps[b].stamp.size) - BigInt(stamps[a].stamp.size)));
+    const results = new Array<FileHash>(files.length);
+    await Promise.all(
+      order.map(async (index) => {
+        results[index] = await hashOne(files[index], stamps[index], pool, options);
+      }),
+    );
+    return results;
+  } finally {
+    await ownPool?.close();
+  }
+}
+
+interface Stamped {
+  stamp: FileStamp;
+  /** Wall clock (ns since epoch) when the stat was taken. */
+  statTimeNs: bigint;
+}
+
+async function statStamp(absPath: string): Promise<Stamped> {
+  const statTimeNs = BigInt(Date.now()) * 1_000_000n;
+  try {
+    const stats = await stat(absPath, { bigint: true });
+    if (!stats.isFile()) throw new AssetHashError(absPath, 'is not a regular file');
+    return { stamp: stampOf(stats), statTimeNs };
+  } catch (error) {
+    if (error instanceof AssetHashError) throw error;
+    throw new AssetHashError(absPath, `cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, options: HashFilesOptions): Promise<FileHash> {
+  const frame = options.frames?.get(file.absPath);
+  const key = frame ? frameKey(frame.prefix, frame.suffix) : undefined;
+  let current = stamped;
+  for (let attempt = 1; ; attempt++) {
+    const cached = options.cache?.lookup(file.absPath, current.stamp);
+    const cachedLayer = key ? cached?.layers?.[key] : undefined;
+    const needContent = !cached;
+    const needFrame = frame !== undefined && cachedLayer === undefined;
+    if (!needContent && !needFrame) {
+      return withLayer({ absPath: file.absPath, sha256: cached!.sha256, size: cached!.size, fromCache: true }, cachedLayer);
+    }
+    const size = Number(current.stamp.size);
+    const computed = await readAndHash(file, size, pool, frame, needContent, needFrame, options);
+    const after = await statStamp(file.absPath);
+    if (sameStamp(after.stamp, current.stamp) && computed.size === size) {
+      const sha256 = computed.sha256 ?? cached!.sha256;
+      const framed = computed.framedSha256 ?? cachedLayer;
+      const racyWindowNs = BigInt(options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
+      const newest = BigInt(current.stamp.mtimeNs) > BigInt(current.stamp.ctimeNs) ? BigInt(current.stamp.mtimeNs) : BigInt(current.stamp.ctimeNs);
+      if (options.cache && current.statTimeNs - newest >= racyWindowNs) {
+        options.cache.store(file.absPath, current.stamp, { sha256, size, layers: key && framed ? { [key]: framed } : undefined });
+      }
+      return withLayer({ absPath: file.absPath, sha256, size, fromCache: false }, framed);
+    }
+    if (attempt >= MAX_ATTEMPTS) {
+      throw new AssetHashError(file.absPath, `kept changing while being read (${attempt} attempts); stop writing to it and retry`);
+    }
+    current = after;
+  }
+}
+
+function withLayer(result: FileHash, framedHex: string | undefined): FileHash {
+  if (framedHex !== undefined) result.layerDigest = `sha256:${framedHex}`;
+  return result;
+}
+
+async function readAndHash(
+  file: HashInputFile,
+  size: number,
+  pool: HashPool,
+  frame: HashFrame | undefined,
+  needContent: boolean,
+  needFrame: boolean,
+  options: HashFilesOptions,
+): Promise<HashJobResult> {
+  const label = file.relPath ?? file.absPath;
+  const total = size;
+  const report = options.onProgress ? (bytes: number) => options.onProgress!({ label, bytes, total }) : undefined;
+  const frameJob = (mode: 'frame' | 'both'): HashJob => ({ path: file.absPath, mode, prefix: frame!.prefix, suffix: frame!.suffix });
+  const run = async (job: HashJob, progress?: (bytes: number) => void) => {
+    try {
+      const result = await pool.run(job, progress);
+      hashCounters.filesOpened++;
+      hashCounters.bytesRead += result.size;
+      return result;
+    } catch (error) {
+      throw new AssetHashError(file.absPath, `cannot be hashed: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  if (needContent && needFrame) {
+    if (pool.threaded && pool.size > 1 && size >= (options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD)) {
+      const [content, framed] = await Promise.all([run({ path: file.absPath, mode: 'content' }, report), run(frameJob('frame'))]);
+      return { size: content.size === framed.size ? content.size : -1, sha256: content.sha256, framedSha256: framed.framedSha256 };
+    }
+    return run(frameJob('both'), report);
+  }
+  if (needFrame) return run(frameJob('frame'), report);
+  return run({ path: file.absPath, mode: 'content' }, report);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
