@@ -36,6 +36,7 @@ export interface UploadBlobOptions {
 }
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+const MIN_CHUNK_SIZE = 64 * 1024;
 
 /** Codes and statuses after which the session cannot be continued, but a new one can succeed. */
 export function isUploadRestartable(error: unknown): boolean {
@@ -84,7 +85,20 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
         if (upload.chunkMinLength) chunkSize = Math.max(chunkSize, upload.chunkMinLength);
       }
     }
-    await patchFrom(upload, chunked ? chunkSize : Number.MAX_SAFE_INTEGER);
+    for (;;) {
+      try {
+        await patchFrom(upload, chunked ? chunkSize : Number.MAX_SAFE_INTEGER);
+        return;
+      } catch (error) {
+        // A chunk too large for the registry: halve it and start a new session (the old one may hold part of the refused chunk).
+        const floor = Math.max(MIN_CHUNK_SIZE, upload.chunkMinLength ?? 0);
+        if (!(error instanceof RegistryError && error.status === 413) || Math.floor(chunkSize / 2) < floor) throw error;
+        void cancelUpload(session, repository, upload.location);
+        chunked = true;
+        chunkSize = Math.floor(chunkSize / 2);
+        upload = await startUpload(session, repository);
+      }
+    }
   };
 
   const putMonolithic = async (current: UploadSession) => {

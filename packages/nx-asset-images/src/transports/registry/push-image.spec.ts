@@ -1,0 +1,216 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseImageReference } from '../../oci/image-reference';
+import { pushImage } from './push-image';
+import { DigestMismatchError, RegistryAuthError, RegistryError } from './registry-errors';
+import { seededRandom, startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
+import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
+
+const fast = { attempts: 8, baseDelayMs: 1, maxDelayMs: 5 };
+let registry: FakeRegistry | undefined;
+let tempDir: string | undefined;
+afterEach(async () => {
+  await registry?.close();
+  registry = undefined;
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+});
+const noDockerConfig = async () => {
+  tempDir = await mkdtemp(join(tmpdir(), 'nxai-push-'));
+  return { configDir: tempDir, env: { PATH: process.env.PATH ?? '' } };
+};
+const ref = (r: FakeRegistry, repo: string, tag: string) => parseImageReference(`${r.host}/${repo}:${tag}`);
+
+describe('pushImage against a fake registry', () => {
+  it('uploads config and layers, then tags; a second push uploads nothing', async () => {
+    registry = await startFakeRegistry();
+    const image = makeImage([bytesLayer(seededBytes(300_000, 1)), bytesLayer(seededBytes(1000, 2))]);
+    const dockerConfig = await noDockerConfig();
+    const events: number[] = [];
+    const result = await pushImage(image, [ref(registry, 'asset/bert', '0.1'), ref(registry, 'asset/bert', 'latest')], { dockerConfig, onProgress: (e) => events.push(e.bytes) });
+    expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
+    expect(result.uploaded.sort()).toEqual([image.config.descriptor.digest, ...image.layers.map((l) => l.descriptor.digest)].sort());
+    expect(result.pushed).toEqual([`${registry.host}/asset/bert:0.1`, `${registry.host}/asset/bert:latest`]);
+    expect(registry.manifests.get('asset/bert:0.1')?.equals(image.manifest.bytes)).toBe(true);
+    expect(registry.manifests.get('asset/bert:latest')?.equals(image.manifest.bytes)).toBe(true);
+    expect(events.at(-1)).toBeGreaterThan(0);
+    // Manifest PUTs come after every blob PUT.
+    const methods = registry.requests.map((r) => `${r.method} ${r.url.split('?')[0]!.split('/')[4]}`);
+    expect(methods.lastIndexOf('PUT uploads')).toBeLessThan(methods.indexOf('PUT manifests'));
+    const putManifest = registry.requests.find((r) => r.method === 'PUT' && r.url.includes('/manifests/'));
+    expect(putManifest?.headers['content-type']).toBe('application/vnd.oci.image.manifest.v1+json');
+
+    const again = await pushImage(image, [ref(registry, 'asset/bert', '0.1')], { dockerConfig });
+    expect(again.uploaded).toEqual([]);
+    expect(again.skipped).toHaveLength(3);
+  });
+
+  it('uploads in PATCH chunks with Content-Range when chunkSize is set', async () => {
+    registry = await startFakeRegistry();
+    const data = seededBytes(250_000, 3);
+    const image = makeImage([bytesLayer(data)]);
+    await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), chunkSize: 100_000 });
+    const ranges = registry.requests.filter((r) => r.method === 'PATCH').map((r) => r.headers['content-range']);
+    expect(ranges).toContain('0-99999');
+    expect(ranges).toContain('100000-199999');
+    expect(ranges).toContain('200000-249999');
+    expect(registry.blobs.get(image.layers[0]!.descriptor.digest)?.equals(data)).toBe(true);
+  });
+
+  it('falls back to chunks when the registry answers 413, halving them until they fit, honouring OCI-Chunk-Min-Length', async () => {
+    registry = await startFakeRegistry({ maxBodySize: 3 * 1024 * 1024, chunkMinLength: 1024 * 1024 });
+    const data = seededBytes(7 * 1024 * 1024, 4);
+    const image = makeImage([bytesLayer(data, { chunk: 256 * 1024 })]);
+    const result = await pushImage(image, [ref(registry, 'a/big', 't')], { dockerConfig: await noDockerConfig() });
+    expect(result.uploaded).toContain(image.layers[0]!.descriptor.digest);
+    expect(registry.requests.some((r) => r.method === 'PUT' && r.status === 413)).toBe(true);
+    const accepted = registry.requests.filter((r) => r.method === 'PATCH' && r.status === 202).map((r) => Number(r.headers['content-length']));
+    expect(accepted.length).toBeGreaterThan(2);
+    expect(Math.max(...accepted)).toBeLessThanOrEqual(3 * 1024 * 1024);
+    expect(Math.max(...accepted)).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(registry.blobs.get(image.layers[0]!.descriptor.digest)?.equals(data)).toBe(true);
+  });
+
+  it('mounts a shared layer from another repository', async () => {
+    registry = await startFakeRegistry();
+    const shared = bytesLayer(seededBytes(10_000, 5));
+    const dockerConfig = await noDockerConfig();
+    await pushImage(makeImage([shared], 'one'), [ref(registry, 'asset/one', 'v1')], { dockerConfig });
+    const second = makeImage([shared, bytesLayer(seededBytes(5000, 6))], 'two');
+    const result = await pushImage(second, [ref(registry, 'asset/two', 'v1')], { dockerConfig, mountFrom: ['asset/one'] });
+    expect(result.mounted).toEqual([shared.descriptor.digest]);
+    expect(result.uploaded).toHaveLength(2);
+    expect(registry.requests.some((r) => r.url.includes(`mount=${encodeURIComponent(shared.descriptor.digest)}`) || r.url.includes(`mount=${shared.descriptor.digest}`))).toBe(true);
+  });
+
+  it('refuses to send a layer whose bytes do not match its digest, and tags nothing', async () => {
+    registry = await startFakeRegistry();
+    const good = seededBytes(50_000, 7);
+    const bad = Buffer.from(good);
+    bad[49_999] ^= 1;
+    const image = makeImage([bytesLayer(good, { lie: bad })]);
+    await expect(pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast })).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(registry.manifests.size).toBe(0);
+    expect(registry.blobs.has(image.layers[0]!.descriptor.digest)).toBe(false);
+  });
+
+  it.each([
+    ['monolithic', undefined],
+    ['chunked', 40_000],
+  ])('completes through seeded drops, 500s and 429s (%s), resuming uploads', async (_name, chunkSize) => {
+    const random = seededRandom(42);
+    registry = await startFakeRegistry({
+      fault: (req) => {
+        const r = random();
+        if (req.method === 'PUT' && req.url?.includes('/manifests/')) return r < 0.3 ? 500 : undefined;
+        if (r < 0.15) return 'drop';
+        if (r < 0.3) return 'drop-mid-body';
+        if (r < 0.4) return 500;
+        if (r < 0.45) return 429;
+        return undefined;
+      },
+    });
+    const image = makeImage([bytesLayer(seededBytes(200_000, 8)), bytesLayer(seededBytes(120_000, 9))]);
+    const result = await pushImage(image, [ref(registry, 'a/flaky', 't')], {
+      dockerConfig: await noDockerConfig(),
+      retry: { attempts: 30, baseDelayMs: 1, maxDelayMs: 5 },
+      ...(chunkSize ? { chunkSize } : {}),
+    });
+    expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
+    for (const layer of image.layers) expect(registry.repos.get('a/flaky')?.has(layer.descriptor.digest)).toBe(true);
+    // Some attempt asked the registry how far the upload got, then continued from a non-zero offset.
+    const statusChecks = registry.requests.filter((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/'));
+    expect(statusChecks.length).toBeGreaterThan(0);
+    const resumed = registry.requests.filter((r) => r.method === 'PATCH' && !String(r.headers['content-range'] ?? '0-').startsWith('0-'));
+    expect(resumed.length).toBeGreaterThan(0);
+  });
+
+  it('fails with a RegistryError after bounded attempts when the registry keeps failing, tagging nothing', async () => {
+    registry = await startFakeRegistry({ fault: (req) => (req.method === 'PUT' ? 500 : undefined) });
+    const image = makeImage([bytesLayer(seededBytes(1000, 10))]);
+    const error = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: { attempts: 3, baseDelayMs: 1 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as RegistryError).status).toBe(500);
+    expect((error as RegistryError).method).toBe('PUT');
+    expect((error as RegistryError).url).not.toMatch(/_state=[^R]/);
+    expect(registry.manifests.size).toBe(0);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    let first = true;
+    registry = await startFakeRegistry({ fault: (req) => (req.method === 'HEAD' && first ? ((first = false), 429) : undefined) });
+    const image = makeImage([bytesLayer(seededBytes(10, 11))]);
+    const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast });
+    expect(result.uploaded).toHaveLength(2);
+  });
+});
+
+describe('pushImage authentication', () => {
+  it('basic: sends credentials from config.json auths', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'basic', user: 'alice', password: 's3cret-basic' } });
+    const dockerConfig = await noDockerConfig();
+    await writeFile(join(dockerConfig.configDir, 'config.json'), JSON.stringify({ auths: { [`http://${registry.host}`]: { auth: Buffer.from('alice:s3cret-basic').toString('base64') } } }));
+    const image = makeImage([bytesLayer(seededBytes(1000, 12))]);
+    const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig });
+    expect(result.pushed).toHaveLength(1);
+    const put = registry.requests.find((r) => r.method === 'PUT');
+    expect(put?.headers.authorization).toBe(`Basic ${Buffer.from('alice:s3cret-basic').toString('base64')}`);
+  });
+
+  it('bearer: fetches a token with basic creds and the repository scope, and caches it', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: 'alice', password: 'pw-bearer' } });
+    const image = makeImage([bytesLayer(seededBytes(1000, 13)), bytesLayer(seededBytes(1000, 14))]);
+    await pushImage(image, [ref(registry, 'asset/x', 't')], { credentials: { username: 'alice', password: 'pw-bearer' } });
+    expect(registry.tokenRequests.length).toBeGreaterThanOrEqual(1);
+    expect(registry.tokenRequests.length).toBeLessThanOrEqual(2);
+    const tokenUrl = new URL(registry.tokenRequests[0]!.url, registry.url);
+    expect(tokenUrl.searchParams.get('service')).toBe('fake-registry');
+    expect(tokenUrl.searchParams.getAll('scope')).toEqual(['repository:asset/x:pull,push']);
+    expect(registry.requests.filter((r) => r.method === 'PUT').every((r) => String(r.headers.authorization).startsWith('Bearer '))).toBe(true);
+  });
+
+  it('bearer: a token that expires in the middle of a chunked upload is renewed and the upload resumes', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: 'alice', password: 'pw', tokenUses: 4 } });
+    const data = seededBytes(300_000, 15);
+    const image = makeImage([bytesLayer(data)]);
+    const result = await pushImage(image, [ref(registry, 'a/exp', 't')], { credentials: { username: 'alice', password: 'pw' }, chunkSize: 50_000, retry: fast });
+    expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
+    expect(registry.tokenRequests.length).toBeGreaterThan(2);
+    expect(registry.requests.some((r) => r.status === 401 && r.method === 'PATCH')).toBe(true);
+    expect(registry.blobs.get(image.layers[0]!.descriptor.digest)?.equals(data)).toBe(true);
+  });
+
+  it('wrong password: RegistryAuthError names the registry and user, never the password', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: 'alice', password: 'right' } });
+    const image = makeImage([bytesLayer(seededBytes(100, 16))]);
+    const error = await pushImage(image, [ref(registry, 'a/b', 't')], { credentials: { username: 'alice', password: 'hunter2-wrong' }, retry: fast }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryAuthError);
+    const message = (error as Error).message;
+    expect(message).toContain(`authentication to ${registry.host} failed for user "alice"`);
+    expect(message).not.toContain('hunter2');
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+    expect(String((error as Error).stack)).not.toContain('hunter2');
+  });
+
+  it('credential helper: docker-credential-<name> get on PATH gives the credentials', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'basic', user: 'helper-user', password: 'helper-secret' } });
+    const dockerConfig = await noDockerConfig();
+    const bin = join(dockerConfig.configDir, 'bin');
+    await writeFile(join(dockerConfig.configDir, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'test' } }));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(bin);
+    const script = join(bin, 'docker-credential-test');
+    await writeFile(
+      script,
+      `#!/bin/sh\nread host\necho "$host" > "${join(dockerConfig.configDir, 'asked')}"\nif [ "$host" = "${registry.host}" ]; then printf '{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}' "$host"; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+    );
+    await chmod(script, 0o755);
+    const image = makeImage([bytesLayer(seededBytes(100, 17))]);
+    await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: { configDir: dockerConfig.configDir, env: { PATH: `${bin}:${process.env.PATH}` } } });
+    const { readFile } = await import('node:fs/promises');
+    expect((await readFile(join(dockerConfig.configDir, 'asked'), 'utf8')).trim()).toBe(registry.host);
+    expect(registry.manifests.has('a/b:t')).toBe(true);
+  });
+});
