@@ -1,0 +1,78 @@
+/**
+ * From an analysed asset to an `Image`: layers whose bytes are streamed from the
+ * source files on demand (large files through their tar frame, small files as a
+ * reproducible grouped tar), config and manifest. No bytes are copied here; the
+ * transports pull what they need through `Layer.open()`.
+ */
+import { createReadStream } from 'node:fs';
+import type { Digest, Image, Layer } from '../oci/image';
+import { assembleImage } from '../oci/assemble-image';
+import { digestReadable } from '../oci/digest';
+import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
+import { frameLayer } from '../tar/single-file-frame';
+import { tarSize, tarStream } from '../tar/tar-stream';
+import { compressedLayer, compressLayer } from '../transports/compression';
+import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
+import type { CompressedLayerCache } from './compressed-layer-cache';
+
+export interface BuildImageOptions {
+  /** Seconds since the epoch for tar entries and the config's `created` (SOURCE_DATE_EPOCH). */
+  mtime?: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  compressedLayers?: CompressedLayerCache;
+}
+
+export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
+
+export async function buildAssetImage(analysis: AssetAnalysis, options: BuildImageOptions = {}): Promise<Image> {
+  const mtime = options.mtime ?? 0;
+  const layers: Layer[] = [];
+  for (const planned of analysis.layers) {
+    const layer = await uncompressedLayer(planned, mtime);
+    layers.push(await compress(layer, analysis.manifest.compression, options.compressedLayers));
+  }
+  const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
+  return assembleImage({
+    layers,
+    configOptions: {
+      created: new Date(mtime * 1000).toISOString().replace('.000Z', 'Z'),
+      os: options.platform?.os ?? 'linux',
+      architecture: options.platform?.architecture ?? 'amd64',
+      variant: options.platform?.variant,
+      labels: annotations,
+    },
+    annotations,
+  });
+}
+
+async function uncompressedLayer(planned: AnalyzedLayer, mtime: number): Promise<Layer> {
+  if (planned.kind === 'large-file') {
+    const file = planned.files[0]!;
+    const frame = planned.frame!;
+    const digest = planned.layerDigest!;
+    return {
+      descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest, size: frame.size },
+      diffId: digest,
+      open: frameLayer(frame, () => createReadStream(file.absPath), file.relPath),
+    };
+  }
+  const entries = planned.files.map((file) => ({
+    path: file.imagePath,
+    mode: file.mode,
+    size: file.size,
+    open: () => createReadStream(file.absPath),
+  }));
+  const open = () => tarStream(entries, { mtime });
+  const { digest, size } = await digestReadable(open());
+  if (size !== tarSize(entries, { mtime })) throw new Error(`small-files layer: tar size ${size} differs from the planned size`);
+  return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest, size }, diffId: digest, open };
+}
+
+async function compress(layer: Layer, compression: 'none' | 'gzip' | 'zstd', cache: CompressedLayerCache | undefined): Promise<Layer> {
+  if (compression === 'none') return layer;
+  const known = await cache?.get(layer.diffId, compression);
+  if (known) return compressedLayer(layer, compression, known);
+  const compressed = await compressLayer(layer, compression);
+  await cache?.set(layer.diffId, compression, { digest: compressed.descriptor.digest as Digest, size: compressed.descriptor.size });
+  return compressed;
+}

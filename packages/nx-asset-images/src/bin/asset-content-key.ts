@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * Nx runtime input of the `asset-image` target: prints one line that changes
+ * exactly when the asset's local content changes. Run by Nx from the workspace
+ * root with the asset's folder as argument. Hashes come from the stat cache, so
+ * unchanged files are only stat'ed; a changed file is read once, and the layer
+ * digest is computed in the same read for the build that follows.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { analyzeAsset } from '../assets/analyze-asset';
+import { assetStorePaths } from '../assets/asset-store';
+import { contentKey } from '../assets/content-key';
+import { parseAssetManifest } from '../assets/manifest';
+import { StatCache } from '../assets/stat-cache';
+import { sha256Digest } from '../oci/digest';
+import { sourceDateEpoch } from '../executors/environment';
+
+export async function assetContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string> {
+  const manifestFile = posix.join(projectRoot, 'asset.json');
+  try {
+    const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, projectRoot);
+    const store = assetStorePaths(workspaceRoot);
+    const cache = await StatCache.load(store.statCache);
+    try {
+      const analysis = await analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: sourceDateEpoch(), sources: 'skip' });
+      return `content ${contentKey(analysis)}`;
+    } finally {
+      await cache.save();
+    }
+  } catch (error) {
+    // Not this script's job to report: the task runs and its executor reports the error.
+    // The key still differs per message so a fixed asset is never a cache hit of a broken one.
+    return `error ${sha256Digest(error instanceof Error ? error.message : String(error))}`;
+  }
+}
+
+if (require.main === module) {
+  const projectRoot = process.argv[2];
+  if (!projectRoot) {
+    process.stderr.write('usage: asset-content-key <asset folder relative to the workspace root>\n');
+    process.exit(2);
+  }
+  assetContentKeyLine(process.cwd(), projectRoot).then((line) => process.stdout.write(`${line}\n`));
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { analyzeAsset } from '../../assets/analyze-asset';
+import { assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
+import { assetStorePaths } from '../../assets/asset-store';
+import { buildAssetImage } from '../../assets/build-asset-image';
+import { CompressedLayerCache } from '../../assets/compressed-layer-cache';
+import { assetReferences } from '../../assets/image-references';
+import { reconcileAssetLock } from '../../assets/lock-check';
+import { parseAssetManifest } from '../../assets/manifest';
+import { StatCache } from '../../assets/stat-cache';
+import { dockerEngineVersion } from '../../transports/docker-engine';
+import { dockerLoad } from '../../transports/docker-load';
+import { writeOciLayout } from '../../transports/oci-layout';
+import { createProgressRenderer, formatBytes } from '../progress-renderer';
+import { isCI, parsePlatform, sourceDateEpoch } from '../environment';
+
+export interface AssetImageExecutorOptions {
+  manifest: string;
+  outputPath: string;
+  load?: boolean | 'auto';
+  ociLayout?: boolean;
+  platform?: string;
+  largeFileThreshold?: number;
+}
+
+export default async function assetImageExecutor(
+  options: AssetImageExecutorOptions,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
+  try {
+    await buildAssetImageTask(options, context.root);
+    return { success: true };
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(error.stack);
+    return { success: false };
+  }
+}
+
+export async function buildAssetImageTask(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
+  const started = Date.now();
+  const manifestFile = options.manifest;
+  const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, posix.dirname(manifestFile));
+  const store = assetStorePaths(workspaceRoot);
+  const cache = await StatCache.load(store.statCache);
+  const mtime = sourceDateEpoch();
+  const progress = createProgressRenderer();
+  let analysis;
+  try {
+    analysis = await analyzeAsset(manifest, {
+      workspaceRoot,
+      store,
+      cache,
+      mtime,
+      largeFileThreshold: options.largeFileThreshold,
+      sources: 'fetch',
+      onProgress: progress.onProgress,
+    });
+  } finally {
+    progress.finish();
+    await cache.save();
+  }
+  const lock = await reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, isCI());
+  if (lock === 'written') logger.info(`Updated ${posix.join(manifest.projectRoot, 'asset.lock.json')}: commit it so \`nx affected\` sees the change.`);
+
+  const image = await buildAssetImage(analysis, {
+    mtime,
+    platform: parsePlatform(options.platform ?? 'linux/amd64'),
+    compressedLayers: new CompressedLayerCache(join(store.root, 'compressed-layers')),
+  });
+  const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
+  const result = assetImageResult(analysis, image, refs);
+
+  if (options.ociLayout ?? true) {
+    const layoutProgress = createProgressRenderer();
+    try {
+      const written = await writeOciLayout(store.ociLayout, image, { refNames: refs.references, onProgress: layoutProgress.onProgress });
+      logger.info(`OCI layout ${posix.relative(workspaceRoot, store.ociLayout) || store.ociLayout}: ${written.written.length} blob(s) written, ${written.skipped.length} already there`);
+    } finally {
+      layoutProgress.finish();
+    }
+  }
+
+  const load = options.load ?? 'auto';
+  if (load !== false) {
+    const engine = await dockerEngineVersion();
+    if (engine) {
+      const loadProgress = createProgressRenderer();
+      try {
+        const loaded = await dockerLoad(image, refs.references, { onProgress: loadProgress.onProgress });
+        logger.info(`Loaded into Docker ${engine} as ${loaded.imageId}`);
+      } finally {
+        loadProgress.finish();
+      }
+    } else if (load === true) {
+      throw new Error(`${manifestFile}: load is true but no Docker engine answers (DOCKER_HOST=${process.env['DOCKER_HOST'] ?? 'default'})`);
+    } else {
+      logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
+    }
+  }
+
+  await writeAssetImageResult(join(workspaceRoot, options.outputPath), result);
+  logger.info(
+    [
+      `${manifest.name}: ${result.manifestDigest} (${image.layers.length} layer(s), ${formatBytes(result.size)}) in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+      ...result.references.map((reference) => `  ${reference}`),
+    ].join('\n'),
+  );
+}

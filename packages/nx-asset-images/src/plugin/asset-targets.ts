@@ -1,0 +1,65 @@
+import type { TargetConfiguration } from '@nx/devkit';
+
+/** Where an asset project's small build result (digests, tags) lives; this is the Nx-cached output. */
+export function assetResultDir(projectName: string): string {
+  return `dist/asset-images/${projectName}`;
+}
+
+/**
+ * Runtime input that pins an asset's exact local content: a small node script that
+ * prints a digest of (path, size, mode, sha256) of every file, served from the stat
+ * cache, so unchanged weights are never read and gitignored files are not missed.
+ */
+export function contentKeyCommand(projectRoot: string): string {
+  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}`;
+}
+
+export function assetImageTarget(projectRoot: string, projectName: string): TargetConfiguration {
+  const resultDir = assetResultDir(projectName);
+  return {
+    executor: 'nx-asset-images:asset-image',
+    cache: true,
+    inputs: [
+      `{projectRoot}/asset.json`,
+      { runtime: contentKeyCommand(projectRoot) },
+      { env: 'SOURCE_DATE_EPOCH' },
+      { externalDependencies: ['nx-asset-images'] },
+    ],
+    outputs: [`{workspaceRoot}/${resultDir}`, '{projectRoot}/asset.lock.json'],
+    options: {
+      manifest: `${projectRoot}/asset.json`,
+      outputPath: resultDir,
+    },
+    metadata: {
+      technologies: ['docker'],
+      description: 'Build the asset\'s FROM scratch OCI image (daemonless, reproducible) and load it into Docker when an engine is reachable',
+      help: {
+        command: 'nx run <project>:asset-image --help',
+        example: { options: { load: false } },
+      },
+    },
+  };
+}
+
+export function assetPushTarget(buildTargetName: string): TargetConfiguration {
+  return {
+    executor: 'nx-asset-images:asset-push',
+    cache: false,
+    dependsOn: [buildTargetName],
+    options: {},
+    metadata: {
+      technologies: ['docker'],
+      description: 'Push the asset image to its registry over the OCI distribution API, skipping blobs already there',
+    },
+  };
+}
+
+/** A target that fails with the manifest's error when run, so one broken asset.json never breaks the graph of the others. */
+export function brokenManifestTarget(message: string): TargetConfiguration {
+  return {
+    executor: 'nx-asset-images:invalid-manifest',
+    cache: false,
+    options: { message },
+    metadata: { description: `asset.json is invalid: ${message}` },
+  };
+}
