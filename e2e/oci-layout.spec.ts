@@ -1,0 +1,108 @@
+// The OCI image layout writer against real readers: skopeo reads the
+// manifest digest, umoci unpacks byte-identical files; same input in two
+// different directories gives the same manifest digest.
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-image';
+import type { Image } from '../packages/nx-asset-images/src/oci/image';
+import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
+import { compressLayer, type Compression } from '../packages/nx-asset-images/src/transports/compression';
+import { readOciLayoutImage, writeOciLayout } from '../packages/nx-asset-images/src/transports/oci-layout';
+import { exec } from './support/exec';
+
+const dirs: string[] = [];
+function tempDir(prefix = 'nxai-oci-'): string {
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** In-image path -> relative source path. */
+const SMALL = ['config.json', 'vocab.txt', 'tokenizer/merges.txt', 'bin/run.sh'];
+const BIG = 'weights.bin';
+
+function writeSources(dir: string): void {
+  writeFileSync(path.join(dir, BIG), randomBytes(20 * 1024 * 1024 + 123));
+  writeFileSync(path.join(dir, 'config.json'), '{"hidden_size":768}\n');
+  writeFileSync(path.join(dir, 'vocab.txt'), 'hello\nworld\n');
+  mkdirSync(path.join(dir, 'tokenizer'));
+  writeFileSync(path.join(dir, 'tokenizer/merges.txt'), 'h e\nl l\n');
+  mkdirSync(path.join(dir, 'bin'));
+  writeFileSync(path.join(dir, 'bin/run.sh'), '#!/bin/sh\necho run\n');
+  chmodSync(path.join(dir, 'bin/run.sh'), 0o755);
+}
+
+async function buildImage(src: string, compression: Compression = 'none'): Promise<Image> {
+  const big = await singleFileLayer({ sourcePath: path.join(src, BIG), path: `models/bert/${BIG}` });
+  const small = await groupedFilesLayer(SMALL.map((p) => ({ sourcePath: path.join(src, p), path: `models/bert/${p}` })));
+  const layers = await Promise.all([big.layer, small].map((layer) => compressLayer(layer, compression)));
+  return assembleImage({ layers, annotations: { 'org.opencontainers.image.title': 'bert' } });
+}
+
+async function expectUnpackedFilesMatch(layout: string, ref: string, src: string): Promise<void> {
+  const bundle = path.join(tempDir('nxai-umoci-'), 'bundle');
+  await exec('umoci', ['unpack', '--rootless', '--image', `${layout}:${ref}`, bundle]);
+  const root = path.join(bundle, 'rootfs', 'models', 'bert');
+  for (const p of [BIG, ...SMALL]) expect(sha(path.join(root, p)), p).toBe(sha(path.join(src, p)));
+  expect(statSync(path.join(root, 'bin/run.sh')).mode & 0o111).not.toBe(0);
+}
+
+describe('writeOciLayout with real readers', () => {
+  let src: string;
+  beforeAll(() => {
+    src = tempDir('nxai-src-');
+    writeSources(src);
+  });
+
+  it.each<Compression>(['none', 'gzip'])('%s: skopeo inspects the manifest digest, umoci unpacks identical files', async (compression) => {
+    const image = await buildImage(src, compression);
+    const layout = path.join(tempDir(), 'layout');
+    const result = await writeOciLayout(layout, image, { refNames: ['0.1', 'latest'] });
+    expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
+
+    const inspected = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:0.1`])).stdout);
+    expect(inspected.Digest).toBe(image.manifest.descriptor.digest);
+    expect(inspected.Layers).toEqual(image.layers.map((l) => l.descriptor.digest));
+    expect(inspected.Architecture).toBe('amd64');
+    expect(inspected.Os).toBe('linux');
+    const raw = (await exec('skopeo', ['inspect', '--raw', `oci:${layout}:latest`])).stdout;
+    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(image.manifest.descriptor.digest);
+    const mediaTypes = JSON.parse(raw).layers.map((l: { mediaType: string }) => l.mediaType);
+    expect(new Set(mediaTypes)).toEqual(new Set([compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar']));
+
+    await expectUnpackedFilesMatch(layout, '0.1', src);
+
+    // Round trip: the image read back from the layout, written to another layout, is the same image.
+    const again = await readOciLayoutImage(layout, 'latest');
+    const copy = path.join(tempDir(), 'copy');
+    await writeOciLayout(copy, again, { refNames: ['copied'] });
+    expect(JSON.parse((await exec('skopeo', ['inspect', `oci:${copy}:copied`])).stdout).Digest).toBe(image.manifest.descriptor.digest);
+  });
+
+  it('the same input in two different directories (other mtimes) gives the same manifest digest', async () => {
+    const other = tempDir('nxai-src-other-');
+    cpSync(src, other, { recursive: true });
+    utimesSync(path.join(other, BIG), new Date('2001-01-01'), new Date('2001-01-01'));
+    utimesSync(path.join(other, 'vocab.txt'), new Date(), new Date());
+    const digests: string[] = [];
+    for (const dir of [src, other]) {
+      for (const compression of ['none', 'gzip'] as const) {
+        const image = await buildImage(dir, compression);
+        const layout = path.join(tempDir(), 'layout');
+        await writeOciLayout(layout, image, { refNames: ['x'] });
+        digests.push(`${compression} ${JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:x`])).stdout).Digest}`);
+      }
+    }
+    expect(digests[2]).toBe(digests[0]);
+    expect(digests[3]).toBe(digests[1]);
+    expect(digests[0]).not.toBe(digests[1]);
+  });
+});
