@@ -19,5 +19,8 @@ export async function getBlobStream(session: RegistrySession, repository: string
   const verifier = createDigestVerifier(digest, size ?? length, `blob ${repository}@${digest}`);
   response.body.on('error', (error) => verifier.destroy(error));
   response.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`blob ${digest}: connection closed early`), { code: 'ECONNRESET' })));
+  // The bytes start flowing at once; an early failure is kept on the stream (`errored`) and
+  // reported to whoever consumes it (pipeline, async iteration) rather than thrown as unhandled.
+  verifier.on('error', () => undefined);
   return response.body.pipe(verifier);
 }

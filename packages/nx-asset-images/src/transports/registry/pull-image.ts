@@ -7,7 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../oci/image';
 import { formatImageReference, type ImageReference } from '../../oci/image-reference';
@@ -76,9 +76,7 @@ export async function pullImageToLayout(ref: ImageReference, layoutDir: string, 
       if (existing?.size === descriptor.size) return;
       await withRetry(async () => {
         const stream = await getBlobStream(session, ref.repository, descriptor.digest, descriptor.size);
-        let bytes = 0;
-        stream.on('data', (chunk: Buffer) => options.onProgress?.({ label: descriptor.digest, bytes: (bytes += chunk.length), total: descriptor.size }));
-        await writeStreamAtomic(target, stream);
+        await writeStreamAtomic(target, stream, (bytes) => options.onProgress?.({ label: descriptor.digest, bytes, total: descriptor.size }));
       }, { ...session.retry, ...(options.signal ? { signal: options.signal } : {}) });
       fetched.push(descriptor.digest);
     });
@@ -92,11 +90,18 @@ export async function pullImageToLayout(ref: ImageReference, layoutDir: string, 
 }
 
 /** Writes a stream to a temp file beside `target` and renames it into place; on failure nothing is left behind. */
-export async function writeStreamAtomic(target: string, stream: Readable): Promise<void> {
+export async function writeStreamAtomic(target: string, stream: Readable, onBytes?: (bytes: number) => void): Promise<void> {
   await mkdir(join(target, '..'), { recursive: true });
   const tmp = tempPathFor(target);
+  let bytes = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes?.((bytes += chunk.length));
+      callback(null, chunk);
+    },
+  });
   try {
-    await pipeline(stream, createWriteStream(tmp));
+    await pipeline(stream, count, createWriteStream(tmp));
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
