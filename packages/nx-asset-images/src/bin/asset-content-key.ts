@@ -16,6 +16,9 @@ import { StatCache } from '../assets/stat-cache';
 import { sha256Digest } from '../oci/digest';
 import { sourceDateEpoch } from '../executors/environment';
 
+// The builder's version is part of the key: a new release may lay out images differently.
+const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;
+
 export async function assetContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string> {
   const manifestFile = posix.join(projectRoot, 'asset.json');
   try {
@@ -24,7 +27,7 @@ export async function assetContentKeyLine(workspaceRoot: string, projectRoot: st
     const cache = await StatCache.load(store.statCache);
     try {
       const analysis = await analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: sourceDateEpoch(), sources: 'skip' });
-      return `content ${contentKey(analysis)}`;
+      return `${PLUGIN_VERSION} content ${contentKey(analysis)}`;
     } finally {
       await cache.save();
     }

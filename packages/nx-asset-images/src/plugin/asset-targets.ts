@@ -23,7 +23,8 @@ export function assetImageTarget(projectRoot: string, projectName: string): Targ
       `{projectRoot}/asset.json`,
       { runtime: contentKeyCommand(projectRoot) },
       { env: 'SOURCE_DATE_EPOCH' },
-      { externalDependencies: ['nx-asset-images'] },
+      // No npm package but our own can change the image; our version is part of the content key line.
+      { externalDependencies: [] },
     ],
     outputs: [`{workspaceRoot}/${resultDir}`, '{projectRoot}/asset.lock.json'],
     options: {
