@@ -1,0 +1,101 @@
+// A loopback HTTP proxy in front of a real registry that misbehaves on
+// purpose, with a seeded random source so a failing run can be replayed:
+// it drops connections before forwarding, drops them halfway through a
+// request body, answers 500/429 without forwarding, or forwards and then
+// answers 500 anyway (the registry did the work, the client thinks it did
+// not). Hosts header is kept, so the registry's Location headers point back
+// at the proxy. Bounded: it stops injecting after `maxFaults`.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ProxyFault = 'drop' | 'drop-mid-body' | '500' | '429' | '500-after';
+
+export interface FaultProxyOptions {
+  /** `127.0.0.1:5000` */
+  target: string;
+  seed: number;
+  /** Probability that a request gets a fault. */
+  rate: number;
+  faults?: readonly ProxyFault[];
+  maxFaults?: number;
+}
+
+export interface FaultProxy {
+  host: string;
+  injected: Array<{ fault: ProxyFault; method: string; path: string }>;
+  forwarded: number;
+  close(): Promise<void>;
+}
+
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  const random = seededRandom(options.seed);
+  const faults = options.faults ?? ['drop', 'drop-mid-body', '500', '429', '500-after'];
+  const [targetHost, targetPort] = options.target.split(':') as [string, string];
+  const agent = new http.Agent({ keepAlive: true });
+  const proxy: FaultProxy = { host: '', injected: [], forwarded: 0, close: async () => undefined };
+
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    let fault: ProxyFault | undefined;
+    if (path !== '/v2/' && proxy.injected.length < (options.maxFaults ?? Infinity) && random() < options.rate) {
+      fault = faults[Math.floor(random() * faults.length)]!;
+      proxy.injected.push({ fault, method: req.method ?? '', path: path.split('?')[0]! });
+    }
+    if (fault === 'drop') return req.socket.destroy();
+    if (fault === '500' || fault === '429') {
+      req.resume();
+      const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected by fault proxy' }] });
+      res.writeHead(Number(fault), { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(fault === '429' ? { 'retry-after': '0' } : {}) });
+      return res.end(body);
+    }
+    proxy.forwarded++;
+    const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path, headers: req.headers, agent }, (up) => {
+      if (fault === '500-after') {
+        up.resume();
+        res.writeHead(500, { 'content-type': 'application/json', 'content-length': 2 });
+        return res.end('{}');
+      }
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => req.socket.destroy());
+    if (fault === 'drop-mid-body') {
+      const length = Number(req.headers['content-length'] ?? 0);
+      let seen = 0;
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= length / 2) {
+          upstream.destroy();
+          req.socket.destroy();
+        } else upstream.write(chunk);
+      });
+      req.on('end', () => upstream.end());
+      if (length === 0) {
+        upstream.destroy();
+        req.socket.destroy();
+      }
+      return;
+    }
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      agent.destroy();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
