@@ -30,10 +30,12 @@ describe('progress renderer', () => {
     let t = 0;
     const { writes, stream } = fakeStream(false);
     const r = createProgressRenderer({ stream, lineIntervalMs: 1000, now: () => t });
-    r.onProgress({ label: 'a', bytes: 1, total: 10 });
-    t = 500;
-    r.onProgress({ label: 'a', bytes: 5, total: 10 }); // too soon: skipped
+    r.onProgress({ label: 'a', bytes: 1, total: 10 }); // at start: skipped, quick work prints only its summary
+    t = 1000;
+    r.onProgress({ label: 'a', bytes: 5, total: 10 });
     t = 1500;
+    r.onProgress({ label: 'a', bytes: 6, total: 10 }); // too soon: skipped
+    t = 2000;
     r.onProgress({ label: 'a', bytes: 8, total: 10 });
     expect(writes).toHaveLength(2);
     expect(writes.every((w) => w.endsWith('\n') && !w.includes('\r'))).toBe(true);

@@ -51,7 +51,8 @@ export function createProgressRenderer(options: ProgressRendererOptions = {}): P
   const interval = options.lineIntervalMs ?? 2000;
   const tty = Boolean(stream.isTTY);
   const states = new Map<string, LabelState>();
-  let lastLine = Number.NEGATIVE_INFINITY;
+  // TTY: draw at once; plain output: the first line only after an interval, so quick work prints just its summary.
+  let lastLine = tty ? Number.NEGATIVE_INFINITY : now();
   let drawn = false;
 
   const onProgress = (event: ProgressEvent): void => {

@@ -14,12 +14,12 @@ describe('init generator', () => {
     vi.restoreAllMocks();
   });
 
-  it('registers the plugin, turns on sync.applyChanges and gitignores the outputs', async () => {
+  it('registers the plugin and the lock sync generator, and gitignores the outputs', async () => {
     await initGenerator(tree, {});
 
     const nxJson = readJson(tree, 'nx.json');
     expect(nxJson.plugins).toEqual([{ plugin: 'nx-asset-images', options: {} }]);
-    expect(nxJson.sync).toEqual({ applyChanges: true });
+    expect(nxJson.sync).toEqual({ globalGenerators: ['nx-asset-images:lock'] });
     expect(nxJson.affected).toEqual({ defaultBase: 'main' });
     expect(tree.read('.gitignore', 'utf-8')).toBe('# nx-asset-images\n.asset-images\ndist\n');
     expect(logger.info).toHaveBeenCalledWith(CI_ADVICE);
@@ -52,13 +52,18 @@ describe('init generator', () => {
   it.each([false, true])('leaves sync.applyChanges=%s as the user set it', async (value) => {
     writeJson(tree, 'nx.json', { sync: { applyChanges: value, disabledTaskSyncGenerators: ['x:y'] } });
     await initGenerator(tree, { skipFormat: true });
-    expect(readJson(tree, 'nx.json').sync).toEqual({ applyChanges: value, disabledTaskSyncGenerators: ['x:y'] });
+    expect(readJson(tree, 'nx.json').sync).toEqual({
+      applyChanges: value,
+      disabledTaskSyncGenerators: ['x:y'],
+      globalGenerators: ['nx-asset-images:lock'],
+    });
   });
 
-  it('keeps other sync settings when it adds applyChanges', async () => {
-    writeJson(tree, 'nx.json', { sync: { disabledTaskSyncGenerators: ['x:y'] } });
+  it('keeps other global sync generators and adds the lock generator once', async () => {
+    writeJson(tree, 'nx.json', { sync: { globalGenerators: ['other:gen'] } });
     await initGenerator(tree, { skipFormat: true });
-    expect(readJson(tree, 'nx.json').sync).toEqual({ disabledTaskSyncGenerators: ['x:y'], applyChanges: true });
+    await initGenerator(tree, { skipFormat: true });
+    expect(readJson(tree, 'nx.json').sync).toEqual({ globalGenerators: ['other:gen', 'nx-asset-images:lock'] });
   });
 
   it('adds only the missing .gitignore lines, keeping CRLF', async () => {

@@ -6,11 +6,13 @@ import { findPluginRegistration, PLUGIN_NAME } from './plugin-registration';
 /** Build outputs the plugin writes at the workspace root: the local content store and `dist/`. */
 export const GITIGNORE_ENTRIES = ['.asset-images', 'dist'] as const;
 
+export const LOCK_SYNC_GENERATOR = 'nx-asset-images:lock';
+
 export const CI_ADVICE =
-  'nx-asset-images keeps each asset.lock.json current through the sync generator "nx-asset-images:lock". ' +
+  'nx-asset-images: each asset.lock.json is rewritten by the asset-image target (and by `nx sync`, through the global sync generator "nx-asset-images:lock"). ' +
   'In CI, run `nx sync:check` so that a lock file that does not match the asset content fails the build.';
 
-/** `nx g nx-asset-images:init`: registers the plugin, turns on sync.applyChanges unless set, gitignores outputs. */
+/** `nx g nx-asset-images:init`: registers the plugin and the lock sync generator, gitignores outputs. */
 export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {}): Promise<void> {
   const nxJson: NxJsonConfiguration = readNxJson(tree) ?? {};
   let nxJsonChanged = false;
@@ -19,10 +21,11 @@ export async function initGenerator(tree: Tree, options: InitGeneratorSchema = {
     nxJson.plugins = [...(nxJson.plugins ?? []), { plugin: PLUGIN_NAME, options: {} }];
     nxJsonChanged = true;
   }
-  // The lock files are kept by a sync generator; without applyChanges every
-  // `nx run` of an asset target would prompt (or, non-interactive, skip the update).
-  if (nxJson.sync?.applyChanges === undefined) {
-    nxJson.sync = { ...nxJson.sync, applyChanges: true };
+  // A global sync generator: `nx sync` brings the locks up to date, `nx sync:check` fails CI on a stale one.
+  // Not a task sync generator: Nx skips those in CI and cannot apply them without a TTY.
+  const globalGenerators = nxJson.sync?.globalGenerators ?? [];
+  if (!globalGenerators.includes(LOCK_SYNC_GENERATOR)) {
+    nxJson.sync = { ...nxJson.sync, globalGenerators: [...globalGenerators, LOCK_SYNC_GENERATOR] };
     nxJsonChanged = true;
   }
   if (nxJsonChanged) updateNxJson(tree, nxJson);

@@ -1,0 +1,46 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { FsTree } from 'nx/src/generators/tree';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockGenerator } from './generator';
+
+describe('lock sync generator', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'nxai-lock-'));
+    process.env['NX_ASSET_IMAGES_STORE'] = join(root, '.asset-images');
+    await mkdir(join(root, 'assets/bert'), { recursive: true });
+    await writeFile(join(root, 'assets/bert/asset.json'), JSON.stringify({ image: 'localhost:5000/asset/bert' }));
+    await writeFile(join(root, 'assets/bert/model.bin'), 'weights v1');
+    await mkdir(join(root, 'assets/broken'), { recursive: true });
+    await writeFile(join(root, 'assets/broken/asset.json'), '{ "image": 42 }');
+  });
+  afterEach(async () => {
+    delete process.env['NX_ASSET_IMAGES_STORE'];
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes a missing lock, reports it, and is in sync afterwards; a broken manifest does not stop it', async () => {
+    const tree = new FsTree(root, false);
+    const result = await lockGenerator(tree);
+    expect(result.outOfSyncMessage).toMatch(/1 asset lock file/);
+    expect(result.outOfSyncDetails).toEqual(['assets/bert/asset.lock.json: missing']);
+    const lock = JSON.parse(tree.read('assets/bert/asset.lock.json', 'utf-8')!);
+    expect(lock.files['model.bin']).toEqual({ size: 10, sha256: createHash('sha256').update('weights v1').digest('hex') });
+    expect(tree.exists('assets/broken/asset.lock.json')).toBe(false);
+
+    await writeFile(join(root, 'assets/bert/asset.lock.json'), tree.read('assets/bert/asset.lock.json')!);
+    expect(await lockGenerator(new FsTree(root, false))).toEqual({});
+  });
+
+  it('reports a changed file with its old and new checksum', async () => {
+    const first = new FsTree(root, false);
+    await lockGenerator(first);
+    await writeFile(join(root, 'assets/bert/asset.lock.json'), first.read('assets/bert/asset.lock.json')!);
+    await writeFile(join(root, 'assets/bert/model.bin'), 'weights v2');
+    const result = await lockGenerator(new FsTree(root, false));
+    expect(result.outOfSyncDetails?.[0]).toMatch(/~ model\.bin \(lock: 10 bytes sha256 [0-9a-f]{12}, file: 10 bytes sha256 [0-9a-f]{12}\)/);
+  });
+});
