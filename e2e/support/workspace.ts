@@ -129,12 +129,14 @@ export interface RunOptions {
 /**
  * Runs the workspace's nx (`node node_modules/nx/<bin> ...args`) in its
  * root with NX_DAEMON=false, NX_NO_CLOUD=true, NX_TUI=false and without
- * NX_SKIP_NX_CACHE (override any of them with opts.env). Other variables,
- * including CI and the services env (DOCKER_HOST, NXAI_*), pass through.
+ * NX_SKIP_NX_CACHE or CI (override any of them with opts.env): a test plays a
+ * developer unless it sets CI itself, whatever the suite runs under. Other
+ * variables, including the services env (DOCKER_HOST, NXAI_*), pass through.
  */
 export function runNx(ws: Workspace, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
   delete env.NX_SKIP_NX_CACHE;
+  delete env.CI;
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
