@@ -44,6 +44,8 @@ export interface PushOptions extends RegistryClientOptions {
   onProgress?: OnProgress;
   /** Other repositories of the same registry to try a cross-repository mount from. */
   mountFrom?: string[];
+  /** Told about each failed blob-upload attempt that will be retried (for logs; the error is already redacted). */
+  onRetry?: (event: { digest: Digest; attempt: number; error: unknown }) => void;
 }
 
 export interface PushResult {
@@ -152,6 +154,7 @@ async function ensureBlob(session: RegistrySession, repository: string, blob: Bl
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(pendingSession ? { session: { location: pendingSession, offset: 0 } } : {}),
+    ...(options.onRetry ? { onRetry: (error: unknown, attempt: number) => options.onRetry!({ digest, attempt, error }) } : {}),
   });
   return 'uploaded';
 }

@@ -1,0 +1,178 @@
+// The registry client when things break, against the real Distribution
+// registry: the registry process SIGKILLed in the middle of a ~200 MB upload
+// and started again on the same port and storage; a fault proxy that drops
+// connections and answers 500/429 at random (seeded). A push either
+// completes or fails with a clear error, and in both cases every tag that
+// exists points at a manifest whose blobs all exist.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseImageReference } from '../packages/nx-asset-images/src/oci/image-reference';
+import { pushImage, RegistryError, referencedDigests } from '../packages/nx-asset-images/src/transports/registry';
+import { bytesLayer, makeImage, seededBytes } from '../packages/nx-asset-images/src/transports/registry/__fixtures__/test-image';
+import { exec } from './support/exec';
+import { startFaultProxy } from './support/fault-proxy';
+import { servicesEnv } from './support/services';
+
+const dirs: string[] = [];
+const processes: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'nxai-regf-'));
+  dirs.push(d);
+  return d;
+}
+const isolated = () => ({ dockerConfig: { configDir: tempDir(), env: {} } });
+const unique = `${process.pid}-${Date.now()}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A Distribution registry of our own (we kill and restart it), on a fixed port and storage dir. */
+async function startRegistryProcess(dir: string, port: number): Promise<ChildProcess> {
+  const config = path.join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log: { level: error, accesslog: { disabled: true } }',
+      `storage: { filesystem: { rootdirectory: ${path.join(dir, 'storage')} }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } }`,
+      // A fixed secret: upload session states signed before a restart stay valid after it.
+      `http: { addr: "127.0.0.1:${port}", secret: "nxai-e2e-fixed-secret" }`,
+      '',
+    ].join('\n'),
+  );
+  // Distribution reads REGISTRY_* variables as config overrides (REGISTRY_AUTH_FILE, set for skopeo, would turn on auth).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REGISTRY_')));
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  processes.push(child);
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200, () => false);
+    if (ok) return child;
+    if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`docker-registry on ${port} did not answer`);
+}
+
+/** Every tag of `repository` points at a manifest whose blobs all exist. Returns the tags. */
+async function assertTagsConsistent(registry: string, repository: string): Promise<string[]> {
+  const list = await fetch(`http://${registry}/v2/${repository}/tags/list`);
+  if (list.status === 404) return [];
+  const tags = ((await list.json()) as { tags: string[] | null }).tags ?? [];
+  for (const tag of tags) {
+    const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(res.status).toBe(200);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    for (const digest of referencedDigests(bytes)) {
+      const head = await fetch(`http://${registry}/v2/${repository}/blobs/${digest}`, { method: 'HEAD' });
+      expect({ tag, digest, status: head.status }).toEqual({ tag, digest, status: 200 });
+    }
+  }
+  return tags;
+}
+
+describe('registry client under failures', () => {
+  it('registry SIGKILLed in the middle of a 200 MB upload and restarted on the same port and storage: the push completes', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    let registry = await startRegistryProcess(dir, port);
+    const data = randomBytes(200 * 1024 * 1024);
+    const layer = bytesLayer(data, { chunk: 1024 * 1024 });
+    const image = makeImage([layer], 'kill');
+    const host = `127.0.0.1:${port}`;
+    let restarted: Promise<void> | undefined;
+    let killedAt = 0;
+    const retries: string[] = [];
+    const result = await pushImage(image, [parseImageReference(`${host}/e2e/killed:1`)], {
+      ...isolated(),
+      retry: { attempts: 10, baseDelayMs: 300, maxDelayMs: 3000 },
+      onRetry: ({ attempt, error }) => retries.push(`attempt ${attempt}: ${(error as Error).message}`),
+      onProgress: (e) => {
+        if (!restarted && e.label === layer.descriptor.digest && e.bytes > 80 * 1024 * 1024) {
+          killedAt = e.bytes;
+          registry.kill('SIGKILL');
+          restarted = new Promise<void>((resolve) => registry.once('exit', () => resolve())).then(async () => {
+            await new Promise((r) => setTimeout(r, 500));
+            registry = await startRegistryProcess(dir, port);
+          });
+        }
+      },
+    }).catch((e: unknown) => {
+      retries.push(String(e));
+      throw e;
+    });
+    await restarted;
+    console.log(`killed at ${killedAt} bytes; retries:\n${retries.join('\n')}`);
+    expect(retries.length).toBeGreaterThan(0);
+    expect(killedAt).toBeGreaterThan(80 * 1024 * 1024);
+    expect(killedAt).toBeLessThan(data.length);
+    expect(result.uploaded).toContain(layer.descriptor.digest);
+    const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${host}/e2e/killed:1`], { timeoutMs: 60_000 });
+    expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(image.manifest.descriptor.digest);
+    expect(await assertTagsConsistent(host, 'e2e/killed')).toEqual(['1']);
+    registry.kill('SIGTERM');
+  });
+
+  it.each([
+    [1, 0.3, undefined],
+    [2, 0.3, 512 * 1024],
+    [3, 0.4, undefined],
+  ])('through a fault proxy (seed %i, rate %f, chunk %s): completes, and tags stay consistent', async (seed, rate, chunkSize) => {
+    const { NXAI_REGISTRY } = servicesEnv();
+    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed, rate, maxFaults: 60 });
+    try {
+      const repository = `e2e/faulty-${seed}-${unique}`;
+      const image = makeImage([bytesLayer(seededBytes(2 * 1024 * 1024, seed * 10 + 1)), bytesLayer(seededBytes(1536 * 1024, seed * 10 + 2)), bytesLayer(seededBytes(700, seed * 10 + 3))], `faulty-${seed}`);
+      const ref = parseImageReference(`${proxy.host}/${repository}:1`);
+      const result = await pushImage(image, [ref, { ...ref, tag: 'latest' }], { ...isolated(), retry: { attempts: 12, baseDelayMs: 20, maxDelayMs: 200 }, ...(chunkSize ? { chunkSize } : {}) });
+      expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
+      expect(proxy.injected.length).toBeGreaterThan(0);
+      expect((await assertTagsConsistent(NXAI_REGISTRY, repository)).sort()).toEqual(['1', 'latest']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('through a proxy that fails most requests: a clear RegistryError, and no tag points at missing blobs', async () => {
+    const { NXAI_REGISTRY } = servicesEnv();
+    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed: 99, rate: 0.85, faults: ['drop', 'drop-mid-body', '500', '500-after'] });
+    try {
+      const repository = `e2e/broken-${unique}`;
+      const image = makeImage([bytesLayer(seededBytes(1024 * 1024, 50)), bytesLayer(seededBytes(2048, 51))], 'broken');
+      const outcome = await pushImage(image, [parseImageReference(`${proxy.host}/${repository}:1`)], { ...isolated(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      if (outcome instanceof Error) {
+        expect(outcome).toBeInstanceOf(RegistryError);
+        const e = outcome as RegistryError;
+        expect(e.message).toMatch(/^(GET|HEAD|POST|PUT|PATCH) http:\/\/127\.0\.0\.1:\d+\/v2\/e2e\/broken-/);
+        expect(e.registry).toBe(proxy.host);
+        expect(e.status !== undefined || e.cause !== undefined).toBe(true);
+      }
+      await assertTagsConsistent(NXAI_REGISTRY, repository);
+      expect(proxy.injected.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
