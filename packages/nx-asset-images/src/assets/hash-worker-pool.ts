@@ -9,6 +9,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
+  abortSharedRing,
+  createSharedRing,
   DEFAULT_HASH_BUFFER_SIZE,
   HASH_WORKER_MARKER,
   HashBuffers,
@@ -35,9 +37,13 @@ export function defaultHashWorkerFile(): string | undefined {
 }
 
 interface Task {
-  job: HashJob;
+  /** One job, or the leader and follower of a shared read. */
+  jobs: HashJob[];
   onProgress?: (bytes: number) => void;
-  resolve: (result: HashJobResult) => void;
+  results: HashJobResult[];
+  remaining: number;
+  failed: boolean;
+  resolve: (results: HashJobResult[]) => void;
   reject: (error: Error) => void;
 }
 
@@ -46,6 +52,9 @@ interface Slot {
   buffers?: HashBuffers;
   task?: Task;
 }
+
+/** Slots of the shared ring of a pair: 4 buffers in flight between reader and follower. */
+const PAIR_SLOTS = 4;
 
 let nextId = 1;
 
@@ -67,9 +76,36 @@ export class HashPool {
   }
 
   run(job: HashJob, onProgress?: (bytes: number) => void): Promise<HashJobResult> {
+    return this.enqueue([job], onProgress).then(([result]) => result);
+  }
+
+  /** Whether `runSharedRead` runs the two hashes on two threads (a threaded pool of 2+ workers). */
+  get canShareReads(): boolean {
+    return this.threaded && this.size >= 2;
+  }
+
+  /**
+   * Content sha256 and framed sha256 of one file from a single read, on two
+   * threads in parallel (see `canShareReads`; otherwise one thread does both).
+   */
+  async runSharedRead(path: string, prefix: Uint8Array, suffix: Uint8Array, onProgress?: (bytes: number) => void): Promise<HashJobResult> {
+    if (!this.canShareReads) return this.run({ path, mode: 'both', prefix, suffix }, onProgress);
+    const ring = createSharedRing(PAIR_SLOTS, this.bufferSize);
+    const [leader, follower] = await this.enqueue(
+      [
+        { path, mode: 'content', ring: { ...ring, role: 'leader' } },
+        { path, mode: 'frame', prefix, suffix, ring: { ...ring, role: 'follower' } },
+      ],
+      onProgress,
+    );
+    if (leader.size !== follower.size) throw new Error(`shared read of ${path}: ${leader.size} bytes read but ${follower.size} hashed`);
+    return { size: leader.size, sha256: leader.sha256, framedSha256: follower.framedSha256 };
+  }
+
+  private enqueue(jobs: HashJob[], onProgress?: (bytes: number) => void): Promise<HashJobResult[]> {
     if (this.closed) return Promise.reject(new Error('HashPool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, onProgress, resolve, reject });
+      this.queue.push({ jobs, onProgress, results: [], remaining: jobs.length, failed: false, resolve, reject });
       this.dispatch();
     });
   }
@@ -79,64 +115,80 @@ export class HashPool {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new Error('HashPool closed'));
     for (const slot of this.slots) {
-      if (this.threaded) slot.task?.reject(new Error('HashPool closed'));
+      if (slot.task) this.failTask(slot.task, new Error('HashPool closed'));
     }
     await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
     this.slots.length = 0;
   }
 
   private dispatch(): void {
-    while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => !s.task);
-      if (!slot) {
-        if (this.slots.length >= this.size) return;
-        slot = {};
-        this.slots.push(slot);
-      }
-      const task = this.queue.shift()!;
-      slot.task = task;
-      if (this.threaded) this.runOnWorker(slot, task);
-      else this.runInThread(slot, task);
+    for (;;) {
+      const free = this.slots.filter((s) => !s.task).length + (this.size - this.slots.length);
+      const index = this.queue.findIndex((task) => task.jobs.length <= free);
+      if (index < 0) return;
+      const [task] = this.queue.splice(index, 1);
+      task.jobs.forEach((job, jobIndex) => {
+        let slot = this.slots.find((s) => !s.task);
+        if (!slot) {
+          slot = {};
+          this.slots.push(slot);
+        }
+        slot.task = task;
+        if (this.threaded) this.runOnWorker(slot, task, job, jobIndex);
+        else this.runInThread(slot, task, job, jobIndex);
+      });
     }
   }
 
-  private finish(slot: Slot): void {
+  private release(slot: Slot): void {
     slot.task = undefined;
     slot.worker?.unref();
     if (!this.closed) this.dispatch();
   }
 
-  private runInThread(slot: Slot, task: Task): void {
+  private completeJob(task: Task, jobIndex: number, result: HashJobResult): void {
+    task.results[jobIndex] = result;
+    if (--task.remaining === 0 && !task.failed) task.resolve(task.results);
+  }
+
+  private failTask(task: Task, error: Error): void {
+    for (const job of task.jobs) if (job.ring) abortSharedRing(job.ring);
+    if (task.failed) return;
+    task.failed = true;
+    task.reject(error);
+  }
+
+  private runInThread(slot: Slot, task: Task, job: HashJob, jobIndex: number): void {
     slot.buffers ??= new HashBuffers(this.bufferSize);
-    runHashJob(task.job, slot.buffers, task.onProgress).then(
+    runHashJob(job, slot.buffers, jobIndex === 0 ? task.onProgress : undefined).then(
       (result) => {
-        this.finish(slot);
-        task.resolve(result);
+        this.release(slot);
+        this.completeJob(task, jobIndex, result);
       },
       (error: Error) => {
-        this.finish(slot);
-        task.reject(error);
+        this.release(slot);
+        this.failTask(task, error);
       },
     );
   }
 
-  private runOnWorker(slot: Slot, task: Task): void {
+  private runOnWorker(slot: Slot, task: Task, job: HashJob, jobIndex: number): void {
     const worker = (slot.worker ??= this.spawn(slot));
     worker.ref();
     const id = nextId++;
     const onMessage = (message: HashWorkerResponse) => {
       if (message.id !== id) return;
       if (message.type === 'progress') {
-        task.onProgress?.(message.bytes);
+        if (jobIndex === 0) task.onProgress?.(message.bytes);
         return;
       }
       worker.off('message', onMessage);
-      this.finish(slot);
-      if (message.type === 'done') task.resolve(message.result);
-      else task.reject(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
+      this.release(slot);
+      if (message.type === 'done') this.completeJob(task, jobIndex, message.result);
+      else this.failTask(task, Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
     };
     worker.on('message', onMessage);
-    worker.postMessage({ id, job: task.job } satisfies HashWorkerRequest);
+    worker.postMessage({ id, job } satisfies HashWorkerRequest);
   }
 
   private spawn(slot: Slot): Worker {
@@ -146,7 +198,7 @@ export class HashPool {
       slot.worker = undefined;
       const task = slot.task;
       slot.task = undefined;
-      task?.reject(error);
+      if (task) this.failTask(task, error);
       if (!this.closed) this.dispatch();
     };
     worker.on('error', fail);

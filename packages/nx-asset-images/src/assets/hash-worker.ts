@@ -8,6 +8,11 @@
  * and computes the content sha256, the framed sha256
  * (sha256(prefix ‖ content ‖ suffix), the digest of a single-file tar layer),
  * or both in the same read.
+ *
+ * A pair of jobs can also share one read across two threads: the `leader`
+ * reads the file into a ring of shared buffers and hashes the content, the
+ * `follower` hashes prefix ‖ the same chunks ‖ suffix. One read, two sha256
+ * passes in parallel: a cold big file with a frame costs about one pass.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
@@ -21,6 +26,40 @@ export interface HashJob {
   /** Required for `frame` and `both`. */
   prefix?: Uint8Array;
   suffix?: Uint8Array;
+  /** Set for the two halves of a shared-read pair: the leader (mode `content`) reads, the follower (mode `frame`) only hashes. */
+  ring?: SharedRing;
+}
+
+/** A ring of shared read buffers and its control words, shared by a leader and a follower job. */
+export interface SharedRing {
+  role: 'leader' | 'follower';
+  /** `slots * slotSize` bytes. */
+  data: SharedArrayBuffer;
+  /** Int32 words: see `RING_*`; then one length per slot. */
+  control: SharedArrayBuffer;
+  slots: number;
+  slotSize: number;
+}
+
+/** Chunks the leader has published. */
+export const RING_PRODUCED = 0;
+/** Chunks the follower has finished hashing. */
+export const RING_CONSUMED = 1;
+/** Non-zero when either side failed: the other stops. */
+export const RING_ABORTED = 2;
+const RING_LENGTHS = 4;
+const RING_WAIT_MS = 1000;
+
+export function createSharedRing(slots: number, slotSize: number): Omit<SharedRing, 'role'> {
+  return { data: new SharedArrayBuffer(slots * slotSize), control: new SharedArrayBuffer((RING_LENGTHS + slots) * 4), slots, slotSize };
+}
+
+/** Marks a ring aborted and wakes both sides (used when one side's worker dies). */
+export function abortSharedRing(ring: Pick<SharedRing, 'control'>): void {
+  const control = new Int32Array(ring.control);
+  Atomics.store(control, RING_ABORTED, 1);
+  Atomics.notify(control, RING_PRODUCED);
+  Atomics.notify(control, RING_CONSUMED);
 }
 
 export interface HashJobResult {
@@ -54,6 +93,14 @@ export class HashBuffers {
 }
 
 export async function runHashJob(job: HashJob, buffers: HashBuffers, onProgress?: (bytes: number) => void): Promise<HashJobResult> {
+  if (job.ring) {
+    try {
+      return job.ring.role === 'leader' ? await runLeader(job, job.ring, onProgress) : runFollower(job, job.ring);
+    } catch (error) {
+      abortSharedRing(job.ring);
+      throw error;
+    }
+  }
   const wantContent = job.mode !== 'frame';
   const wantFrame = job.mode !== 'content';
   const content: Hash | undefined = wantContent ? createHash('sha256') : undefined;
@@ -94,6 +141,82 @@ export async function runHashJob(job: HashJob, buffers: HashBuffers, onProgress?
     result.framedSha256 = framed.digest('hex');
   }
   return result;
+}
+
+class RingAbortedError extends Error {
+  constructor() {
+    super('the other half of the shared read failed');
+  }
+}
+
+/** Reads the file into the ring (next read in flight while hashing the current chunk) and hashes the content. */
+async function runLeader(job: HashJob, ring: SharedRing, onProgress?: (bytes: number) => void): Promise<HashJobResult> {
+  const control = new Int32Array(ring.control);
+  const view = (k: number) => new Uint8Array(ring.data, (k % ring.slots) * ring.slotSize, ring.slotSize);
+  /** Blocks until the follower has released the slot chunk `k` will use. */
+  const waitForSlot = (k: number) => {
+    for (;;) {
+      if (Atomics.load(control, RING_ABORTED) !== 0) throw new RingAbortedError();
+      const consumed = Atomics.load(control, RING_CONSUMED);
+      if (k - consumed < ring.slots) return;
+      Atomics.wait(control, RING_CONSUMED, consumed, RING_WAIT_MS);
+    }
+  };
+  const publish = (k: number, length: number) => {
+    Atomics.store(control, RING_LENGTHS + (k % ring.slots), length);
+    Atomics.store(control, RING_PRODUCED, k + 1);
+    Atomics.notify(control, RING_PRODUCED);
+  };
+  const content = createHash('sha256');
+  const handle = await open(job.path, 'r');
+  let total = 0;
+  let nextProgress = PROGRESS_EVERY;
+  try {
+    let k = 0;
+    waitForSlot(0);
+    let pending = handle.read(view(0), 0, ring.slotSize, 0);
+    for (;;) {
+      const { bytesRead } = await pending;
+      publish(k, bytesRead);
+      if (bytesRead === 0) break;
+      const chunk = view(k).subarray(0, bytesRead);
+      total += bytesRead;
+      waitForSlot(k + 1);
+      pending = handle.read(view(k + 1), 0, ring.slotSize, total);
+      content.update(chunk);
+      if (onProgress && total >= nextProgress) {
+        onProgress(total);
+        nextProgress = total + PROGRESS_EVERY;
+      }
+      k++;
+    }
+  } finally {
+    await handle.close();
+  }
+  onProgress?.(total);
+  return { size: total, sha256: content.digest('hex') };
+}
+
+/** Hashes prefix ‖ the chunks the leader publishes ‖ suffix. */
+function runFollower(job: HashJob, ring: SharedRing): HashJobResult {
+  if (!job.prefix || !job.suffix) throw new Error(`hash job for ${job.path}: the follower needs prefix and suffix`);
+  const control = new Int32Array(ring.control);
+  const framed = createHash('sha256').update(job.prefix);
+  let total = 0;
+  for (let k = 0; ; k++) {
+    for (;;) {
+      if (Atomics.load(control, RING_ABORTED) !== 0) throw new RingAbortedError();
+      if (Atomics.load(control, RING_PRODUCED) > k) break;
+      Atomics.wait(control, RING_PRODUCED, k, RING_WAIT_MS);
+    }
+    const length = Atomics.load(control, RING_LENGTHS + (k % ring.slots));
+    if (length === 0) break;
+    framed.update(new Uint8Array(ring.data, (k % ring.slots) * ring.slotSize, length));
+    total += length;
+    Atomics.store(control, RING_CONSUMED, k + 1);
+    Atomics.notify(control, RING_CONSUMED);
+  }
+  return { size: total, framedSha256: framed.update(job.suffix).digest('hex') };
 }
 
 function serveAsWorker(): void {

@@ -83,6 +83,45 @@ describe.each([
   });
 });
 
+describe('HashPool shared reads (worker threads)', () => {
+  it('mixes shared-read pairs and single jobs on a small pool', async () => {
+    const pool = new HashPool({ workerFile, bufferSize: 512, size: 2 });
+    try {
+      expect(pool.canShareReads).toBe(true);
+      const contents = Array.from({ length: 6 }, (_, i) => randomBytes(3000 + i * 1111));
+      const files = await Promise.all(contents.map(async (bytes, i) => ({ absPath: await put(`m${i}`, bytes), size: bytes.length })));
+      const frames = new Map(files.slice(0, 4).map((file) => [file.absPath, { prefix: PREFIX, suffix: SUFFIX }]));
+      const results = await hashFiles(files, { pool, frames, splitThreshold: 4000 });
+      results.forEach((result, i) => {
+        expect(result.sha256).toBe(sha(contents[i]));
+        expect(result.layerDigest).toBe(i < 4 ? `sha256:${sha(PREFIX, contents[i], SUFFIX)}` : undefined);
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails both halves of a pair when the file cannot be read, and the pool keeps working', async () => {
+    const pool = new HashPool({ workerFile, bufferSize: 512, size: 2 });
+    try {
+      await expect(pool.runSharedRead(join(dir, 'missing'), PREFIX, SUFFIX)).rejects.toThrow(/ENOENT/);
+      const bytes = randomBytes(2000);
+      const result = await pool.runSharedRead(await put('ok', bytes), PREFIX, SUFFIX);
+      expect(result).toEqual({ size: 2000, sha256: sha(bytes), framedSha256: sha(PREFIX, bytes, SUFFIX) });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('falls back to one thread doing both hashes when it cannot share', async () => {
+    const pool = new HashPool({ workerFile: false, size: 2 });
+    expect(pool.canShareReads).toBe(false);
+    const bytes = randomBytes(100);
+    expect(await pool.runSharedRead(await put('x', bytes), PREFIX, SUFFIX)).toEqual({ size: 100, sha256: sha(bytes), framedSha256: sha(PREFIX, bytes, SUFFIX) });
+    await pool.close();
+  });
+});
+
 describe('hashFiles with a stat cache', () => {
   it('never opens a file whose stat matches', async () => {
     const bytes = randomBytes(5000);

@@ -6,9 +6,9 @@
  * - Hashing runs on a pool of worker threads with large reusable buffers.
  * - When a frame (the tar bytes around a single-file layer) is given, the
  *   layer digest sha256(prefix ‖ content ‖ suffix) is computed from the same
- *   bytes: on a pool of 2+ threads the content hash and the framed hash of a
- *   big file run in parallel on two threads (the second read is served by the
- *   page cache), so a cold file costs about one sha256 pass of wall time.
+ *   read: on a pool of 2+ threads one thread reads a big file into shared
+ *   buffers and hashes the content while another hashes the framed stream,
+ *   so a cold file costs about one sha256 pass of wall time.
  * - A file that changes while being read is read again; a file stamped within
  *   `racyWindowMs` of being stat'ed is hashed but not cached (its timestamps
  *   cannot yet prove a later same-size write).
@@ -59,7 +59,7 @@ export interface HashFilesOptions {
   workerFile?: HashPoolOptions['workerFile'];
   /** A file whose mtime/ctime is this close to the moment it was stat'ed is not cached. Default 2000 ms; 0 disables. */
   racyWindowMs?: number;
-  /** Files at least this big get their content and framed hashes on two threads. Default 32 MiB. */
+  /** Files at least this big get their content and framed hashes on two threads sharing one read. Default 32 MiB. */
   splitThreshold?: number;
 }
 
@@ -128,7 +128,7 @@ async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, op
       const framed = computed.framedSha256 ?? cachedLayer;
       const racyWindowNs = BigInt(options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
       const newest = BigInt(current.stamp.mtimeNs) > BigInt(current.stamp.ctimeNs) ? BigInt(current.stamp.mtimeNs) : BigInt(current.stamp.ctimeNs);
-      if (options.cache && current.statTimeNs - newest >= racyWindowNs) {
+      if (options.cache && (racyWindowNs === 0n || current.statTimeNs - newest >= racyWindowNs)) {
         options.cache.store(file.absPath, current.stamp, { sha256, size, layers: key && framed ? { [key]: framed } : undefined });
       }
       return withLayer({ absPath: file.absPath, sha256, size, fromCache: false }, framed);
@@ -158,9 +158,9 @@ async function readAndHash(
   const total = size;
   const report = options.onProgress ? (bytes: number) => options.onProgress!({ label, bytes, total }) : undefined;
   const frameJob = (mode: 'frame' | 'both'): HashJob => ({ path: file.absPath, mode, prefix: frame!.prefix, suffix: frame!.suffix });
-  const run = async (job: HashJob, progress?: (bytes: number) => void) => {
+  const count = async (work: () => Promise<HashJobResult>) => {
     try {
-      const result = await pool.run(job, progress);
+      const result = await work();
       hashCounters.filesOpened++;
       hashCounters.bytesRead += result.size;
       return result;
@@ -168,10 +168,10 @@ async function readAndHash(
       throw new AssetHashError(file.absPath, `cannot be hashed: ${(error as Error).message}`, { cause: error });
     }
   };
+  const run = (job: HashJob, progress?: (bytes: number) => void) => count(() => pool.run(job, progress));
   if (needContent && needFrame) {
-    if (pool.threaded && pool.size > 1 && size >= (options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD)) {
-      const [content, framed] = await Promise.all([run({ path: file.absPath, mode: 'content' }, report), run(frameJob('frame'))]);
-      return { size: content.size === framed.size ? content.size : -1, sha256: content.sha256, framedSha256: framed.framedSha256 };
+    if (pool.canShareReads && size >= (options.splitThreshold ?? DEFAULT_SPLIT_THRESHOLD)) {
+      return count(() => pool.runSharedRead(file.absPath, frame!.prefix, frame!.suffix, report));
     }
     return run(frameJob('both'), report);
   }
