@@ -1,0 +1,90 @@
+/**
+ * Make an asset's build present in Docker under the references an app needs,
+ * at exactly that build: a tag that names another image (an older build, a
+ * registry copy, anything re-tagged) is stale and gets replaced.
+ */
+import type { Image } from '../oci/image';
+import { DockerCommandError, dockerImageId, dockerLoad, type DockerCliOptions } from '../transports/docker-load';
+import type { OnProgress } from '../util/progress';
+import type { AssetImageResult } from './asset-image-result';
+import { resolveAssetImage, type ImageOrigin, type ResolveAssetImageOptions } from './resolve-asset-image';
+
+export type DockerPresence = 'present' | 'missing' | 'stale';
+
+/**
+ * What Docker's image id for a reference says about a build: the classic
+ * image store's id is the config digest, containerd's the manifest digest.
+ */
+export function dockerPresence(imageId: string | undefined, result: Pick<AssetImageResult, 'configDigest' | 'manifestDigest'>): DockerPresence {
+  if (imageId === undefined || imageId === '') return 'missing';
+  return imageId === result.configDigest || imageId === result.manifestDigest ? 'present' : 'stale';
+}
+
+export interface EnsureInDockerOutcome {
+  /** Each needed reference and what Docker had before. */
+  before: Record<string, DockerPresence>;
+  /** What was done: nothing, re-tagging the image Docker already had by id, or a load (with where the bytes came from). */
+  action: 'none' | 'tagged' | { loaded: ImageOrigin };
+}
+
+export class AssetNotInDockerError extends Error {
+  override readonly name = 'AssetNotInDockerError';
+  constructor(
+    readonly project: string,
+    readonly reference: string,
+    readonly expected: string,
+    readonly actual: string | undefined,
+  ) {
+    super(`${project}: after loading, ${reference} is ${actual ?? 'absent'} in Docker, not ${expected}`);
+  }
+}
+
+export interface EnsureInDockerOptions extends DockerCliOptions {
+  resolve?: ResolveAssetImageOptions;
+  onProgress?: OnProgress;
+  /** Injected for tests; default resolveAssetImage. */
+  resolveImage?: (workspaceRoot: string, manifestFile: string, result: AssetImageResult) => Promise<{ image: Image; origin: ImageOrigin }>;
+}
+
+/**
+ * Ensures every reference in `needed` names the build `result` in Docker.
+ * When Docker already holds the build (by id) the asset's references are
+ * re-tagged (no bytes move); otherwise the image is found with
+ * `resolveAssetImage` (layout store, verified rebuild, registry) and
+ * `docker load`ed with all of the asset's references. Verified afterwards.
+ */
+export async function ensureAssetImageInDocker(
+  workspaceRoot: string,
+  manifestFile: string,
+  result: AssetImageResult,
+  needed: readonly string[],
+  options: EnsureInDockerOptions = {},
+): Promise<EnsureInDockerOutcome> {
+  const before: Record<string, DockerPresence> = {};
+  for (const ref of needed) before[ref] = dockerPresence(await dockerImageId(ref, options), result);
+  if (Object.values(before).every((p) => p === 'present')) return { before, action: 'none' };
+
+  let action: EnsureInDockerOutcome['action'];
+  const byId = await dockerImageId(result.configDigest, options);
+  if (dockerPresence(byId, result) === 'present') {
+    for (const ref of new Set([...result.references, ...needed])) await dockerTag(result.configDigest, ref, options);
+    action = 'tagged';
+  } else {
+    const resolve = options.resolveImage ?? ((root, file, res) => resolveAssetImage(root, file, res, options.resolve));
+    const { image, origin } = await resolve(workspaceRoot, manifestFile, result);
+    await dockerLoad(image, [...new Set([...result.references, ...needed])], { ...options, onProgress: options.onProgress });
+    action = { loaded: origin };
+  }
+  for (const ref of needed) {
+    const id = await dockerImageId(ref, options);
+    if (dockerPresence(id, result) !== 'present') throw new AssetNotInDockerError(result.project, ref, result.configDigest, id);
+  }
+  return { before, action };
+}
+
+async function dockerTag(source: string, target: string, options: DockerCliOptions): Promise<void> {
+  const { execa } = await import('execa');
+  const args = ['tag', source, target];
+  const run = await execa(options.dockerCommand ?? 'docker', args, { env: options.dockerHost ? { DOCKER_HOST: options.dockerHost } : {}, reject: false });
+  if (run.failed) throw new DockerCommandError(args, run.exitCode, String(run.stderr ?? ''), { cause: run });
+}

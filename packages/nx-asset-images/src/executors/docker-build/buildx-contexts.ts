@@ -1,0 +1,42 @@
+/**
+ * BuildKit path: instead of loading asset images into Docker, hand each one to
+ * `docker buildx build` as a named build context read from the workspace's OCI
+ * layout store (`--build-context <ref>=oci-layout://<store>@<digest>`).
+ * Untested on this project's CI engine (Docker 20.10 without buildx).
+ */
+import { assetStorePaths } from '../../assets/asset-store';
+import type { AssetImageResult } from '../../assets/asset-image-result';
+import { resolveAssetImage } from '../../assets/resolve-asset-image';
+import { writeOciLayout } from '../../transports/oci-layout';
+import type { AssetUse } from './asset-uses';
+
+export async function buildxAvailable(): Promise<boolean> {
+  const { execa } = await import('execa');
+  const run = await execa('docker', ['buildx', 'version'], { reject: false, timeout: 10_000 });
+  return !run.failed;
+}
+
+/** `name -> source` for every asset use: the name as the Dockerfile resolves it, the source the layout store at the build's manifest digest. */
+export function layoutBuildContextMap(uses: readonly AssetUse[], results: ReadonlyMap<string, AssetImageResult>, layoutDir: string): Record<string, string> {
+  const contexts: Record<string, string> = {};
+  for (const use of uses) {
+    const result = results.get(use.asset.projectName);
+    if (result) contexts[use.resolved] = `oci-layout://${layoutDir}@${result.manifestDigest}`;
+  }
+  return contexts;
+}
+
+/** Makes sure the layout store holds each used build (resolving it when not), then returns the contexts. */
+export async function layoutBuildContexts(
+  workspaceRoot: string,
+  uses: readonly AssetUse[],
+  results: ReadonlyMap<string, AssetImageResult>,
+  manifestFileOf: (project: string) => string,
+): Promise<Record<string, string>> {
+  const store = assetStorePaths(workspaceRoot);
+  for (const [project, result] of results) {
+    const { image, origin } = await resolveAssetImage(workspaceRoot, manifestFileOf(project), result);
+    if (origin === 'sources') await writeOciLayout(store.ociLayout, image, { refNames: result.references });
+  }
+  return layoutBuildContextMap(uses, results, store.ociLayout);
+}

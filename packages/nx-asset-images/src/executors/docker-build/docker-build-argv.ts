@@ -1,0 +1,38 @@
+/** `docker build` / `docker buildx build` arguments from the executor's options. Pure. */
+import type { DockerBuildExecutorOptions } from './schema';
+
+export interface DockerBuildInvocation {
+  /** Use `docker buildx build` (with `--build-context`s) instead of `docker build`. */
+  buildx: boolean;
+  /** Tags to apply (already defaulted). */
+  tags: readonly string[];
+  /** `name -> source` for `--build-context` (buildx only). */
+  buildContexts?: Readonly<Record<string, string>>;
+}
+
+export function dockerBuildArgv(options: DockerBuildExecutorOptions, invocation: DockerBuildInvocation): string[] {
+  const argv = invocation.buildx ? ['buildx', 'build'] : ['build'];
+  argv.push('-f', options.dockerfile);
+  for (const tag of invocation.tags) argv.push('-t', tag);
+  for (const [name, value] of Object.entries(options.buildArgs ?? {})) argv.push('--build-arg', `${name}=${value}`);
+  if (options.target) argv.push('--target', options.target);
+  if (options.platform) argv.push('--platform', options.platform);
+  if (options.network) argv.push(`--network=${options.network}`);
+  argv.push(`--pull=${options.pull === true ? 'true' : 'false'}`);
+  if (options.noCache) argv.push('--no-cache');
+  if (invocation.buildx) {
+    for (const [name, value] of Object.entries(invocation.buildContexts ?? {})) argv.push('--build-context', `${name}=${value}`);
+    if (options.load ?? true) argv.push('--load');
+  }
+  argv.push(...(options.extraArgs ?? []));
+  argv.push(options.context);
+  return argv;
+}
+
+export function defaultTags(options: DockerBuildExecutorOptions, projectName: string | undefined): string[] {
+  if (options.tags && options.tags.length > 0) return [...options.tags];
+  if (!projectName) throw new Error('docker-build: no tags given and no project name to default to');
+  // Docker repository names are lowercase, without `@` (Nx names may be `@scope/App`).
+  const name = projectName.toLowerCase().replace(/[^a-z0-9._/-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return [`${name || 'app'}:latest`];
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import type { AssetImageResult } from '../../assets/asset-image-result';
+import { dockerPresence } from '../../assets/docker-presence';
+import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
+import { parseImageReference, repositoryKey } from '../../oci/image-reference';
+import type { AssetImage, AssetImageMap } from '../../plugin/asset-images-in-workspace';
+import { AssetTagMismatchError, findAssetUses, requiredReferencesByAsset } from './asset-uses';
+import { layoutBuildContextMap } from './buildx-contexts';
+import { defaultTags, dockerBuildArgv } from './docker-build-argv';
+import { applyBuildArgs, quoteArgValue } from './dockerfile-build-args';
+import type { DockerBuildExecutorOptions } from './schema';
+
+const CONFIG = `sha256:${'c'.repeat(64)}` as const;
+const MANIFEST = `sha256:${'m'.replace('m', 'a').repeat(64)}` as const;
+
+function asset(projectName: string, image: string, root = `assets/${projectName}`): AssetImage {
+  return { projectName, root, image, reference: parseImageReference(image), tags: ['0.1'] };
+}
+const BERT = asset('bert', 'localhost:5000/asset/bert');
+const TOK = asset('tok', 'asset/tok');
+const ASSETS: AssetImageMap = new Map([BERT, TOK].map((a) => [repositoryKey(a.reference), a]));
+
+function result(project: string, image: string, tags: string[]): AssetImageResult {
+  const contentTag = `sha256-${'a'.repeat(20)}`;
+  return {
+    version: 1,
+    project,
+    image,
+    manifestDigest: MANIFEST,
+    configDigest: CONFIG,
+    tags: [...tags, contentTag],
+    contentTag,
+    references: [...tags, contentTag].map((t) => `${image}:${t}`),
+    size: 1,
+    layers: [],
+  };
+}
+const RESULTS = new Map([
+  ['bert', result('bert', 'localhost:5000/asset/bert', ['0.1', 'latest'])],
+  ['tok', result('tok', 'asset/tok', ['1'])],
+]);
+
+function uses(text: string, buildArgs?: Record<string, string>) {
+  return findAssetUses(parseDockerfile(applyBuildArgs(text, buildArgs), 'apps/x/Dockerfile'), ASSETS, 'apps/x');
+}
+
+describe('applyBuildArgs', () => {
+  it.each([
+    ['no build args', 'ARG A=1\nFROM busybox\n', {}, 'ARG A=1\nFROM busybox\n'],
+    ['replaces a global default', 'ARG A=1\nFROM busybox\n', { A: '2' }, "ARG A='2'\nFROM busybox\n"],
+    ['gives a value to ARG without default', 'ARG A\nFROM busybox\n', { A: 'x' }, "ARG A='x'\nFROM busybox\n"],
+    ['only the named one of several', 'ARG A=1 B=2\nFROM busybox\n', { B: '3' }, "ARG A=1 B='3'\nFROM busybox\n"],
+    ['a quoted default with spaces', 'ARG A="x y" B=2\n', { A: 'z' }, "ARG A='z' B=2\n"],
+    ['stage ARGs too', 'FROM busybox\nARG A=1\n', { A: '2' }, "FROM busybox\nARG A='2'\n"],
+    ['undeclared names have no effect', 'ARG A=1\n', { Z: '2' }, 'ARG A=1\n'],
+    ['line continuation keeps line count', 'ARG A=1 \\\n  B=2\nFROM x\n', { B: '5' }, "ARG A=1 \\\n  B='5'\nFROM x\n"],
+  ])('%s', (_name, text, args, expected) => {
+    expect(applyBuildArgs(text, args)).toBe(expected);
+  });
+
+  it.each([['plain'], ['a"b'], ['$HOME'], ['back\\slash'], ['sp ace'], ["it's $x"]])('a value survives quoting: %s', (value) => {
+    const parsed = parseDockerfile(`ARG V=${quoteArgValue(value)}\nFROM busybox\n`, 'D');
+    expect(parsed.globalArgs[0]!.value).toBe(value);
+  });
+});
+
+describe('findAssetUses + requiredReferencesByAsset', () => {
+  const select = (text: string, buildArgs?: Record<string, string>) =>
+    Object.fromEntries(requiredReferencesByAsset(uses(text, buildArgs), RESULTS, 'apps/x/Dockerfile'));
+
+  it.each<[string, string, Record<string, string> | undefined, Record<string, string[]>]>([
+    ['direct COPY --from', 'FROM busybox\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:0.1'] }],
+    ['no tag means latest', 'FROM busybox\nCOPY --from=localhost:5000/asset/bert / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:latest'] }],
+    ['docker.io normalised to the familiar form', 'FROM busybox\nCOPY --from=docker.io/asset/tok:1 / /t/\n', undefined, { tok: ['asset/tok:1'] }],
+    ['ARG default', 'ARG BERT=localhost:5000/asset/bert:0.1\nFROM busybox\nARG BERT\nCOPY --from=${BERT} / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:0.1'] }],
+    [
+      'build arg over the ARG default',
+      'ARG BERT=localhost:5000/asset/bert:0.1\nFROM busybox\nARG BERT\nCOPY --from=${BERT} / /a/\n',
+      { BERT: 'asset/tok:1' },
+      { tok: ['asset/tok:1'] },
+    ],
+    ['build arg for the tag', 'FROM busybox\nARG V=9\nCOPY --from=localhost:5000/asset/bert:${V} / /a/\n', { V: 'latest' }, { bert: ['localhost:5000/asset/bert:latest'] }],
+    ['a stage named like an asset is no asset', 'FROM busybox AS bert\nFROM busybox\nCOPY --from=bert / /a/\n', undefined, {}],
+    ['FROM and RUN --mount count', 'FROM asset/tok:1 AS t\nFROM busybox\nRUN --mount=type=bind,from=localhost:5000/asset/bert:0.1,target=/m true\n', undefined, { tok: ['asset/tok:1'], bert: ['localhost:5000/asset/bert:0.1'] }],
+    ['two uses of one tag give one reference', 'FROM busybox\nCOPY --from=asset/tok:1 /a /a\nCOPY --from=asset/tok:1 /b /b\n', undefined, { tok: ['asset/tok:1'] }],
+    ['other images are ignored', 'FROM python:3.12-slim\nCOPY --from=localhost:5000/other:1 / /\n', undefined, {}],
+  ])('%s', (_name, text, buildArgs, expected) => {
+    expect(select(text, buildArgs)).toEqual(expected);
+  });
+
+  it.each([
+    ['a tag the build does not have', 'FROM busybox\n\nCOPY --from=localhost:5000/asset/bert:0.0 / /a/\n', /apps\/x\/Dockerfile:3: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0".*tags: 0\.1, latest, sha256-a{20}/],
+    ['a digest', `FROM busybox\nCOPY --from=asset/tok@${MANIFEST} / /a/\n`, /use the content tag sha256-a{20}/],
+  ])('error: %s', (_name, text, message) => {
+    expect(() => select(text)).toThrow(AssetTagMismatchError);
+    expect(() => select(text)).toThrow(message);
+  });
+
+  it('leaves out an asset in the app\'s own folder', () => {
+    const own = findAssetUses(parseDockerfile('FROM busybox\nCOPY --from=asset/tok:1 / /\n', 'D'), ASSETS, 'assets/tok');
+    expect(own).toEqual([]);
+  });
+});
+
+describe('dockerPresence', () => {
+  it.each<[string | undefined, string]>([
+    [undefined, 'missing'],
+    ['', 'missing'],
+    [CONFIG, 'present'],
+    [MANIFEST, 'present'],
+    [`sha256:${'0'.repeat(64)}`, 'stale'],
+  ])('%s -> %s', (id, expected) => {
+    expect(dockerPresence(id, { configDigest: CONFIG, manifestDigest: MANIFEST })).toBe(expected);
+  });
+});
+
+describe('dockerBuildArgv', () => {
+  const base: DockerBuildExecutorOptions = { dockerfile: 'apps/x/Dockerfile', context: 'apps/x' };
+  it.each<[string, Partial<DockerBuildExecutorOptions>, { buildx?: boolean; buildContexts?: Record<string, string> }, string[]]>([
+    ['defaults', {}, {}, ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
+    [
+      'every option',
+      { buildArgs: { A: '1', B: 'two words' }, target: 'prod', platform: 'linux/amd64', network: 'host', pull: true, noCache: true, extraArgs: ['--label', 'k=v'] },
+      {},
+      ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--build-arg', 'A=1', '--build-arg', 'B=two words', '--target', 'prod', '--platform', 'linux/amd64', '--network=host', '--pull=true', '--no-cache', '--label', 'k=v', 'apps/x'],
+    ],
+    [
+      'buildx with contexts loads by default',
+      { network: 'none' },
+      { buildx: true, buildContexts: { 'asset/tok:1': 'oci-layout:///s/oci@sha256:x' } },
+      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--network=none', '--pull=false', '--build-context', 'asset/tok:1=oci-layout:///s/oci@sha256:x', '--load', 'apps/x'],
+    ],
+    ['buildx without load', { load: false }, { buildx: true }, ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
+    ['load is ignored without buildx', { load: true }, {}, ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
+  ])('%s', (_name, options, invocation, expected) => {
+    const opts = { ...base, ...options };
+    expect(dockerBuildArgv(opts, { buildx: false, tags: defaultTags(opts, 'x'), ...invocation })).toEqual(expected);
+  });
+
+  it.each<[string[] | undefined, string | undefined, string[]]>([
+    [undefined, 'api', ['api:latest']],
+    [[], 'My_App', ['my_app:latest']],
+    [undefined, '@scope/app', ['scope/app:latest']],
+    [['a:1', 'b'], 'api', ['a:1', 'b']],
+  ])('tags %j for project %s -> %j', (tags, project, expected) => {
+    expect(defaultTags({ ...base, ...(tags ? { tags } : {}) }, project)).toEqual(expected);
+  });
+});
+
+describe('layoutBuildContextMap', () => {
+  it('names each context as the Dockerfile resolves it, at the build\'s manifest digest', () => {
+    const u = uses('ARG T=asset/tok:1\nFROM busybox\nARG T\nCOPY --from=$T / /t/\nCOPY --from=localhost:5000/asset/bert:0.1 / /b/\n');
+    expect(layoutBuildContextMap(u, RESULTS, '/ws/.asset-images/oci')).toEqual({
+      'asset/tok:1': `oci-layout:///ws/.asset-images/oci@${MANIFEST}`,
+      'localhost:5000/asset/bert:0.1': `oci-layout:///ws/.asset-images/oci@${MANIFEST}`,
+    });
+  });
+});

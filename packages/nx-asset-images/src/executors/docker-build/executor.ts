@@ -1,0 +1,110 @@
+/**
+ * `docker-build`: make every asset image the Dockerfile uses present in Docker
+ * at exactly the build recorded in `dist/asset-images/<asset>/image.json`
+ * (built by the `asset-image` dependency in this run or restored from Nx's
+ * cache), then run `docker build`, streaming Docker's output.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
+import { ensureAssetImageInDocker } from '../../assets/docker-presence';
+import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
+import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
+import { findAssetImagesInWorkspace } from '../../plugin/asset-images-in-workspace';
+import { assetResultDir } from '../../plugin/asset-targets';
+import { normalizePluginOptions } from '../../plugin/options';
+import { createProgressRenderer } from '../progress-renderer';
+import { findAssetUses, requiredReferencesByAsset } from './asset-uses';
+import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';
+import { defaultTags, dockerBuildArgv } from './docker-build-argv';
+import { applyBuildArgs } from './dockerfile-build-args';
+import type { DockerBuildExecutorOptions } from './schema';
+
+export class DockerBuildFailedError extends Error {
+  override readonly name = 'DockerBuildFailedError';
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`docker ${argv.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: see Docker's output above`, options);
+  }
+}
+
+export default async function dockerBuildExecutor(options: DockerBuildExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    await dockerBuildTask(options, context);
+    return { success: true };
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(error.stack);
+    return { success: false };
+  }
+}
+
+export async function dockerBuildTask(options: DockerBuildExecutorOptions, context: ExecutorContext): Promise<void> {
+  const root = context.root;
+  const dockerfile = options.dockerfile;
+  const projects = context.projectsConfigurations?.projects ?? {};
+  const projectRoot = context.projectName ? projects[context.projectName]?.root : undefined;
+
+  // (a) the asset images the Dockerfile uses, with the user's build args over the ARG defaults.
+  const text = applyBuildArgs(readFileSync(join(root, dockerfile), 'utf8'), options.buildArgs);
+  const parsed = parseDockerfile(text, dockerfile);
+  const assets = findAssetImagesInWorkspace(projects, root);
+  const uses = findAssetUses(parsed, assets, projectRoot);
+  const results = new Map<string, AssetImageResult>();
+  for (const use of uses) {
+    const name = use.asset.projectName;
+    if (results.has(name)) continue;
+    const dir = assetOutputPath(projects[name]?.targets, name);
+    const result = await readAssetImageResult(join(root, dir));
+    if (!result) throw new Error(`${dockerfile}:${use.line}: ${use.resolved} is asset "${name}", but ${dir}/image.json is missing: run "nx run ${name}:${assetTargetName()}" (docker-build depends on it)`);
+    results.set(name, result);
+  }
+  const needed = requiredReferencesByAsset(uses, results, dockerfile);
+  const manifestFileOf = (name: string): string => posix.join(uses.find((u) => u.asset.projectName === name)!.asset.root, ASSET_MANIFEST_FILE);
+
+  // (b) every needed reference present at exactly that build, or handed to BuildKit from the layout store.
+  const buildx = options.useBuildx === true && (await buildxAvailable());
+  if (options.useBuildx && !buildx) logger.warn('docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.');
+  let buildContexts: Record<string, string> | undefined;
+  if (buildx) {
+    buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf);
+  } else {
+    for (const [name, refs] of needed) {
+      const result = results.get(name)!;
+      const progress = createProgressRenderer();
+      try {
+        const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, { onProgress: progress.onProgress });
+        const state = Object.entries(outcome.before).map(([ref, p]) => `${ref} ${p}`).join(', ');
+        if (outcome.action === 'none') logger.info(`${name}: ${refs.join(', ')} already at ${result.configDigest}`);
+        else if (outcome.action === 'tagged') logger.info(`${name}: re-tagged ${result.configDigest} (was: ${state})`);
+        else logger.info(`${name}: loaded ${result.manifestDigest} from the ${outcome.action.loaded} (was: ${state})`);
+      } finally {
+        progress.finish();
+      }
+    }
+  }
+
+  // (c) docker build.
+  const argv = dockerBuildArgv(options, { buildx, tags: defaultTags(options, context.projectName), ...(buildContexts ? { buildContexts } : {}) });
+  logger.info(`docker ${argv.join(' ')}`);
+  const { execa } = await import('execa');
+  const run = await execa('docker', argv, { cwd: root, stdio: 'inherit', reject: false });
+  if (run.failed) throw new DockerBuildFailedError(argv, run.exitCode, { cause: run });
+}
+
+function assetTargetName(): string {
+  return normalizePluginOptions(undefined).assetImageTargetName;
+}
+
+/** The asset-image target's `outputPath` (whatever its target name), else the default `dist/asset-images/<project>`. */
+function assetOutputPath(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined, projectName: string): string {
+  for (const target of Object.values(targets ?? {})) {
+    const out = target.options?.['outputPath'];
+    if (target.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
+  }
+  return assetResultDir(projectName);
+}

@@ -1,0 +1,23 @@
+/** Options of the `docker-build` executor (see schema.json). Paths are relative to the workspace root. */
+export interface DockerBuildExecutorOptions {
+  dockerfile: string;
+  /** Build context directory. */
+  context: string;
+  /** Names to tag the app image with. Default `<project>:latest`. */
+  tags?: string[];
+  /** `--build-arg` values; they also decide which asset images the Dockerfile's `ARG`-based references resolve to. */
+  buildArgs?: Record<string, string>;
+  target?: string;
+  platform?: string;
+  /** `--network` for RUN steps (`host`, `none`, `default`). */
+  network?: string;
+  /** `--pull`: default false, so that an asset tag is never replaced by a stale registry copy. */
+  pull?: boolean;
+  noCache?: boolean;
+  /** buildx only: `--load` the result into Docker. Default true with buildx. */
+  load?: boolean;
+  /** Hand asset images to BuildKit as `--build-context <ref>=oci-layout://...` (needs `docker buildx`) instead of loading them into Docker. */
+  useBuildx?: boolean;
+  /** Passed to `docker build` as they are, before the context. */
+  extraArgs?: string[];
+}
