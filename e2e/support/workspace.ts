@@ -134,7 +134,15 @@ export interface RunOptions {
  * variables, including the services env (DOCKER_HOST, NXAI_*), pass through.
  */
 export function runNx(ws: Workspace, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    // Plain text to assert on: nx colours its output under CI=true otherwise.
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
   delete env.NX_SKIP_NX_CACHE;
   delete env.CI;
   for (const [k, v] of Object.entries(opts.env ?? {})) {
