@@ -191,6 +191,13 @@ describe('hashFiles with a stat cache', () => {
     expect(again.fromCache).toBe(true);
   });
 
+  it('refuses a frame made for another size than the file has now', async () => {
+    const absPath = await put('grown.bin', randomBytes(200));
+    await expect(hashFiles([{ absPath, size: 100 }], { frames: new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]), workerFile: false })).rejects.toThrow(
+      /changed size since it was listed \(100 bytes, now 200\)/,
+    );
+  });
+
   it('reports progress and fails clearly on a missing file', async () => {
     const absPath = await put('p.bin', randomBytes(2000));
     const events: { label: string; bytes: number; total?: number }[] = [];

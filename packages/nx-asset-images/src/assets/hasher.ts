@@ -121,6 +121,10 @@ async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, op
       return withLayer({ absPath: file.absPath, sha256: cached!.sha256, size: cached!.size, fromCache: true }, cachedLayer);
     }
     const size = Number(current.stamp.size);
+    if (frame && size !== file.size) {
+      // The frame's tar header was made for `file.size` bytes: a digest for another size would name a broken layer.
+      throw new AssetHashError(file.absPath, `changed size since it was listed (${file.size} bytes, now ${size}); run again`);
+    }
     const computed = await readAndHash(file, size, pool, frame, needContent, needFrame, options);
     const after = await statStamp(file.absPath);
     if (sameStamp(after.stamp, current.stamp) && computed.size === size) {
