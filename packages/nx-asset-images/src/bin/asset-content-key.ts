@@ -13,6 +13,7 @@ import { assetStorePaths } from '../assets/asset-store';
 import { contentKey } from '../assets/content-key';
 import { parseAssetManifest } from '../assets/manifest';
 import { StatCache } from '../assets/stat-cache';
+import { recordHashStats } from '../assets/hash-stats';
 import { sha256Digest } from '../oci/digest';
 import { sourceDateEpoch } from '../executors/environment';
 
@@ -30,6 +31,7 @@ export async function assetContentKeyLine(workspaceRoot: string, projectRoot: st
       return `${PLUGIN_VERSION} content ${contentKey(analysis)}`;
     } finally {
       await cache.save();
+      recordHashStats('asset-content-key');
     }
   } catch (error) {
     // Not this script's job to report: the task runs and its executor reports the error.

@@ -10,6 +10,7 @@ import { assetReferences } from '../../assets/image-references';
 import { reconcileAssetLock } from '../../assets/lock-check';
 import { parseAssetManifest } from '../../assets/manifest';
 import { StatCache } from '../../assets/stat-cache';
+import { recordHashStats } from '../../assets/hash-stats';
 import { dockerEngineVersion } from '../../transports/docker-engine';
 import { dockerLoad } from '../../transports/docker-load';
 import { writeOciLayout } from '../../transports/oci-layout';
@@ -61,6 +62,7 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
   } finally {
     progress.finish();
     await cache.save();
+    recordHashStats('asset-image');
   }
   const lock = await reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, isCI());
   if (lock === 'written') logger.info(`Updated ${posix.join(manifest.projectRoot, 'asset.lock.json')}: commit it so \`nx affected\` sees the change.`);

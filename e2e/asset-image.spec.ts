@@ -1,0 +1,271 @@
+// The asset-image target end to end: real nx in a temp workspace, the real
+// dockerd of the test run, skopeo and umoci. What the user is promised: the
+// image holds the files byte for byte, Docker's COPY --from takes it, the
+// digest is the same on every machine, a changed weight is never a cache hit,
+// an unchanged one is never read again, and bad input is one clear error.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerBuild, dockerRunRm } from './support/docker';
+import { exec } from './support/exec';
+import { commitAll, createWorkspace, runNx, type Workspace } from './support/workspace';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+const IMAGE = 'localhost:5000/asset/e2e-bert';
+const PROJECT = 'assets-bert';
+
+/** The asset's files: a gitignored 6 MiB weight (its own layer with a 4 MiB threshold), small files, an executable. */
+function assetFiles(weight: Buffer): Record<string, string | Buffer> {
+  return {
+    '.gitignore': 'dist\n.asset-images\nassets/bert/*.bin\n',
+    'assets/bert/asset.json': `${JSON.stringify({ image: IMAGE, tags: ['0.1'] }, null, 2)}\n`,
+    'assets/bert/README.md': 'not in the image\n',
+    'assets/bert/model.bin': weight,
+    'assets/bert/config.json': '{"hidden_size":768}\n',
+    'assets/bert/tokenizer/vocab.txt': 'hello\nworld\n',
+    'assets/bert/bin/run.sh': '#!/bin/sh\necho run\n',
+    // Each test workspace uses a 4 MiB threshold so the 6 MiB weight gets its own layer.
+    'assets/bert/project.json': `${JSON.stringify({ targets: { 'asset-image': { options: { largeFileThreshold: 4194304 } } } })}\n`,
+  };
+}
+
+const CONTENT = ['model.bin', 'config.json', 'tokenizer/vocab.txt', 'bin/run.sh', 'project.json'];
+
+interface Result {
+  manifestDigest: string;
+  configDigest: string;
+  references: string[];
+  layers: { digest: string; files: string[] }[];
+}
+
+function readResult(ws: Workspace): Result {
+  return JSON.parse(readFileSync(ws.path('dist/asset-images', PROJECT, 'image.json'), 'utf8')) as Result;
+}
+
+function hashStats(file: string): { tool: string; bytesRead: number; filesOpened: number }[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+describe('asset-image: build, load, COPY --from', () => {
+  let ws: Workspace;
+  const weight = randomBytes(6 * 1024 * 1024 + 17);
+
+  beforeAll(async () => {
+    ws = await createWorkspace(assetFiles(weight));
+    await exec('chmod', ['755', ws.path('assets/bert/bin/run.sh')]);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+  });
+
+  it('builds, writes the lock, loads into Docker, and an app image built FROM busybox with COPY --from holds every file byte for byte', async () => {
+    const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
+    expect(run.stdout).toContain(`${IMAGE}:0.1`);
+
+    const result = readResult(ws);
+    expect(result.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(result.references).toEqual([`${IMAGE}:0.1`, `${IMAGE}:sha256-${result.manifestDigest.slice(7, 27)}`]);
+    // the weight alone in a layer, the small files grouped, README.md and asset.json left out
+    expect(result.layers.map((l) => l.files)).toEqual([
+      ['bin/run.sh', 'config.json', 'project.json', 'tokenizer/vocab.txt'],
+      ['model.bin'],
+    ]);
+
+    const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
+    expect(lock.files['model.bin']).toEqual({ size: weight.length, sha256: sha256(weight) });
+
+    const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${IMAGE}:0.1`]);
+    expect(id.stdout.trim()).toBe(result.configDigest);
+
+    const app = mkdtempSync(path.join(tmpdir(), 'nxai-app-'));
+    try {
+      writeFileSync(
+        path.join(app, 'Dockerfile'),
+        `FROM busybox\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\nCMD ["sh", "-c", "cd /assets/bert && sha256sum ${CONTENT.join(' ')} && stat -c '%a %n' bin/run.sh"]\n`,
+      );
+      await dockerBuild(app, 'e2e-app:1');
+      const out = (await dockerRunRm('e2e-app:1')).stdout;
+      for (const file of CONTENT) {
+        expect(out, file).toContain(`${sha256(readFileSync(ws.path('assets/bert', file)))}  ${file}`);
+      }
+      expect(out).toContain('755 bin/run.sh');
+      const ls = await dockerRunRm('e2e-app:1', ['ls', '/assets/bert']);
+      expect(ls.stdout.split('\n').sort().filter(Boolean)).toEqual(['bin', 'config.json', 'model.bin', 'project.json', 'tokenizer']);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('writes an OCI layout that skopeo inspects and umoci unpacks to byte-identical files', async () => {
+    const result = readResult(ws);
+    const layout = ws.path('.asset-images/oci');
+    const inspect = await exec('skopeo', ['inspect', '--raw', `oci:${layout}:${IMAGE}:0.1`]);
+    expect(sha256(inspect.stdout)).toBe(result.manifestDigest.slice(7));
+    const info = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:${IMAGE}:0.1`])).stdout);
+    expect(info.Digest).toBe(result.manifestDigest);
+
+    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
+    try {
+      await exec('umoci', ['unpack', '--rootless', '--image', `${layout}:${IMAGE}:0.1`, bundle]);
+      for (const file of CONTENT) {
+        expect(sha256(readFileSync(path.join(bundle, 'rootfs', file))), file).toBe(sha256(readFileSync(ws.path('assets/bert', file))));
+      }
+    } finally {
+      rmSync(path.dirname(bundle), { recursive: true, force: true });
+    }
+  });
+
+  it('answers an unchanged asset from the Nx cache without reading the weight, and a one-byte change of the gitignored weight with a new digest and lock', async () => {
+    const stats = ws.path('hash-stats.jsonl');
+    const env = { NX_ASSET_IMAGES_HASH_STATS: stats };
+    const before = readResult(ws);
+
+    // the same command as the first build (its --load=true is part of the task hash)
+    const hit = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env });
+    expect(hit.stdout).toMatch(/local cache|existing outputs match the cache/);
+    const noop = hashStats(stats);
+    expect(noop.length).toBeGreaterThan(0); // the content key ran
+    expect(noop.every((s) => s.bytesRead === 0)).toBe(true);
+
+    rmSync(stats);
+    const changed = Buffer.from(weight);
+    changed[12345] ^= 0xff;
+    writeFileSync(ws.path('assets/bert/model.bin'), changed);
+    // A file modified less than 2 s before it is hashed is not trusted to the stat cache (racy
+    // timestamps, as in git): it would be read again by the build. Users edit weights long before.
+    await new Promise((r) => setTimeout(r, 2100));
+    const miss = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env });
+    expect(miss.stdout).not.toMatch(/local cache/);
+    expect(miss.stdout).toContain('Updated assets/bert/asset.lock.json');
+    const after = readResult(ws);
+    expect(after.manifestDigest).not.toBe(before.manifestDigest);
+    expect(after.layers[0]!.digest).toBe(before.layers[0]!.digest); // small-files layer unchanged
+    expect(after.layers[1]!.digest).not.toBe(before.layers[1]!.digest);
+    const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
+    expect(lock.files['model.bin'].sha256).toBe(sha256(changed));
+    // the changed weight was read once (by the content key), not again by the build
+    const read = hashStats(stats).reduce((sum, s) => sum + s.bytesRead, 0);
+    expect(read).toBe(changed.length);
+
+    // the image in Docker is the new one
+    const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${IMAGE}:0.1`]);
+    expect(id.stdout.trim()).toBe(after.configDigest);
+  });
+
+  it('in CI, fails on a lock that does not match the files and names what differs', async () => {
+    await commitAll(ws, 'lock');
+    writeFileSync(ws.path('assets/bert/tokenizer/vocab.txt'), 'hello\nworld\nagain\n');
+    const ci = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--skip-nx-cache'], { env: { CI: 'true' }, reject: false });
+    expect(ci.exitCode).not.toBe(0);
+    const output = ci.stdout + ci.stderr;
+    expect(output).toContain('assets/bert/asset.lock.json: does not match');
+    expect(output).toContain('~ tokenizer/vocab.txt');
+    // with the lock generator registered the way `nx g nx-asset-images:init` does it
+    const nxJson = JSON.parse(readFileSync(ws.path('nx.json'), 'utf8'));
+    writeFileSync(ws.path('nx.json'), JSON.stringify({ ...nxJson, sync: { globalGenerators: ['nx-asset-images:lock'] } }));
+    const check = await runNx(ws, ['sync:check'], { env: { CI: 'true' }, reject: false });
+    expect(check.exitCode, check.stdout + check.stderr).not.toBe(0);
+    expect(check.stdout + check.stderr).toContain('asset.lock.json');
+    const sync = await runNx(ws, ['sync']);
+    expect(sync.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8')).files['tokenizer/vocab.txt'].size).toBe(18);
+    expect((await runNx(ws, ['sync:check'], { env: { CI: 'true' }, reject: false })).exitCode).toBe(0);
+  }, 600_000);
+});
+
+describe('asset-image: reproducible', () => {
+  it('gives the same manifest digest for the same asset built in two directories at different times', async () => {
+    const weight = randomBytes(5 * 1024 * 1024);
+    const digests: string[] = [];
+    for (const delay of [0, 1500]) {
+      await new Promise((r) => setTimeout(r, delay));
+      const ws = await createWorkspace(assetFiles(weight));
+      try {
+        await exec('chmod', ['755', ws.path('assets/bert/bin/run.sh')]);
+        await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=false']);
+        digests.push(readResult(ws).manifestDigest);
+      } finally {
+        await ws.dispose();
+      }
+    }
+    expect(digests[0]).toMatch(/^sha256:/);
+    expect(digests[1]).toBe(digests[0]);
+  });
+});
+
+describe('asset-image: bad input', () => {
+  let ws: Workspace;
+  const cases: { name: string; files: Record<string, string>; expect: RegExp; setup?: (root: string) => Promise<void> }[] = [
+    { name: 'invalid-json', files: { 'asset.json': '{ "image": "localhost:5000/a/b", }' }, expect: /assets\/invalid-json\/asset\.json.*(JSON|line 1)/ },
+    { name: 'unknown-field', files: { 'asset.json': '{ "image": "localhost:5000/a/b", "weights": [] }' }, expect: /unknown-field\/asset\.json.*"weights"/ },
+    { name: 'wrong-type', files: { 'asset.json': '{ "image": "localhost:5000/a/b", "tags": "0.1" }' }, expect: /wrong-type\/asset\.json: field "tags": expected array/ },
+    {
+      name: 'no-match',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "files": ["*.safetensors"] }', 'x.bin': 'x' },
+      expect: /no-match\/asset\.json: field "files\[0\]": "\*\.safetensors" .*match/,
+    },
+    {
+      name: 'missing-file',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "files": ["model.bin"] }' },
+      expect: /missing-file\/asset\.json: field "files\[0\]": "model\.bin"/,
+    },
+    {
+      name: 'dotdot',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "files": ["../secrets/*"] }' },
+      expect: /dotdot\/asset\.json: field "files\[0\]"/,
+    },
+    {
+      name: 'absolute',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "exclude": ["/etc/passwd"] }' },
+      expect: /absolute\/asset\.json: field "exclude\[0\]"/,
+    },
+    { name: 'bad-image', files: { 'asset.json': '{ "image": "Local Host/UPPER" }' }, expect: /bad-image\/asset\.json: field "image"/ },
+    {
+      name: 'symlink-out',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b" }', 'ok.txt': 'ok' },
+      setup: async (root) => symlink('/etc/hostname', path.join(root, 'assets/symlink-out/leak')),
+      expect: /symlink-out\/asset\.json.*"leak".*(outside|leaves)/,
+    },
+  ];
+
+  beforeAll(async () => {
+    const files: Record<string, string> = {
+      'assets/good/asset.json': '{ "image": "localhost:5000/asset/good" }',
+      'assets/good/data.txt': 'good\n',
+    };
+    for (const c of cases) for (const [f, content] of Object.entries(c.files)) files[`assets/${c.name}/${f}`] = content;
+    ws = await createWorkspace(files);
+    for (const c of cases) await c.setup?.(ws.root);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+  });
+
+  it('keeps loading the other projects of the graph', async () => {
+    const projects = (await runNx(ws, ['show', 'projects', '--json'])).stdout;
+    const names = JSON.parse(projects.slice(projects.indexOf('['))) as string[];
+    expect(names).toContain('assets-good');
+    for (const c of cases) expect(names).toContain(`assets-${c.name}`);
+    const good = await runNx(ws, ['run', 'assets-good:asset-image', '--load=false']);
+    expect(good.exitCode).toBe(0);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('%s: one clear error naming the file and field, nothing written', async (_name, c) => {
+    const run = await runNx(ws, ['run', `assets-${c.name}:asset-image`, '--load=false'], { reject: false });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stdout + run.stderr).toMatch(c.expect);
+    expect(existsSync(ws.path('dist/asset-images', `assets-${c.name}`))).toBe(false);
+    expect(existsSync(ws.path('assets', c.name, 'asset.lock.json'))).toBe(false);
+    const leftovers = readdirSync(ws.path('assets', c.name)).filter((f) => f.endsWith('.tmp'));
+    expect(leftovers).toEqual([]);
+  });
+});
