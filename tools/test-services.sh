@@ -68,11 +68,12 @@ port_listening() {
 
 # Does process $1 own a listening socket on port $2?
 pid_listens_on() {
-  local pid=$1 hex inodes inode
+  local pid=$1 hex inodes inode fds
   hex=$(printf '%04X' "$2")
   inodes=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {print $10}')
+  fds=$(ls -l "/proc/$pid/fd" 2>/dev/null || true)
   for inode in $inodes; do
-    if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "socket:\[$inode\]"; then return 0; fi
+    case "$fds" in *"socket:[$inode]"*) return 0 ;; esac
   done
   return 1
 }
