@@ -16,6 +16,9 @@ import { pushImage, RegistryError, referencedDigests } from '../packages/nx-asse
 import { bytesLayer, makeImage, seededBytes } from '../packages/nx-asset-images/src/transports/registry/__fixtures__/test-image';
 import { exec } from './support/exec';
 import { startFaultProxy } from './support/fault-proxy';
+import { startTokenServer } from './support/token-server';
+import { Readable } from 'node:stream';
+import { RegistryAuthError } from '../packages/nx-asset-images/src/transports/registry';
 import { servicesEnv } from './support/services';
 
 const dirs: string[] = [];
@@ -44,7 +47,7 @@ function freePort(): Promise<number> {
 }
 
 /** A Distribution registry of our own (we kill and restart it), on a fixed port and storage dir. */
-async function startRegistryProcess(dir: string, port: number): Promise<ChildProcess> {
+async function startRegistryProcess(dir: string, port: number, extraYaml: string[] = []): Promise<ChildProcess> {
   const config = path.join(dir, 'config.yml');
   writeFileSync(
     config,
@@ -54,6 +57,7 @@ async function startRegistryProcess(dir: string, port: number): Promise<ChildPro
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'storage')} }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } }`,
       // A fixed secret: upload session states signed before a restart stay valid after it.
       `http: { addr: "127.0.0.1:${port}", secret: "nxai-e2e-fixed-secret" }`,
+      ...extraYaml,
       '',
     ].join('\n'),
   );
@@ -64,7 +68,7 @@ async function startRegistryProcess(dir: string, port: number): Promise<ChildPro
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
   processes.push(child);
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) return child;
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -173,6 +177,55 @@ describe('registry client under failures', () => {
       expect(proxy.injected.length).toBeGreaterThan(0);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('token auth (real registry + token server): a token that expires in the middle of a chunked upload is renewed and the push completes; a wrong password is a RegistryAuthError', async () => {
+    const dir = tempDir();
+    const tokens = await startTokenServer({ dir, users: { alice: 'tok-pw-correct' }, signedLifetimeSeconds: -59, statedLifetimeSeconds: 300 });
+    const port = await freePort();
+    const registry = await startRegistryProcess(dir, port, [tokens.registryAuthYaml()]);
+    try {
+      const host = `127.0.0.1:${port}`;
+      const data = seededBytes(24 * 1024 * 1024, 77);
+      const fast = bytesLayer(data);
+      // Distribution accepts a token until 60 s after its `exp` (clock-skew leeway): exp = now - 59 s makes
+      // tokens good for about 1 s. Slow the bytes down (about 2.5 s in all) so they expire between chunks.
+      // Only the first read is slow: a resumed attempt re-reads (skips) the prefix it already sent.
+      let opens = 0;
+      const slow = {
+        ...fast,
+        open: () =>
+          Readable.from(
+            (async function* (delayMs: number) {
+              for (let i = 0; i < data.length; i += 1024 * 1024) {
+                if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+                yield data.subarray(i, i + 1024 * 1024);
+              }
+            })(opens++ === 0 ? 100 : 0),
+          ),
+      };
+      const image = makeImage([slow], 'token');
+      const retries: string[] = [];
+      const result = await pushImage(image, [parseImageReference(`${host}/e2e/token:1`)], {
+        credentials: { username: 'alice', password: 'tok-pw-correct' },
+        chunkSize: 2 * 1024 * 1024,
+        retry: { attempts: 8, baseDelayMs: 50 },
+        onRetry: ({ error }) => retries.push((error as Error).name),
+      });
+      expect(result.uploaded).toContain(fast.descriptor.digest);
+      expect(tokens.issued).toBeGreaterThan(1);
+      expect(retries).toContain('StaleCredentialsError');
+      const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--creds', 'alice:tok-pw-correct', `docker://${host}/e2e/token:1`], { timeoutMs: 60_000 });
+      expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(image.manifest.descriptor.digest);
+
+      const error = await pushImage(makeImage([bytesLayer(seededBytes(10, 78))]), [parseImageReference(`${host}/e2e/token:2`)], { credentials: { username: 'alice', password: 'tok-pw-WRONG' } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryAuthError);
+      expect((error as Error).message).toContain(`authentication to ${host} failed for user "alice"`);
+      expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain('tok-pw-WRONG');
+    } finally {
+      registry.kill('SIGTERM');
+      await tokens.close();
     }
   });
 });
