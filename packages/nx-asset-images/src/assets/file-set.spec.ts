@@ -74,6 +74,7 @@ describe('resolveAssetFiles', () => {
   it.each<[string, Partial<AssetManifest>, string[]]>([
     ['exclude globs', { exclude: ['**/*.tmp', '.hidden'] }, ['docs/README.md', 'vocab.txt', 'weights/model.bin']],
     ['explicit globs', { files: ['weights/**', '*.txt'] }, ['vocab.txt', 'weights/model.bin']],
+    ['exclude a folder by name', { exclude: ['tmp', 'docs/'] }, ['.hidden', 'vocab.txt', 'weights/model.bin']],
     ['a folder name stands for its content', { files: ['weights'] }, ['weights/model.bin']],
     ['negated globs in files', { files: ['**/*', '!tmp/**', '!docs/**'] }, ['.hidden', 'vocab.txt', 'weights/model.bin']],
     ['overlapping globs give each file once', { files: ['**/*.bin', 'weights/*'] }, ['weights/model.bin']],

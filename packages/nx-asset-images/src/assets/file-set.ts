@@ -45,7 +45,11 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
     throw new AssetFilesError(manifest.file, '', manifest.projectRoot, 'is not a readable asset folder', { cause: error });
   }
   const negated = manifest.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
-  const ignore = [...ASSET_METADATA_FILES, ...manifest.exclude, ...negated];
+  // An excluded folder (`tmp`, `tmp/`) leaves out everything below it.
+  const ignore = [...ASSET_METADATA_FILES, ...[...manifest.exclude, ...negated].flatMap((glob) => {
+    const bare = glob.replace(/\/+$/, '');
+    return [bare, `${bare}/**`];
+  })];
   const isDefaultFiles = manifest.files.length === 1 && manifest.files[0] === '**/*';
 
   // relPath -> { stats (lstat), field of the first glob that matched it }
