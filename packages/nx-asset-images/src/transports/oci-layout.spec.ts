@@ -69,6 +69,16 @@ describe('writeOciLayout', () => {
     expect(existsSync(join(dir, 'index.json'))).toBe(false);
   });
 
+  it('keeps every entry when several builds write the same layout at once', async () => {
+    const dir = freshDir();
+    const images = Array.from({ length: 8 }, (_, i) => assembleImage({ layers: [bytesLayer(Buffer.from(`layer ${i}`))] }));
+    await Promise.all(images.map((img, i) => writeOciLayout(dir, img, { refNames: [`asset-${i}:1`] })));
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    const refs = index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']).sort();
+    expect(refs).toEqual(images.map((_, i) => `asset-${i}:1`).sort());
+    expect(existsSync(join(dir, 'index.json.lock'))).toBe(false);
+  });
+
   it('reports progress per blob', async () => {
     const events: { label: string; bytes: number; total?: number }[] = [];
     await writeOciLayout(freshDir(), image, { refNames: [], onProgress: (e) => events.push(e) });

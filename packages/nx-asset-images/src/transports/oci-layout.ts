@@ -11,6 +11,7 @@ import type { OciManifest } from '../oci/manifest';
 import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types';
 import { findIndexEntry, indexEntriesFor, mergeIndex, refNameOf, type OciIndex } from '../oci/oci-index';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write';
+import { withFileLock } from '../util/file-lock';
 import type { OnProgress } from '../util/progress';
 import { BlobDigestMismatchError, OciLayoutError, OciLayoutRefNotFoundError } from './oci-layout-errors';
 
@@ -59,9 +60,12 @@ export async function writeOciLayout(dir: string, image: Image, options: WriteOc
     const outcome = await writeBlob(dir, blob.descriptor, blob.open, options.onProgress);
     result[outcome].push(blob.descriptor.digest);
   }
-  const existing = await readIndex(dir);
-  const index = mergeIndex(existing, indexEntriesFor(image.manifest.descriptor, options.refNames));
-  await writeFileAtomic(join(dir, 'index.json'), canonicalJson(index));
+  // Several builds (parallel Nx tasks) share one layout: merge index.json under a lock.
+  await withFileLock(join(dir, 'index.json.lock'), async () => {
+    const existing = await readIndex(dir);
+    const index = mergeIndex(existing, indexEntriesFor(image.manifest.descriptor, options.refNames));
+    await writeFileAtomic(join(dir, 'index.json'), canonicalJson(index));
+  });
   return result;
 }
 
