@@ -40,6 +40,7 @@ process.env.CI = process.env.CI ?? 'false';
 
 if (mode === 'task') {
   const { buildAssetImageTask } = require(join(dist, 'executors/asset-image/executor.js'));
+  out.loadedSeconds = now() - t0; // node is up and the executor's modules are loaded
   await buildAssetImageTask({ manifest: arg, outputPath: 'dist/asset-images/bench', ociLayout: layoutArg === 'true', load: loadArg === 'true' }, workspaceRoot);
 } else if (mode === 'phases') {
   const { parseAssetManifest } = require(join(dist, 'assets/manifest.js'));
@@ -73,4 +74,5 @@ if (mode === 'task') {
   process.exit(2);
 }
 out.inProcessSeconds = now() - t0;
+if (out.loadedSeconds !== undefined) out.workSeconds = out.inProcessSeconds - out.loadedSeconds;
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -93,6 +93,7 @@ function measure(key, n, fn, before) {
   }
   const m = { median: median(samples), samples, n };
   if (extra.length && extra[0].rssMB !== undefined) m.rssMB = median(extra.map((e) => e.rssMB));
+  if (extra.length && extra[0].workSeconds !== undefined) m.work = median(extra.map((e) => e.workSeconds));
   results.measurements[key] = m;
   log(`${key}: median ${m.median.toFixed(3)} s of [${samples.map((s) => s.toFixed(2)).join(', ')}]${m.rssMB ? `, RSS ${m.rssMB.toFixed(0)} MB` : ''}`);
   return m;
@@ -135,7 +136,10 @@ function startServices() {
   }
 }
 const dockerEnv = (buildkit) => ({ ...process.env, ...svcEnv, ...(buildkit === undefined ? {} : { DOCKER_BUILDKIT: buildkit ? '1' : '0' }) });
-const docker = (args, buildkit) => run('docker', args, { env: dockerEnv(buildkit) });
+// The docker CLI 20.10 (Debian's docker.io, /usr/bin/docker) has BuildKit built in; a newer CLI earlier in PATH
+// (28.x in /usr/local/bin here) refuses DOCKER_BUILDKIT=1 without the buildx plugin.
+const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+const docker = (args, buildkit) => run(DOCKER, args, { env: dockerEnv(buildkit) });
 
 /** Random bytes, written in 8 MiB chunks from a 64 MiB random pool with a chunk counter (unique, incompressible). */
 function writeRandomFile(path, size) {
@@ -221,8 +225,8 @@ const resetStore = () => { rmSync(store(), { recursive: true, force: true }); rm
 function removeDockerImages() {
   const lines = docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout.trim().split('\n').filter(Boolean);
   const ids = [...new Set(lines.filter((l) => !l.startsWith('busybox:')).map((l) => l.split(' ')[1]))];
-  if (ids.length) run('docker', ['rmi', '-f', ...ids], { env: dockerEnv(), check: false });
-  run('docker', ['builder', 'prune', '-af'], { env: dockerEnv(), check: false });
+  if (ids.length) run(DOCKER, ['rmi', '-f', ...ids], { env: dockerEnv(), check: false });
+  run(DOCKER, ['builder', 'prune', '-af'], { env: dockerEnv(), check: false });
 }
 let changeCounter = 0;
 /** Rewrites the 1 KiB config.json in place (same inode: the docker context's hard link sees it too). */
@@ -263,7 +267,7 @@ function row(work, oursKey, refKey, goal) {
   const o = results.measurements[oursKey];
   const r = results.measurements[refKey];
   const ratio = o && r ? o.median / r.median : undefined;
-  const cell = (m) => (m ? `${fmtS(m.median)}${m.rssMB ? `, ${m.rssMB.toFixed(0)} MB RSS` : ''} (N=${m.n})` : 'n/a');
+  const cell = (m) => (m ? `${fmtS(m.median)}${m.work !== undefined ? ` [build call ${fmtS(m.work)}]` : ''}${m.rssMB ? `, ${m.rssMB.toFixed(0)} MB RSS` : ''} (N=${m.n})` : 'n/a');
   let ratioText = ratio === undefined ? 'n/a' : ratio.toFixed(2);
   if (ratio !== undefined && ratio < 1) ratioText += ` (${(1 / ratio).toFixed(1)}x faster)`;
   if (o?.rssMB && r?.rssMB) ratioText += `; RSS ${(o.rssMB / r.rssMB).toFixed(2)}`;
@@ -330,7 +334,7 @@ async function main() {
   // 2.-5. docker build: cold, rebuild unchanged, rebuild after the same 1 KiB change
   for (const [bk, name] of [[true, 'BuildKit'], [false, 'legacy']]) {
     const key = bk ? 'Bk' : 'Legacy';
-    const build = () => timed('docker', ['build', '--network=host', '-q', '-t', `bench-ref:${key.toLowerCase()}`, '-f', join(tmp, 'Dockerfile'), ctx], { env: dockerEnv(bk) });
+    const build = () => timed(DOCKER, ['build', '--network=host', '-q', '-t', `bench-ref:${key.toLowerCase()}`, '-f', join(tmp, 'Dockerfile'), ctx], { env: dockerEnv(bk) });
     refLabel[`docker${key}`] = `docker build ${name}, cold`;
     refLabel[`docker${key}Rebuild`] = `docker build ${name}, unchanged`;
     refLabel[`docker${key}Change`] = `docker build ${name}, after 1 KiB change`;
@@ -400,7 +404,8 @@ function report() {
     '',
     `Command: \`node tools/bench/asset-image.mjs ${argv.join(' ')}\`. Asset: ${mb(FILES['model-a.bin'])} + ${mb(FILES['model-b.bin'])} random + 1 KiB, 64 KiB, 256 KiB files (${(SIZE / GiB).toFixed(2)} GiB); weight for row 6: ${(WEIGHT / GiB).toFixed(2)} GiB. `
       + `Machine: ${results.env.cpus}, ${results.env.memGiB} GiB RAM, Node ${results.env.node}, dockerd ${results.env.docker} (${results.env.storageDriver}); load average ${results.env.loadavgStart} at start, ${results.env.loadavgEnd} at end (the machine is shared: expect noise). `
-      + `Times are wall clock medians of N runs (N stated per cell); ratio = ours / reference (below 1 = ours faster). Page cache warm unless stated.`,
+      + `Times are wall clock medians of N runs (N stated per cell); ratio = ours / reference (below 1 = ours faster). Page cache warm unless stated. `
+      + `Executor rows run \`buildAssetImageTask\` in a fresh node process (tools/bench/asset-image-run.mjs): the wall time includes node startup and loading the plugin and @nx/devkit; [build call] is the time of the call alone, which is what an \`nx run\` adds to Nx's own startup.`,
     '',
     '| work | nx-asset-images | reference | ratio |',
     '| --- | --- | --- | --- |',
