@@ -1,0 +1,146 @@
+// docker-build end to end: real nx, a real workspace, the test dockerd.
+// An app whose Dockerfile copies an asset image gets the asset built first
+// (task ordering), and its image holds the asset's files byte for byte, also
+// when Docker holds a stale image under the asset's tag.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerRunRm } from './support/docker';
+import { createWorkspace, runNx, type Workspace } from './support/workspace';
+
+const RUN = randomBytes(3).toString('hex');
+const ASSET_REPO = `localhost:5000/nxai-e2e/bert-${RUN}`;
+const ASSET_REF = `${ASSET_REPO}:0.1`;
+const APP_TAG = `nxai-e2e/app-${RUN}:latest`;
+const FILES = ['weights.bin', 'config.json', 'tok/vocab.txt'];
+
+const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
+
+describe('docker-build', () => {
+  let ws: Workspace;
+  let weights: Buffer;
+
+  beforeAll(async () => {
+    weights = randomBytes(5 * 1024 * 1024 + 3);
+    ws = await createWorkspace({
+      '.gitignore': 'dist\n.asset-images\nassets/bert/*.bin\n',
+      'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: ASSET_REPO, tags: ['0.1'] }, null, 2)}\n`,
+      'assets/bert/config.json': '{"hidden": 8}\n',
+      'assets/bert/tok/vocab.txt': `[CLS]\n[SEP]\n${RUN}\n`,
+      'apps/app/project.json': `${JSON.stringify(
+        { name: 'app', root: 'apps/app', targets: { 'docker-build': { options: { network: 'host', tags: [APP_TAG] } } } },
+        null,
+        2,
+      )}\n`,
+      'apps/app/Dockerfile': `FROM busybox\nCOPY --from=${ASSET_REF} / /assets/\nCOPY hello.txt /hello.txt\n`,
+      'apps/app/hello.txt': 'hello\n',
+    });
+    // The weight is gitignored: written after the initial commit, never committed.
+    await ws.write('assets/bert/weights.bin', weights);
+  });
+  afterAll(async () => {
+    for (const ref of [APP_TAG, ASSET_REF]) await docker(['rmi', '-f', ref], { reject: false }).catch(() => undefined);
+    await ws?.dispose();
+  });
+
+  async function appHashes(): Promise<Record<string, string>> {
+    const res = await dockerRunRm(APP_TAG, ['sha256sum', ...FILES.map((f) => `/assets/${f}`)]);
+    return Object.fromEntries(
+      res.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .map(([hash, file]) => [file!.slice('/assets/'.length), hash!]),
+    );
+  }
+  function sourceHashes(): Record<string, string> {
+    return Object.fromEntries(FILES.map((f) => [f, sha256(readFileSync(ws.path('assets/bert', f)))]));
+  }
+  async function assetConfigDigest(): Promise<string> {
+    return (JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { configDigest: string }).configDigest;
+  }
+  async function imageId(ref: string): Promise<string | undefined> {
+    const res = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false });
+    return res.exitCode === 0 ? res.stdout.trim() : undefined;
+  }
+
+  it('builds the asset first, then the app; the app holds every asset file byte for byte', async () => {
+    const shown = JSON.parse((await runNx(ws, ['show', 'project', 'app', '--json'])).stdout) as {
+      targets: Record<string, { executor: string; dependsOn: unknown[]; options: Record<string, unknown> }>;
+    };
+    expect(shown.targets['docker-build']).toMatchObject({
+      executor: 'nx-asset-images:docker-build',
+      dependsOn: [{ projects: ['bert'], target: 'asset-image' }],
+      options: { dockerfile: 'apps/app/Dockerfile', context: 'apps/app', network: 'host' },
+    });
+
+    const res = await runNx(ws, ['run', 'app:docker-build']);
+    const out = res.stdout + res.stderr;
+    const assetAt = out.indexOf('nx run bert:asset-image');
+    const appAt = out.indexOf('nx run app:docker-build');
+    expect(assetAt).toBeGreaterThanOrEqual(0);
+    expect(appAt).toBeGreaterThan(assetAt);
+    // The asset-image task loaded the image: docker-build found it in place.
+    expect(out).toContain(`already at ${await assetConfigDigest()}`);
+    // Docker's own output is streamed through.
+    expect(out).toMatch(/Successfully tagged|naming to/);
+
+    expect(await appHashes()).toEqual(sourceHashes());
+    expect(sourceHashes()['weights.bin']).toBe(sha256(weights));
+  });
+
+  it('a stale tag (another image under the asset reference) is replaced by the build, without rebuilding the asset', async () => {
+    const expected = await assetConfigDigest();
+    await docker(['tag', 'busybox:latest', ASSET_REF]);
+    expect(await imageId(ASSET_REF)).not.toBe(expected);
+
+    const res = await runNx(ws, ['run', 'app:docker-build']);
+    const out = res.stdout + res.stderr;
+    expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
+    expect(out).toContain(`${ASSET_REF} stale`);
+    expect(out).toContain(`re-tagged ${expected}`);
+    expect(await imageId(ASSET_REF)).toBe(expected);
+    expect(await appHashes()).toEqual(sourceHashes());
+  });
+
+  it('after a newer build took the tag, a cache hit for the old content loads the old build back (from the layout store)', async () => {
+    const oldDigest = await assetConfigDigest();
+    // A newer build: one byte of the weight changed; asset-image loads it under the same tag.
+    const changed = Buffer.from(weights);
+    changed[100] = changed[100]! ^ 0xff;
+    await ws.write('assets/bert/weights.bin', changed);
+    await runNx(ws, ['run', 'bert:asset-image']);
+    const newDigest = await assetConfigDigest();
+    expect(newDigest).not.toBe(oldDigest);
+    expect(await imageId(ASSET_REF)).toBe(newDigest);
+
+    // Back to the old bytes: Nx restores the old image.json from its cache, Docker still has the new image under the tag.
+    await ws.write('assets/bert/weights.bin', weights);
+    // And Docker no longer has the old build at all, so it must be loaded, not re-tagged.
+    await docker(['rmi', '-f', oldDigest]);
+    expect(await imageId(oldDigest)).toBeUndefined();
+
+    const res = await runNx(ws, ['run', 'app:docker-build']);
+    const out = res.stdout + res.stderr;
+    expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
+    expect(await assetConfigDigest()).toBe(oldDigest);
+    expect(out).toContain(`${ASSET_REF} stale`);
+    expect(out).toMatch(/loaded sha256:[0-9a-f]{64} from the layout/);
+    expect(await imageId(ASSET_REF)).toBe(oldDigest);
+    const hashes = await appHashes();
+    expect(hashes['weights.bin']).toBe(sha256(weights));
+    expect(hashes).toEqual(sourceHashes());
+  });
+
+  it('a tag the asset does not have is an error naming the Dockerfile line and the asset\'s tags; docker build failing is a failure', async () => {
+    await ws.write('apps/app/Dockerfile', `FROM busybox\nCOPY --from=${ASSET_REPO}:0.0 / /assets/\n`);
+    const wrongTag = await runNx(ws, ['run', 'app:docker-build'], { reject: false });
+    expect(wrongTag.exitCode).not.toBe(0);
+    expect(wrongTag.stdout + wrongTag.stderr).toMatch(new RegExp(`apps/app/Dockerfile:2: ${ASSET_REPO}:0\\.0 uses tag "0\\.0".*tags: 0\\.1, sha256-[0-9a-f]{20}`));
+
+    await ws.write('apps/app/Dockerfile', `FROM busybox\nCOPY --from=${ASSET_REF} / /assets/\nRUN exit 3\n`);
+    const failing = await runNx(ws, ['run', 'app:docker-build'], { reject: false });
+    expect(failing.exitCode).not.toBe(0);
+    expect(failing.stdout + failing.stderr).toMatch(/docker build .* failed \(exit [1-9]\d*\)/);
+  });
+});
