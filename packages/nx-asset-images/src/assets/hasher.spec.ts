@@ -191,6 +191,21 @@ describe('hashFiles with a stat cache', () => {
     expect(again.fromCache).toBe(true);
   });
 
+  it('takes a frame per input, so two inputs of the same file get their own layer digests', async () => {
+    const bytes = randomBytes(700);
+    const absPath = await put('shared.bin', bytes);
+    const otherPrefix = Buffer.alloc(512, 7);
+    const [a, b] = await hashFiles(
+      [
+        { absPath, size: 700, frame: { prefix: PREFIX, suffix: SUFFIX } },
+        { absPath, size: 700, frame: { prefix: otherPrefix, suffix: SUFFIX } },
+      ],
+      { workerFile: false, frames: new Map([[absPath, { prefix: Buffer.alloc(0), suffix: Buffer.alloc(0) }]]) },
+    );
+    expect(a.layerDigest).toBe(`sha256:${sha(PREFIX, bytes, SUFFIX)}`);
+    expect(b.layerDigest).toBe(`sha256:${sha(otherPrefix, bytes, SUFFIX)}`);
+  });
+
   it('refuses a frame made for another size than the file has now', async () => {
     const absPath = await put('grown.bin', randomBytes(200));
     await expect(hashFiles([{ absPath, size: 100 }], { frames: new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]), workerFile: false })).rejects.toThrow(

@@ -26,6 +26,8 @@ export interface HashInputFile {
   size: number;
   /** Used as progress label when given (else `absPath`). */
   relPath?: string;
+  /** This file's frame; wins over `options.frames` (useful when two inputs share an absPath, e.g. a symlink and its target). */
+  frame?: HashFrame;
 }
 
 /** The tar bytes around a file in its single-file layer (from `singleFileFrame`). */
@@ -109,7 +111,7 @@ async function statStamp(absPath: string): Promise<Stamped> {
 }
 
 async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, options: HashFilesOptions): Promise<FileHash> {
-  const frame = options.frames?.get(file.absPath);
+  const frame = file.frame ?? options.frames?.get(file.absPath);
   const key = frame ? frameKey(frame.prefix, frame.suffix) : undefined;
   let current = stamped;
   for (let attempt = 1; ; attempt++) {
