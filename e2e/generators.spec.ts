@@ -158,7 +158,20 @@ describe('generators', () => {
     expect(notAsset.stdout + notAsset.stderr).toContain('Project "api" is not an asset project');
   });
 
-  // Needs the docker-build executor (lead): build apps/api's image against the
-  // test dockerd with the asset image loaded, and check /assets/models-bert in it.
-  it.todo('docker-build of the app succeeds with the asset copied in (needs the docker-build executor)');
+  it('docker-build of the app made by use-asset builds the asset, then the app, with the asset copied in', async () => {
+    // Nothing can be pulled in tests: the app's base image becomes the local busybox.
+    await ws.write('apps/api/Dockerfile', (await ws.read('apps/api/Dockerfile')).replaceAll('python:3.12-slim', 'busybox'));
+    const { docker, dockerRunRm } = await import('./support/docker');
+    const tag = `nxai-e2e/generated-api-${process.pid}:latest`;
+    try {
+      const res = await runNx(ws, ['run', 'api:docker-build', '--network=host', `--tags=${tag}`]);
+      const out = res.stdout + res.stderr;
+      expect(out.indexOf('nx run models-bert:asset-image')).toBeGreaterThanOrEqual(0);
+      expect(out.indexOf('nx run api:docker-build')).toBeGreaterThan(out.indexOf('nx run models-bert:asset-image'));
+      const files = await dockerRunRm(tag, ['cat', '/assets/models-bert/vocab.txt', '/assets/models-bert/model.safetensors', '/app/app.py']);
+      expect(files.stdout).toBe('hello\nweightsprint("hi")\n');
+    } finally {
+      await docker(['rmi', '-f', tag, 'registry.example.com/asset/models-bert:0.1'], { reject: false }).catch(() => undefined);
+    }
+  });
 });
