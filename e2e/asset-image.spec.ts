@@ -28,12 +28,12 @@ function assetFiles(weight: Buffer): Record<string, string | Buffer> {
     'assets/bert/config.json': '{"hidden_size":768}\n',
     'assets/bert/tokenizer/vocab.txt': 'hello\nworld\n',
     'assets/bert/bin/run.sh': '#!/bin/sh\necho run\n',
-    // Each test workspace uses a 4 MiB threshold so the 6 MiB weight gets its own layer.
-    'assets/bert/project.json': `${JSON.stringify({ targets: { 'asset-image': { options: { largeFileThreshold: 4194304 } } } })}\n`,
+    // A 4 MiB threshold (plugin option: the build and the content key both use it) gives the 6 MiB weight its own layer.
+    'nx.json': `${JSON.stringify({ plugins: [{ plugin: 'nx-asset-images', options: { largeFileThreshold: 4194304 } }] })}\n`,
   };
 }
 
-const CONTENT = ['model.bin', 'config.json', 'tokenizer/vocab.txt', 'bin/run.sh', 'project.json'];
+const CONTENT = ['model.bin', 'config.json', 'tokenizer/vocab.txt', 'bin/run.sh'];
 
 interface Result {
   manifestDigest: string;
@@ -76,7 +76,7 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(result.references).toEqual([`${IMAGE}:0.1`, `${IMAGE}:sha256-${result.manifestDigest.slice(7, 27)}`]);
     // the weight alone in a layer, the small files grouped, README.md and asset.json left out
     expect(result.layers.map((l) => l.files)).toEqual([
-      ['bin/run.sh', 'config.json', 'project.json', 'tokenizer/vocab.txt'],
+      ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt'],
       ['model.bin'],
     ]);
 
@@ -99,7 +99,7 @@ describe('asset-image: build, load, COPY --from', () => {
       }
       expect(out).toContain('755 bin/run.sh');
       const ls = await dockerRunRm('e2e-app:1', ['ls', '/assets/bert']);
-      expect(ls.stdout.split('\n').sort().filter(Boolean)).toEqual(['bin', 'config.json', 'model.bin', 'project.json', 'tokenizer']);
+      expect(ls.stdout.split('\n').sort().filter(Boolean)).toEqual(['bin', 'config.json', 'model.bin', 'tokenizer']);
     } finally {
       rmSync(app, { recursive: true, force: true });
     }
@@ -172,6 +172,7 @@ describe('asset-image: build, load, COPY --from', () => {
     // with the lock generator registered the way `nx g nx-asset-images:init` does it
     const nxJson = JSON.parse(readFileSync(ws.path('nx.json'), 'utf8'));
     writeFileSync(ws.path('nx.json'), JSON.stringify({ ...nxJson, sync: { globalGenerators: ['nx-asset-images:lock'] } }));
+    // (the lock generator does not see the threshold plugin option: it only writes content hashes, which do not depend on it)
     const check = await runNx(ws, ['sync:check'], { env: { CI: 'true' }, reject: false });
     expect(check.exitCode, check.stdout + check.stderr).not.toBe(0);
     expect(check.stdout + check.stderr).toContain('asset.lock.json');

@@ -20,14 +20,14 @@ import { sourceDateEpoch } from '../executors/environment';
 // The builder's version is part of the key: a new release may lay out images differently.
 const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;
 
-export async function assetContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string> {
+export async function assetContentKeyLine(workspaceRoot: string, projectRoot: string, largeFileThreshold?: number): Promise<string> {
   const manifestFile = posix.join(projectRoot, 'asset.json');
   try {
     const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, projectRoot);
     const store = assetStorePaths(workspaceRoot);
     const cache = await StatCache.load(store.statCache);
     try {
-      const analysis = await analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: sourceDateEpoch(), sources: 'skip' });
+      const analysis = await analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: sourceDateEpoch(), largeFileThreshold, sources: 'skip' });
       return `${PLUGIN_VERSION} content ${contentKey(analysis)}`;
     } finally {
       await cache.save();
@@ -46,5 +46,6 @@ if (require.main === module) {
     process.stderr.write('usage: asset-content-key <asset folder relative to the workspace root>\n');
     process.exit(2);
   }
-  assetContentKeyLine(process.cwd(), projectRoot).then((line) => process.stdout.write(`${line}\n`));
+  const threshold = process.argv[3] ? Number(process.argv[3]) : undefined;
+  assetContentKeyLine(process.cwd(), projectRoot, threshold).then((line) => process.stdout.write(`${line}\n`));
 }

@@ -27,7 +27,7 @@ export function createAssetProjectNode(
     const manifest = parseAssetManifest(text, manifestFile, projectRoot);
     name = manifest.name;
     targets = {
-      [opts.assetImageTargetName]: assetImageTarget(projectRoot, name),
+      [opts.assetImageTargetName]: assetImageTarget(projectRoot, name, opts.largeFileThreshold),
       [opts.assetPushTargetName]: assetPushTarget(opts.assetImageTargetName),
     };
   } catch (error) {

@@ -10,18 +10,23 @@ export function assetResultDir(projectName: string): string {
  * prints a digest of (path, size, mode, sha256) of every file, served from the stat
  * cache, so unchanged weights are never read and gitignored files are not missed.
  */
-export function contentKeyCommand(projectRoot: string): string {
-  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}`;
+export function contentKeyCommand(projectRoot: string, largeFileThreshold?: number): string {
+  const threshold = largeFileThreshold === undefined ? '' : ` ${largeFileThreshold}`;
+  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold}`;
 }
 
-export function assetImageTarget(projectRoot: string, projectName: string): TargetConfiguration {
+/**
+ * `largeFileThreshold` (plugin option) goes to both the build and the content key, so the
+ * key computes the same single-file layer digests the build needs, in the same read.
+ */
+export function assetImageTarget(projectRoot: string, projectName: string, largeFileThreshold?: number): TargetConfiguration {
   const resultDir = assetResultDir(projectName);
   return {
     executor: 'nx-asset-images:asset-image',
     cache: true,
     inputs: [
       `{projectRoot}/asset.json`,
-      { runtime: contentKeyCommand(projectRoot) },
+      { runtime: contentKeyCommand(projectRoot, largeFileThreshold) },
       { env: 'SOURCE_DATE_EPOCH' },
       // No npm package but our own can change the image; our version is part of the content key line.
       { externalDependencies: [] },
@@ -30,6 +35,7 @@ export function assetImageTarget(projectRoot: string, projectName: string): Targ
     options: {
       manifest: `${projectRoot}/asset.json`,
       outputPath: resultDir,
+      ...(largeFileThreshold === undefined ? {} : { largeFileThreshold }),
     },
     metadata: {
       technologies: ['docker'],

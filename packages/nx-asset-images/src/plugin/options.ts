@@ -12,6 +12,11 @@ export interface AssetImagesPluginOptions {
    * `docker-build`. List this plugin after that one in `nx.json`.
    */
   attachToTarget?: string;
+  /**
+   * Files of at least this many bytes get a layer of their own (default 16 MiB).
+   * Set it here rather than on one target: the content key uses it too.
+   */
+  largeFileThreshold?: number;
 }
 
 export interface NormalizedPluginOptions {
@@ -19,6 +24,7 @@ export interface NormalizedPluginOptions {
   assetPushTargetName: string;
   dockerBuildTargetName: string;
   attachToTarget?: string;
+  largeFileThreshold?: number;
 }
 
 export function normalizePluginOptions(options: AssetImagesPluginOptions | undefined): NormalizedPluginOptions {
@@ -28,5 +34,8 @@ export function normalizePluginOptions(options: AssetImagesPluginOptions | undef
     assetPushTargetName: options?.assetPushTargetName || 'asset-push',
     dockerBuildTargetName: options?.dockerBuildTargetName || 'docker-build',
     ...(attach ? { attachToTarget: attach } : {}),
+    ...(typeof options?.largeFileThreshold === 'number' && options.largeFileThreshold > 0
+      ? { largeFileThreshold: Math.floor(options.largeFileThreshold) }
+      : {}),
   };
 }
