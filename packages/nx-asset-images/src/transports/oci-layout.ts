@@ -60,13 +60,22 @@ export async function writeOciLayout(dir: string, image: Image, options: WriteOc
     const outcome = await writeBlob(dir, blob.descriptor, blob.open, options.onProgress);
     result[outcome].push(blob.descriptor.digest);
   }
-  // Several builds (parallel Nx tasks) share one layout: merge index.json under a lock.
+  await addIndexEntries(dir, image.manifest.descriptor, options.refNames);
+  return result;
+}
+
+/**
+ * Merges entries for `manifest` (one per ref name, or one unnamed entry) into
+ * the layout's `index.json`, under the same cross-process lock as every other
+ * writer, so parallel builds and pulls sharing one layout keep every entry.
+ * The manifest blob itself must already be in the layout.
+ */
+export async function addIndexEntries(dir: string, manifest: Descriptor, refNames: readonly string[]): Promise<void> {
   await withFileLock(join(dir, 'index.json.lock'), async () => {
     const existing = await readIndex(dir);
-    const index = mergeIndex(existing, indexEntriesFor(image.manifest.descriptor, options.refNames));
+    const index = mergeIndex(existing, indexEntriesFor(manifest, refNames));
     await writeFileAtomic(join(dir, 'index.json'), canonicalJson(index));
   });
-  return result;
 }
 
 function bytesSource(blob: BytesBlob): { descriptor: Descriptor; open: () => Readable } {

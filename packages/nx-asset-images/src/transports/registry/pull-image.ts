@@ -5,13 +5,14 @@
  * the machine.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../../oci/image';
 import { formatImageReference, type ImageReference } from '../../oci/image-reference';
 import { tempPathFor, writeFileAtomic } from '../../util/atomic-write';
+import { addIndexEntries, OCI_LAYOUT_FILE_CONTENT } from '../oci-layout';
 import { getBlobStream } from './blob-fetch';
 import { getImageManifest, type PulledManifest } from './manifest-get';
 import { openRegistrySession, type RegistryClientOptions } from './push-image';
@@ -81,8 +82,8 @@ export async function pullImageToLayout(ref: ImageReference, layoutDir: string, 
       fetched.push(descriptor.digest);
     });
     await writeFileAtomic(layoutBlobPath(layoutDir, manifest.digest), manifest.bytes);
-    await writeFileAtomic(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-    await addToLayoutIndex(layoutDir, { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length }, ref.tag);
+    await writeFileAtomic(join(layoutDir, 'oci-layout'), OCI_LAYOUT_FILE_CONTENT);
+    await addIndexEntries(layoutDir, { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length }, ref.tag ? [ref.tag] : []);
     return { manifestDigest: manifest.digest, fetched };
   } finally {
     session.close();
@@ -107,21 +108,4 @@ export async function writeStreamAtomic(target: string, stream: Readable, onByte
     await rm(tmp, { force: true });
     throw error;
   }
-}
-
-const REF_NAME = 'org.opencontainers.image.ref.name';
-
-async function addToLayoutIndex(layoutDir: string, descriptor: { mediaType: string; digest: Digest; size: number }, tag: string | undefined): Promise<void> {
-  const indexPath = join(layoutDir, 'index.json');
-  type IndexEntry = { mediaType: string; digest: string; size: number; annotations?: Record<string, string> };
-  let index: { schemaVersion: number; mediaType?: string; manifests: IndexEntry[] } = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] };
-  try {
-    index = JSON.parse(await readFile(indexPath, 'utf8')) as typeof index;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const entry: IndexEntry = { ...descriptor, ...(tag ? { annotations: { [REF_NAME]: tag } } : {}) };
-  index.manifests = index.manifests.filter((m) => (tag ? m.annotations?.[REF_NAME] !== tag : m.digest !== descriptor.digest));
-  index.manifests.push(entry);
-  await writeFileAtomic(indexPath, `${JSON.stringify(index, null, 2)}\n`);
 }
