@@ -1,0 +1,150 @@
+/**
+ * `asset-push`: push the image `asset-image` built (its small result,
+ * `dist/asset-images/<project>/image.json`, built in this run or restored from
+ * Nx's cache) to the registry its asset.json names. The bytes come from the
+ * layout store or a verified rebuild from the sources (never from a registry:
+ * pushing what we would pull from the same place makes no sense).
+ */
+import { join, posix } from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
+import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
+import { resolveAssetImage } from '../../assets/resolve-asset-image';
+import { findAssetImagesInWorkspace } from '../../plugin/asset-images-in-workspace';
+import { assetResultDir } from '../../plugin/asset-targets';
+import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
+import { createProgressRenderer } from '../progress-renderer';
+import { parsePlatform, sourceDateEpoch } from '../environment';
+import {
+  blobLabels,
+  defaultMountSources,
+  explicitMountSources,
+  normalizePushOptions,
+  pushReferences,
+  pushSummaryLines,
+  resultRepository,
+  scrubSecrets,
+  type MountCandidate,
+} from './push-plan';
+import type { AssetPushExecutorOptions } from './schema';
+
+export class AssetPushError extends Error {
+  override readonly name = 'AssetPushError';
+  constructor(
+    readonly project: string,
+    readonly registry: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export default async function assetPushExecutor(options: AssetPushExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const secrets: (string | undefined)[] = [];
+  try {
+    await pushAssetImageTask(options, context, secrets);
+    return { success: true };
+  } catch (error) {
+    logger.error(scrubSecrets(error instanceof Error ? error.message : String(error), secrets));
+    if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(scrubSecrets(error.stack, secrets));
+    return { success: false };
+  }
+}
+
+/** `secrets` collects what must never be printed (filled once credentials are read). */
+export async function pushAssetImageTask(options: AssetPushExecutorOptions, context: ExecutorContext, secrets: (string | undefined)[] = []): Promise<void> {
+  const started = Date.now();
+  const root = context.root;
+  const project = context.projectName ?? '(unknown project)';
+  const projects = context.projectsConfigurations?.projects ?? {};
+  const projectRoot = context.projectName ? projects[context.projectName]?.root : undefined;
+  const normalized = normalizePushOptions(options);
+  const manifestFile = options.manifest ?? (projectRoot !== undefined ? posix.join(projectRoot, ASSET_MANIFEST_FILE) : undefined);
+  if (!manifestFile) throw new Error(`asset-push: cannot tell the asset.json of ${project}; set the "manifest" option`);
+  const resultDir = options.resultPath ?? assetOutputPath(projects[project]?.targets, project);
+
+  const result = await readAssetImageResult(join(root, resultDir));
+  if (!result) throw new Error(`${project}: ${resultDir}/image.json is missing: run "nx run ${project}:asset-image" first (asset-push depends on it)`);
+  const refs = pushReferences(result, normalized.tags);
+  const target = resultRepository(result);
+  const registry = target.registry;
+
+  const mountFrom = normalized.mountFrom
+    ? explicitMountSources(target, normalized.mountFrom)
+    : defaultMountSources(target, result.layers.map((l) => l.digest), await mountCandidates(projects, root, project));
+
+  // A rebuild from the sources must use the build's own settings to give the promised digest.
+  const build = assetImageTargetOptions(projects[project]?.targets);
+  const { image, origin } = await resolveAssetImage(root, manifestFile, result, {
+    pull: false,
+    mtime: sourceDateEpoch(),
+    platform: parsePlatform(typeof build['platform'] === 'string' ? build['platform'] : 'linux/amd64'),
+    ...(typeof build['largeFileThreshold'] === 'number' ? { largeFileThreshold: build['largeFileThreshold'] } : {}),
+  });
+  if (origin === 'sources') logger.info(`${project}: streaming the layers from the asset's files (not in the layout store)`);
+
+  // Read credentials once, here, so that whatever they hold can be scrubbed from any message.
+  let credentials: RegistryCredentials | undefined;
+  try {
+    credentials = await resolveDockerCredentials(registry);
+  } catch (error) {
+    throw new AssetPushError(project, registry, `${project}: cannot read credentials for ${registry} from Docker's config: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (credentials) {
+    secrets.push(credentials.password, credentials.identityToken, credentials.registryToken);
+    if (credentials.username && credentials.password) secrets.push(Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'));
+  }
+
+  const labels = blobLabels(result);
+  const progress = createProgressRenderer();
+  const sizes = new Map(image.layers.map((l) => [l.descriptor.digest as string, l.descriptor.size]));
+  sizes.set(image.config.descriptor.digest, image.config.descriptor.size);
+  logger.info(`Pushing ${result.manifestDigest} to ${registry}/${target.repository} (${refs.map((r) => r.tag).join(', ')})${mountFrom.length ? `, mounting from ${mountFrom.join(', ')}` : ''}`);
+  let push;
+  try {
+    push = await pushImage(image, refs, {
+      ...(credentials ? { credentials } : {}),
+      insecureRegistries: normalized.insecureRegistries,
+      concurrency: normalized.concurrency,
+      ...(normalized.chunkSize !== undefined ? { chunkSize: normalized.chunkSize } : {}),
+      mountFrom,
+      onProgress: (event) => progress.onProgress({ ...event, label: labels.get(event.label) ?? event.label }),
+      onRetry: ({ digest, attempt, error }) =>
+        logger.warn(scrubSecrets(`${labels.get(digest) ?? digest}: attempt ${attempt} failed, retrying: ${error instanceof Error ? error.message : String(error)}`, secrets)),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const named = message.includes(registry) ? message : `${registry}: ${message}`;
+    throw new AssetPushError(project, registry, `${project}: push to ${registry}/${target.repository} failed: ${named}`, { cause: error });
+  } finally {
+    progress.finish();
+  }
+  const uploadedBytes = push.uploaded.reduce((sum, digest) => sum + (sizes.get(digest) ?? 0), 0);
+  logger.info(pushSummaryLines(push, refs, uploadedBytes, (Date.now() - started) / 1000).join('\n'));
+}
+
+/** The other assets' repositories and, when their results are on disk, their layers. */
+async function mountCandidates(projects: NonNullable<ExecutorContext['projectsConfigurations']>['projects'], root: string, self: string): Promise<MountCandidate[]> {
+  const assets = findAssetImagesInWorkspace(projects, root, () => undefined);
+  const out: MountCandidate[] = [];
+  for (const asset of assets.values()) {
+    if (asset.projectName === self) continue;
+    const other: AssetImageResult | undefined = await readAssetImageResult(join(root, assetOutputPath(projects[asset.projectName]?.targets, asset.projectName)));
+    out.push({ reference: asset.reference, ...(other ? { layers: other.layers.map((l) => l.digest) } : {}) });
+  }
+  return out;
+}
+
+function assetImageTargetOptions(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined): Record<string, unknown> {
+  return Object.values(targets ?? {}).find((t) => t.executor === 'nx-asset-images:asset-image')?.options ?? {};
+}
+
+/** The asset-image target's `outputPath` (whatever its target name), else the default `dist/asset-images/<project>`. */
+function assetOutputPath(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined, projectName: string): string {
+  for (const t of Object.values(targets ?? {})) {
+    const out = t.options?.['outputPath'];
+    if (t.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
+  }
+  return assetResultDir(projectName);
+}
