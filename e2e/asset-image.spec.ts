@@ -124,6 +124,19 @@ describe('asset-image: build, load, COPY --from', () => {
     }
   });
 
+  it('on a cache hit, puts the promised image back into Docker when Docker lost it', async () => {
+    const result = readResult(ws);
+    await docker(['rmi', '--force', ...result.references]);
+    expect((await docker(['image', 'inspect', result.references[0]!], { reject: false })).exitCode).not.toBe(0);
+    const hit = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
+    expect(hit.stdout).toMatch(/local cache/);
+    expect(hit.stdout + hit.stderr).toContain('Docker lacked');
+    for (const reference of result.references) {
+      const id = await docker(['image', 'inspect', '--format', '{{.Id}}', reference]);
+      expect(id.stdout.trim()).toBe(result.configDigest);
+    }
+  });
+
   it('answers an unchanged asset from the Nx cache without reading the weight, and a one-byte change of the gitignored weight with a new digest and lock', async () => {
     const stats = ws.path('hash-stats.jsonl');
     const env = { NX_ASSET_IMAGES_HASH_STATS: stats };

@@ -26,4 +26,5 @@ export const createNodes: CreateNodes<AssetImagesPluginOptions> = [
 export const createNodesV2 = createNodes;
 
 export { createDependencies };
+export { postTasksExecution } from './restore-cached-images';
 export const name = 'nx-asset-images';

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { logger, readCachedProjectGraph, type PostTasksExecution } from '@nx/devkit';
+import { readAssetImageResult } from '../assets/asset-image-result';
+import { resolveAssetImage } from '../assets/resolve-asset-image';
+import { parsePlatform, sourceDateEpoch } from '../executors/environment';
+import { dockerEngineVersion } from '../transports/docker-engine';
+import { dockerImageId, dockerLoad } from '../transports/docker-load';
+import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
+
+const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
+
+/**
+ * A cache hit of `asset-image` restores the small result (digests, tags) but runs
+ * nothing, so Docker may lack the image the result promises (a remote cache hit on a
+ * fresh machine, `docker image prune`, another engine). After the tasks, for each such
+ * hit whose target loads images, make Docker hold every promised tag at the promised
+ * config digest: bytes from the layout store, a verified rebuild, or the registry.
+ */
+export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = async (options, context) => {
+  const target = normalizePluginOptions(options).assetImageTargetName;
+  const hits = Object.values(context.taskResults).filter(
+    (result) => result.task.target.target === target && CACHE_HIT.has(result.status),
+  );
+  if (hits.length === 0) return;
+  const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
+  if (wanted.length === 0 || !(await dockerEngineVersion())) return;
+
+  for (const hit of wanted) {
+    const project = hit.task.target.project;
+    try {
+      const resultDir = hit.task.outputs.find((output) => output.includes('asset-images'));
+      const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
+      if (!result || !hit.task.projectRoot) continue;
+      const ids = await Promise.all(result.references.map((reference) => dockerImageId(reference)));
+      if (ids.every((id) => id === result.configDigest)) continue;
+      const targetOptions = targetOptionsOf(project, target);
+      const { image, origin } = await resolveAssetImage(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, {
+        mtime: sourceDateEpoch(),
+        platform: parsePlatform(String(targetOptions['platform'] ?? 'linux/amd64')),
+        largeFileThreshold: typeof targetOptions['largeFileThreshold'] === 'number' ? targetOptions['largeFileThreshold'] : undefined,
+      });
+      await dockerLoad(image, result.references);
+      logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: loaded it (bytes from ${origin}).`);
+    } catch (error) {
+      logger.warn(`nx-asset-images: ${project}: cache hit, but the image could not be put into Docker: ${(error as Error).message}`);
+    }
+  }
+};
+
+function targetOptionsOf(project: string, target: string): Record<string, unknown> {
+  try {
+    return (readCachedProjectGraph().nodes[project]?.data.targets?.[target]?.options ?? {}) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+function loadOption(project: string, target: string, overrides: Record<string, unknown>): unknown {
+  return 'load' in overrides ? overrides['load'] : (targetOptionsOf(project, target)['load'] ?? 'auto');
+}
