@@ -25,13 +25,14 @@ describe('generators', () => {
     await ws?.dispose();
   });
 
-  it('init registers the plugin, turns on sync.applyChanges, gitignores the outputs, and is idempotent', async () => {
+  it('init registers the plugin and the lock sync generator, gitignores the outputs, and is idempotent', async () => {
     const first = await runNx(ws, ['g', 'nx-asset-images:init']);
     expect(first.stdout).toContain('nx sync:check');
 
     const nxJson = JSON.parse(await ws.read('nx.json')) as Record<string, unknown>;
     expect(nxJson['plugins']).toEqual([{ plugin: 'nx-asset-images', options: {} }]);
-    expect(nxJson['sync']).toEqual({ disabledTaskSyncGenerators: [], applyChanges: true });
+    expect(nxJson['sync']).toMatchObject({ globalGenerators: ['nx-asset-images:lock'] });
+    expect(nxJson['sync']).not.toHaveProperty('applyChanges');
     const gitignore = await ws.read('.gitignore');
     expect(gitignore.split('\n').filter((l) => l === 'dist')).toHaveLength(1);
     expect(gitignore.split('\n')).toContain('.asset-images');
