@@ -128,8 +128,8 @@ export interface RunOptions {
 
 /**
  * Runs the workspace's nx (`node node_modules/nx/<bin> ...args`) in its
- * root with NX_DAEMON=false, NX_NO_CLOUD=true, NX_TUI=false and without
- * NX_SKIP_NX_CACHE or CI (override any of them with opts.env): a test plays a
+ * root with NX_DAEMON=false, NX_NO_CLOUD=true, NX_TUI=false, NO_COLOR=1,
+ * FORCE_COLOR=0 and without NX_SKIP_NX_CACHE or CI (override any of them with opts.env): a test plays a
  * developer unless it sets CI itself, whatever the suite runs under. Other
  * variables, including the services env (DOCKER_HOST, NXAI_*), pass through.
  */
