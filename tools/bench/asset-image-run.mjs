@@ -17,7 +17,7 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'nx-asset-images', 'dist');
+const dist = process.env.BENCH_PLUGIN_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'nx-asset-images', 'dist');
 const [mode, workspaceRoot, arg, layoutArg, loadArg] = process.argv.slice(2);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;

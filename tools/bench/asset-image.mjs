@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync, writeSync,
+  closeSync, cpSync, existsSync, statSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,12 +82,15 @@ function timedRss(cmd, args, opts) {
 
 const results = { rows: [], notes: [], measurements: {} };
 /** Runs `fn` n times (each after `before`), keeps every sample, returns the median. */
-function measure(key, n, fn, before) {
+async function measure(key, n, fn, before) {
   const samples = [];
   const extra = [];
   for (let i = 0; i < n; i++) {
     before?.(i);
     const r = fn(i);
+    // Let the event loop run between samples: a SIGTERM/SIGINT sent to this process alone is handled here
+    // (the child processes are run with spawnSync, which blocks signal handlers until it returns).
+    await new Promise((resolve) => setImmediate(resolve));
     samples.push(typeof r === 'number' ? r : r.seconds);
     if (typeof r === 'object') extra.push(r);
   }
@@ -196,12 +199,21 @@ function createWorkspace() {
     if (name.endsWith('.bin')) writeRandomFile(p, size);
     else writeFileSync(p, randomBytes(size / 2).toString('hex'));
   }
-  // node_modules: symlinks to this repo's nx, @nx/*, and the plugin (as e2e/support/workspace.ts does).
+  // node_modules: symlinks to every package of this repo's node_modules (nx, @nx/*, ajv, fast-glob, ...), and a
+  // snapshot copy of the built plugin package (dist, src for the schema.json files, package.json, its own node_modules): others may rebuild
+  // packages/nx-asset-images/dist while the benchmark runs; the snapshot keeps one build for the whole run.
   const nm = join(ws, 'node_modules');
-  mkdirSync(join(nm, '@nx'), { recursive: true });
-  symlinkSync(join(repo, 'node_modules', 'nx'), join(nm, 'nx'), 'dir');
-  for (const name of readdirSync(join(repo, 'node_modules', '@nx'))) symlinkSync(join(repo, 'node_modules', '@nx', name), join(nm, '@nx', name), 'dir');
-  symlinkSync(join(repo, 'packages', 'nx-asset-images'), join(nm, 'nx-asset-images'), 'dir');
+  mkdirSync(nm, { recursive: true });
+  for (const name of readdirSync(join(repo, 'node_modules'))) {
+    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
+    symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
+  }
+  const plugin = join(repo, 'packages', 'nx-asset-images');
+  for (const name of readdirSync(plugin)) {
+    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
+  }
+  results.env.pluginDistBuilt = statSync(join(plugin, 'dist', 'executors', 'asset-image', 'executor.js')).mtime.toISOString();
+  results.env.repoCommit = run('git', ['rev-parse', '--short', 'HEAD']).stdout.trim();
   const git = (...a) => run('git', a, { cwd: ws, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
   git('init', '-q', '-b', 'main');
   git('-c', 'user.name=bench', '-c', 'user.email=bench@invalid', 'add', '-A');
@@ -217,7 +229,7 @@ function createWorkspace() {
 const MANIFEST = 'assets/bench/asset.json';
 const store = () => join(ws, '.asset-images');
 const ours = (mode, layout, load) => {
-  const r = timed(process.execPath, [join(here, 'asset-image-run.mjs'), mode, ws, MANIFEST, String(layout), String(load)], { cwd: ws, env: { ...process.env, ...svcEnv, CI: 'false' } });
+  const r = timed(process.execPath, [join(here, 'asset-image-run.mjs'), mode, ws, MANIFEST, String(layout), String(load)], { cwd: ws, env: { ...process.env, ...svcEnv, CI: 'false', BENCH_PLUGIN_DIST: join(ws, 'node_modules', 'nx-asset-images', 'dist') } });
   const line = JSON.parse(r.stdout.trim().split('\n').pop());
   return { seconds: r.seconds, ...line };
 };
@@ -292,19 +304,19 @@ async function main() {
   // 1. reference floor
   sha256Pass(benchFiles); // warm the page cache
   refLabel.sha = 'sha256 pass, node crypto, 8 MiB reads, 1 thread, page cache warm';
-  measure('sha', RUNS, () => sha256Pass(benchFiles));
+  await measure('sha', RUNS, () => sha256Pass(benchFiles));
   if (dropCaches()) {
     refLabel.shaCold = 'sha256 pass, page cache dropped';
-    measure('shaCold', HEAVY, () => sha256Pass(benchFiles), () => dropCaches());
-    measure('oursDigestColdPage', HEAVY, () => ours('task', false, false), () => { resetStore(); dropCaches(); });
+    await measure('shaCold', HEAVY, () => sha256Pass(benchFiles), () => dropCaches());
+    await measure('oursDigestColdPage', HEAVY, () => ours('task', false, false), () => { resetStore(); dropCaches(); });
     sha256Pass(benchFiles);
   }
 
   // 2./3. our cold builds (empty stat cache and store; for load, no image in the engine)
-  measure('oursDigest', RUNS, () => ours('task', false, false), resetStore);
-  measure('oursLayout', RUNS, () => ours('task', true, false), resetStore);
-  measure('oursLoad', RUNS, () => ours('task', false, true), () => { resetStore(); removeDockerImages(); });
-  measure('oursLayoutLoad', RUNS, () => ours('task', true, true), () => { resetStore(); removeDockerImages(); });
+  await measure('oursDigest', RUNS, () => ours('task', false, false), resetStore);
+  await measure('oursLayout', RUNS, () => ours('task', true, false), resetStore);
+  await measure('oursLoad', RUNS, () => ours('task', false, true), () => { resetStore(); removeDockerImages(); });
+  await measure('oursLayoutLoad', RUNS, () => ours('task', true, true), () => { resetStore(); removeDockerImages(); });
   // phases of one cold build with layout + load, then of warm rebuilds
   resetStore(); removeDockerImages();
   results.phasesCold = ours('phases', true, true);
@@ -313,23 +325,23 @@ async function main() {
   log(`phases cold ${JSON.stringify(results.phasesCold.phases)}; warm ${JSON.stringify(results.phasesWarm.phases)}`);
 
   // 4. rebuild, nothing changed (warm stat cache, blobs in the store, image in the engine)
-  measure('oursRebuildDigest', RUNS, () => ours('task', false, false));
-  measure('oursRebuildLayout', RUNS, () => ours('task', true, false));
-  measure('oursRebuildLoad', RUNS, () => ours('task', true, true));
-  measure('contentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/bench'], { cwd: ws }));
+  await measure('oursRebuildDigest', RUNS, () => ours('task', false, false));
+  await measure('oursRebuildLayout', RUNS, () => ours('task', true, false));
+  await measure('oursRebuildLoad', RUNS, () => ours('task', true, true));
+  await measure('contentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/bench'], { cwd: ws }));
   nx(['run', 'bench:asset-image']); // prime the Nx cache (executes with load: false)
-  measure('nxHit', RUNS, () => nx(['run', 'bench:asset-image']));
+  await measure('nxHit', RUNS, () => nx(['run', 'bench:asset-image']));
   daemonWs = ws;
   nx(['run', 'bench:asset-image'], true); nx(['run', 'bench:asset-image'], true); // start + warm the daemon
-  measure('nxHitDaemon', RUNS, () => nx(['run', 'bench:asset-image'], true));
+  await measure('nxHitDaemon', RUNS, () => nx(['run', 'bench:asset-image'], true));
   run(process.execPath, [nxBin(ws), 'daemon', '--stop'], { cwd: ws, env: nxEnv(true), check: false });
   daemonWs = undefined;
 
   // 5. ours after a 1 KiB change (each run changes it again)
-  measure('oursChangeDigest', RUNS, () => ours('task', false, false), change1KiB);
-  measure('oursChangeLayout', RUNS, () => ours('task', true, false), change1KiB);
-  measure('oursChangeLoad', RUNS, () => ours('task', true, true), change1KiB);
-  measure('nxChange', RUNS, () => nx(['run', 'bench:asset-image']), change1KiB);
+  await measure('oursChangeDigest', RUNS, () => ours('task', false, false), change1KiB);
+  await measure('oursChangeLayout', RUNS, () => ours('task', true, false), change1KiB);
+  await measure('oursChangeLoad', RUNS, () => ours('task', true, true), change1KiB);
+  await measure('nxChange', RUNS, () => nx(['run', 'bench:asset-image']), change1KiB);
 
   // 2.-5. docker build: cold, rebuild unchanged, rebuild after the same 1 KiB change
   for (const [bk, name] of [[true, 'BuildKit'], [false, 'legacy']]) {
@@ -338,9 +350,9 @@ async function main() {
     refLabel[`docker${key}`] = `docker build ${name}, cold`;
     refLabel[`docker${key}Rebuild`] = `docker build ${name}, unchanged`;
     refLabel[`docker${key}Change`] = `docker build ${name}, after 1 KiB change`;
-    measure(`docker${key}`, HEAVY, build, removeDockerImages);
-    measure(`docker${key}Rebuild`, RUNS, build);
-    measure(`docker${key}Change`, HEAVY, build, change1KiB);
+    await measure(`docker${key}`, HEAVY, build, removeDockerImages);
+    await measure(`docker${key}Rebuild`, RUNS, build);
+    await measure(`docker${key}Change`, HEAVY, build, change1KiB);
     removeDockerImages();
   }
 
@@ -350,15 +362,15 @@ async function main() {
   writeRandomFile(weight, WEIGHT);
   resetStore();
   nx(['run', 'weight:asset-image']); // cold build through Nx (fills the stat cache), then hits
-  measure('nxWeightHit', RUNS, () => nxRss(['run', 'weight:asset-image']));
-  measure('weightContentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/weight'], { cwd: ws }));
+  await measure('nxWeightHit', RUNS, () => nxRss(['run', 'weight:asset-image']));
+  await measure('weightContentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/weight'], { cwd: ws }));
   nx(['run', 'noop:noop']);
   refLabel.nxNoop = 'nx run of a cached trivial target (Nx startup)';
-  measure('nxNoop', RUNS, () => nxRss(['run', 'noop:noop']));
+  await measure('nxNoop', RUNS, () => nxRss(['run', 'noop:noop']));
   writeFileSync(join(ws, 'assets/weight/project.json'), JSON.stringify({ name: 'weight', targets: { 'asset-image': { inputs: [{ fileset: '{projectRoot}/**/*', includeIgnored: true }] } } }, null, 2));
   nx(['run', 'weight:asset-image']); // cache miss once (inputs changed), then hits
   refLabel.nxWeightIgnored = 'same target, inputs `{projectRoot}/**/*` includeIgnored (Nx native hasher)';
-  measure('nxWeightIgnored', RUNS, () => nxRss(['run', 'weight:asset-image']));
+  await measure('nxWeightIgnored', RUNS, () => nxRss(['run', 'weight:asset-image']));
   const hitCheck = nx(['run', 'weight:asset-image']).stdout;
   if (!/existing outputs match the cache|local cache/i.test(hitCheck)) results.notes.push(`WARNING: the includeIgnored run was not a cache hit:\n${hitCheck.slice(-500)}`);
   rmSync(weight, { force: true });
@@ -403,7 +415,7 @@ function report() {
     `# asset-image benchmark, ${results.env.date}`,
     '',
     `Command: \`node tools/bench/asset-image.mjs ${argv.join(' ')}\`. Asset: ${mb(FILES['model-a.bin'])} + ${mb(FILES['model-b.bin'])} random + 1 KiB, 64 KiB, 256 KiB files (${(SIZE / GiB).toFixed(2)} GiB); weight for row 6: ${(WEIGHT / GiB).toFixed(2)} GiB. `
-      + `Machine: ${results.env.cpus}, ${results.env.memGiB} GiB RAM, Node ${results.env.node}, dockerd ${results.env.docker} (${results.env.storageDriver}); load average ${results.env.loadavgStart} at start, ${results.env.loadavgEnd} at end (the machine is shared: expect noise). `
+      + `Plugin: dist built ${results.env.pluginDistBuilt} at repo commit ${results.env.repoCommit}, copied into the temp workspace at the start. Machine: ${results.env.cpus}, ${results.env.memGiB} GiB RAM, Node ${results.env.node}, dockerd ${results.env.docker} (${results.env.storageDriver}); load average ${results.env.loadavgStart} at start, ${results.env.loadavgEnd} at end (the machine is shared: expect noise). `
       + `Times are wall clock medians of N runs (N stated per cell); ratio = ours / reference (below 1 = ours faster). Page cache warm unless stated. `
       + `Executor rows run \`buildAssetImageTask\` in a fresh node process (tools/bench/asset-image-run.mjs): the wall time includes node startup and loading the plugin and @nx/devkit; [build call] is the time of the call alone, which is what an \`nx run\` adds to Nx's own startup.`,
     '',
