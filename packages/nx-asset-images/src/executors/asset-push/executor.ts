@@ -97,6 +97,7 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
   }
 
   const labels = blobLabels(result);
+  const moving = new Set<string>();
   const progress = createProgressRenderer();
   const sizes = new Map(image.layers.map((l) => [l.descriptor.digest as string, l.descriptor.size]));
   sizes.set(image.config.descriptor.digest, image.config.descriptor.size);
@@ -109,7 +110,12 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
       concurrency: normalized.concurrency,
       ...(normalized.chunkSize !== undefined ? { chunkSize: normalized.chunkSize } : {}),
       mountFrom,
-      onProgress: (event) => progress.onProgress({ ...event, label: labels.get(event.label) ?? event.label }),
+      onProgress: (event) => {
+        // A skipped or mounted blob is reported once, complete: no bytes moved, so no rate line for it.
+        if (!moving.has(event.label) && event.total !== undefined && event.bytes === event.total) return;
+        moving.add(event.label);
+        progress.onProgress({ ...event, label: labels.get(event.label) ?? event.label });
+      },
       onRetry: ({ digest, attempt, error }) =>
         logger.warn(scrubSecrets(`${labels.get(digest) ?? digest}: attempt ${attempt} failed, retrying: ${error instanceof Error ? error.message : String(error)}`, secrets)),
     });
