@@ -67,23 +67,26 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     inputs.map((input) => ({ relPath: input.relPath, size: input.size, mode: input.mode, sha256: '' })),
     { destination: manifest.destination, largeFileThreshold: options.largeFileThreshold },
   );
+  // Frames by relPath, not absPath: two entries (a symlink and its target) may share one source file.
   const frames = new Map<string, SingleFileFrame>();
   for (const layer of plan) {
     if (layer.kind !== 'large-file') continue;
     const file = layer.files[0]!;
-    frames.set(byRelPath.get(file.relPath)!.absPath, singleFileFrame({ path: file.imagePath, mode: file.mode, size: file.size }, { mtime: options.mtime ?? 0 }));
+    frames.set(file.relPath, singleFileFrame({ path: file.imagePath, mode: file.mode, size: file.size }, { mtime: options.mtime ?? 0 }));
   }
-  const hashes = new Map(
-    (await hashFiles(inputs, { cache: options.cache, frames, onProgress: options.onProgress })).map((hash) => [hash.absPath, hash]),
+  const hashList = await hashFiles(
+    inputs.map((input) => ({ absPath: input.absPath, size: input.size, relPath: input.relPath, frame: frames.get(input.relPath) })),
+    { cache: options.cache, onProgress: options.onProgress },
   );
+  const hashes = new Map(inputs.map((input, i) => [input.relPath, hashList[i]!]));
   const layers: AnalyzedLayer[] = plan.map((layer) => {
     const files = layer.files.map<AnalyzedFile>((file) => {
       const input = byRelPath.get(file.relPath)!;
-      return { ...file, sha256: hashes.get(input.absPath)!.sha256, absPath: input.absPath, origin: input.origin };
+      return { ...file, sha256: hashes.get(file.relPath)!.sha256, absPath: input.absPath, origin: input.origin };
     });
     if (layer.kind !== 'large-file') return { kind: layer.kind, files };
-    const frame = frames.get(files[0]!.absPath)!;
-    return { kind: layer.kind, files, frame, layerDigest: hashes.get(files[0]!.absPath)!.layerDigest };
+    const frame = frames.get(files[0]!.relPath)!;
+    return { kind: layer.kind, files, frame, layerDigest: hashes.get(files[0]!.relPath)!.layerDigest };
   });
   const lock = lockFromHashes(
     layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'),

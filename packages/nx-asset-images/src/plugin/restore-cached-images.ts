@@ -1,10 +1,5 @@
 import { join } from 'node:path';
 import { logger, readCachedProjectGraph, type PostTasksExecution } from '@nx/devkit';
-import { readAssetImageResult } from '../assets/asset-image-result';
-import { resolveAssetImage } from '../assets/resolve-asset-image';
-import { parsePlatform, sourceDateEpoch } from '../executors/environment';
-import { dockerEngineVersion } from '../transports/docker-engine';
-import { dockerImageId, dockerLoad } from '../transports/docker-load';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
 
 const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
@@ -23,7 +18,14 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   );
   if (hits.length === 0) return;
   const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
-  if (wanted.length === 0 || !(await dockerEngineVersion())) return;
+  if (wanted.length === 0) return;
+  // Loaded here, not at plugin load: the graph of every nx command would pay for them.
+  const { readAssetImageResult } = await import('../assets/asset-image-result.js');
+  const { resolveAssetImage } = await import('../assets/resolve-asset-image.js');
+  const { parsePlatform, sourceDateEpoch } = await import('../executors/environment.js');
+  const { dockerEngineVersion } = await import('../transports/docker-engine.js');
+  const { dockerImageId, dockerLoad } = await import('../transports/docker-load.js');
+  if (!(await dockerEngineVersion())) return;
 
   for (const hit of wanted) {
     const project = hit.task.target.project;
