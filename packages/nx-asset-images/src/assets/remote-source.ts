@@ -7,6 +7,7 @@
  * Pure: parsing, validation and URL redaction. No fs, no network.
  */
 import { posix } from 'node:path';
+import { redactUrl } from '../util/redact-url';
 
 export interface RemoteSource {
   /** http(s) URL, without credentials (tokens come from the environment, see source-auth.ts). */
@@ -125,30 +126,7 @@ function checkRelativePath(raw: string, field: string): string {
   return normalized;
 }
 
-/**
- * A URL safe to print: no userinfo, query values replaced by `REDACTED` (keys
- * stay, so `X-Amz-Signature=REDACTED` still says what was there), no fragment.
- * Unparseable input is reduced to what precedes `?`/`#`, with userinfo removed.
- */
-export function redactUrl(url: string | URL): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.toString());
-  } catch {
-    return url
-      .toString()
-      .replace(/[?#].*$/s, '')
-      .replace(/\/\/[^/@]*@/, '//');
-  }
-  parsed.username = '';
-  parsed.password = '';
-  parsed.hash = '';
-  const keys = [...parsed.searchParams.keys()];
-  if (keys.length > 0) {
-    parsed.search = keys.map((key) => `${encodeURIComponent(key)}=REDACTED`).join('&');
-  }
-  return parsed.toString();
-}
+export { redactUrl };
 
 /** The last path segment of a URL, decoded (the progress label); the hostname when the path is empty. */
 export function urlBasename(url: string | URL): string {

@@ -1,3 +1,5 @@
+import { parseSourceDateEpoch } from '../tar/tar-entries';
+
 /** CI as Nx and npm see it: `CI` set to anything but `false`/`0`. */
 export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env['CI'];
@@ -6,10 +8,7 @@ export function isCI(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /** `SOURCE_DATE_EPOCH` as whole seconds; 0 when unset. A value that is not a non-negative integer is an error. */
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env['SOURCE_DATE_EPOCH'];
-  if (raw === undefined || raw === '') return 0;
-  if (!/^\d+$/.test(raw)) throw new Error(`SOURCE_DATE_EPOCH: expected a non-negative integer number of seconds, got ${JSON.stringify(raw)}`);
-  return Number(raw);
+  return parseSourceDateEpoch(env['SOURCE_DATE_EPOCH']);
 }
 
 /** `os/architecture[/variant]`, e.g. `linux/amd64`, `linux/arm64/v8`. */

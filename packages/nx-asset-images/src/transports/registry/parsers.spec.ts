@@ -28,7 +28,7 @@ describe('redactUrl', () => {
     ['https://alice:pw@reg.io/v2/x/blobs/uploads/1?_state=abc&digest=sha256:1', 'https://reg.io/v2/x/blobs/uploads/1?_state=REDACTED&digest=sha256%3A1'],
     ['https://auth.io/token?service=s&access_token=tok', 'https://auth.io/token?service=s&access_token=REDACTED'],
     ['https://s3.io/blob?X-Amz-Signature=sig&X-Amz-Credential=c', 'https://s3.io/blob?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED'],
-    ['not a url', '<unparseable url>'],
+    ['not a url?token=x', 'not a url'],
   ])('%s', (input, expected) => {
     expect(redactUrl(input)).toBe(expected);
   });

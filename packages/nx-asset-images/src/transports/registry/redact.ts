@@ -1,20 +1,2 @@
-/**
- * URLs as they may appear in errors and logs: no userinfo, no secret-bearing
- * query values (tokens, signatures, opaque upload state).
- */
-const SECRET_QUERY_KEY = /token|password|passwd|secret|signature|sig$|credential|auth|^_state$|^x-amz-|^x-goog-/i;
-
-export function redactUrl(input: string | URL): string {
-  let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch {
-    return '<unparseable url>';
-  }
-  url.username = '';
-  url.password = '';
-  for (const key of [...url.searchParams.keys()]) {
-    if (SECRET_QUERY_KEY.test(key)) url.searchParams.set(key, 'REDACTED');
-  }
-  return url.toString();
-}
+/** URLs as they may appear in errors and logs: one redaction policy for the whole package. */
+export { redactUrl } from '../../util/redact-url';
