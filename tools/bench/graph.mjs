@@ -9,8 +9,8 @@
 //
 // Goal: cold < 3 s, and with-plugin <= 1.5 x no-plugin + 1 s.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,10 +55,19 @@ function generate() {
     write(root, `apps/app${j}/project.json`, JSON.stringify({ name: `app-${j}`, root: `apps/app${j}` }));
     write(root, `apps/app${j}/main.py`, `print(${j})\n`);
   }
-  mkdirSync(join(root, 'node_modules', '@nx'), { recursive: true });
-  symlinkSync(join(modules, 'nx'), join(root, 'node_modules', 'nx'), 'dir');
-  for (const name of readdirSync(join(modules, '@nx'))) symlinkSync(join(modules, '@nx', name), join(root, 'node_modules', '@nx', name), 'dir');
-  symlinkSync(join(repo, 'packages', 'nx-asset-images'), join(root, 'node_modules', 'nx-asset-images'), 'dir');
+  // node_modules: symlinks to this repo's packages, and a snapshot of the built plugin
+  // (others may rebuild dist meanwhile; of src only the executors' schema.json files).
+  const nm = join(root, 'node_modules');
+  mkdirSync(nm, { recursive: true });
+  for (const name of readdirSync(modules)) {
+    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
+    symlinkSync(join(modules, name), join(nm, name), 'dir');
+  }
+  const plugin = join(repo, 'packages', 'nx-asset-images');
+  for (const name of readdirSync(plugin)) {
+    const filter = name === 'src' ? (from) => !/\.ts$/.test(from) : undefined;
+    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false, filter });
+  }
   const git = (...a) => execFileSync('git', a, { cwd: root, stdio: 'ignore', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
   git('init', '-q', '-b', 'main');
   git('-c', 'user.name=bench', '-c', 'user.email=bench@invalid', 'add', '-A');
@@ -79,6 +88,7 @@ function nx(root, argv) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const loadBefore = loadavg();
 const root = generate();
 const COMMANDS = { 'show projects': ['show', 'projects', '--json'], 'graph --file': ['graph', '--file=graph.json'] };
 const results = {};
@@ -109,6 +119,7 @@ try {
 
 const fmt = (x) => x.toFixed(2).padStart(6);
 console.log(`\nnx ${nxPkg.version}, ${ASSETS} assets + ${APPS} apps, ${RUNS} runs each, NX_DAEMON=false; median (min..max) seconds`);
+console.log(`load average (1 min) ${loadBefore[0].toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, on ${cpus().length} cores`);
 console.log(`projects: ${results['plugin projects']} with the plugin, ${results['no-plugin projects']} without; app->asset edges: ${results.edges}\n`);
 console.log('command        | mode | with plugin            | without plugin         | ratio | budget 1.5x+1s | ok');
 console.log('---------------|------|------------------------|------------------------|-------|----------------|---');
