@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference } from '../oci/image-reference';
 import { AssetManifestError } from './errors';
 import { jsonErrorOffset } from './manifest-json-position';
@@ -68,6 +68,10 @@ export function assetSchemaPath(): string {
 function getValidator(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8')) as object;
+    // Required on first use, not at module load: the plugin (project graph) imports this
+    // file for its constants, and ajv costs ~0.25 s to load.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
     validator = new Ajv({ allErrors: false, strict: true, verbose: true }).compile(schema);
   }
   return validator;

@@ -12,7 +12,7 @@
  * Pure and tolerant: problems become `warnings`; only a failure inside the
  * library itself throws, as `DockerfileParseError`.
  */
-import { DockerfileParser, type Copy, type Flag, type From, type Instruction, type Run, type Env } from 'dockerfile-ast';
+import type { Copy, Flag, From, Instruction, Run, Env } from 'dockerfile-ast';
 import { parseImageReference, InvalidImageReferenceError, type ImageReference } from '../oci/image-reference';
 import { expandWord, type VariableLookup } from './expand-word';
 import type {
@@ -37,6 +37,13 @@ export class DockerfileParseError extends Error {
   }
 }
 
+let ast: typeof import('dockerfile-ast') | undefined;
+/** dockerfile-ast (and its vscode-languageserver dependencies, ~0.25 s) is loaded on the first parse, not on import. */
+function dockerfileAst(): typeof import('dockerfile-ast') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (ast ??= require('dockerfile-ast') as typeof import('dockerfile-ast'));
+}
+
 const STAGE_NAME_RE = /^[a-z][a-z0-9._-]*$/;
 
 interface StageScope {
@@ -50,7 +57,7 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
   let escapeChar: string;
   const directives: Record<string, string> = {};
   try {
-    const dockerfile = DockerfileParser.parse(text);
+    const dockerfile = dockerfileAst().DockerfileParser.parse(text);
     instructions = dockerfile.getInstructions();
     escapeChar = dockerfile.getEscapeCharacter();
     for (const directive of dockerfile.getDirectives()) directives[directive.getName().toLowerCase()] = directive.getValue();

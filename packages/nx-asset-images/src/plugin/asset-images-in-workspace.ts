@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { logger, type ProjectConfiguration } from '@nx/devkit';
+import type { ProjectConfiguration } from '@nx/devkit';
+import { logger } from './nx-api';
 import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../assets/manifest';
 import { parseImageReference, repositoryKey, type ImageReference } from '../oci/image-reference';
 

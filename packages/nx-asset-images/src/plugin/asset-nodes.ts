@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { logger, type CreateNodesResult } from '@nx/devkit';
+import type { CreateNodesResult } from '@nx/devkit';
+import { logger } from './nx-api';
 import { parseAssetManifest } from '../assets/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';

@@ -6,14 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import {
-  DependencyType,
-  logger,
-  validateDependency,
-  type CreateDependencies,
-  type CreateDependenciesContext,
-  type RawProjectGraphDependency,
-} from '@nx/devkit';
+import type { CreateDependencies, CreateDependenciesContext, RawProjectGraphDependency } from '@nx/devkit';
+import { DependencyType, logger, validateDependency } from './nx-api';
 import { parseDockerfile } from '../dockerfile/parse-dockerfile';
 import { findImageReferences, isDockerfileName } from '../dockerfile/find-image-references';
 import { repositoryKey } from '../oci/image-reference';

@@ -1,4 +1,5 @@
-import { createNodesFromFiles, type CreateNodes } from '@nx/devkit';
+import type { CreateNodes } from '@nx/devkit';
+import { createNodesFromFiles } from './nx-api';
 import { basename } from 'node:path';
 import { ASSET_MANIFEST_FILE, createAssetProjectNode } from './asset-nodes';
 import { createDependencies } from './create-dependencies';

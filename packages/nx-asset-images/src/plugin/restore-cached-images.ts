@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { logger, readCachedProjectGraph, type PostTasksExecution } from '@nx/devkit';
+import type { PostTasksExecution } from '@nx/devkit';
+import { logger, readCachedProjectGraph } from './nx-api';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
 
 const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
