@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { dockerArchiveSize, dockerArchiveStream } from './docker-archive';
+import { withZstdLayersDecompressed } from './zstd-layers';
 
 export interface DockerCliOptions {
   /** Engine address (`unix:///...`, `tcp://...`); default: the `DOCKER_HOST` of this process, else Docker's default. */
@@ -81,7 +82,8 @@ class ProgressTap extends Transform {
  * loaded image id and names. Throws `DockerLoadError` (exit code, stderr,
  * cause) when docker fails or the archive cannot be produced.
  */
-export async function dockerLoad(image: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
+export async function dockerLoad(original: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
+  const image = await withZstdLayersDecompressed(original);
   const { execa } = await import('execa');
   const archive = dockerArchiveStream(image, repoTags);
   const child = execa(options.dockerCommand ?? 'docker', ['load'], {

@@ -9,6 +9,8 @@ import { CompressedLayerCache } from '../../assets/compressed-layer-cache';
 import { assetReferences } from '../../assets/image-references';
 import { reconcileAssetLock } from '../../assets/lock-check';
 import { parseAssetManifest } from '../../assets/manifest';
+import { AssetManifestError } from '../../assets/errors';
+import { CompressionUnavailableError, isCompressionAvailable } from '../../transports/compression';
 import { StatCache } from '../../assets/stat-cache';
 import { recordHashStats } from '../../assets/hash-stats';
 import { dockerEngineVersion } from '../../transports/docker-engine';
@@ -44,6 +46,10 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
   const started = Date.now();
   const manifestFile = options.manifest;
   const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, posix.dirname(manifestFile));
+  if (!isCompressionAvailable(manifest.compression)) {
+    // Before anything is hashed or written: nothing half-done for a build that cannot finish.
+    throw new AssetManifestError(manifestFile, 'compression', `a codec this Node.js has (${new CompressionUnavailableError(manifest.compression).message})`, manifest.compression);
+  }
   const store = assetStorePaths(workspaceRoot);
   const cache = await StatCache.load(store.statCache);
   const mtime = sourceDateEpoch();
