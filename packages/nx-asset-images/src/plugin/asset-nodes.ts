@@ -1,12 +1,61 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
+import { cacheKey, graphCache } from './graph-cache';
 import { logger } from './nx-api';
 import { parseAssetManifest } from '../assets/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
 
 export const ASSET_MANIFEST_FILE = 'asset.json';
+
+const CACHE_NAME = 'asset-nodes';
+
+/** A cached asset node: the result, and the warning to repeat for an invalid manifest. */
+interface CachedAssetNode {
+  result: CreateNodesResult;
+  warning?: string;
+}
+
+/**
+ * `createAssetProjectNode`, cached across runs by (manifest path, content, options,
+ * plugin version): a warm run neither loads ajv nor validates. A manifest that
+ * cannot be read is not cached.
+ */
+export function createAssetProjectNodeCached(
+  manifestFile: string,
+  options: AssetImagesPluginOptions | undefined,
+  workspaceRoot: string,
+): CreateNodesResult {
+  let text: string;
+  try {
+    text = readFileSync(join(workspaceRoot, manifestFile), 'utf8');
+  } catch {
+    return createAssetProjectNode(manifestFile, options, workspaceRoot);
+  }
+  const cache = graphCache<CachedAssetNode>(CACHE_NAME, workspaceRoot);
+  const key = cacheKey('asset-node', manifestFile, JSON.stringify(normalizePluginOptions(options)), text);
+  const cached = cache.get(key);
+  if (cached) {
+    if (cached.warning) logger.warn(cached.warning);
+    // A copy: Nx may modify what it is given, and the entry is written back to disk.
+    return structuredClone(cached.result);
+  }
+  let warning: string | undefined;
+  const result = buildAssetProjectNode(manifestFile, options, workspaceRoot, text, (m) => {
+    warning = m;
+    logger.warn(m);
+  });
+  const entry: CachedAssetNode = { result: structuredClone(result) };
+  if (warning !== undefined) entry.warning = warning;
+  cache.set(key, entry);
+  return result;
+}
+
+/** Writes the asset node cache of `workspaceRoot` if it changed. */
+export function flushAssetNodes(workspaceRoot: string): Promise<void> {
+  return graphCache(CACHE_NAME, workspaceRoot).flush();
+}
 
 /**
  * One asset.json → one asset project with `asset-image` and `asset-push` targets.
@@ -18,13 +67,23 @@ export function createAssetProjectNode(
   options: AssetImagesPluginOptions | undefined,
   workspaceRoot: string,
 ): CreateNodesResult {
+  return buildAssetProjectNode(manifestFile, options, workspaceRoot, undefined, (m) => logger.warn(m));
+}
+
+function buildAssetProjectNode(
+  manifestFile: string,
+  options: AssetImagesPluginOptions | undefined,
+  workspaceRoot: string,
+  manifestText: string | undefined,
+  warn: (message: string) => void,
+): CreateNodesResult {
   const opts = normalizePluginOptions(options);
   const projectRoot = dirname(manifestFile);
   let name: string;
   let targets: Record<string, ReturnType<typeof assetImageTarget>>;
   let tags: string[] = ['asset'];
   try {
-    const text = readFileSync(join(workspaceRoot, manifestFile), 'utf8');
+    const text = manifestText ?? readFileSync(join(workspaceRoot, manifestFile), 'utf8');
     const manifest = parseAssetManifest(text, manifestFile, projectRoot);
     name = manifest.name;
     targets = {
@@ -33,7 +92,7 @@ export function createAssetProjectNode(
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    logger.warn(`nx-asset-images: ${message}`);
+    warn(`nx-asset-images: ${message}`);
     name = bestEffortName(projectRoot, join(workspaceRoot, manifestFile));
     tags = ['asset', 'invalid-asset-manifest'];
     targets = {

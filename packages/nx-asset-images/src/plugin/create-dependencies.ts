@@ -8,9 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateDependencies, CreateDependenciesContext, RawProjectGraphDependency } from '@nx/devkit';
 import { DependencyType, logger, validateDependency } from './nx-api';
-import { parseDockerfile } from '../dockerfile/parse-dockerfile';
-import { findImageReferences, isDockerfileName } from '../dockerfile/find-image-references';
-import { repositoryKey } from '../oci/image-reference';
+import { isDockerfileName } from '../dockerfile/find-image-references';
+import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from './asset-images-in-workspace';
 import type { AssetImagesPluginOptions } from './options';
 
@@ -27,8 +26,7 @@ export function dockerfileRepositoryKeys(workspaceRoot: string, file: string, wa
     return undefined;
   }
   try {
-    const parsed = parseDockerfile(text, file);
-    return [...new Set(findImageReferences(parsed).map((r) => repositoryKey(r.reference)))];
+    return dockerfileRepositoryKeysCached(text, file, workspaceRoot);
   } catch (error) {
     warn(`nx-asset-images: cannot parse ${file}, its asset dependencies are left out: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
@@ -78,7 +76,11 @@ export function assetDependencies(
   return dependencies;
 }
 
-export const createDependencies: CreateDependencies<AssetImagesPluginOptions> = (_options, context) => {
+export const createDependencies: CreateDependencies<AssetImagesPluginOptions> = async (_options, context) => {
   const warn: Warn = (m) => logger.warn(m);
-  return assetDependencies(context, findAssetImagesInWorkspace(context.projects, context.workspaceRoot, warn), warn);
+  try {
+    return assetDependencies(context, findAssetImagesInWorkspace(context.projects, context.workspaceRoot, warn), warn);
+  } finally {
+    await flushDockerfileReferences(context.workspaceRoot);
+  }
 };

@@ -10,9 +10,8 @@ import { join, posix } from 'node:path';
 import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { createNodesFromFiles } from './nx-api';
 import { ASSET_MANIFEST_FILE } from '../assets/manifest';
-import { parseDockerfile } from '../dockerfile/parse-dockerfile';
-import { findImageReferences, isDockerfileName } from '../dockerfile/find-image-references';
-import { repositoryKey } from '../oci/image-reference';
+import { isDockerfileName } from '../dockerfile/find-image-references';
+import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { assetImagesFromManifestFiles, type AssetImageMap } from './asset-images-in-workspace';
 import { normalizePluginOptions, type AssetImagesPluginOptions, type NormalizedPluginOptions } from './options';
 
@@ -100,10 +99,10 @@ function dockerBuildNodeFor(
   const assets = getAssets();
   if (assets.size === 0) return {};
   // Throws on unreadable files: createNodesFromFiles turns that into a per-file error.
-  const parsed = parseDockerfile(readFileSync(join(workspaceRoot, file), 'utf8'), file);
+  const keys = dockerfileRepositoryKeysCached(readFileSync(join(workspaceRoot, file), 'utf8'), file, workspaceRoot);
   const used = new Set<string>();
-  for (const reference of findImageReferences(parsed)) {
-    const asset = assets.get(repositoryKey(reference.reference));
+  for (const key of keys) {
+    const asset = assets.get(key);
     if (asset && asset.root !== projectRoot) used.add(asset.projectName);
   }
   if (used.size === 0) return {};
@@ -118,10 +117,14 @@ function dockerBuildNodeFor(
 /** A standalone `[glob, fn]` for Dockerfiles (plugin/index.ts combines the globs instead). */
 export const createDockerBuildNodes: CreateNodes<AssetImagesPluginOptions> = [
   DOCKERFILE_GLOB,
-  (files, options, context) => {
+  async (files, options, context) => {
     const dockerfiles = files.filter((f) => isDockerfileName(posix.basename(f)));
     let assets: AssetImageMap | undefined;
     const getAssets = (): AssetImageMap => (assets ??= assetImagesFromManifestFiles(globAssetManifests(context.workspaceRoot), context.workspaceRoot));
-    return createNodesFromFiles((file, opts, ctx) => dockerBuildNodeFor(file, opts, ctx.workspaceRoot, getAssets), dockerfiles, options ?? {}, context);
+    try {
+      return await createNodesFromFiles((file, opts, ctx) => dockerBuildNodeFor(file, opts, ctx.workspaceRoot, getAssets), dockerfiles, options ?? {}, context);
+    } finally {
+      await flushDockerfileReferences(context.workspaceRoot);
+    }
   },
 ];

@@ -1,9 +1,10 @@
 import type { CreateNodes } from '@nx/devkit';
 import { createNodesFromFiles } from './nx-api';
 import { basename } from 'node:path';
-import { ASSET_MANIFEST_FILE, createAssetProjectNode } from './asset-nodes';
+import { ASSET_MANIFEST_FILE, createAssetProjectNodeCached, flushAssetNodes } from './asset-nodes';
 import { createDependencies } from './create-dependencies';
 import { createDockerBuildNode } from './docker-build-nodes';
+import { flushDockerfileReferences } from './dockerfile-references';
 import type { AssetImagesPluginOptions } from './options';
 
 /** Asset manifests and the Dockerfiles that may consume asset images. */
@@ -11,16 +12,22 @@ export const ASSET_IMAGES_GLOB = `**/{${ASSET_MANIFEST_FILE},Dockerfile,Dockerfi
 
 export const createNodes: CreateNodes<AssetImagesPluginOptions> = [
   ASSET_IMAGES_GLOB,
-  (files, options, context) =>
-    createNodesFromFiles(
-      (file, opts, ctx) =>
-        basename(file) === ASSET_MANIFEST_FILE
-          ? createAssetProjectNode(file, opts, ctx.workspaceRoot)
-          : createDockerBuildNode(file, opts, ctx),
-      files,
-      options ?? {},
-      context,
-    ),
+  async (files, options, context) => {
+    try {
+      return await createNodesFromFiles(
+        (file, opts, ctx) =>
+          basename(file) === ASSET_MANIFEST_FILE
+            ? createAssetProjectNodeCached(file, opts, ctx.workspaceRoot)
+            : createDockerBuildNode(file, opts, ctx),
+        files,
+        options ?? {},
+        context,
+      );
+    } finally {
+      // Results are cached across runs (.nx/workspace-data, cleared by `nx reset`).
+      await Promise.all([flushAssetNodes(context.workspaceRoot), flushDockerfileReferences(context.workspaceRoot)]);
+    }
+  },
 ];
 
 /** Nx 22 to 24 read `createNodesV2`; it is the same tuple. */

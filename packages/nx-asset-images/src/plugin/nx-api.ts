@@ -60,3 +60,15 @@ export function workspaceDataDirectory(): string {
   if (typeof dir !== 'string') throw new Error('nx-asset-images: cannot locate the Nx workspace data directory');
   return dir;
 }
+
+/** The workspace root of the running Nx process (where `workspaceDataDirectory` lives). */
+export function nxWorkspaceRoot(): string {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const root = (require('nx/src/utils/workspace-root') as { workspaceRoot?: unknown }).workspaceRoot;
+    if (typeof root === 'string') return root;
+  } catch {
+    // fall through
+  }
+  return fullDevkit().workspaceRoot;
+}
