@@ -7,9 +7,9 @@
  * file is skipped with a warning naming it; the strict parser
  * (`assets/manifest.ts`) reports it properly when the asset is built.
  */
-import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ProjectConfiguration } from '@nx/devkit';
+import { readFileTextMemo } from './file-text-memo';
 import { logger } from './nx-api';
 import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../assets/manifest';
 import { parseImageReference, repositoryKey, type ImageReference } from '../oci/image-reference';
@@ -61,7 +61,7 @@ function readManifestFile(workspaceRoot: string, root: string, warn: Warn): Tole
   const file = posix.join(root, ASSET_MANIFEST_FILE);
   let text: string;
   try {
-    text = readFileSync(join(workspaceRoot, file), 'utf8');
+    text = readFileTextMemo(join(workspaceRoot, file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     warn(`nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}; its image is not matched in Dockerfiles`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
+import { readFileTextMemo } from './file-text-memo';
 import { cacheKey, graphCache } from './graph-cache';
 import { logger } from './nx-api';
 import { parseAssetManifest } from '../assets/manifest';
@@ -29,7 +30,7 @@ export function createAssetProjectNodeCached(
 ): CreateNodesResult {
   let text: string;
   try {
-    text = readFileSync(join(workspaceRoot, manifestFile), 'utf8');
+    text = readFileTextMemo(join(workspaceRoot, manifestFile));
   } catch {
     return createAssetProjectNode(manifestFile, options, workspaceRoot);
   }

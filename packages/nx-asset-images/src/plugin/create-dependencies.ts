@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateDependencies, CreateDependenciesContext, RawProjectGraphDependency } from '@nx/devkit';
 import { DependencyType, logger, validateDependency } from './nx-api';
+import { ASSET_MANIFEST_FILE } from '../assets/manifest';
 import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from './asset-images-in-workspace';
@@ -76,10 +77,25 @@ export function assetDependencies(
   return dependencies;
 }
 
+/**
+ * The projects whose files (as Nx knows them) include `<root>/asset.json`: the others
+ * cannot be assets, and trying to read their manifest costs a failed read each.
+ */
+function projectsWithManifest(context: CreateDependenciesContext): CreateDependenciesContext['projects'] {
+  const out: Record<string, CreateDependenciesContext['projects'][string]> = {};
+  for (const [name, config] of Object.entries(context.projects)) {
+    const root = config.root ?? name;
+    const manifest = root === '.' || root === '' ? ASSET_MANIFEST_FILE : `${root}/${ASSET_MANIFEST_FILE}`;
+    const files = context.fileMap.projectFileMap[name];
+    if (!files || files.some((f) => f.file === manifest)) out[name] = config;
+  }
+  return out;
+}
+
 export const createDependencies: CreateDependencies<AssetImagesPluginOptions> = async (_options, context) => {
   const warn: Warn = (m) => logger.warn(m);
   try {
-    return assetDependencies(context, findAssetImagesInWorkspace(context.projects, context.workspaceRoot, warn), warn);
+    return assetDependencies(context, findAssetImagesInWorkspace(projectsWithManifest(context), context.workspaceRoot, warn), warn);
   } finally {
     await flushDockerfileReferences(context.workspaceRoot);
   }

@@ -5,6 +5,7 @@ import { ASSET_MANIFEST_FILE, createAssetProjectNodeCached, flushAssetNodes } fr
 import { createDependencies } from './create-dependencies';
 import { createDockerBuildNode } from './docker-build-nodes';
 import { flushDockerfileReferences } from './dockerfile-references';
+import { beginFileTextMemo, endFileTextMemo } from './file-text-memo';
 import type { AssetImagesPluginOptions } from './options';
 
 /** Asset manifests and the Dockerfiles that may consume asset images. */
@@ -13,6 +14,7 @@ export const ASSET_IMAGES_GLOB = `**/{${ASSET_MANIFEST_FILE},Dockerfile,Dockerfi
 export const createNodes: CreateNodes<AssetImagesPluginOptions> = [
   ASSET_IMAGES_GLOB,
   async (files, options, context) => {
+    beginFileTextMemo();
     try {
       return await createNodesFromFiles(
         (file, opts, ctx) =>
@@ -24,6 +26,7 @@ export const createNodes: CreateNodes<AssetImagesPluginOptions> = [
         context,
       );
     } finally {
+      endFileTextMemo();
       // Results are cached across runs (.nx/workspace-data, cleared by `nx reset`).
       await Promise.all([flushAssetNodes(context.workspaceRoot), flushDockerfileReferences(context.workspaceRoot)]);
     }

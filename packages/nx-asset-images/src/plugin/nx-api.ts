@@ -38,9 +38,10 @@ export const createNodesFromFiles: DevkitModule['createNodesFromFiles'] = deep('
 export const logger: DevkitModule['logger'] = deep('nx/src/utils/logger', 'logger');
 export const DependencyType: DevkitModule['DependencyType'] = deep('nx/src/config/project-graph', 'DependencyType');
 
+let validate: DevkitModule['validateDependency'] | undefined;
 /** Loaded on first use: createDependencies only. */
 export const validateDependency: DevkitModule['validateDependency'] = (dependency, context) =>
-  deep('nx/src/project-graph/project-graph-builder', 'validateDependency')(dependency, context);
+  (validate ??= deep('nx/src/project-graph/project-graph-builder', 'validateDependency'))(dependency, context);
 
 /** `postTasksExecution` only (reads the cached graph after tasks ran). */
 export const readCachedProjectGraph: DevkitModule['readCachedProjectGraph'] = (...args) =>
