@@ -5,7 +5,7 @@
 // `nx reset`, NX_DAEMON=false) and warm (second run, graph cache in .nx),
 // with the plugin and without it (same files, plugin removed from nx.json).
 //
-//   npm run build && node tools/bench/graph.mjs [--assets 500] [--apps 300] [--runs 3] [--keep]
+//   npm run build && node tools/bench/graph.mjs [--assets 500] [--apps 300] [--runs 3] [--keep] [--plugin-dir <built package>]
 //
 // Goal: cold < 3 s, and with-plugin <= 1.5 x no-plugin + 1 s.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,6 +23,8 @@ const ASSETS = opt('assets', 500);
 const APPS = opt('apps', 300);
 const RUNS = opt('runs', 3);
 const KEEP = args.includes('--keep');
+// --plugin-dir <dir>: bench another built copy of the package (e.g. an older commit's), default this repo's.
+const PLUGIN_DIR = args.includes('--plugin-dir') ? args[args.indexOf('--plugin-dir') + 1] : undefined;
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const modules = join(repo, 'node_modules');
@@ -63,7 +65,7 @@ function generate() {
     if (name === 'nx-asset-images' || name.startsWith('.')) continue;
     symlinkSync(join(modules, name), join(nm, name), 'dir');
   }
-  const plugin = join(repo, 'packages', 'nx-asset-images');
+  const plugin = PLUGIN_DIR ?? join(repo, 'packages', 'nx-asset-images');
   for (const name of readdirSync(plugin)) {
     const filter = name === 'src' ? (from) => !/\.ts$/.test(from) : undefined;
     cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false, filter });
