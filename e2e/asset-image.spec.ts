@@ -74,10 +74,10 @@ describe('asset-image: build, load, COPY --from', () => {
     const result = readResult(ws);
     expect(result.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.references).toEqual([`${IMAGE}:0.1`, `${IMAGE}:sha256-${result.manifestDigest.slice(7, 27)}`]);
-    // the weight alone in a layer, the small files grouped, README.md and asset.json left out
+    // the weight alone in the bottom layer, the small files grouped on top, README.md and asset.json left out
     expect(result.layers.map((l) => l.files)).toEqual([
-      ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt'],
       ['model.bin'],
+      ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt'],
     ]);
 
     const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
@@ -161,8 +161,8 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(miss.stdout).toContain('Updated assets/bert/asset.lock.json');
     const after = readResult(ws);
     expect(after.manifestDigest).not.toBe(before.manifestDigest);
-    expect(after.layers[0]!.digest).toBe(before.layers[0]!.digest); // small-files layer unchanged
-    expect(after.layers[1]!.digest).not.toBe(before.layers[1]!.digest);
+    expect(after.layers[1]!.digest).toBe(before.layers[1]!.digest); // small-files layer unchanged
+    expect(after.layers[0]!.digest).not.toBe(before.layers[0]!.digest);
     const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
     expect(lock.files['model.bin'].sha256).toBe(sha256(changed));
     // the changed weight was read once (by the content key), not again by the build

@@ -12,6 +12,7 @@ import {
   abortSharedRing,
   createSharedRing,
   DEFAULT_HASH_BUFFER_SIZE,
+  RING_ABORTED_CODE,
   HASH_WORKER_MARKER,
   HashBuffers,
   runHashJob,
@@ -43,6 +44,8 @@ interface Task {
   results: HashJobResult[];
   remaining: number;
   failed: boolean;
+  /** A half that stopped because the other half failed: reported only if no real error comes. */
+  aborted?: Error;
   resolve: (results: HashJobResult[]) => void;
   reject: (error: Error) => void;
 }
@@ -148,12 +151,20 @@ export class HashPool {
 
   private completeJob(task: Task, jobIndex: number, result: HashJobResult): void {
     task.results[jobIndex] = result;
-    if (--task.remaining === 0 && !task.failed) task.resolve(task.results);
+    if (--task.remaining === 0 && !task.failed) {
+      if (task.aborted) this.failTask(task, task.aborted);
+      else task.resolve(task.results);
+    }
   }
 
   private failTask(task: Task, error: Error): void {
     for (const job of task.jobs) if (job.ring) abortSharedRing(job.ring);
     if (task.failed) return;
+    // The half that merely saw the ring aborted waits for the other half's real error (ENOENT, EIO...).
+    if ((error as NodeJS.ErrnoException).code === RING_ABORTED_CODE && --task.remaining > 0) {
+      task.aborted = error;
+      return;
+    }
     task.failed = true;
     task.reject(error);
   }

@@ -143,7 +143,11 @@ export async function runHashJob(job: HashJob, buffers: HashBuffers, onProgress?
   return result;
 }
 
+/** Code of the error a half of a shared read ends with when the other half failed first: the pool reports the other's error instead. */
+export const RING_ABORTED_CODE = 'NXAI_RING_ABORTED';
+
 class RingAbortedError extends Error {
+  readonly code = RING_ABORTED_CODE;
   constructor() {
     super('the other half of the shared read failed');
   }

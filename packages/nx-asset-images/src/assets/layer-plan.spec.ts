@@ -11,13 +11,13 @@ describe('planLayers', () => {
     ['nothing', [], { destination: '/' }, []],
     ['only small files, one layer, sorted', [f('b.txt', 10), f('a.txt', 10)], { destination: '/' }, ['small-files:a.txt,b.txt']],
     [
-      'large files alone, after the small layer, by path',
+      'large files alone, by path, below the small layer',
       [f('w/z.bin', 20 * MiB), f('vocab.txt', 5), f('w/a.bin', 16 * MiB), f('config.json', 5)],
       { destination: '/' },
-      ['small-files:config.json,vocab.txt', 'large-file:w/a.bin', 'large-file:w/z.bin'],
+      ['large-file:w/a.bin', 'large-file:w/z.bin', 'small-files:config.json,vocab.txt'],
     ],
     ['only large files', [f('b', 40), f('a', 50)], { destination: '/', largeFileThreshold: 40 }, ['large-file:a', 'large-file:b']],
-    ['threshold is inclusive', [f('a', 39), f('b', 40)], { destination: '/', largeFileThreshold: 40 }, ['small-files:a', 'large-file:b']],
+    ['threshold is inclusive', [f('a', 39), f('b', 40)], { destination: '/', largeFileThreshold: 40 }, ['large-file:b', 'small-files:a']],
     [
       'small layers split under the max',
       [f('a', 4), f('b', 4), f('c', 4), f('d', 9)],

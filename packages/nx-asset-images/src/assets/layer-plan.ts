@@ -5,8 +5,12 @@
  * changed weight is one new layer and an unchanged one keeps its digest. Small
  * files are grouped, in path order, into layers of at most `smallLayerMaxBytes`
  * (a single small file bigger than that still gets its group). Order: the
- * small-file layers first, then the large files by path. In-image paths have
- * no leading slash (tar convention); modes are normalised to 0644 or 0755.
+ * large files by path first, then the small-file layers. Runtimes key a layer
+ * by its whole stack below it (the chain id), so the layers least likely to
+ * change go at the bottom: editing a config file then leaves every weight's
+ * chain intact, and `docker load` or a pull re-applies only the top layer.
+ * In-image paths have no leading slash (tar convention); modes are normalised
+ * to 0644 or 0755.
  */
 import { posix } from 'node:path';
 
@@ -85,5 +89,5 @@ export function planLayers(files: readonly PlanInputFile[], options: PlanLayersO
     current.files.push(file);
     current.size += file.size;
   }
-  return [...small, ...large];
+  return [...large, ...small];
 }

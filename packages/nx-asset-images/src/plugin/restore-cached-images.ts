@@ -22,10 +22,9 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
   const { readAssetImageResult } = await import('../assets/asset-image-result.js');
-  const { resolveAssetImage } = await import('../assets/resolve-asset-image.js');
+  const { ensureAssetImageInDocker } = await import('../assets/docker-presence.js');
   const { parsePlatform, sourceDateEpoch } = await import('../executors/environment.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
-  const { dockerImageId, dockerLoad } = await import('../transports/docker-load.js');
   if (!(await dockerEngineVersion())) return;
 
   for (const hit of wanted) {
@@ -34,16 +33,18 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       const resultDir = hit.task.outputs.find((output) => output.includes('asset-images'));
       const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
       if (!result || !hit.task.projectRoot) continue;
-      const ids = await Promise.all(result.references.map((reference) => dockerImageId(reference)));
-      if (ids.every((id) => id === result.configDigest)) continue;
       const targetOptions = targetOptionsOf(project, target);
-      const { image, origin } = await resolveAssetImage(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, {
-        mtime: sourceDateEpoch(),
-        platform: parsePlatform(String(targetOptions['platform'] ?? 'linux/amd64')),
-        largeFileThreshold: typeof targetOptions['largeFileThreshold'] === 'number' ? targetOptions['largeFileThreshold'] : undefined,
+      const outcome = await ensureAssetImageInDocker(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, result.references, {
+        resolve: {
+          mtime: sourceDateEpoch(),
+          platform: parsePlatform(String(targetOptions['platform'] ?? 'linux/amd64')),
+          largeFileThreshold: typeof targetOptions['largeFileThreshold'] === 'number' ? targetOptions['largeFileThreshold'] : undefined,
+        },
       });
-      await dockerLoad(image, result.references);
-      logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: loaded it (bytes from ${origin}).`);
+      if (outcome.action !== 'none') {
+        const how = outcome.action === 'tagged' ? 'tagged the image it still held' : `loaded it (bytes from ${outcome.action.loaded})`;
+        logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: ${how}.`);
+      }
     } catch (error) {
       logger.warn(`nx-asset-images: ${project}: cache hit, but the image could not be put into Docker: ${(error as Error).message}`);
     }

@@ -8,13 +8,13 @@ import { buildAssetImage } from '../../assets/build-asset-image';
 import { CompressedLayerCache } from '../../assets/compressed-layer-cache';
 import { assetReferences } from '../../assets/image-references';
 import { reconcileAssetLock } from '../../assets/lock-check';
+import { ensureAssetImageInDocker } from '../../assets/docker-presence';
 import { parseAssetManifest } from '../../assets/manifest';
 import { AssetManifestError } from '../../assets/errors';
 import { CompressionUnavailableError, isCompressionAvailable } from '../../transports/compression';
 import { StatCache } from '../../assets/stat-cache';
 import { recordHashStats } from '../../assets/hash-stats';
 import { dockerEngineVersion } from '../../transports/docker-engine';
-import { dockerLoad } from '../../transports/docker-load';
 import { writeOciLayout } from '../../transports/oci-layout';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 import { isCI, parsePlatform, sourceDateEpoch } from '../environment';
@@ -97,8 +97,13 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
     if (engine) {
       const loadProgress = createProgressRenderer();
       try {
-        const loaded = await dockerLoad(image, refs.references, { onProgress: loadProgress.onProgress });
-        logger.info(`Loaded into Docker ${engine} as ${loaded.imageId}`);
+        // Docker may hold this very build already (same config digest): then only tags move, no bytes.
+        const outcome = await ensureAssetImageInDocker(workspaceRoot, manifestFile, result, refs.references, {
+          onProgress: loadProgress.onProgress,
+          resolveImage: async () => ({ image, origin: 'sources' }),
+        });
+        const what = outcome.action === 'none' ? 'already held it' : outcome.action === 'tagged' ? 'held the image; tagged it' : 'loaded it';
+        logger.info(`Docker ${engine}: ${what} (${result.configDigest})`);
       } finally {
         loadProgress.finish();
       }
