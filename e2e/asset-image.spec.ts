@@ -174,6 +174,27 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(id.stdout.trim()).toBe(after.configDigest);
   });
 
+  it('after a small file changed, sends Docker only the top layer, and the image holds the new bytes', async () => {
+    writeFileSync(ws.path('assets/bert/tokenizer/vocab.txt'), 'hello\nworld\nagain and again\n');
+    await new Promise((r) => setTimeout(r, 2100));
+    const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
+    expect(run.stdout).toContain('loaded it (sent 1 of 2 layers; it held the others)');
+    const result = readResult(ws);
+    const container = (await docker(['create', `${IMAGE}:0.1`, 'none'])).stdout.trim();
+    const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));
+    try {
+      await docker(['cp', `${container}:/tokenizer/vocab.txt`, path.join(out, 'vocab.txt')]);
+      await docker(['cp', `${container}:/model.bin`, path.join(out, 'model.bin')]);
+      expect(readFileSync(path.join(out, 'vocab.txt'), 'utf8')).toBe('hello\nworld\nagain and again\n');
+      expect(sha256(readFileSync(path.join(out, 'model.bin')))).toBe(sha256(readFileSync(ws.path('assets/bert/model.bin'))));
+    } finally {
+      await docker(['rm', container]);
+      rmSync(out, { recursive: true, force: true });
+    }
+    const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${IMAGE}:0.1`]);
+    expect(id.stdout.trim()).toBe(result.configDigest);
+  });
+
   it('in CI, fails on a lock that does not match the files and names what differs', async () => {
     await commitAll(ws, 'lock');
     writeFileSync(ws.path('assets/bert/tokenizer/vocab.txt'), 'hello\nworld\nagain\n');

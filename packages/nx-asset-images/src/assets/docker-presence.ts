@@ -24,7 +24,7 @@ export interface EnsureInDockerOutcome {
   /** Each needed reference and what Docker had before. */
   before: Record<string, DockerPresence>;
   /** What was done: nothing, re-tagging the image Docker already had by id, or a load (with where the bytes came from). */
-  action: 'none' | 'tagged' | { loaded: ImageOrigin };
+  action: 'none' | 'tagged' | { loaded: ImageOrigin; layersSent: number; layers: number };
 }
 
 export class AssetNotInDockerError extends Error {
@@ -72,8 +72,10 @@ export async function ensureAssetImageInDocker(
   } else {
     const resolve = options.resolveImage ?? ((root, file, res) => resolveAssetImage(root, file, res, options.resolve));
     const { image, origin } = await resolve(workspaceRoot, manifestFile, result);
-    await dockerLoad(image, [...new Set([...result.references, ...needed])], { ...options, onProgress: options.onProgress });
-    action = { loaded: origin };
+    const refs = [...new Set([...result.references, ...needed])];
+    // The images these tags name now (usually the previous build) share the unchanged bottom layers.
+    const loaded = await dockerLoad(image, refs, { ...options, onProgress: options.onProgress, reuseLayersOf: refs });
+    action = { loaded: origin, layersSent: loaded.layersSent, layers: image.layers.length };
   }
   for (const ref of needed) {
     const id = await dockerImageId(ref, options);

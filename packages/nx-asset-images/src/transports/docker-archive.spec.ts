@@ -6,7 +6,7 @@ import { extract } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assembleImage } from '../oci/assemble-image';
 import { bytesLayer } from '../oci/bytes-layer';
-import { InvalidRepoTagError, dockerArchiveSize, dockerArchiveStream } from './docker-archive';
+import { InvalidRepoTagError, dockerArchiveEntries, dockerArchiveSize, dockerArchiveStream, heldBottomLayers } from './docker-archive';
 import { parseDockerLoadOutput } from './docker-load';
 
 const work = mkdtempSync(join(tmpdir(), 'docker-archive-spec-'));
@@ -77,4 +77,30 @@ describe('parseDockerLoadOutput', () => {
     [`Loaded image ID: sha256:${'a'.repeat(64)}\n`, [], [`sha256:${'a'.repeat(64)}`]],
     ['unrelated\n', [], []],
   ])('%j', (stdout, loaded, imageIds) => expect(parseDockerLoadOutput(stdout)).toEqual({ loaded, imageIds }));
+});
+
+describe('layers the engine already holds', () => {
+  it.each([
+    ['nothing held', ['a', 'b', 'c'], [], 0],
+    ['the same stack', ['a', 'b', 'c'], [['a', 'b', 'c']], 3],
+    ['the top layer changed', ['a', 'b', 'x'], [['a', 'b', 'c']], 2],
+    ['the bottom layer changed: no chain is reusable', ['x', 'b', 'c'], [['a', 'b', 'c']], 0],
+    ['the longest prefix of several images', ['a', 'b', 'c'], [['a'], ['a', 'b', 'z'], ['q']], 2],
+    ['a held image with more layers', ['a'], [['a', 'b']], 1],
+  ])('%s', (_label, diffIds, held, expected) => {
+    expect(heldBottomLayers(diffIds, held)).toBe(expected);
+  });
+
+  it('leaves out the blobs of the held bottom layers but keeps every layer in manifest.json', () => {
+    const layers = [bytesLayer(Buffer.from('bottom')), bytesLayer(Buffer.from('middle')), bytesLayer(Buffer.from('top'))];
+    const image = assembleImage({ layers });
+    const paths = dockerArchiveEntries(image, ['x:1'], { omitBottomLayers: 2 }).map((e) => e.path);
+    const blob = (i: number) => `blobs/sha256/${layers[i]!.descriptor.digest.slice(7)}`;
+    expect(paths).not.toContain(blob(0));
+    expect(paths).not.toContain(blob(1));
+    expect(paths).toContain(blob(2));
+    const manifestEntry = dockerArchiveEntries(image, ['x:1'], { omitBottomLayers: 2 }).find((e) => e.path === 'manifest.json')!;
+    expect(dockerArchiveSize(image, ['x:1'], { omitBottomLayers: 2 })).toBeLessThan(dockerArchiveSize(image, ['x:1']));
+    expect(manifestEntry.size).toBeGreaterThan(0);
+  });
 });

@@ -45,8 +45,18 @@ function normalizeRepoTag(repoTag: string): NormalizedTag {
 
 const blobName = (descriptor: Descriptor) => `blobs/sha256/${digestHex(descriptor.digest)}`;
 
+export interface DockerArchiveOptions {
+  /**
+   * How many bottom layers the engine already holds as a stack (their chain ids
+   * exist): their blobs are left out. Only for Docker's classic image store,
+   * whose loader opens a layer file only when its chain id is missing; the
+   * containerd store needs every blob.
+   */
+  omitBottomLayers?: number;
+}
+
 /** The archive's entries: an OCI layout (oci-layout, index.json, blobs) plus Docker's manifest.json. */
-export function dockerArchiveEntries(image: Image, repoTags: readonly string[]): TarFileEntry[] {
+export function dockerArchiveEntries(image: Image, repoTags: readonly string[], options: DockerArchiveOptions = {}): TarFileEntry[] {
   const tags = repoTags.map(normalizeRepoTag);
   const index = createOciIndex(
     tags.length === 0
@@ -68,10 +78,11 @@ export function dockerArchiveEntries(image: Image, repoTags: readonly string[]):
   entries.set('index.json', bytesEntry('index.json', canonicalJson(index)));
   entries.set('manifest.json', bytesEntry('manifest.json', Buffer.from(JSON.stringify(manifestJson))));
   for (const blob of [image.config, image.manifest]) entries.set(blobName(blob.descriptor), bytesEntry(blobName(blob.descriptor), blob.bytes));
-  for (const layer of image.layers) {
+  const omit = options.omitBottomLayers ?? 0;
+  image.layers.forEach((layer, i) => {
     const path = blobName(layer.descriptor);
-    if (!entries.has(path)) entries.set(path, { path, mode: 0o644, size: layer.descriptor.size, open: () => layer.open() });
-  }
+    if (i >= omit && !entries.has(path)) entries.set(path, { path, mode: 0o644, size: layer.descriptor.size, open: () => layer.open() });
+  });
   return [...entries.values()];
 }
 
@@ -80,11 +91,22 @@ export function dockerArchiveEntries(image: Image, repoTags: readonly string[]):
  * Docker 25+ (reads the OCI `index.json`) both accept. Layer blobs are
  * streamed from `layer.open()`, one after the other, never buffered whole.
  */
-export function dockerArchiveStream(image: Image, repoTags: readonly string[]): Readable {
-  return tarStream(dockerArchiveEntries(image, repoTags));
+export function dockerArchiveStream(image: Image, repoTags: readonly string[], options: DockerArchiveOptions = {}): Readable {
+  return tarStream(dockerArchiveEntries(image, repoTags, options));
 }
 
 /** Exact byte size of `dockerArchiveStream(image, repoTags)`. */
-export function dockerArchiveSize(image: Image, repoTags: readonly string[]): number {
-  return tarSize(dockerArchiveEntries(image, repoTags));
+export function dockerArchiveSize(image: Image, repoTags: readonly string[], options: DockerArchiveOptions = {}): number {
+  return tarSize(dockerArchiveEntries(image, repoTags, options));
+}
+
+/** How many bottom layers of `diffIds` the engine holds as a stack, given the diff_ids of images it has. */
+export function heldBottomLayers(diffIds: readonly string[], engineImages: readonly (readonly string[])[]): number {
+  let best = 0;
+  for (const held of engineImages) {
+    let n = 0;
+    while (n < diffIds.length && n < held.length && held[n] === diffIds[n]) n++;
+    best = Math.max(best, n);
+  }
+  return best;
 }

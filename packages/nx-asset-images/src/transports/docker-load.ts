@@ -2,7 +2,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
-import { dockerArchiveSize, dockerArchiveStream } from './docker-archive';
+import { dockerArchiveSize, dockerArchiveStream, heldBottomLayers } from './docker-archive';
 import { withZstdLayersDecompressed } from './zstd-layers';
 
 export interface DockerCliOptions {
@@ -14,6 +14,12 @@ export interface DockerCliOptions {
 
 export interface DockerLoadOptions extends DockerCliOptions {
   onProgress?: OnProgress;
+  /**
+   * Images already in the engine that may share bottom layers with this one
+   * (e.g. the previous build under the same tags): with Docker's classic image
+   * store the layers they hold are not sent again.
+   */
+  reuseLayersOf?: readonly string[];
 }
 
 export interface DockerLoadResult {
@@ -21,6 +27,8 @@ export interface DockerLoadResult {
   imageId: string;
   /** Names docker reported as loaded (`repo:tag`). */
   loaded: string[];
+  /** Layers whose bytes went into the archive (the others the engine already held). */
+  layersSent: number;
 }
 
 export class DockerLoadError extends Error {
@@ -85,7 +93,8 @@ class ProgressTap extends Transform {
 export async function dockerLoad(original: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
   const image = await withZstdLayersDecompressed(original);
   const { execa } = await import('execa');
-  const archive = dockerArchiveStream(image, repoTags);
+  const archiveOptions = { omitBottomLayers: await reusableBottomLayers(image, options) };
+  const archive = dockerArchiveStream(image, repoTags, archiveOptions);
   const child = execa(options.dockerCommand ?? 'docker', ['load'], {
     env: cliEnv(options),
     stdin: 'pipe',
@@ -93,7 +102,7 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
     stripFinalNewline: true,
     maxBuffer: 16 * 1024 * 1024,
   });
-  const stages: NodeJS.ReadWriteStream[] = options.onProgress ? [new ProgressTap(dockerArchiveSize(image, repoTags), options.onProgress)] : [];
+  const stages: NodeJS.ReadWriteStream[] = options.onProgress ? [new ProgressTap(dockerArchiveSize(image, repoTags, archiveOptions), options.onProgress)] : [];
   const feeding = pipeline([archive, ...stages, child.stdin!] as unknown as Parameters<typeof pipeline>[0][]).then(
     () => undefined,
     (error: unknown) => {
@@ -119,12 +128,35 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
   // manifest (or index) digest with containerd's: ask the engine when we can.
   const named = parsed.loaded[0] ?? repoTags[0];
   const imageId = parsed.imageIds[0] ?? (named ? await dockerImageId(named, options) : undefined) ?? image.config.descriptor.digest;
-  return { imageId, loaded: parsed.loaded };
+  return { imageId, loaded: parsed.loaded, layersSent: image.layers.length - archiveOptions.omitBottomLayers };
 }
 
 function isBrokenPipe(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/** Bottom layers of `image` the engine holds (classic image store only; 0 when unsure). */
+async function reusableBottomLayers(image: Image, options: DockerLoadOptions): Promise<number> {
+  if (!options.reuseLayersOf?.length) return 0;
+  const { execa } = await import('execa');
+  const env = cliEnv(options);
+  const command = options.dockerCommand ?? 'docker';
+  const info = await execa(command, ['info', '--format', '{{json .DriverStatus}}'], { env, reject: false });
+  // The containerd image store reads every blob of the archive: send them all.
+  if (info.failed || /containerd/i.test(String(info.stdout))) return 0;
+  const held: string[][] = [];
+  for (const ref of options.reuseLayersOf) {
+    const inspect = await execa(command, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref], { env, reject: false });
+    if (inspect.failed) continue;
+    try {
+      held.push(JSON.parse(String(inspect.stdout)) as string[]);
+    } catch {
+      // not JSON: ignore this image
+    }
+  }
+  const config = JSON.parse(image.config.bytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+  return heldBottomLayers(config.rootfs?.diff_ids ?? [], held);
 }
 
 /** The id of the image `ref` in the engine, or undefined when the engine has no such image. */

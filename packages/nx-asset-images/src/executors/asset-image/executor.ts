@@ -102,7 +102,12 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
           onProgress: loadProgress.onProgress,
           resolveImage: async () => ({ image, origin: 'sources' }),
         });
-        const what = outcome.action === 'none' ? 'already held it' : outcome.action === 'tagged' ? 'held the image; tagged it' : 'loaded it';
+        const what =
+          outcome.action === 'none'
+            ? 'already held it'
+            : outcome.action === 'tagged'
+              ? 'held the image; tagged it'
+              : `loaded it (sent ${outcome.action.layersSent} of ${outcome.action.layers} layers; it held the others)`;
         logger.info(`Docker ${engine}: ${what} (${result.configDigest})`);
       } finally {
         loadProgress.finish();
