@@ -4,7 +4,7 @@ import type { CreateNodesResult } from '@nx/devkit';
 import { readFileTextMemo } from './file-text-memo';
 import { cacheKey, graphCache } from './graph-cache';
 import { logger } from './nx-api';
-import { parseAssetManifest } from '../assets/manifest';
+import { defaultAssetName, parseAssetManifest } from '../assets/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
 
@@ -127,5 +127,5 @@ function bestEffortName(projectRoot: string, manifestPath: string): string {
   } catch {
     // fall through to the folder-derived name
   }
-  return projectRoot.split('/').join('-');
+  return defaultAssetName(projectRoot);
 }
