@@ -142,7 +142,10 @@ describe('registry client under failures', () => {
     [3, 0.4, undefined],
   ])('through a fault proxy (seed %i, rate %f, chunk %s): completes, and tags stay consistent', async (seed, rate, chunkSize) => {
     const { NXAI_REGISTRY } = servicesEnv();
-    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed, rate, maxFaults: 60 });
+    // At most 8 faults against 12 attempts per blob: every failed attempt costs at least one fault, so
+    // completion is certain whatever order the requests reach the proxy in (the seed fixes the faults'
+    // sequence, not which request draws them). The unbounded case is the next test.
+    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed, rate, maxFaults: 8 });
     try {
       const repository = `e2e/faulty-${seed}-${unique}`;
       const image = makeImage([bytesLayer(seededBytes(2 * 1024 * 1024, seed * 10 + 1)), bytesLayer(seededBytes(1536 * 1024, seed * 10 + 2)), bytesLayer(seededBytes(700, seed * 10 + 3))], `faulty-${seed}`);
