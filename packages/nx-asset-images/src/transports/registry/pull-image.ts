@@ -16,7 +16,7 @@ import { addIndexEntries, OCI_LAYOUT_FILE_CONTENT } from '../oci-layout';
 import { getBlobStream } from './blob-fetch';
 import { getImageManifest, type PulledManifest } from './manifest-get';
 import { openRegistrySession, type RegistryClientOptions } from './push-image';
-import { runWithConcurrency } from './concurrency';
+import { runWithConcurrency } from '../../util/concurrency';
 import { withRetry } from './retry';
 import type { OnProgress } from '../../util/progress';
 

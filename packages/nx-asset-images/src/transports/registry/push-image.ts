@@ -20,7 +20,7 @@ import { RegistrySession } from './registry-session';
 import type { RegistryCredentials } from './credentials';
 import { resolveDockerCredentials, type DockerConfigOptions } from './docker-config';
 import type { RetryOptions } from './retry';
-import { runWithConcurrency } from './concurrency';
+import { runWithConcurrency } from '../../util/concurrency';
 import { cancelUpload } from './upload-session';
 
 export interface RegistryClientOptions {
