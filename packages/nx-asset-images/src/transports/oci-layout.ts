@@ -12,10 +12,13 @@ import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_MANIFEST } from '../oci/medi
 import { findIndexEntry, indexEntriesFor, mergeIndex, refNameOf, type OciIndex } from '../oci/oci-index';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write';
 import { withFileLock } from '../util/file-lock';
+import { runWithConcurrency } from '../util/concurrency';
 import type { OnProgress } from '../util/progress';
 import { BlobDigestMismatchError, OciLayoutError, OciLayoutRefNotFoundError } from './oci-layout-errors';
 
 export { BlobDigestMismatchError, OciLayoutError, OciLayoutRefNotFoundError } from './oci-layout-errors';
+
+const LAYOUT_WRITE_CONCURRENCY = 2;
 
 export const OCI_LAYOUT_FILE_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 
@@ -53,13 +56,16 @@ export async function writeOciLayout(dir: string, image: Image, options: WriteOc
     ...image.layers.map((layer: Layer) => ({ descriptor: layer.descriptor, open: () => layer.open() })),
     bytesSource(image.config),
     bytesSource(image.manifest),
-  ];
-  for (const blob of blobs) {
-    if (done.has(blob.descriptor.digest)) continue;
-    done.add(blob.descriptor.digest);
-    const outcome = await writeBlob(dir, blob.descriptor, blob.open, options.onProgress);
-    result[outcome].push(blob.descriptor.digest);
-  }
+  ].filter((blob) => !done.has(blob.descriptor.digest) && done.add(blob.descriptor.digest));
+  // Layers two at a time (each is a read, a sha256 and a write: CPU-bound on this kind of machine),
+  // then config and manifest; outcomes reported in blob order.
+  const layerCount = blobs.length - 2;
+  const outcomes: ('written' | 'skipped')[] = [];
+  await runWithConcurrency([...blobs.slice(0, layerCount).keys()], LAYOUT_WRITE_CONCURRENCY, async (i) => {
+    outcomes[i] = await writeBlob(dir, blobs[i]!.descriptor, blobs[i]!.open, options.onProgress);
+  });
+  for (let i = layerCount; i < blobs.length; i++) outcomes[i] = await writeBlob(dir, blobs[i]!.descriptor, blobs[i]!.open, options.onProgress);
+  blobs.forEach((blob, i) => result[outcomes[i]!].push(blob.descriptor.digest));
   await addIndexEntries(dir, image.manifest.descriptor, options.refNames);
   return result;
 }
