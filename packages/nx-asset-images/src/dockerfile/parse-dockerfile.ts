@@ -14,6 +14,7 @@
  */
 import type { Copy, Flag, From, Instruction, Run, Env } from 'dockerfile-ast';
 import { parseImageReference, InvalidImageReferenceError, type ImageReference } from '../oci/image-reference';
+import { argWords } from './arg-words';
 import { expandWord, type VariableLookup } from './expand-word';
 import type {
   DockerfileArg,
@@ -258,42 +259,12 @@ function heredocsOf(instruction: Instruction): { getName(): string; getDelimiter
   return [];
 }
 
-/**
- * `ARG a`, `ARG a=1 b="x y"`: one declaration per word. The library splits
- * words on whitespace also inside quotes, so quoted pieces are joined again.
- */
+/** `ARG a`, `ARG a=1 b="x y"`: one declaration per word. */
 function argDeclarations(instruction: Instruction): { name: string; rawValue?: string }[] {
-  const words: string[] = [];
-  let pending: string | undefined;
-  for (const argument of instruction.getArguments()) {
-    const value = argument.getValue();
-    pending = pending === undefined ? value : `${pending} ${value}`;
-    if (!hasOpenQuote(pending)) {
-      words.push(pending);
-      pending = undefined;
-    }
-  }
-  if (pending !== undefined) words.push(pending);
-  return words.map((word) => {
+  return argWords(instruction).map(({ value: word }) => {
     const eq = word.indexOf('=');
     return eq === -1 ? { name: word } : { name: word.slice(0, eq), rawValue: word.slice(eq + 1) };
   });
-}
-
-function hasOpenQuote(word: string): boolean {
-  let quote: string | undefined;
-  for (let i = 0; i < word.length; i++) {
-    const ch = word[i]!;
-    if (quote === undefined) {
-      if (ch === '\\') i++;
-      else if (ch === '"' || ch === "'") quote = ch;
-    } else if (ch === quote) {
-      quote = undefined;
-    } else if (quote === '"' && ch === '\\') {
-      i++;
-    }
-  }
-  return quote !== undefined;
 }
 
 /** The `from=` field of a `--mount` flag (CSV, as BuildKit reads it); `undefined` when absent. */

@@ -6,7 +6,8 @@
  * effect. We rewrite exactly those declarations (`ARG NAME` / `ARG NAME=default`
  * become `ARG NAME="value"`), in place, so line numbers do not move. Pure.
  */
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser } from 'dockerfile-ast';
+import { argWords } from '../../dockerfile/arg-words';
 
 export function applyBuildArgs(text: string, buildArgs: Readonly<Record<string, string>> | undefined): string {
   const names = Object.keys(buildArgs ?? {});
@@ -36,43 +37,6 @@ export function quoteArgValue(value: string, escapeChar = '\\'): string {
   let out = '"';
   for (const ch of value) out += ch === '"' || ch === '$' || ch === escapeChar ? `${escapeChar}${ch}` : ch;
   return `${out}"`;
-}
-
-interface Position {
-  line: number;
-  character: number;
-}
-
-/** The ARG's declarations, quoted pieces the library split on whitespace joined again (as parse-dockerfile does). */
-function argWords(instruction: Instruction): { value: string; start: Position; end: Position }[] {
-  const words: { value: string; start: Position; end: Position }[] = [];
-  let pending: { value: string; start: Position; end: Position } | undefined;
-  for (const argument of instruction.getArguments()) {
-    const range = argument.getRange();
-    pending = pending === undefined ? { value: argument.getValue(), start: range.start, end: range.end } : { ...pending, value: `${pending.value} ${argument.getValue()}`, end: range.end };
-    if (!hasOpenQuote(pending.value)) {
-      words.push(pending);
-      pending = undefined;
-    }
-  }
-  if (pending !== undefined) words.push(pending);
-  return words;
-}
-
-function hasOpenQuote(word: string): boolean {
-  let quote: string | undefined;
-  for (let i = 0; i < word.length; i++) {
-    const ch = word[i]!;
-    if (quote === undefined) {
-      if (ch === '\\') i++;
-      else if (ch === '"' || ch === "'") quote = ch;
-    } else if (ch === quote) {
-      quote = undefined;
-    } else if (quote === '"' && ch === '\\') {
-      i++;
-    }
-  }
-  return quote !== undefined;
 }
 
 function lineOffsets(text: string): number[] {
