@@ -107,7 +107,9 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
             ? 'already held it'
             : outcome.action === 'tagged'
               ? 'held the image; tagged it'
-              : `loaded it (sent ${outcome.action.layersSent} of ${outcome.action.layers} layers; it held the others)`;
+              : outcome.action.layersSent === outcome.action.layers
+                ? 'loaded it'
+                : `loaded it (sent ${outcome.action.layersSent} of ${outcome.action.layers} layers; it held the others)`;
         logger.info(`Docker ${engine}: ${what} (${result.configDigest})`);
       } finally {
         loadProgress.finish();
