@@ -49,7 +49,7 @@ if (mode === 'task') {
   const { analyzeAsset } = require(join(dist, 'assets/analyze-asset.js'));
   const { reconcileAssetLock } = require(join(dist, 'assets/lock-check.js'));
   const { buildAssetImage } = require(join(dist, 'assets/build-asset-image.js'));
-  const { CompressedLayerCache } = require(join(dist, 'assets/compressed-layer-cache.js'));
+  const { LayerDigestCache } = require(join(dist, 'assets/layer-digest-cache.js'));
   const { assetReferences } = require(join(dist, 'assets/image-references.js'));
   const { writeOciLayout } = require(join(dist, 'transports/oci-layout.js'));
   const { dockerLoad } = require(join(dist, 'transports/docker-load.js'));
@@ -60,7 +60,7 @@ if (mode === 'task') {
   await phase('statCacheSave', () => cache.save());
   await phase('lock', () => reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, false));
   const image = await phase('assemble', () =>
-    buildAssetImage(analysis, { mtime: 0, platform: { os: 'linux', architecture: 'amd64' }, compressedLayers: new CompressedLayerCache(join(store.root, 'compressed-layers')) }),
+    buildAssetImage(analysis, { mtime: 0, platform: { os: 'linux', architecture: 'amd64' }, layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')) }),
   );
   const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
   if (layoutArg === 'true') await phase('ociLayoutWrite', () => writeOciLayout(store.ociLayout, image, { refNames: refs.references }));

@@ -13,13 +13,16 @@ import { frameLayer } from '../tar/single-file-frame';
 import { tarSize, tarStream } from '../tar/tar-stream';
 import { compressedLayer, compressLayer } from '../transports/compression';
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
-import type { CompressedLayerCache } from './compressed-layer-cache';
+import type { LayerDigestCache } from './layer-digest-cache';
+import { canonicalJson } from '../oci/canonical-json';
+import { sha256Digest } from '../oci/digest';
 
 export interface BuildImageOptions {
   /** Seconds since the epoch for tar entries and the config's `created` (SOURCE_DATE_EPOCH). */
   mtime?: number;
   platform?: { os: string; architecture: string; variant?: string };
-  compressedLayers?: CompressedLayerCache;
+  /** Known digests of compressed and grouped layers (see LayerDigestCache); none: everything is recomputed. */
+  layerDigests?: LayerDigestCache;
 }
 
 export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
@@ -28,8 +31,8 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   const mtime = options.mtime ?? 0;
   const layers: Layer[] = [];
   for (const planned of analysis.layers) {
-    const layer = await uncompressedLayer(planned, mtime);
-    layers.push(await compress(layer, analysis.manifest.compression, options.compressedLayers));
+    const layer = await uncompressedLayer(planned, mtime, options.layerDigests);
+    layers.push(await compress(layer, analysis.manifest.compression, options.layerDigests));
   }
   const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
   return assembleImage({
@@ -45,7 +48,7 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   });
 }
 
-async function uncompressedLayer(planned: AnalyzedLayer, mtime: number): Promise<Layer> {
+async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: LayerDigestCache | undefined): Promise<Layer> {
   if (planned.kind === 'large-file') {
     const file = planned.files[0]!;
     const frame = planned.frame!;
@@ -63,16 +66,22 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number): Promise
     open: () => createReadStream(file.absPath),
   }));
   const open = () => tarStream(entries, { mtime });
+  // The tar is a pure function of these (the sha256 values come from the analysis): known once, not re-read.
+  const key = `group-${sha256Digest(canonicalJson({ mtime, files: planned.files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]) })).slice(7)}`;
+  const known = await cache?.get(key);
+  if (known) return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest: known.digest, size: known.size }, diffId: known.digest, open };
   const { digest, size } = await digestReadable(open());
   if (size !== tarSize(entries, { mtime })) throw new Error(`small-files layer: tar size ${size} differs from the planned size`);
+  await cache?.set(key, { digest, size });
   return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest, size }, diffId: digest, open };
 }
 
-async function compress(layer: Layer, compression: 'none' | 'gzip' | 'zstd', cache: CompressedLayerCache | undefined): Promise<Layer> {
+async function compress(layer: Layer, compression: 'none' | 'gzip' | 'zstd', cache: LayerDigestCache | undefined): Promise<Layer> {
   if (compression === 'none') return layer;
-  const known = await cache?.get(layer.diffId, compression);
+  const key = `${compression}-${layer.diffId.slice(7)}`;
+  const known = await cache?.get(key);
   if (known) return compressedLayer(layer, compression, known);
   const compressed = await compressLayer(layer, compression);
-  await cache?.set(layer.diffId, compression, { digest: compressed.descriptor.digest as Digest, size: compressed.descriptor.size });
+  await cache?.set(key, { digest: compressed.descriptor.digest as Digest, size: compressed.descriptor.size });
   return compressed;
 }

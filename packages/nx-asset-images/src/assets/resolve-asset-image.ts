@@ -18,7 +18,7 @@ import { analyzeAsset } from './analyze-asset';
 import type { AssetImageResult } from './asset-image-result';
 import { assetStorePaths } from './asset-store';
 import { buildAssetImage } from './build-asset-image';
-import { CompressedLayerCache } from './compressed-layer-cache';
+import { LayerDigestCache } from './layer-digest-cache';
 import { parseAssetManifest } from './manifest';
 import { StatCache } from './stat-cache';
 
@@ -78,7 +78,7 @@ export async function resolveAssetImage(
       const image = await buildAssetImage(analysis, {
         mtime: options.mtime,
         platform: options.platform,
-        compressedLayers: new CompressedLayerCache(join(store.root, 'compressed-layers')),
+        layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
       });
       if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
       attempts.push({

@@ -5,7 +5,7 @@ import { analyzeAsset } from '../../assets/analyze-asset';
 import { assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
 import { assetStorePaths } from '../../assets/asset-store';
 import { buildAssetImage } from '../../assets/build-asset-image';
-import { CompressedLayerCache } from '../../assets/compressed-layer-cache';
+import { LayerDigestCache } from '../../assets/layer-digest-cache';
 import { assetReferences } from '../../assets/image-references';
 import { reconcileAssetLock } from '../../assets/lock-check';
 import { ensureAssetImageInDocker } from '../../assets/docker-presence';
@@ -76,7 +76,7 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
   const image = await buildAssetImage(analysis, {
     mtime,
     platform: parsePlatform(options.platform ?? 'linux/amd64'),
-    compressedLayers: new CompressedLayerCache(join(store.root, 'compressed-layers')),
+    layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
   });
   const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
   const result = assetImageResult(analysis, image, refs);
