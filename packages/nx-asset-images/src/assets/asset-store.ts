@@ -6,6 +6,7 @@ import { join } from 'node:path';
  *   stat-cache.json  path+stat → sha256 (and single-file layer digests)
  *   sources/         remote sources, verified, by sha256
  *   oci/             an OCI image layout holding every built asset image
+ *   layer-digests/   digests of compressed and grouped small-files layers, by what they are made of
  */
 export interface AssetStorePaths {
   root: string;
