@@ -19,27 +19,13 @@ import {
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchServices, cliArgs, DOCKER, GiB, log, MiB, now, parseSize, repo, run, timed } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
 
 // ------------------------------------------------------------------ options
 
-function parseSize(text) {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|K|KiB|M|MiB|G|GiB)?$/i.exec(String(text).trim());
-  if (!m) throw new Error(`bad size ${text} (use e.g. 2GiB, 256MiB)`);
-  const unit = (m[2] ?? 'B').toLowerCase()[0];
-  return Math.round(Number(m[1]) * ({ b: 1, k: 1024, m: MiB, g: GiB })[unit]);
-}
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return dflt;
-  return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-};
+const { argv, flag, opt } = cliArgs();
 const quick = flag('quick');
 const SIZE = parseSize(opt('size', quick ? '256MiB' : '2GiB'));
 const WEIGHT = parseSize(opt('weight', quick ? '512MiB' : '3GiB'));
@@ -51,25 +37,11 @@ const OUT = opt('out', join(here, 'results', `asset-image-${today}${quick ? '-qu
 
 // ------------------------------------------------------------------ helpers
 
-const now = () => Number(process.hrtime.bigint()) / 1e9;
-const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function run(cmd, args, { env = process.env, cwd = repo, check = true, input } = {}) {
-  const r = spawnSync(cmd, args, { env, cwd, input, encoding: 'utf8', maxBuffer: 256 * MiB });
-  if (check && r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || '').slice(-3000)}\n${(r.stdout || '').slice(-1500)}`);
-  }
-  return r;
-}
-function timed(cmd, args, opts) {
-  const t = now();
-  const r = run(cmd, args, opts);
-  return { seconds: now() - t, stdout: r.stdout, stderr: r.stderr };
-}
 /** Wall time and peak RSS (GNU time: the largest of the process and its waited-for descendants). */
 function timedRss(cmd, args, opts) {
   const file = join(tmp, `time-${process.pid}.txt`);
@@ -108,7 +80,8 @@ const tmp = mkdtempSync('/tmp/nxai-bench-');
 const state = join(tmp, 'svc');
 const ws = join(tmp, 'ws');
 const ctx = join(tmp, 'docker-ctx');
-let servicesStarted = false;
+const services = benchServices(state);
+const svcEnv = services.env;
 let daemonWs;
 let cleaned = false;
 
@@ -118,30 +91,14 @@ function cleanup() {
   try {
     if (daemonWs) run(process.execPath, [nxBin(daemonWs), 'daemon', '--stop'], { cwd: daemonWs, env: nxEnv(true), check: false });
   } catch {}
-  if (servicesStarted) {
-    log('stopping services');
-    run('bash', [join(repo, 'tools', 'test-services.sh'), 'stop', state], { check: false });
-  }
+  services.stop();
   rmSync(tmp, { recursive: true, force: true });
   log(`removed ${tmp}`);
 }
 process.on('SIGINT', () => { log('SIGINT: cleaning up'); cleanup(); process.exit(130); });
 process.on('SIGTERM', () => { log('SIGTERM: cleaning up'); cleanup(); process.exit(143); });
 
-let svcEnv = {};
-function startServices() {
-  log(`starting services in ${state}`);
-  servicesStarted = true;
-  run('bash', [join(repo, 'tools', 'test-services.sh'), 'start', state]);
-  for (const line of readFileSync(join(state, 'env'), 'utf8').split('\n')) {
-    const m = /^export (\w+)='(.*)'$/.exec(line);
-    if (m) svcEnv[m[1]] = m[2];
-  }
-}
 const dockerEnv = (buildkit) => ({ ...process.env, ...svcEnv, ...(buildkit === undefined ? {} : { DOCKER_BUILDKIT: buildkit ? '1' : '0' }) });
-// The docker CLI 20.10 (Debian's docker.io, /usr/bin/docker) has BuildKit built in; a newer CLI earlier in PATH
-// (28.x in /usr/local/bin here) refuses DOCKER_BUILDKIT=1 without the buildx plugin.
-const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const docker = (args, buildkit) => run(DOCKER, args, { env: dockerEnv(buildkit) });
 
 /** Random bytes, written in 8 MiB chunks from a 64 MiB random pool with a chunk counter (unique, incompressible). */
@@ -296,7 +253,7 @@ async function main() {
   };
   log(`size ${SIZE} B, weight ${WEIGHT} B, runs ${RUNS}, heavy runs ${HEAVY}, loadavg ${load0}`);
   createWorkspace();
-  startServices();
+  services.start();
   results.env.docker = docker(['version', '--format', '{{.Server.Version}}']).stdout.trim();
   results.env.storageDriver = svcEnv.NXAI_DOCKER_STORAGE_DRIVER;
   const benchFiles = Object.keys(FILES).map((n) => join(ws, 'assets/bench', n));

@@ -18,48 +18,19 @@
 // It starts and stops its own services (tools/test-services.sh in a temp state dir,
 // also on failure and SIGINT) and removes everything it wrote.
 // Results: tools/bench/results/push-<date>[-quick].md
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, cpSync, createReadStream, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, createReadStream, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchServices, cliArgs, DOCKER, GiB, log, MiB, parseSize, repo, run, timed } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const MiB = 1024 * 1024;
-const GiB = 1024 * MiB;
-
-function parseSize(text) {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|K|KiB|M|MiB|G|GiB)?$/i.exec(String(text).trim());
-  if (!m) throw new Error(`bad size ${text} (use e.g. 2GiB, 256MiB)`);
-  const unit = (m[2] ?? 'B').toLowerCase()[0];
-  return Math.round(Number(m[1]) * { b: 1, k: 1024, m: MiB, g: GiB }[unit]);
-}
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return dflt;
-  return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-};
+const { argv, flag, opt } = cliArgs();
 const quick = flag('quick');
 const SIZE = parseSize(opt('size', quick ? '256MiB' : '2GiB'));
 const today = new Date().toISOString().slice(0, 10);
 const OUT = opt('out', join(here, 'results', `push-${today}${quick ? '-quick' : ''}.md`));
-
-const now = () => Number(process.hrtime.bigint()) / 1e9;
-const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
-function run(cmd, args, { env = process.env, cwd = repo, check = true } = {}) {
-  const r = spawnSync(cmd, args, { env, cwd, encoding: 'utf8', maxBuffer: 256 * MiB });
-  if (check && r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || '').slice(-3000)}\n${(r.stdout || '').slice(-1500)}`);
-  return r;
-}
-function timed(cmd, args, opts) {
-  const t = now();
-  const r = run(cmd, args, opts);
-  return { seconds: now() - t, stdout: r.stdout, stderr: r.stderr };
-}
 
 // ------------------------------------------------------------------ setup / teardown
 
@@ -67,33 +38,19 @@ const tmp = mkdtempSync('/tmp/nxai-pushbench-');
 const state = join(tmp, 'svc');
 const ws = join(tmp, 'ws');
 const ctx = join(tmp, 'docker-ctx');
-let servicesStarted = false;
+const services = benchServices(state);
+const svc = services.env;
 let cleaned = false;
 function cleanup() {
   if (cleaned) return;
   cleaned = true;
-  if (servicesStarted) {
-    log('stopping services');
-    run('bash', [join(repo, 'tools', 'test-services.sh'), 'stop', state], { check: false });
-  }
+  services.stop();
   rmSync(tmp, { recursive: true, force: true });
   log(`removed ${tmp}`);
 }
 process.on('SIGINT', () => { log('SIGINT: cleaning up'); cleanup(); process.exit(130); });
 process.on('SIGTERM', () => { log('SIGTERM: cleaning up'); cleanup(); process.exit(143); });
 
-const svc = {};
-function startServices() {
-  log(`starting services in ${state}`);
-  servicesStarted = true;
-  run('bash', [join(repo, 'tools', 'test-services.sh'), 'start', state]);
-  for (const line of readFileSync(join(state, 'env'), 'utf8').split('\n')) {
-    const m = /^export (\w+)='(.*)'$/.exec(line);
-    if (m) svc[m[1]] = m[2];
-  }
-}
-// Debian's docker CLI 20.10 (a newer CLI earlier in PATH may want buildx).
-const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const dockerEnv = () => ({ ...process.env, ...svc, DOCKER_BUILDKIT: '0' });
 const docker = (args) => timed(DOCKER, args, { env: dockerEnv() });
 
@@ -181,7 +138,7 @@ const rate = (bytes, s) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
 
 async function main() {
   const env = { cpus: cpus().length, memGiB: (totalmem() / GiB).toFixed(1), loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '), commit: run('git', ['rev-parse', '--short', 'HEAD']).stdout.trim() };
-  startServices();
+  services.start();
   const REG = svc.NXAI_REGISTRY;
   env.docker = docker(['version', '--format', '{{.Server.Version}}']).stdout.trim();
   env.storage = svc.NXAI_DOCKER_STORAGE_DRIVER;

@@ -1,0 +1,76 @@
+// Shared scaffolding of the benchmark scripts: options, timing, processes, the test services.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export function parseSize(text) {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|K|KiB|M|MiB|G|GiB)?$/i.exec(String(text).trim());
+  if (!m) throw new Error(`bad size ${text} (use e.g. 2GiB, 256MiB)`);
+  const unit = (m[2] ?? 'B').toLowerCase()[0];
+  return Math.round(Number(m[1]) * { b: 1, k: 1024, m: MiB, g: GiB }[unit]);
+}
+
+/** `--name` flags and `--name value` / `--name=value` options of this process. */
+export function cliArgs(argv = process.argv.slice(2)) {
+  const flag = (name) => argv.includes(`--${name}`);
+  const opt = (name, dflt) => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return dflt;
+    return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
+  };
+  return { argv, flag, opt };
+}
+
+export const now = () => Number(process.hrtime.bigint()) / 1e9;
+export const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
+
+export function run(cmd, args, { env = process.env, cwd = repo, check = true, input } = {}) {
+  const r = spawnSync(cmd, args, { env, cwd, input, encoding: 'utf8', maxBuffer: 256 * MiB });
+  if (check && r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || '').slice(-3000)}\n${(r.stdout || '').slice(-1500)}`);
+  }
+  return r;
+}
+
+export function timed(cmd, args, opts) {
+  const t = now();
+  const r = run(cmd, args, opts);
+  return { seconds: now() - t, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Debian's docker CLI 20.10 (/usr/bin/docker) has BuildKit built in; a newer CLI earlier in PATH
+// (28.x in /usr/local/bin here) refuses DOCKER_BUILDKIT=1 without the buildx plugin.
+export const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+
+/**
+ * The test services of one benchmark run (tools/test-services.sh in `state`):
+ * `start()` fills `env` from the services' env file; `stop()` stops only what
+ * was started.
+ */
+export function benchServices(state) {
+  const env = {};
+  let started = false;
+  const script = join(repo, 'tools', 'test-services.sh');
+  return {
+    env,
+    start() {
+      log(`starting services in ${state}`);
+      started = true;
+      run('bash', [script, 'start', state]);
+      for (const line of readFileSync(join(state, 'env'), 'utf8').split('\n')) {
+        const m = /^export (\w+)='(.*)'$/.exec(line);
+        if (m) env[m[1]] = m[2];
+      }
+    },
+    stop() {
+      if (!started) return;
+      log('stopping services');
+      run('bash', [script, 'stop', state], { check: false });
+    },
+  };
+}
