@@ -39,7 +39,7 @@ interface Result {
   manifestDigest: string;
   configDigest: string;
   references: string[];
-  layers: { digest: string; files: string[] }[];
+  layers: { digest: string; mediaType: string; files: string[] }[];
 }
 
 function readResult(ws: Workspace): Result {
@@ -325,7 +325,7 @@ describe('asset-image: compression', () => {
         return;
       }
       expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-      const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-c/image.json'), 'utf8')) as Result & { layers: { mediaType: string }[] };
+      const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-c/image.json'), 'utf8')) as Result;
       expect(result.layers.map((l) => l.mediaType)).toEqual(result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`));
       const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${image}:1`]);
       expect(id.stdout.trim()).toBe(result.configDigest);

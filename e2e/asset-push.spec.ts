@@ -40,7 +40,7 @@ function readResult(ws: Workspace, project: string): AssetImageResult {
 }
 
 /** Every regular file of the image's layers (applied in order), path -> sha256. */
-async function imageFiles(layers: { open(): Readable }[]): Promise<Map<string, string>> {
+async function imageFiles(layers: readonly { open(): Readable }[]): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   for (const layer of layers) {
     const extract = tar.extract();

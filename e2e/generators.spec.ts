@@ -3,6 +3,7 @@
 // infers from the result (targets, graph edge).
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, dockerRunRm } from './support/docker';
 import { createWorkspace, git, runNx, type Workspace } from './support/workspace';
 
 const SHA = 'c'.repeat(64);
@@ -162,7 +163,7 @@ describe('generators', () => {
   it('docker-build of the app made by use-asset builds the asset, then the app, with the asset copied in', async () => {
     // Nothing can be pulled in tests: the app's base image becomes the local busybox.
     await ws.write('apps/api/Dockerfile', (await ws.read('apps/api/Dockerfile')).replaceAll('python:3.12-slim', 'busybox'));
-    const { docker, dockerRunRm } = await import('./support/docker');
+
     const tag = `nxai-e2e/generated-api-${process.pid}:latest`;
     try {
       const res = await runNx(ws, ['run', 'api:docker-build', '--network=host', `--tags=${tag}`]);

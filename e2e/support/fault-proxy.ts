@@ -7,6 +7,9 @@
 // at the proxy. Bounded: it stops injecting after `maxFaults`.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../packages/nx-asset-images/src/transports/registry/__fixtures__/fake-registry';
+
+export { seededRandom };
 
 export type ProxyFault = 'drop' | 'drop-mid-body' | '500' | '429' | '500-after';
 
@@ -27,16 +30,6 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const random = seededRandom(options.seed);
