@@ -1,7 +1,7 @@
 /**
  * The few Nx runtime values the graph code uses, imported narrowly.
  *
- * Why: `require('@nx/devkit')` loads `nx/src/devkit-exports` and devkit's
+ * Why: `require('nx/src/devkit-exports')` loads Nx's devkit
  * public API, ~230 modules, 0.45 to 0.9 s in a fresh Nx plugin worker, which
  * has not loaded them (measured: the worker has already loaded the narrow
  * modules below, so they cost nothing). Every `nx` command pays the plugin
@@ -9,7 +9,7 @@
  *
  * Trade-off: these are deep paths into Nx internals (`nx/src/...`, exported
  * by nx's package.json `./src/*`), which Nx may move in any release. They are
- * imported only here, and each falls back to `@nx/devkit` when the deep path
+ * imported only here, and each falls back to `nx/src/devkit-exports` (what `@nx/devkit` re-exports) when the deep path
  * is missing or lacks the export, so a move costs speed, never correctness.
  * Type-only imports from `@nx/devkit` elsewhere are free (erased).
  */
@@ -20,7 +20,7 @@ type DevkitModule = typeof Devkit;
 let devkit: DevkitModule | undefined;
 function fullDevkit(): DevkitModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (devkit ??= require('@nx/devkit') as DevkitModule);
+  return (devkit ??= require('nx/src/devkit-exports') as DevkitModule);
 }
 
 function deep<K extends keyof DevkitModule>(path: string, name: K): DevkitModule[K] {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '../../nx/devkit';
 import { analyzeAsset } from '../../assets/analyze-asset';
 import { assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
 import { assetStorePaths } from '../../assets/asset-store';

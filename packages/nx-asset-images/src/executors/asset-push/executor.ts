@@ -6,7 +6,7 @@
  * pushing what we would pull from the same place makes no sense).
  */
 import { join, posix } from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
 import { resolveAssetImage } from '../../assets/resolve-asset-image';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
 import { ensureAssetImageInDocker } from '../../assets/docker-presence';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';

@@ -1,4 +1,4 @@
-import { logger, type ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '../../nx/devkit';
 
 export interface InvalidManifestExecutorOptions {
   message: string;

@@ -2,7 +2,7 @@
  * Asset projects as a generator sees them: folders holding asset.json in the
  * Tree (inferred projects are not in `getProjects(tree)`).
  */
-import { globAsync, type Tree } from '@nx/devkit';
+import { globAsync, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
 import { defaultAssetName } from '../../assets/manifest';
 

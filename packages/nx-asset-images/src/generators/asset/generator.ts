@@ -1,4 +1,4 @@
-import { formatFiles, getProjects, logger, readNxJson, writeJson, type Tree } from '@nx/devkit';
+import { formatFiles, getProjects, logger, readNxJson, writeJson, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
 import { addGitignoreEntries } from '../init/gitignore-entries';
 import { assetTargetNames } from '../init/plugin-registration';

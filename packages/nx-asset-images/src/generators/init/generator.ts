@@ -1,4 +1,4 @@
-import { formatFiles, logger, readNxJson, updateNxJson, type NxJsonConfiguration, type Tree } from '@nx/devkit';
+import { formatFiles, logger, readNxJson, updateNxJson, type NxJsonConfiguration, type Tree } from '../../nx/devkit';
 import type { InitGeneratorSchema } from './schema';
 import { addGitignoreEntries } from './gitignore-entries';
 import { findPluginRegistration, PLUGIN_NAME } from './plugin-registration';

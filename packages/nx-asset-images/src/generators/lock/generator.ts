@@ -1,4 +1,4 @@
-import { logger, type Tree } from '@nx/devkit';
+import { logger, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
 import { analyzeAsset } from '../../assets/analyze-asset';
 import { assetStorePaths } from '../../assets/asset-store';

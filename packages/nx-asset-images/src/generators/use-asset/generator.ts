@@ -1,4 +1,4 @@
-import { formatFiles, getProjects, logger, type Tree } from '@nx/devkit';
+import { formatFiles, getProjects, logger, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
 import { parseAssetManifest, type AssetManifest } from '../../assets/manifest';
 import { repositoryKey, tryParseImageReference } from '../../oci/image-reference';
