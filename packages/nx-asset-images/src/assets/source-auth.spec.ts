@@ -46,6 +46,9 @@ describe('mayForwardAuth', () => {
     ['https://h/a', 'http://h/b', false],
     ['http://127.0.0.1:1000/a', 'http://127.0.0.1:2000/a', false],
     ['http://127.0.0.1:1000/a', 'http://localhost:1000/a', false],
+    ['https://h/a', 'http://h:443/b', false],
+    ['http://h/a', 'https://h/b', false],
+    ['https://h/a', 'ftp://h/b', false],
   ])('%s -> %s: %s', (from, to, allowed) => {
     expect(mayForwardAuth(new URL(from), new URL(to))).toBe(allowed);
   });

@@ -15,8 +15,10 @@
  * (other hostname, other port, or https -> http) no Authorization header is
  * sent, whatever that origin is: signed CDN URLs do not need it and must not
  * see it. Tokens are never printed or put into errors; only the names of the
- * variables are.
+ * variables are. The rule is the package's one rule for credentials
+ * (`util/credential-origin.ts`), shared with the registry client.
  */
+import { maySendCredentials } from '../util/credential-origin';
 
 /** Returns the `Authorization` header value for a request to `url`, or undefined for none. */
 export type AuthResolver = (url: URL) => string | undefined;
@@ -61,7 +63,7 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthResolver 
 /** No credentials at all. */
 export const noAuth: AuthResolver = () => undefined;
 
-/** True when credentials meant for `original` may be sent to `target`: same scheme, hostname and port. */
+/** True when credentials meant for `original` may be sent to `target`: same scheme, hostname and port (so never https -> http). */
 export function mayForwardAuth(original: URL, target: URL): boolean {
-  return original.origin === target.origin;
+  return maySendCredentials(target, original);
 }
