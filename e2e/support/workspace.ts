@@ -48,7 +48,12 @@ const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1' };
  * (node_modules, .nx). A given `.gitignore` gets `/node_modules` and `/.nx`
  * appended. All files are committed ("initial").
  */
-export async function createWorkspace(files: Record<string, string | Buffer> = {}): Promise<Workspace> {
+export interface CreateWorkspaceOptions {
+  /** Symlink this repository's nx, @nx/* and plugin into node_modules (default true); false leaves node_modules to the test (e.g. `npm i` of the packed plugin). */
+  linkNodeModules?: boolean;
+}
+
+export async function createWorkspace(files: Record<string, string | Buffer> = {}, options: CreateWorkspaceOptions = {}): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), 'nxai-ws-'));
   const ws = makeWorkspace(root);
   try {
@@ -60,11 +65,12 @@ export async function createWorkspace(files: Record<string, string | Buffer> = {
     const ignore = files['.gitignore'] === undefined ? '' : `${files['.gitignore'].toString().replace(/\n?$/, '\n')}`;
     all['.gitignore'] = `${ignore}/node_modules\n/.nx\n`;
 
-    if (usesPlugin(all['nx.json']) && !existsSync(path.join(pluginDir, 'dist', 'index.js'))) {
+    const link = options.linkNodeModules ?? true;
+    if (link && usesPlugin(all['nx.json']) && !existsSync(path.join(pluginDir, 'dist', 'index.js'))) {
       throw new WorkspaceError(`${pluginDir}/dist/index.js is missing: run "npm run build" first`, root);
     }
     for (const [file, content] of Object.entries(all)) await ws.write(file, content);
-    await linkNodeModules(root);
+    if (link) await linkNodeModules(root);
 
     await git(ws, 'init', '-q', '-b', 'main');
     await git(ws, 'config', 'user.name', 'nxai e2e');
