@@ -54,6 +54,44 @@ export class RegistryAuthError extends RegistryError {
 }
 
 /**
+ * A 401 from an origin that is not the registry's: a host a redirect led to
+ * (blob storage, a CDN), or the registry itself after a redirect from https to
+ * plain http. Registry credentials and tokens go only to the registry's own
+ * origin and to the token realm it announced, so that challenge is never
+ * answered (no credentials, no token request, no re-authentication). The
+ * message names the registry, the redirect origin and what happened, never a
+ * secret.
+ */
+export class ForeignAuthChallengeError extends RegistryError {
+  override readonly name: string = 'ForeignAuthChallengeError';
+  /** `host:port` that asked for credentials. */
+  readonly redirectHost: string;
+  /** Its origin, e.g. `http://storage.example.com:9000`. */
+  readonly redirectOrigin: string;
+  /** The scheme it asked for, lower-cased (`basic`, `bearer`), when it sent a challenge. */
+  readonly challengeScheme?: string;
+  /** True when the redirect went from https to http. */
+  readonly downgrade: boolean;
+
+  /** `fields.url` is the URL that answered 401 (where the redirect led). */
+  constructor(fields: RegistryErrorFields & { challengeScheme?: string; downgrade?: boolean }) {
+    const target = new URL(fields.url.toString());
+    const asked = fields.challengeScheme ? `asking for ${fields.challengeScheme} credentials` : 'without a usable challenge';
+    const where = fields.downgrade ? `${target.origin} (plain HTTP after HTTPS)` : target.origin;
+    super(
+      { ...fields, status: fields.status ?? 401 },
+      `${fields.method} ${redactUrl(target)}: ${fields.registry} redirected to ${where}, which answered 401 ${asked}; ` +
+        `credentials for ${fields.registry} are sent only to ${fields.registry} and the token realm it announced, so none were sent to ${target.host}` +
+        (fields.downgrade ? '' : ' (storage behind a registry must be reached through a presigned URL)'),
+    );
+    this.redirectHost = target.host;
+    this.redirectOrigin = target.origin;
+    if (fields.challengeScheme !== undefined) this.challengeScheme = fields.challengeScheme;
+    this.downgrade = fields.downgrade ?? false;
+  }
+}
+
+/**
  * A 401 on a request whose body could not be sent twice (a chunk read from a
  * stream): the session fetched new credentials; the caller retries (resumes).
  */

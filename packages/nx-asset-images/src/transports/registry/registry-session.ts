@@ -4,15 +4,25 @@
  * set, and `request()` which authenticates, re-authenticates once on a 401
  * (a token that expired during a long upload), follows redirects for reads
  * and turns unexpected answers into `RegistryError`s.
+ *
+ * Where credentials go (`util/credential-origin.ts`): the Authorization
+ * header is decided on every hop and sent only to the registry's own origin
+ * (never after https -> http); token requests go only to the realm of the
+ * challenge the registry's own origin sent (`/v2/`, or its first 401 when
+ * `/v2/` needed none). A 401 from any other origin (blob storage after a
+ * redirect) is a `ForeignAuthChallengeError`: never answered, never a reason
+ * to re-authenticate, never a new challenge or realm.
  */
 import type { Readable } from 'node:stream';
-import { RegistryAuthError, RegistryError, DigestMismatchError, StaleCredentialsError, parseRegistryErrorBody } from './registry-errors';
+import { ForeignAuthChallengeError, RegistryAuthError, RegistryError, DigestMismatchError, StaleCredentialsError, parseRegistryErrorBody } from './registry-errors';
 import { createAgents, destroyAgents, discardResponseBody, headerValue, readResponseBody, sendHttpRequest, type HttpAgents, type HttpResponse } from './http-request';
 import { registryBaseUrl } from './registry-url';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate';
 import { basicAuthorization, fetchBearerToken, type BearerToken } from './token-auth';
 import { hasCredentials, type RegistryCredentials } from './credentials';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry';
+import { isDowngrade, maySendCredentials } from '../../util/credential-origin';
+import { redactUrl } from './redact';
 
 export interface RegistrySessionOptions {
   /** Registry host as in an image reference: `127.0.0.1:5000`, `docker.io`. */
@@ -59,7 +69,8 @@ export class RegistrySession {
   private readonly credentials: RegistryCredentials | undefined;
   private readonly agents: HttpAgents;
   private readonly timeoutMs: number;
-  private challenge: AuthChallenge | null | undefined; // undefined: not asked yet; null: none needed
+  /** From the registry's own origin only. undefined: not asked yet; null: none needed (so far). */
+  private challenge: AuthChallenge | null | undefined;
   private pinging: Promise<void> | undefined;
   private readonly tokens = new Map<string, Promise<BearerToken>>();
 
@@ -101,12 +112,24 @@ export class RegistrySession {
     let authorization = await this.authorization(request.scopes, false);
     let reauthenticated = false;
     for (let redirects = 0; ; ) {
-      const response = await this.send(request, url, authorization);
+      const own = this.isOwnOrigin(url);
+      const response = await this.send(request, url, own ? authorization : undefined);
       if (response.status === 401) {
         await discardResponseBody(response);
         const challenge = parseWwwAuthenticate(headerValue(response, 'www-authenticate'))[0];
-        if (challenge) this.challenge = challenge;
-        if (!reauthenticated && challenge && (hasCredentials(this.credentials) || challenge.scheme === 'bearer')) {
+        if (!own) {
+          throw new ForeignAuthChallengeError({
+            method: request.method,
+            url,
+            registry: this.registry,
+            status: 401,
+            downgrade: isDowngrade(this.baseUrl, url),
+            ...(challenge ? { challengeScheme: challenge.scheme } : {}),
+          });
+        }
+        if (challenge && !this.challenge) this.challenge = challenge; // /v2/ needed none, this path does
+        const known = this.challenge;
+        if (!reauthenticated && known && (hasCredentials(this.credentials) || known.scheme === 'bearer')) {
           reauthenticated = true;
           authorization = await this.authorization(request.scopes, true);
           if (isOneShot(request.body)) {
@@ -118,15 +141,24 @@ export class RegistrySession {
       }
       if (response.status === 403) {
         const body = await readResponseBody(response, 64 * 1024).catch(() => Buffer.alloc(0));
+        // Storage refusing a (presigned) URL is not the registry refusing our credentials.
+        if (!own) throw new RegistryError({ method: request.method, url, registry: this.registry, status: 403, ...parseRegistryErrorBody(body) });
         throw this.authError(request.method, url, 403, parseRegistryErrorBody(body).code);
       }
       if ((request.method === 'GET' || request.method === 'HEAD') && [301, 302, 303, 307, 308].includes(response.status) && !request.expect.includes(response.status)) {
         const location = headerValue(response, 'location');
         await discardResponseBody(response);
         if (!location || ++redirects > MAX_REDIRECTS) throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status }, `${request.method} ${url.host}: too many redirects`);
-        const next = new URL(location, url);
-        if (next.host !== url.host) authorization = undefined; // never send registry credentials to blob storage
-        url = next;
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch (error) {
+          throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status, cause: error }, `${request.method} ${url.host}: redirect to an invalid URL`);
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status }, `${request.method} ${url.host}: redirect to unsupported protocol ${next.protocol}`);
+        }
+        url = next; // the next hop decides again whether the Authorization header goes along
         continue;
       }
       if (!request.expect.includes(response.status)) {
@@ -157,6 +189,32 @@ export class RegistrySession {
       if (error instanceof DigestMismatchError || (error as Error).name === 'AbortError') throw error;
       throw new RegistryError({ method: request.method, url, registry: this.registry, cause: error });
     }
+  }
+
+  /**
+   * The token realm comes from the registry's own origin (see `request()`), so it may
+   * receive the credentials, except over plain HTTP when the registry is HTTPS.
+   */
+  private checkRealm(challenge: AuthChallenge): void {
+    const sendsCredentials = !!this.credentials?.identityToken || !!(this.credentials?.username && this.credentials.password);
+    if (!sendsCredentials || !challenge.params.realm) return;
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm);
+    } catch {
+      return; // fetchBearerToken reports the unusable realm
+    }
+    if (!maySendCredentials(realm, this.baseUrl, [realm])) {
+      throw new RegistryError(
+        { method: 'GET', url: realm, registry: this.registry },
+        `${this.registry} announced the token realm ${redactUrl(realm)}, which is not HTTPS while the registry is: credentials are not sent there`,
+      );
+    }
+  }
+
+  /** True when `url` may receive the registry's Authorization header: its own origin, and never https -> http. */
+  private isOwnOrigin(url: URL): boolean {
+    return maySendCredentials(url, this.baseUrl);
   }
 
   private authError(method: string, url: URL, status: number, code?: string): RegistryAuthError {
@@ -202,6 +260,7 @@ export class RegistrySession {
     }
     pending = this.tokens.get(key);
     if (!pending || fresh) {
+      this.checkRealm(challenge);
       pending = withRetry(
         () =>
           fetchBearerToken({

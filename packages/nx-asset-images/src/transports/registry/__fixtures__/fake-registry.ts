@@ -3,8 +3,10 @@
  * monolithic and chunked uploads with resumable sessions (partial bodies are
  * kept, like a real registry's upload files), mounts, manifests that must
  * reference present blobs, basic or bearer auth with a token endpoint whose
- * tokens can be made to expire after N uses, a body limit (413), and seeded
- * faults (dropped connections, 500, 429).
+ * tokens can be made to expire after N uses (basic credentials, or an
+ * identity token exchanged with the OAuth2 refresh_token grant), blob reads
+ * redirected elsewhere (storage), a body limit (413), and seeded faults
+ * (dropped connections, 500, 429).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -13,7 +15,16 @@ import type { AddressInfo } from 'node:net';
 export type Fault = 'drop' | 'drop-mid-body' | 500 | 429 | undefined;
 
 export interface FakeRegistryOptions {
-  auth?: { scheme: 'basic' | 'bearer'; user: string; password: string; tokenUses?: number };
+  auth?: {
+    scheme: 'basic' | 'bearer';
+    user: string;
+    password: string;
+    tokenUses?: number;
+    /** Bearer only: the token endpoint also takes `POST grant_type=refresh_token&refresh_token=<this>`. */
+    identityToken?: string;
+  };
+  /** An authorized HEAD/GET of a blob (present or not) is answered 307 to the URL this returns (undefined: answered here). */
+  blobRedirect?: (repo: string, digest: string, req: http.IncomingMessage) => string | undefined;
   /** Decides a fault per request (not for /v2/ pings or the token endpoint). */
   fault?: (req: http.IncomingMessage, index: number) => Fault;
   /** PUT/PATCH bodies larger than this are refused with 413. */
@@ -38,6 +49,8 @@ export interface FakeRegistry {
   manifests: Map<string, Buffer>;
   requests: RecordedRequest[];
   tokenRequests: RecordedRequest[];
+  /** Every bearer token the token endpoint handed out. */
+  issuedTokens: string[];
   close(): Promise<void>;
 }
 
@@ -63,6 +76,7 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
   const tokens = new Map<string, number>();
   const requests: RecordedRequest[] = [];
   const tokenRequests: RecordedRequest[] = [];
+  const issuedTokens: string[] = [];
   let index = 0;
   let base = '';
 
@@ -119,8 +133,14 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       if (url.pathname === '/token') {
         tokenRequests.push(recorded);
         const auth = options.auth!;
-        if (req.headers.authorization !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) return error(res, 401, 'UNAUTHORIZED');
+        if (req.method === 'POST') {
+          const form = new URLSearchParams((await readBody(req)).body.toString('utf8'));
+          if (!auth.identityToken || form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== auth.identityToken) return error(res, 401, 'UNAUTHORIZED');
+        } else if (req.headers.authorization !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) {
+          return error(res, 401, 'UNAUTHORIZED');
+        }
         const token = randomUUID();
+        issuedTokens.push(token);
         tokens.set(token, auth.tokenUses ?? 1_000_000);
         return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ access_token: token, expires_in: 300 }));
       }
@@ -151,6 +171,8 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
 
       if (kind === 'blobs') {
         const has = repoSet(repo).has(rest) && blobs.has(rest);
+        const redirect = req.method === 'HEAD' || req.method === 'GET' ? options.blobRedirect?.(repo, rest, req) : undefined;
+        if (redirect !== undefined) return send(res, 307, { location: redirect });
         if (req.method === 'HEAD') return send(res, has ? 200 : 404, has ? { 'docker-content-digest': rest } : {});
         if (req.method === 'GET') return has ? send(res, 200, { 'docker-content-digest': rest }, blobs.get(rest)) : error(res, 404, 'BLOB_UNKNOWN');
       }
@@ -232,6 +254,7 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
     manifests,
     requests,
     tokenRequests,
+    issuedTokens,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
