@@ -97,6 +97,8 @@ describe('parseAssetManifest', () => {
     ['missing source path', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA }] }, 'sources[0].path', /required/],
     ['source url not http', { image: 'asset/bert', sources: [{ url: 'file:///etc/passwd', sha256: SHA, path: 'a' }] }, 'sources[0].url', /http or https/],
     ['source url not a URL', { image: 'asset/bert', sources: [{ url: 'nope', sha256: SHA, path: 'a' }] }, 'sources[0].url', /absolute http\(s\) URL/],
+    ['source url with user:password@', { image: 'asset/bert', sources: [{ url: 'https://bob:hunter2@e.x/a?sig=s1', sha256: SHA, path: 'a' }] }, 'sources[0].url', /^assets\/bert\/asset\.json: field "sources\[0\]\.url": expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_E_X instead\), got "https:\/\/e\.x\/a\?sig=REDACTED"$/],
+    ['source url with a user (token) only', { image: 'asset/bert', sources: [{ url: 'https://e.x/ok', sha256: SHA, path: 'ok' }, { url: 'http://hf_tok3n@127.0.0.1:8080/a', sha256: SHA, path: 'a' }] }, 'sources[1].url', /expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_127_0_0_1 instead\), got "http:\/\/127\.0\.0\.1:8080\/a"$/],
     ['absolute source path', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: '/a' }] }, 'sources[0].path', /not absolute/],
     ['source path with ..', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a/../../b' }] }, 'sources[0].path', /no "\.\." segment/],
     ['source path is a directory', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'w/' }] }, 'sources[0].path', /a file path/],
@@ -121,6 +123,15 @@ describe('parseAssetManifest', () => {
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(`${FILE}:`)).toBe(true);
+  });
+
+  it.each([
+    'https://bob:hunter2@e.x/a',
+    'ftp://bob:hunter2@e.x/a',
+  ])('never puts the password of a source url into the error (%s)', (url) => {
+    const error = errorOf({ image: 'asset/bert', sources: [{ url, sha256: SHA, path: 'a' }] });
+    expect(error.field).toBe('sources[0].url');
+    expect(`${error.message}\n${String(error.received)}\n${error.stack}`).not.toMatch(/hunter2|bob/);
   });
 
   it('keeps the image reference error as cause', () => {

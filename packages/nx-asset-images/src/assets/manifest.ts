@@ -8,6 +8,8 @@ import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference } from '../oci/image-reference';
 import { AssetManifestError } from './errors';
+import { redactUrl } from '../util/redact-url';
+import { tokenEnvVarName } from './source-auth';
 import { jsonErrorOffset } from './manifest-json-position';
 
 export type AssetCompression = 'none' | 'gzip' | 'zstd';
@@ -254,10 +256,19 @@ function checkSources(file: string, sources: NonNullable<RawAssetManifest['sourc
     try {
       url = new URL(source.url);
     } catch (error) {
-      throw new AssetManifestError(file, `${field}.url`, 'an absolute http(s) URL', source.url, { cause: error });
+      throw new AssetManifestError(file, `${field}.url`, 'an absolute http(s) URL', redactUrl(source.url), { cause: error });
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new AssetManifestError(file, `${field}.url`, 'an http or https URL', source.url);
+      throw new AssetManifestError(file, `${field}.url`, 'an http or https URL', redactUrl(url));
+    }
+    if (url.username !== '' || url.password !== '') {
+      // Tokens come from the environment only (README, "Remote sources"); the value is shown without them.
+      throw new AssetManifestError(
+        file,
+        `${field}.url`,
+        `a URL without user:password@ (put a token in ${tokenEnvVarName(url.hostname)} instead)`,
+        redactUrl(url),
+      );
     }
     const path = source.path;
     if (isAbsoluteish(path)) {
