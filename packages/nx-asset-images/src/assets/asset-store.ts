@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { firstWorkspacePath } from '../util/workspace-path';
+import { resolveSourceCacheDir } from './source-cache';
 
 /**
  * The workspace's local content store, `.asset-images/` at the workspace root
@@ -7,6 +9,10 @@ import { join } from 'node:path';
  *   sources/         remote sources, verified, by sha256
  *   oci/             an OCI image layout holding every built asset image
  *   layer-digests/   digests of compressed and grouped small-files layers, by what they are made of
+ *
+ * `NX_ASSET_IMAGES_STORE` moves the whole store, `NX_ASSET_IMAGES_CACHE_DIR`
+ * only `sources/`. For both, an empty value means unset and a relative path is
+ * taken from the workspace root (not from the directory a process runs in).
  */
 export interface AssetStorePaths {
   root: string;
@@ -16,12 +22,14 @@ export interface AssetStorePaths {
 }
 
 export const ASSET_STORE_DIR = '.asset-images';
+export const STORE_DIR_ENV = 'NX_ASSET_IMAGES_STORE';
 
-export function assetStorePaths(workspaceRoot: string, storeDir = process.env['NX_ASSET_IMAGES_STORE'] ?? join(workspaceRoot, ASSET_STORE_DIR)): AssetStorePaths {
+export function assetStorePaths(workspaceRoot: string, storeDir?: string, env: NodeJS.ProcessEnv = process.env): AssetStorePaths {
+  const root = firstWorkspacePath(workspaceRoot, storeDir, env[STORE_DIR_ENV], ASSET_STORE_DIR)!;
   return {
-    root: storeDir,
-    statCache: join(storeDir, 'stat-cache.json'),
-    sources: process.env['NX_ASSET_IMAGES_CACHE_DIR'] ?? join(storeDir, 'sources'),
-    ociLayout: join(storeDir, 'oci'),
+    root,
+    statCache: join(root, 'stat-cache.json'),
+    sources: resolveSourceCacheDir({ workspaceRoot, env, defaultDir: join(root, 'sources') }),
+    ociLayout: join(root, 'oci'),
   };
 }

@@ -20,6 +20,17 @@ describe('resolveSourceCacheDir', () => {
     [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '/big/cache' } }, '/big/cache'],
     [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: 'rel' } }, '/ws/rel'],
     [{ workspaceRoot: '/ws', cacheDir: '/opt', env: { [CACHE_DIR_ENV]: '/big/cache' } }, '/opt'],
+    // empty or blank means unset
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '' } }, '/ws/.asset-images/sources'],
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '  ' } }, '/ws/.asset-images/sources'],
+    [{ workspaceRoot: '/ws', cacheDir: '', env: { [CACHE_DIR_ENV]: 'rel' } }, '/ws/rel'],
+    // relative paths are taken from the workspace root, not from the current directory
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: './cache/sources/' } }, '/ws/cache/sources'],
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '../shared' } }, '/shared'],
+    [{ workspaceRoot: '/ws', cacheDir: 'opt', env: {} }, '/ws/opt'],
+    // defaultDir when neither is set
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '' }, defaultDir: '/store/sources' }, '/store/sources'],
+    [{ workspaceRoot: '/ws', env: { [CACHE_DIR_ENV]: '/big/cache' }, defaultDir: '/store/sources' }, '/big/cache'],
   ])('%j -> %s', (options, dir) => {
     expect(resolveSourceCacheDir(options)).toBe(dir);
   });

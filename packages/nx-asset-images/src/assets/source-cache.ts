@@ -12,9 +12,10 @@
  */
 import { hostname } from 'node:os';
 import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isSha256Hex } from './remote-source';
+import { firstWorkspacePath } from '../util/workspace-path';
 
 export const CACHE_DIR_ENV = 'NX_ASSET_IMAGES_CACHE_DIR';
 export const DEFAULT_CACHE_SUBDIR = join('.asset-images', 'sources');
@@ -25,13 +26,17 @@ export interface SourceCacheDirOptions {
   cacheDir?: string;
   /** Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** When neither option nor env is set; default `.asset-images/sources` (relative paths from workspaceRoot). */
+  defaultDir?: string;
 }
 
-/** Option > `NX_ASSET_IMAGES_CACHE_DIR` > `<workspaceRoot>/.asset-images/sources`; always absolute. */
+/**
+ * Option > `NX_ASSET_IMAGES_CACHE_DIR` > `defaultDir` (`<workspaceRoot>/.asset-images/sources`);
+ * empty or blank values count as unset, relative paths are resolved against the workspace root; always absolute.
+ */
 export function resolveSourceCacheDir(options: SourceCacheDirOptions): string {
   const env = options.env ?? process.env;
-  const chosen = options.cacheDir || env[CACHE_DIR_ENV] || DEFAULT_CACHE_SUBDIR;
-  return isAbsolute(chosen) ? chosen : resolve(options.workspaceRoot, chosen);
+  return firstWorkspacePath(options.workspaceRoot, options.cacheDir, env[CACHE_DIR_ENV], options.defaultDir, DEFAULT_CACHE_SUBDIR)!;
 }
 
 export interface SourceCachePaths {
