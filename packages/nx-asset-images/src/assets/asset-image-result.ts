@@ -7,6 +7,11 @@ import type { AssetReferences } from './image-references';
 
 export const ASSET_IMAGE_RESULT_FILE = 'image.json';
 
+/** Where an asset project's small build result (digests, tags) lives, workspace-relative; this is the Nx-cached output. */
+export function assetResultDir(projectName: string): string {
+  return `dist/asset-images/${projectName}`;
+}
+
 /** The small result of an asset build: what Nx caches instead of the layers' bytes. */
 export interface AssetImageResult {
   version: 1;

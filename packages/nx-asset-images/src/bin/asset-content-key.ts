@@ -15,7 +15,7 @@ import { parseAssetManifest } from '../assets/manifest';
 import { StatCache } from '../assets/stat-cache';
 import { recordHashStats } from '../assets/hash-stats';
 import { sha256Digest } from '../oci/digest';
-import { sourceDateEpoch } from '../executors/environment';
+import { sourceDateEpoch } from '../assets/environment';
 
 // The builder's version is part of the key: a new release may lay out images differently.
 const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;

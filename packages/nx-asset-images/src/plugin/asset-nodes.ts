@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
-import { readFileTextMemo } from './file-text-memo';
+import { readFileTextMemo } from '../nx/file-text-memo';
 import { cacheKey, graphCache } from './graph-cache';
-import { logger } from './nx-api';
+import { logger } from '../nx/nx-api';
 import { defaultAssetName, parseAssetManifest } from '../assets/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
-import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
+import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 
 export const ASSET_MANIFEST_FILE = 'asset.json';
 

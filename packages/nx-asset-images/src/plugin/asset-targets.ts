@@ -1,9 +1,8 @@
 import type { TargetConfiguration } from '@nx/devkit';
 
-/** Where an asset project's small build result (digests, tags) lives; this is the Nx-cached output. */
-export function assetResultDir(projectName: string): string {
-  return `dist/asset-images/${projectName}`;
-}
+import { assetResultDir } from '../assets/asset-image-result';
+
+export { assetResultDir };
 
 /**
  * Runtime input that pins an asset's exact local content: a small node script that

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DependencyType, type CreateDependenciesContext, type ProjectConfiguration } from '@nx/devkit';
 import { assetDependencies, createDependencies } from './create-dependencies';
-import { findAssetImagesInWorkspace } from './asset-images-in-workspace';
+import { findAssetImagesInWorkspace } from '../nx/asset-images-in-workspace';
 
 let root: string | undefined;
 afterEach(() => {

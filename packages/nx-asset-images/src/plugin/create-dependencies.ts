@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateDependencies, CreateDependenciesContext, RawProjectGraphDependency } from '@nx/devkit';
-import { DependencyType, logger, validateDependency } from './nx-api';
+import { DependencyType, logger, validateDependency } from '../nx/nx-api';
 import { ASSET_MANIFEST_FILE } from '../assets/manifest';
 import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
-import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from './asset-images-in-workspace';
-import type { AssetImagesPluginOptions } from './options';
+import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from '../nx/asset-images-in-workspace';
+import type { AssetImagesPluginOptions } from '../nx/plugin-options';
 
 /** Repository keys referenced by one Dockerfile; cached by the file hash Nx gives. */
 const referencesByFile = new Map<string, { hash: string; keys: readonly string[] }>();

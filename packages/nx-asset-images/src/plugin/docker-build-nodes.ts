@@ -8,12 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
-import { createNodesFromFiles } from './nx-api';
+import { createNodesFromFiles } from '../nx/nx-api';
 import { ASSET_MANIFEST_FILE } from '../assets/manifest';
 import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
-import { assetImagesFromManifestFiles, type AssetImageMap } from './asset-images-in-workspace';
-import { normalizePluginOptions, type AssetImagesPluginOptions, type NormalizedPluginOptions } from './options';
+import { assetImagesFromManifestFiles, type AssetImageMap } from '../nx/asset-images-in-workspace';
+import { normalizePluginOptions, type AssetImagesPluginOptions, type NormalizedPluginOptions } from '../nx/plugin-options';
 
 export const DOCKERFILE_GLOB = '**/{Dockerfile,Dockerfile.*,*.Dockerfile}';
 export const DOCKER_BUILD_EXECUTOR = 'nx-asset-images:docker-build';

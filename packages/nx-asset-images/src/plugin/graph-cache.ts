@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
-import { nxWorkspaceRoot, workspaceDataDirectory } from './nx-api';
+import { nxWorkspaceRoot, workspaceDataDirectory } from '../nx/nx-api';
 
 const FILE_PREFIX = 'nx-asset-images-';
 /** Entries kept beyond those used since the last write (another nx command may use them). */

@@ -1,12 +1,12 @@
 import type { CreateNodes } from '@nx/devkit';
-import { createNodesFromFiles } from './nx-api';
+import { createNodesFromFiles } from '../nx/nx-api';
 import { basename } from 'node:path';
 import { ASSET_MANIFEST_FILE, createAssetProjectNodeCached, flushAssetNodes } from './asset-nodes';
 import { createDependencies } from './create-dependencies';
 import { createDockerBuildNode } from './docker-build-nodes';
 import { flushDockerfileReferences } from './dockerfile-references';
-import { beginFileTextMemo, endFileTextMemo } from './file-text-memo';
-import type { AssetImagesPluginOptions } from './options';
+import { beginFileTextMemo, endFileTextMemo } from '../nx/file-text-memo';
+import type { AssetImagesPluginOptions } from '../nx/plugin-options';
 
 /** Asset manifests and the Dockerfiles that may consume asset images. */
 export const ASSET_IMAGES_GLOB = `**/{${ASSET_MANIFEST_FILE},Dockerfile,Dockerfile.*,*.Dockerfile}`;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { PostTasksExecution } from '@nx/devkit';
-import { logger, readCachedProjectGraph } from './nx-api';
-import { normalizePluginOptions, type AssetImagesPluginOptions } from './options';
+import { logger, readCachedProjectGraph } from '../nx/nx-api';
+import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 
 const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-cache']);
 
@@ -23,7 +23,7 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
   const { readAssetImageResult } = await import('../assets/asset-image-result.js');
   const { ensureAssetImageInDocker } = await import('../assets/docker-presence.js');
-  const { parsePlatform, sourceDateEpoch } = await import('../executors/environment.js');
+  const { parsePlatform, sourceDateEpoch } = await import('../assets/environment.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
   if (!(await dockerEngineVersion())) return;
 

@@ -17,7 +17,7 @@ import { recordHashStats } from '../../assets/hash-stats';
 import { dockerEngineVersion } from '../../transports/docker-engine';
 import { writeOciLayout } from '../../transports/oci-layout';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
-import { isCI, parsePlatform, sourceDateEpoch } from '../environment';
+import { isCI, parsePlatform, sourceDateEpoch } from '../../assets/environment';
 
 export interface AssetImageExecutorOptions {
   manifest: string;

@@ -10,11 +10,11 @@ import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
 import { resolveAssetImage } from '../../assets/resolve-asset-image';
-import { findAssetImagesInWorkspace } from '../../plugin/asset-images-in-workspace';
-import { assetResultDir } from '../../plugin/asset-targets';
+import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
+import { assetResultDir } from '../../assets/asset-image-result';
 import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
-import { parsePlatform, sourceDateEpoch } from '../environment';
+import { parsePlatform, sourceDateEpoch } from '../../assets/environment';
 import {
   blobLabels,
   defaultMountSources,

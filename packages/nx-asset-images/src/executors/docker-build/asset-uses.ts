@@ -7,7 +7,7 @@ import type { AssetImageResult } from '../../assets/asset-image-result';
 import type { ParsedDockerfile } from '../../dockerfile/parsed-dockerfile';
 import { findImageReferences } from '../../dockerfile/find-image-references';
 import { familiarImageReference, repositoryKey, withTag, type ImageReference } from '../../oci/image-reference';
-import type { AssetImage, AssetImageMap } from '../../plugin/asset-images-in-workspace';
+import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
 
 export interface AssetUse {
   asset: AssetImage;

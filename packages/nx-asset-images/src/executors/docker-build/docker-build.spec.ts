@@ -3,7 +3,7 @@ import type { AssetImageResult } from '../../assets/asset-image-result';
 import { dockerPresence } from '../../assets/docker-presence';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { parseImageReference, repositoryKey } from '../../oci/image-reference';
-import type { AssetImage, AssetImageMap } from '../../plugin/asset-images-in-workspace';
+import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
 import { AssetTagMismatchError, findAssetUses, requiredReferencesByAsset } from './asset-uses';
 import { layoutBuildContextMap } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv } from './docker-build-argv';

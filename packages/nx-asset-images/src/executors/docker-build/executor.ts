@@ -11,9 +11,9 @@ import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-
 import { ensureAssetImageInDocker } from '../../assets/docker-presence';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
-import { findAssetImagesInWorkspace } from '../../plugin/asset-images-in-workspace';
-import { assetResultDir } from '../../plugin/asset-targets';
-import { normalizePluginOptions } from '../../plugin/options';
+import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
+import { assetResultDir } from '../../assets/asset-image-result';
+import { normalizePluginOptions } from '../../nx/plugin-options';
 import { createProgressRenderer } from '../progress-renderer';
 import { findAssetUses, requiredReferencesByAsset } from './asset-uses';
 import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';

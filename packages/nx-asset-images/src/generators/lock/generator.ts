@@ -5,7 +5,7 @@ import { assetStorePaths } from '../../assets/asset-store';
 import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../assets/lock';
 import { parseAssetManifest } from '../../assets/manifest';
 import { StatCache } from '../../assets/stat-cache';
-import { sourceDateEpoch } from '../../executors/environment';
+import { sourceDateEpoch } from '../../assets/environment';
 import { findAssetProjects } from '../asset/asset-projects';
 
 export interface LockSyncResult {
