@@ -185,6 +185,33 @@ describe('downloadVerified / fetchSources', () => {
     expect((await readFile(path)).equals(body)).toBe(true);
   });
 
+  it.each([
+    ['a 416 whose total is not the partial', (res: ServerResponse) => res.writeHead(416, { 'content-range': 'bytes */99999' }).end(), /HTTP 416 for a resume at byte 40000; restarting from 0/],
+    [
+      'a 206 from the wrong offset',
+      (res: ServerResponse) => res.writeHead(206, { 'content-length': 10, 'content-range': 'bytes 0-9/64000' }).end(Buffer.alloc(10)),
+      /Content-Range "bytes 0-9\/64000" for a resume at byte 40000; restarting from 0/,
+    ],
+  ])('after %s, the message names the offset it tried to resume at (not 0) and says it restarts', async (_name, answer, message) => {
+    const body = randomBytes(64_000);
+    const { partial } = sourceCachePaths(cacheDir, sha(body));
+    await mkdir(join(cacheDir, 'partial'), { recursive: true });
+    await writeFile(partial, body.subarray(0, 40_000));
+    const server = await startServer((_req, res) => answer(res));
+
+    // One attempt: the error of the resume is the one reported.
+    const error = await downloadVerified({ url: `${server.origin}/w.bin`, sha256: sha(body) }, { cacheDir, auth: noAuth, retry: { attempts: 1, baseDelayMs: 1 } }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(server.requests.map((request) => request.headers.range)).toEqual(['bytes=40000-']);
+    expect(error).toBeInstanceOf(SourceRetriesExhaustedError);
+    expect((error as Error).cause).toBeInstanceOf(SourceProtocolError);
+    expect((error as Error).message).toMatch(message);
+    // It did restart: the partial is empty, so the next attempt asks from byte 0.
+    expect((await readFile(partial)).length).toBe(0);
+  });
+
   it('rejects wrong bytes with SourceChecksumError naming the redacted URL, expected and actual; nothing is cached', async () => {
     const expected = randomBytes(10_000);
     const served = randomBytes(10_000);

@@ -406,8 +406,9 @@ async function attempt(context: Context): Promise<void> {
       const range = parseContentRange(response.headers['content-range']);
       // The partial already holds the whole file (an earlier run died before the rename): verify it as is.
       if (range?.kind === 'unsatisfied' && range.total === partial.bytes) return;
+      const at = partial.bytes; // before restart() sets it to 0
       await restart(partial);
-      throw new Retryable(new SourceProtocolError(shownUrl, `HTTP 416 for a resume at byte ${partial.bytes}`));
+      throw new Retryable(new SourceProtocolError(shownUrl, `HTTP 416 for a resume at byte ${at}; restarting from 0`));
     }
 
     response.resume();
@@ -439,7 +440,7 @@ async function receiveBody(context: Context, response: IncomingMessage, status: 
       const at = partial.bytes;
       await restart(partial);
       throw new Retryable(
-        new SourceProtocolError(shownUrl, `unexpected Content-Range "${header ?? ''}" for a resume at byte ${at}; starting over`),
+        new SourceProtocolError(shownUrl, `unexpected Content-Range "${header ?? ''}" for a resume at byte ${at}; restarting from 0`),
       );
     }
     context.announced.total = range.total;
