@@ -6,15 +6,21 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/image';
 import { createDigestVerifier } from './digest-verifier';
-import { repositoryScope, type RegistrySession } from './registry-session';
+import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
+import type { RequestRetryOption } from './retry';
 
-export async function getBlobStream(session: RegistrySession, repository: string, digest: Digest, size?: number): Promise<Readable> {
-  const response = await session.requestWithRetry({
+/**
+ * Retries getting the response (unless `retry: false`), not the body: a caller
+ * that wants a failed body retried retries the whole call, with `retry: false`.
+ */
+export async function getBlobStream(session: RegistrySession, repository: string, digest: Digest, size?: number, options: RequestRetryOption = {}): Promise<Readable> {
+  const request: RegistryRequest = {
     method: 'GET',
     path: `/v2/${repository}/blobs/${digest}`,
     scopes: [repositoryScope(repository, 'pull')],
     expect: [200],
-  });
+  };
+  const response = options.retry === false ? await session.request(request) : await session.requestWithRetry(request);
   const length = response.headers['content-length'] !== undefined ? Number(response.headers['content-length']) : undefined;
   const verifier = createDigestVerifier(digest, size ?? length, `blob ${repository}@${digest}`);
   response.body.on('error', (error) => verifier.destroy(error));

@@ -36,6 +36,8 @@ export interface UploadBlobOptions {
 }
 
 export const DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024;
+/** The requests inside an attempt are tried once: the attempt loop below is their one retry level. */
+const ONCE = { retry: false } as const;
 const MIN_CHUNK_SIZE = 64 * 1024;
 
 /** Codes and statuses after which the session cannot be continued, but a new one can succeed. */
@@ -58,7 +60,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
   const attempt = async ({ attempt: n }: { attempt: number }): Promise<void> => {
     if (n > 1) {
       // A previous attempt failed: find out what the registry holds before sending anything.
-      if (await blobExists(session, repository, digest, 'pull,push')) return;
+      if (await blobExists(session, repository, digest, 'pull,push', ONCE)) return;
       if (upload && !sessionGone) {
         const status = await uploadStatus(session, repository, upload.location);
         if (status) upload = { ...upload, ...status };
@@ -69,7 +71,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
       }
       sessionGone = false;
     }
-    if (!upload) upload = await startUpload(session, repository);
+    if (!upload) upload = await startUpload(session, repository, ONCE);
     if (chunked && upload.chunkMinLength) chunkSize = Math.max(chunkSize, upload.chunkMinLength);
 
     if (!chunked && upload.offset === 0) {
@@ -80,7 +82,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
         if (!(error instanceof RegistryError && error.status === 413)) throw error;
         // Body too large for this registry (or a proxy in front of it): start over in chunks.
         void cancelUpload(session, repository, upload.location);
-        upload = await startUpload(session, repository);
+        upload = await startUpload(session, repository, ONCE);
         chunked = true;
         if (upload.chunkMinLength) chunkSize = Math.max(chunkSize, upload.chunkMinLength);
       }
@@ -96,7 +98,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
         void cancelUpload(session, repository, upload.location);
         chunked = true;
         chunkSize = Math.floor(chunkSize / 2);
-        upload = await startUpload(session, repository);
+        upload = await startUpload(session, repository, ONCE);
       }
     }
   };

@@ -75,8 +75,9 @@ export async function pullImageToLayout(ref: ImageReference, layoutDir: string, 
       const target = layoutBlobPath(layoutDir, descriptor.digest);
       const existing = await stat(target).catch(() => undefined);
       if (existing?.size === descriptor.size) return;
+      // Retried here, the request with its body: so not again inside getBlobStream.
       await withRetry(async () => {
-        const stream = await getBlobStream(session, ref.repository, descriptor.digest, descriptor.size);
+        const stream = await getBlobStream(session, ref.repository, descriptor.digest, descriptor.size, { retry: false });
         await writeStreamAtomic(target, stream, (bytes) => options.onProgress?.({ label: descriptor.digest, bytes, total: descriptor.size }));
       }, { ...session.retry, ...(options.signal ? { signal: options.signal } : {}) });
       fetched.push(descriptor.digest);

@@ -222,10 +222,13 @@ export class RegistrySession {
     return new RegistryAuthError({ method, url, registry: this.registry, status, ...(code ? { code } : {}), ...(user !== undefined ? { user } : {}) });
   }
 
-  /** `GET /v2/` once per session to learn whether and how to authenticate. */
+  /**
+   * `GET /v2/` once per session to learn whether and how to authenticate. One attempt: it is
+   * part of a `request()`, whose caller retries it (a failed ping is asked again next time).
+   */
   private ensureChallenge(): Promise<void> {
     if (this.challenge !== undefined) return Promise.resolve();
-    this.pinging ??= withRetry(async () => {
+    this.pinging ??= (async () => {
       const url = this.resolveUrl('/v2/');
       const response = await this.send({ method: 'GET', path: '/v2/', scopes: [], expect: [] }, url, undefined);
       await discardResponseBody(response);
@@ -237,7 +240,7 @@ export class RegistrySession {
       } else {
         this.challenge = null; // 200, or a registry that does not implement the ping: go anonymous until a 401 says otherwise
       }
-    }, { ...this.retry, ...(this.signal ? { signal: this.signal } : {}) }).finally(() => {
+    })().finally(() => {
       this.pinging = undefined;
     });
     return this.pinging;
@@ -261,19 +264,16 @@ export class RegistrySession {
     pending = this.tokens.get(key);
     if (!pending || fresh) {
       this.checkRealm(challenge);
-      pending = withRetry(
-        () =>
-          fetchBearerToken({
-            registry: this.registry,
-            challenge,
-            scopes,
-            agents: this.agents,
-            timeoutMs: this.timeoutMs,
-            ...(this.credentials ? { credentials: this.credentials } : {}),
-            ...(this.signal ? { signal: this.signal } : {}),
-          }),
-        { ...this.retry, ...(this.signal ? { signal: this.signal } : {}) },
-      );
+      // One attempt, like the ping: the request this token is for is what gets retried.
+      pending = fetchBearerToken({
+        registry: this.registry,
+        challenge,
+        scopes,
+        agents: this.agents,
+        timeoutMs: this.timeoutMs,
+        ...(this.credentials ? { credentials: this.credentials } : {}),
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
       this.tokens.set(key, pending);
       pending.catch(() => {
         if (this.tokens.get(key) === pending) this.tokens.delete(key);

@@ -69,6 +69,17 @@ export function backoffDelay(attempt: number, options: RetryOptions, retryAfterM
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, max * 4));
 }
 
+/**
+ * For request helpers (blobExists, startUpload, getBlobStream, ...). Every
+ * request is retried at exactly one level: by the helper (`retry` true, the
+ * default) when it is the whole operation, or, with `retry: false`, by the
+ * caller whose own attempt loop already retries the operation it is part of
+ * (an upload, a blob download): nesting them would multiply the attempts.
+ */
+export interface RequestRetryOption {
+  retry?: boolean;
+}
+
 export interface RetryContext {
   attempt: number;
   /** The error the previous attempt failed with (undefined on the first attempt). */

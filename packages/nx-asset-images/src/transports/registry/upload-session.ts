@@ -4,7 +4,8 @@
  */
 import { discardResponseBody, headerValue, type HttpResponse } from './http-request';
 import { RegistryError } from './registry-errors';
-import { repositoryScope, type RegistrySession } from './registry-session';
+import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
+import type { RequestRetryOption } from './retry';
 
 export interface UploadSession {
   /** Where the next PATCH/PUT goes (the registry may change it after every request). */
@@ -15,13 +16,14 @@ export interface UploadSession {
   chunkMinLength?: number;
 }
 
-export async function startUpload(session: RegistrySession, repository: string): Promise<UploadSession> {
-  const response = await session.requestWithRetry({
+export async function startUpload(session: RegistrySession, repository: string, options: RequestRetryOption = {}): Promise<UploadSession> {
+  const request: RegistryRequest = {
     method: 'POST',
     path: `/v2/${repository}/blobs/uploads/`,
     scopes: [repositoryScope(repository, 'pull,push')],
     expect: [202],
-  });
+  };
+  const response = options.retry === false ? await session.request(request) : await session.requestWithRetry(request);
   await discardResponseBody(response);
   return { ...uploadSessionFrom(response, session, 'POST'), offset: 0 };
 }
