@@ -27,12 +27,6 @@ export function digestHex(digest: Digest): string {
   return digest.slice('sha256:'.length);
 }
 
-/** Parses and validates a digest string. */
-export function parseDigest(value: string): Digest {
-  if (!isDigest(value)) throw new InvalidDigestError(value);
-  return value;
-}
-
 /**
  * A pass-through stream that hashes (sha256) and counts every byte going
  * through it. `digest()` and `size` are final once the stream has finished.
