@@ -47,7 +47,7 @@ async function imageFiles(layers: readonly { open(): Readable }[]): Promise<Map<
     const done = new Promise<void>((resolve, reject) => {
       extract.on('entry', (header, stream, next) => {
         const hash = createHash('sha256');
-        stream.on('data', (chunk: Buffer) => hash.update(chunk));
+        stream.on('data', (chunk: unknown) => hash.update(chunk as Buffer));
         stream.on('end', () => {
           if (header.type === 'file') files.set(header.name.replace(/^\.?\//, ''), hash.digest('hex'));
           next();

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { Digest } from '../oci/image';
 import { END_OF_ARCHIVE, paddingFor } from './tar-header';
 import { normalizeTarEntries, type TarFileEntry, type TarOptions } from './tar-entries';
-import { headerFor, streamExactly } from './tar-stream';
+import { headerFor, streamExactly, TarEntrySizeMismatchError } from './tar-stream';
 
 /** The tar of a single-file layer is `prefix ‖ file bytes ‖ suffix`. */
 export interface SingleFileFrame {
@@ -45,4 +47,28 @@ export function frameLayer(frame: SingleFileFrame, openFile: () => Readable, lab
       })(),
       { objectMode: false },
     );
+}
+
+export interface FrameDigests {
+  /** sha256 of the file alone (what `asset.lock.json` pins). */
+  fileDigest: Digest;
+  /** sha256 of `prefix ‖ file ‖ suffix`: the uncompressed layer's digest (its diffID, and its blob digest when uncompressed). */
+  layerDigest: Digest;
+  /** Total layer size. */
+  size: number;
+}
+
+/** Computes the file's and the layer's sha256 in one read of `file`. */
+export async function digestFrame(frame: SingleFileFrame, file: AsyncIterable<Uint8Array>, label = 'framed file'): Promise<FrameDigests> {
+  const fileHash = createHash('sha256');
+  const layerHash = createHash('sha256').update(frame.prefix);
+  let seen = 0;
+  for await (const chunk of file) {
+    fileHash.update(chunk);
+    layerHash.update(chunk);
+    seen += chunk.length;
+  }
+  if (seen !== frame.fileSize) throw new TarEntrySizeMismatchError(label, frame.fileSize, seen);
+  layerHash.update(frame.suffix);
+  return { fileDigest: `sha256:${fileHash.digest('hex')}`, layerDigest: `sha256:${layerHash.digest('hex')}`, size: frame.size };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { frameLayer, singleFileFrame } from './single-file-frame';
+import { digestFrame, frameLayer, singleFileFrame } from './single-file-frame';
 import { DuplicateTarPathError, InvalidTarPathError, normalizeTarEntries, parseSourceDateEpoch, type TarFileEntry } from './tar-entries';
 import { encodeEntryHeader, paxRecord } from './tar-header';
 import { TarEntrySizeMismatchError, tarSize, tarStream } from './tar-stream';
@@ -147,6 +147,10 @@ describe('tarStream and singleFileFrame', () => {
     expect(tarSize([e], { mtime })).toBe(streamed.length);
     expect(streamed.length % 512).toBe(0);
     expect((await collect(frameLayer(frame, e.open)())).equals(streamed)).toBe(true);
+
+    const digests = await digestFrame(frame, e.open());
+    expect(digests.layerDigest).toBe(`sha256:${sha(streamed)}`);
+    expect(digests.fileDigest).toBe(`sha256:${sha(content)}`);
 
     const archive = writeTemp(framed);
     const listing = gnuTarList(archive);
