@@ -1,9 +1,11 @@
 // docker-build end to end: real nx, a real workspace, the test dockerd.
 // An app whose Dockerfile copies an asset image gets the asset built first
 // (task ordering), and its image holds the asset's files byte for byte, also
-// when Docker holds a stale image under the asset's tag.
+// when Docker holds a stale image under the asset's tag, and when the build
+// must be re-made from the sources with the build's own SOURCE_DATE_EPOCH.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerRunRm } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
@@ -130,6 +132,23 @@ describe('docker-build', () => {
     const hashes = await appHashes();
     expect(hashes['weights.bin']).toBe(sha256(weights));
     expect(hashes).toEqual(sourceHashes());
+  });
+
+  it('with SOURCE_DATE_EPOCH set, Docker and the layout store both lacking the build: docker-build rebuilds it from the sources with the recorded parameters', async () => {
+    const env = { SOURCE_DATE_EPOCH: '1700000000' };
+    await runNx(ws, ['run', 'bert:asset-image'], { env });
+    const result = JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { configDigest: string; references: string[]; build?: { mtime: number } };
+    expect(result.build?.mtime).toBe(1700000000);
+    for (const ref of [...result.references, result.configDigest]) await docker(['rmi', '-f', ref], { reject: false });
+    expect(await imageId(result.configDigest)).toBeUndefined();
+    await rm(ws.path('.asset-images/oci'), { recursive: true, force: true });
+
+    const res = await runNx(ws, ['run', 'app:docker-build'], { env });
+    const out = res.stdout + res.stderr;
+    expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
+    expect(out).toMatch(/loaded sha256:[0-9a-f]{64} from the sources/);
+    expect(await imageId(ASSET_REF)).toBe(result.configDigest);
+    expect(await appHashes()).toEqual(sourceHashes());
   });
 
   it('a tag the asset does not have is an error naming the Dockerfile line and the asset\'s tags; docker build failing is a failure', async () => {

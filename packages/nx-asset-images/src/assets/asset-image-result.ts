@@ -1,15 +1,36 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, Image } from '../oci/image';
+import { compressionLevel, compressionLibrary, type Compression } from '../transports/compression';
 import { writeFileAtomic } from '../util/atomic-write';
 import type { AssetAnalysis } from './analyze-asset';
 import type { AssetReferences } from './image-references';
+import { DEFAULT_LARGE_FILE_THRESHOLD } from './layer-plan';
 
 export const ASSET_IMAGE_RESULT_FILE = 'image.json';
 
 /** Where an asset project's small build result (digests, tags) lives, workspace-relative; this is the Nx-cached output. */
 export function assetResultDir(projectName: string): string {
   return `dist/asset-images/${projectName}`;
+}
+
+/**
+ * What the image's bytes depend on besides the files and asset.json: a rebuild
+ * from the sources (a cache hit, docker-build, asset-push) must use exactly these
+ * to give the recorded digests, whatever the environment or target says then.
+ */
+export interface AssetBuildParameters {
+  /** Seconds since the epoch of every tar entry and of the config's `created` (SOURCE_DATE_EPOCH of the build; 0 when unset). */
+  mtime: number;
+  /** `os/architecture[/variant]` of the config. */
+  platform: string;
+  /** Files of at least this many bytes got a layer of their own. */
+  largeFileThreshold: number;
+  /**
+   * The codec (from asset.json), its level, and the library that compressed (e.g. `zlib 1.3.1`):
+   * another library version may compress to other bytes, which the rebuild then reports.
+   */
+  compression: { codec: Compression; level?: number; library?: string };
 }
 
 /** The small result of an asset build: what Nx caches instead of the layers' bytes. */
@@ -25,9 +46,32 @@ export interface AssetImageResult {
   references: string[];
   size: number;
   layers: { digest: Digest; diffId: Digest; size: number; mediaType: string; files: string[] }[];
+  /** Absent in an image.json written before they were recorded: a rebuild then uses today's settings. */
+  build?: AssetBuildParameters;
 }
 
-export function assetImageResult(analysis: AssetAnalysis, image: Image, refs: AssetReferences): AssetImageResult {
+export interface BuildParameterInputs {
+  mtime?: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  largeFileThreshold?: number;
+  compression: Compression;
+  compressionLevel?: number;
+}
+
+/** The parameters a build ran with, defaults filled in (so a later change of a default does not change what a rebuild uses). */
+export function assetBuildParameters(inputs: BuildParameterInputs): AssetBuildParameters {
+  const platform = inputs.platform ?? { os: 'linux', architecture: 'amd64' };
+  const level = compressionLevel(inputs.compression, inputs.compressionLevel !== undefined ? { level: inputs.compressionLevel } : {});
+  const library = compressionLibrary(inputs.compression);
+  return {
+    mtime: inputs.mtime ?? 0,
+    platform: [platform.os, platform.architecture, ...(platform.variant ? [platform.variant] : [])].join('/'),
+    largeFileThreshold: inputs.largeFileThreshold ?? DEFAULT_LARGE_FILE_THRESHOLD,
+    compression: { codec: inputs.compression, ...(level !== undefined ? { level } : {}), ...(library !== undefined ? { library } : {}) },
+  };
+}
+
+export function assetImageResult(analysis: AssetAnalysis, image: Image, refs: AssetReferences, build?: AssetBuildParameters): AssetImageResult {
   return {
     version: 1,
     project: analysis.manifest.name,
@@ -45,6 +89,7 @@ export function assetImageResult(analysis: AssetAnalysis, image: Image, refs: As
       mediaType: layer.descriptor.mediaType,
       files: analysis.layers[index]!.files.map((file) => file.imagePath),
     })),
+    ...(build ? { build } : {}),
   };
 }
 

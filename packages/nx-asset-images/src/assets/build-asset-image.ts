@@ -11,7 +11,7 @@ import { digestReadable } from '../oci/digest';
 import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
 import { frameLayer } from '../tar/single-file-frame';
 import { tarSize, tarStream } from '../tar/tar-stream';
-import { compressedLayer, compressLayer } from '../transports/compression';
+import { compressedLayer, compressLayer, type Compression, type CompressionOptions } from '../transports/compression';
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
 import type { LayerDigestCache } from './layer-digest-cache';
 import { canonicalJson } from '../oci/canonical-json';
@@ -23,6 +23,8 @@ export interface BuildImageOptions {
   platform?: { os: string; architecture: string; variant?: string };
   /** Known digests of compressed and grouped layers (see LayerDigestCache); none: everything is recomputed. */
   layerDigests?: LayerDigestCache;
+  /** gzip/zstd level; default the codec's (see compression.ts). */
+  compressionLevel?: number;
 }
 
 export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
@@ -32,7 +34,7 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   const layers: Layer[] = [];
   for (const planned of analysis.layers) {
     const layer = await uncompressedLayer(planned, mtime, options.layerDigests);
-    layers.push(await compress(layer, analysis.manifest.compression, options.layerDigests));
+    layers.push(await compress(layer, analysis.manifest.compression, options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}, options.layerDigests));
   }
   const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
   return assembleImage({
@@ -76,12 +78,12 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
   return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest, size }, diffId: digest, open };
 }
 
-async function compress(layer: Layer, compression: 'none' | 'gzip' | 'zstd', cache: LayerDigestCache | undefined): Promise<Layer> {
+async function compress(layer: Layer, compression: Compression, settings: CompressionOptions, cache: LayerDigestCache | undefined): Promise<Layer> {
   if (compression === 'none') return layer;
   const key = `${compression}-${layer.diffId.slice(7)}`;
   const known = await cache?.get(key);
-  if (known) return compressedLayer(layer, compression, known);
-  const compressed = await compressLayer(layer, compression);
+  if (known) return compressedLayer(layer, compression, known, settings);
+  const compressed = await compressLayer(layer, compression, settings);
   await cache?.set(key, { digest: compressed.descriptor.digest as Digest, size: compressed.descriptor.size });
   return compressed;
 }

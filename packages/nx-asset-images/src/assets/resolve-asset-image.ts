@@ -3,7 +3,9 @@
  * small result Nx cached (digests and tags), find the image's bytes:
  *   1. the workspace's OCI layout store, when it holds the manifest and every blob;
  *   2. a rebuild from the asset's sources (stat cache: nothing is read when unchanged),
- *      accepted only when it yields exactly the promised manifest digest;
+ *      with the build parameters the result records (SOURCE_DATE_EPOCH, platform,
+ *      largeFileThreshold, compression level), accepted only when it yields exactly
+ *      the promised manifest digest;
  *   3. the registry, by digest, into the layout store (a fresh CI runner without the weights).
  */
 import { readFileSync } from 'node:fs';
@@ -15,9 +17,11 @@ import { pullImageToLayout, type PullOptions } from '../transports/registry';
 import { blobPath, readOciLayoutImage } from '../transports/oci-layout';
 import type { OnProgress } from '../util/progress';
 import { analyzeAsset } from './analyze-asset';
-import type { AssetImageResult } from './asset-image-result';
+import type { AssetBuildParameters, AssetImageResult } from './asset-image-result';
 import { assetStorePaths } from './asset-store';
 import { buildAssetImage } from './build-asset-image';
+import { parsePlatform, sourceDateEpoch } from './environment';
+import { compressionLibrary } from '../transports/compression';
 import { LayerDigestCache } from './layer-digest-cache';
 import { parseAssetManifest } from './manifest';
 import { StatCache } from './stat-cache';
@@ -25,7 +29,10 @@ import { StatCache } from './stat-cache';
 export type ImageOrigin = 'layout' | 'sources' | 'registry';
 
 export interface ResolveAssetImageOptions {
-  /** Seconds since the epoch used by the build (SOURCE_DATE_EPOCH). */
+  /**
+   * Build parameters for a result that does not record its own (an image.json written
+   * before they were): see `unrecordedBuildDefaults`. A result's `build` always wins.
+   */
   mtime?: number;
   platform?: { os: string; architecture: string; variant?: string };
   largeFileThreshold?: number;
@@ -66,25 +73,24 @@ export async function resolveAssetImage(
     const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, posix.dirname(manifestFile));
     const cache = await StatCache.load(store.statCache);
     try {
+      const build = rebuildParameters(expected, options);
       const analysis = await analyzeAsset(manifest, {
         workspaceRoot,
         store,
         cache,
-        mtime: options.mtime,
-        largeFileThreshold: options.largeFileThreshold,
+        mtime: build.mtime,
+        largeFileThreshold: build.largeFileThreshold,
         sources: 'fetch',
         onProgress: options.onProgress,
       });
       const image = await buildAssetImage(analysis, {
-        mtime: options.mtime,
-        platform: options.platform,
+        mtime: build.mtime,
+        platform: build.platform,
+        ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
         layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
       });
       if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
-      attempts.push({
-        origin: 'sources',
-        reason: `the files now give ${image.manifest.descriptor.digest}: they changed since the build (run the asset-image target again)`,
-      });
+      attempts.push({ origin: 'sources', reason: rebuildMismatchReason(expected, manifest.compression, image.manifest.descriptor.digest) });
     } finally {
       await cache.save();
     }
@@ -104,6 +110,71 @@ export async function resolveAssetImage(
     }
   }
   throw new AssetImageUnavailableError(expected.project, expected.manifestDigest, attempts);
+}
+
+export interface RebuildParameters {
+  mtime?: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  largeFileThreshold?: number;
+  compressionLevel?: number;
+}
+
+/** What a rebuild of `expected` uses: the parameters it records, each one that is missing or unusable taken from `fallback`. */
+export function rebuildParameters(expected: Pick<AssetImageResult, 'build'>, fallback: Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> = {}): RebuildParameters {
+  const build: Partial<AssetBuildParameters> = expected.build ?? {};
+  const platform = typeof build.platform === 'string' ? tryParsePlatform(build.platform) : undefined;
+  const level = build.compression?.level;
+  return {
+    mtime: isWhole(build.mtime) ? build.mtime : fallback.mtime,
+    platform: platform ?? fallback.platform,
+    largeFileThreshold: isWhole(build.largeFileThreshold) && build.largeFileThreshold > 0 ? build.largeFileThreshold : fallback.largeFileThreshold,
+    ...(typeof level === 'number' ? { compressionLevel: level } : {}),
+  };
+}
+
+/**
+ * The fallback for a result without recorded build parameters: what the build would
+ * use today (SOURCE_DATE_EPOCH, the asset-image target's `platform` and `largeFileThreshold`).
+ * Nothing (and no reading of the environment) when the result records them.
+ */
+export function unrecordedBuildDefaults(
+  expected: Pick<AssetImageResult, 'build'>,
+  targetOptions: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> {
+  if (expected.build) return {};
+  const threshold = targetOptions['largeFileThreshold'];
+  return {
+    mtime: sourceDateEpoch(env),
+    platform: parsePlatform(typeof targetOptions['platform'] === 'string' ? targetOptions['platform'] : 'linux/amd64'),
+    ...(typeof threshold === 'number' ? { largeFileThreshold: threshold } : {}),
+  };
+}
+
+function rebuildMismatchReason(expected: AssetImageResult, codec: string, got: Digest): string {
+  const build = expected.build;
+  const base = `the files now give ${got}: they changed since the build (run the asset-image target again)`;
+  if (!build) {
+    return `${base}; note: this image.json records no build parameters, so SOURCE_DATE_EPOCH, platform and largeFileThreshold were taken from today's settings, which may differ from the build's`;
+  }
+  if (build.compression?.codec && build.compression.codec !== codec) return `${base}; asset.json's compression is now ${codec}, the build used ${build.compression.codec}`;
+  const library = compressionLibrary(build.compression?.codec ?? 'none');
+  if (build.compression?.library && library && build.compression.library !== library) {
+    return `${base}; or the compressor differs: the build used ${build.compression.library}, this Node.js has ${library}`;
+  }
+  return base;
+}
+
+function isWhole(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function tryParsePlatform(value: string): RebuildParameters['platform'] {
+  try {
+    return parsePlatform(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The image from the layout when its manifest, config and every layer blob are there (sizes checked; digests were verified on write). */

@@ -23,7 +23,7 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
   const { readAssetImageResult } = await import('../assets/asset-image-result.js');
   const { ensureAssetImageInDocker } = await import('../assets/docker-presence.js');
-  const { parsePlatform, sourceDateEpoch } = await import('../assets/environment.js');
+  const { unrecordedBuildDefaults } = await import('../assets/resolve-asset-image.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
   if (!(await dockerEngineVersion())) return;
 
@@ -33,13 +33,9 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       const resultDir = hit.task.outputs.find((output) => output.includes('asset-images'));
       const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
       if (!result || !hit.task.projectRoot) continue;
-      const targetOptions = targetOptionsOf(project, target);
+      // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
       const outcome = await ensureAssetImageInDocker(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, result.references, {
-        resolve: {
-          mtime: sourceDateEpoch(),
-          platform: parsePlatform(String(targetOptions['platform'] ?? 'linux/amd64')),
-          largeFileThreshold: typeof targetOptions['largeFileThreshold'] === 'number' ? targetOptions['largeFileThreshold'] : undefined,
-        },
+        resolve: unrecordedBuildDefaults(result, targetOptionsOf(project, target)),
       });
       if (outcome.action !== 'none') {
         const how = outcome.action === 'tagged' ? 'tagged the image it still held' : `loaded it (bytes from ${outcome.action.loaded})`;

@@ -28,6 +28,25 @@ export interface CompressionOptions {
   level?: number;
 }
 
+/** The level `compression` compresses at with `options` (undefined for `none`). */
+export function compressionLevel(compression: Compression, options: CompressionOptions = {}): number | undefined {
+  if (compression === 'none') return undefined;
+  return options.level ?? (compression === 'gzip' ? DEFAULT_GZIP_LEVEL : DEFAULT_ZSTD_LEVEL);
+}
+
+/**
+ * The library (and version) that makes the compressed bytes, e.g. `zlib 1.3.1` or
+ * `zstd 1.5.7`: another version may compress the same input to other bytes. When
+ * Node.js does not say (`process.versions.zstd` is recent), the Node.js version stands
+ * in, since the library is the one bundled with it. Undefined for `none`.
+ */
+export function compressionLibrary(compression: Compression, versions: NodeJS.ProcessVersions = process.versions, nodeVersion: string = process.version): string | undefined {
+  if (compression === 'none') return undefined;
+  const name = compression === 'gzip' ? 'zlib' : 'zstd';
+  const version = (versions as Record<string, string | undefined>)[name];
+  return `${name} ${version ?? `of Node.js ${nodeVersion}`}`;
+}
+
 type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
 
 function zstdFactory(): ZstdFactory | undefined {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { analyzeAsset } from '../../assets/analyze-asset';
-import { assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
+import { assetBuildParameters, assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
 import { assetStorePaths } from '../../assets/asset-store';
 import { buildAssetImage } from '../../assets/build-asset-image';
 import { LayerDigestCache } from '../../assets/layer-digest-cache';
@@ -73,13 +73,16 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
   const lock = await reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, isCI());
   if (lock === 'written') logger.info(`Updated ${posix.join(manifest.projectRoot, 'asset.lock.json')}: commit it so \`nx affected\` sees the change.`);
 
+  const platform = parsePlatform(options.platform ?? 'linux/amd64');
   const image = await buildAssetImage(analysis, {
     mtime,
-    platform: parsePlatform(options.platform ?? 'linux/amd64'),
+    platform,
     layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
   });
   const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
-  const result = assetImageResult(analysis, image, refs);
+  // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
+  const build = assetBuildParameters({ mtime, platform, largeFileThreshold: options.largeFileThreshold, compression: manifest.compression });
+  const result = assetImageResult(analysis, image, refs, build);
 
   if (options.ociLayout ?? true) {
     const layoutProgress = createProgressRenderer();

@@ -9,12 +9,11 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
-import { resolveAssetImage } from '../../assets/resolve-asset-image';
+import { resolveAssetImage, unrecordedBuildDefaults } from '../../assets/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
 import { assetResultDir } from '../../assets/asset-image-result';
 import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
-import { parsePlatform, sourceDateEpoch } from '../../assets/environment';
 import {
   blobLabels,
   defaultMountSources,
@@ -74,13 +73,10 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
     ? explicitMountSources(target, normalized.mountFrom)
     : defaultMountSources(target, result.layers.map((l) => l.digest), await mountCandidates(projects, root, project));
 
-  // A rebuild from the sources must use the build's own settings to give the promised digest.
-  const build = assetImageTargetOptions(projects[project]?.targets);
+  // A rebuild from the sources uses the parameters the result records (today's settings only for an image.json without them).
   const { image, origin } = await resolveAssetImage(root, manifestFile, result, {
     pull: false,
-    mtime: sourceDateEpoch(),
-    platform: parsePlatform(typeof build['platform'] === 'string' ? build['platform'] : 'linux/amd64'),
-    ...(typeof build['largeFileThreshold'] === 'number' ? { largeFileThreshold: build['largeFileThreshold'] } : {}),
+    ...unrecordedBuildDefaults(result, assetImageTargetOptions(projects[project]?.targets)),
   });
   if (origin === 'sources') logger.info(`${project}: streaming the layers from the asset's files (not in the layout store)`);
 

@@ -6,7 +6,7 @@
  */
 import { assetStorePaths } from '../../assets/asset-store';
 import type { AssetImageResult } from '../../assets/asset-image-result';
-import { resolveAssetImage } from '../../assets/resolve-asset-image';
+import { resolveAssetImage, type ResolveAssetImageOptions } from '../../assets/resolve-asset-image';
 import { writeOciLayout } from '../../transports/oci-layout';
 import type { AssetUse } from './asset-uses';
 
@@ -32,10 +32,11 @@ export async function layoutBuildContexts(
   uses: readonly AssetUse[],
   results: ReadonlyMap<string, AssetImageResult>,
   manifestFileOf: (project: string) => string,
+  resolveOptionsOf: (project: string) => ResolveAssetImageOptions = () => ({}),
 ): Promise<Record<string, string>> {
   const store = assetStorePaths(workspaceRoot);
   for (const [project, result] of results) {
-    const { image, origin } = await resolveAssetImage(workspaceRoot, manifestFileOf(project), result);
+    const { image, origin } = await resolveAssetImage(workspaceRoot, manifestFileOf(project), result, resolveOptionsOf(project));
     if (origin === 'sources') await writeOciLayout(store.ociLayout, image, { refNames: result.references });
   }
   return layoutBuildContextMap(uses, results, store.ociLayout);

@@ -9,6 +9,7 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
 import { ensureAssetImageInDocker } from '../../assets/docker-presence';
+import { unrecordedBuildDefaults } from '../../assets/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
@@ -65,19 +66,21 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   }
   const needed = requiredReferencesByAsset(uses, results, dockerfile);
   const manifestFileOf = (name: string): string => posix.join(uses.find((u) => u.asset.projectName === name)!.asset.root, ASSET_MANIFEST_FILE);
+  // A rebuild from the sources uses the parameters the result records; today's settings only for an image.json without them.
+  const rebuildDefaultsOf = (name: string) => unrecordedBuildDefaults(results.get(name)!, assetImageTargetOptions(projects[name]?.targets));
 
   // (b) every needed reference present at exactly that build, or handed to BuildKit from the layout store.
   const buildx = options.useBuildx === true && (await buildxAvailable());
   if (options.useBuildx && !buildx) logger.warn('docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.');
   let buildContexts: Record<string, string> | undefined;
   if (buildx) {
-    buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf);
+    buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
   } else {
     for (const [name, refs] of needed) {
       const result = results.get(name)!;
       const progress = createProgressRenderer();
       try {
-        const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, { onProgress: progress.onProgress });
+        const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, { onProgress: progress.onProgress, resolve: rebuildDefaultsOf(name) });
         const state = Object.entries(outcome.before).map(([ref, p]) => `${ref} ${p}`).join(', ');
         if (outcome.action === 'none') logger.info(`${name}: ${refs.join(', ')} already at ${result.configDigest}`);
         else if (outcome.action === 'tagged') logger.info(`${name}: re-tagged ${result.configDigest} (was: ${state})`);
@@ -98,6 +101,10 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
 
 function assetTargetName(): string {
   return normalizePluginOptions(undefined).assetImageTargetName;
+}
+
+function assetImageTargetOptions(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined): Record<string, unknown> {
+  return Object.values(targets ?? {}).find((t) => t.executor === 'nx-asset-images:asset-image')?.options ?? {};
 }
 
 /** The asset-image target's `outputPath` (whatever its target name), else the default `dist/asset-images/<project>`. */
