@@ -83,7 +83,8 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
 
   it("an image.json without them falls back to today's settings, and says so when they do not match", async () => {
     const result = await buildWithNonDefaults();
-    const { build: _build, ...old } = result;
+    const { build: _build, ...rest } = result;
+    const old: AssetImageResult = rest;
     const error = await resolveAssetImage(root, MANIFEST, old, { pull: false }).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/they changed since the build.*records no build parameters/);
 
