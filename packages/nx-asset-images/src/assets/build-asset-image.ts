@@ -11,9 +11,9 @@ import { digestReadable } from '../oci/digest';
 import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
 import { frameLayer } from '../tar/single-file-frame';
 import { tarSize, tarStream } from '../tar/tar-stream';
-import { compressedLayer, compressLayer, type Compression, type CompressionOptions } from '../transports/compression';
+import { compressedLayer, compressionIdentity, compressLayer, type Compression, type CompressionOptions } from '../transports/compression';
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
-import type { LayerDigestCache } from './layer-digest-cache';
+import { StaleLayerDigestError, type LayerDigestCache } from './layer-digest-cache';
 import { canonicalJson } from '../oci/canonical-json';
 import { sha256Digest } from '../oci/digest';
 
@@ -29,12 +29,47 @@ export interface BuildImageOptions {
 
 export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
 
+/** Bump when the grouped small-files tar changes for the same entries (tar-stream.ts): remembered digests are then not reused. */
+const GROUP_LAYER_FORMAT = 1;
+
+/** The layer digest cache entries each layer's digest came from (none: computed from its bytes in this build). */
+const cachedEntries = new WeakMap<Layer, readonly string[]>();
+
+/** The layer digest cache keys a layer of `buildAssetImage` took its digests from; empty when they were computed from the bytes. */
+export function cachedEntriesOf(layer: Layer): readonly string[] {
+  return cachedEntries.get(layer) ?? [];
+}
+
+/** The cache key of a grouped small-files layer: everything its tar is made of. */
+export function groupLayerKey(mtime: number, files: readonly { imagePath: string; mode: number; size: number; sha256: string }[]): string {
+  return `group-${sha256Digest(canonicalJson({ format: GROUP_LAYER_FORMAT, mtime, files: files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]) })).slice(7)}`;
+}
+
+/** The cache key of a compressed layer: its diffID and everything the compressed bytes depend on (codec, level, library version, settings). */
+export function compressedLayerKey(
+  diffId: Digest,
+  compression: Exclude<Compression, 'none'>,
+  options: CompressionOptions = {},
+  versions: NodeJS.ProcessVersions = process.versions,
+): string {
+  return `${compression}-${sha256Digest(canonicalJson({ diffId, ...compressionIdentity(compression, options, versions) })).slice(7)}`;
+}
+
 export async function buildAssetImage(analysis: AssetAnalysis, options: BuildImageOptions = {}): Promise<Image> {
   const mtime = options.mtime ?? 0;
   const layers: Layer[] = [];
+  const settings: CompressionOptions = options.compressionLevel !== undefined ? { level: options.compressionLevel } : {};
   for (const planned of analysis.layers) {
-    const layer = await uncompressedLayer(planned, mtime, options.layerDigests);
-    layers.push(await compress(layer, analysis.manifest.compression, options.compressionLevel !== undefined ? { level: options.compressionLevel } : {}, options.layerDigests));
+    for (let tries = 1; ; tries++) {
+      const layer = await uncompressedLayer(planned, mtime, options.layerDigests);
+      try {
+        layers.push(await compress(layer, analysis.manifest.compression, settings, options.layerDigests));
+        break;
+      } catch (error) {
+        // Compressing read the grouped tar, whose remembered digest was wrong (now corrected): once more with the right one.
+        if (!(error instanceof StaleLayerDigestError) || tries > 1) throw error;
+      }
+    }
   }
   const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
   return assembleImage({
@@ -69,9 +104,17 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
   }));
   const open = () => tarStream(entries, { mtime });
   // The tar is a pure function of these (the sha256 values come from the analysis): known once, not re-read.
-  const key = `group-${sha256Digest(canonicalJson({ mtime, files: planned.files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]) })).slice(7)}`;
+  const key = groupLayerKey(mtime, planned.files);
   const known = await cache?.get(key);
-  if (known) return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest: known.digest, size: known.size }, diffId: known.digest, open };
+  if (cache && known) {
+    const layer: Layer = {
+      descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest: known.digest, size: known.size },
+      diffId: known.digest,
+      open: () => cache.guard(key, known, open(), `small-files layer of ${planned.files.length} file(s)`),
+    };
+    cachedEntries.set(layer, [key]);
+    return layer;
+  }
   const { digest, size } = await digestReadable(open());
   if (size !== tarSize(entries, { mtime })) throw new Error(`small-files layer: tar size ${size} differs from the planned size`);
   await cache?.set(key, { digest, size });
@@ -80,10 +123,17 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
 
 async function compress(layer: Layer, compression: Compression, settings: CompressionOptions, cache: LayerDigestCache | undefined): Promise<Layer> {
   if (compression === 'none') return layer;
-  const key = `${compression}-${layer.diffId.slice(7)}`;
+  const key = compressedLayerKey(layer.diffId, compression, settings);
   const known = await cache?.get(key);
-  if (known) return compressedLayer(layer, compression, known, settings);
+  if (cache && known) {
+    const view = compressedLayer(layer, compression, known, settings);
+    const guarded: Layer = { ...view, open: () => cache.guard(key, known, view.open(), `${compression} layer of ${layer.diffId}`) };
+    cachedEntries.set(guarded, [...cachedEntriesOf(layer), key]);
+    return guarded;
+  }
   const compressed = await compressLayer(layer, compression, settings);
   await cache?.set(key, { digest: compressed.descriptor.digest as Digest, size: compressed.descriptor.size });
+  // Compressed from a stream of the uncompressed layer, whose digest may itself have come from the cache.
+  if (cachedEntriesOf(layer).length > 0) cachedEntries.set(compressed, cachedEntriesOf(layer));
   return compressed;
 }

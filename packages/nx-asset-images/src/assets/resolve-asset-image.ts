@@ -19,7 +19,7 @@ import type { OnProgress } from '../util/progress';
 import { analyzeAsset } from './analyze-asset';
 import type { AssetBuildParameters, AssetImageResult } from './asset-image-result';
 import { assetStorePaths } from './asset-store';
-import { buildAssetImage } from './build-asset-image';
+import { buildAssetImage, cachedEntriesOf } from './build-asset-image';
 import { parsePlatform, sourceDateEpoch } from './environment';
 import { compressionLibrary } from '../transports/compression';
 import { LayerDigestCache } from './layer-digest-cache';
@@ -83,13 +83,24 @@ export async function resolveAssetImage(
         sources: 'fetch',
         onProgress: options.onProgress,
       });
-      const image = await buildAssetImage(analysis, {
-        mtime: build.mtime,
-        platform: build.platform,
-        ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
-        layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
-      });
+      const layerDigests = new LayerDigestCache(join(store.root, 'layer-digests'));
+      const rebuild = () =>
+        buildAssetImage(analysis, {
+          mtime: build.mtime,
+          platform: build.platform,
+          ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
+          layerDigests,
+        });
+      let image = await rebuild();
       if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
+      // Layers whose digests came from the layer digest cache and are not the promised ones: the entries may be
+      // wrong (not the files): drop them, and assemble once more with those layers computed from their bytes.
+      const suspects = image.layers.filter((layer, i) => cachedEntriesOf(layer).length > 0 && (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId));
+      if (suspects.length > 0) {
+        for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
+        image = await rebuild();
+        if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
+      }
       attempts.push({ origin: 'sources', reason: rebuildMismatchReason(expected, manifest.compression, image.manifest.descriptor.digest) });
     } finally {
       await cache.save();

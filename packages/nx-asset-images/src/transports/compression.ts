@@ -87,19 +87,47 @@ class GzipHeaderNormalizer extends Transform {
   }
 }
 
+/** zlib's defaults, spelled out: they are part of what the gzip bytes depend on (see compressionIdentity). */
+const GZIP_SETTINGS = { windowBits: 15, memLevel: 8, strategy: zlib.constants.Z_DEFAULT_STRATEGY } as const;
+
+/**
+ * Bump when the compressor chain below changes in a way that changes its output
+ * (a header tweak, a parameter): digests remembered for the old output are then not reused.
+ */
+const COMPRESSOR_FORMAT = 1;
+
+/**
+ * Everything the compressed bytes of a given input depend on: codec, level, the
+ * library and its version (CI runs several Node.js versions, each with its own
+ * zlib and zstd), the fixed settings and this code's format. Two equal identities
+ * compress equal input to equal bytes. Undefined for `none`.
+ */
+export function compressionIdentity(
+  compression: Compression,
+  options: CompressionOptions = {},
+  versions: NodeJS.ProcessVersions = process.versions,
+  nodeVersion: string = process.version,
+): Record<string, string | number> | undefined {
+  if (compression === 'none') return undefined;
+  const common = { codec: compression, level: compressionLevel(compression, options)!, library: compressionLibrary(compression, versions, nodeVersion)!, format: COMPRESSOR_FORMAT };
+  return compression === 'gzip'
+    ? { ...common, windowBits: GZIP_SETTINGS.windowBits, memLevel: GZIP_SETTINGS.memLevel, strategy: GZIP_SETTINGS.strategy, osByte: 255 }
+    : { ...common, checksumFlag: 0 };
+}
+
 /** The compressor transforms for `compression`, in order (empty for `none`). */
 function compressorChain(compression: Compression, options: CompressionOptions): Transform[] {
   switch (compression) {
     case 'none':
       return [];
     case 'gzip':
-      return [zlib.createGzip({ level: options.level ?? DEFAULT_GZIP_LEVEL }), new GzipHeaderNormalizer()];
+      return [zlib.createGzip({ ...GZIP_SETTINGS, level: compressionLevel('gzip', options)! }), new GzipHeaderNormalizer()];
     case 'zstd': {
       const factory = zstdFactory();
       if (!factory) throw new CompressionUnavailableError('zstd');
       const constants = zlib.constants as unknown as Record<string, number>;
       const params: Record<number, number> = {};
-      if (constants.ZSTD_c_compressionLevel !== undefined) params[constants.ZSTD_c_compressionLevel] = options.level ?? DEFAULT_ZSTD_LEVEL;
+      if (constants.ZSTD_c_compressionLevel !== undefined) params[constants.ZSTD_c_compressionLevel] = compressionLevel('zstd', options)!;
       if (constants.ZSTD_c_checksumFlag !== undefined) params[constants.ZSTD_c_checksumFlag] = 0;
       return [factory({ params })];
     }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { analyzeAsset } from '../../assets/analyze-asset';
-import { assetBuildParameters, assetImageResult, writeAssetImageResult } from '../../assets/asset-image-result';
+import { assetBuildParameters, assetImageResult, writeAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
+import type { Image } from '../../oci/image';
 import { assetStorePaths } from '../../assets/asset-store';
 import { buildAssetImage } from '../../assets/build-asset-image';
 import { LayerDigestCache } from '../../assets/layer-digest-cache';
@@ -42,6 +43,57 @@ export default async function assetImageExecutor(
   }
 }
 
+/** Writes the image into the layout store and loads it into Docker, as the options say: the steps that stream its layers. */
+async function deliverImage(
+  image: Image,
+  references: string[],
+  result: AssetImageResult,
+  options: AssetImageExecutorOptions,
+  workspaceRoot: string,
+  manifestFile: string,
+  ociLayout: string,
+): Promise<void> {
+  if (options.ociLayout ?? true) {
+    const layoutProgress = createProgressRenderer();
+    try {
+      const written = await writeOciLayout(ociLayout, image, { refNames: references, onProgress: layoutProgress.onProgress });
+      logger.info(`OCI layout ${posix.relative(workspaceRoot, ociLayout) || ociLayout}: ${written.written.length} blob(s) written, ${written.skipped.length} already there`);
+    } finally {
+      layoutProgress.finish();
+    }
+  }
+
+  const load = options.load ?? 'auto';
+  if (load !== false) {
+    const engine = await dockerEngineVersion();
+    if (engine) {
+      const loadProgress = createProgressRenderer();
+      try {
+        // Docker may hold this very build already (same config digest): then only tags move, no bytes.
+        const outcome = await ensureAssetImageInDocker(workspaceRoot, manifestFile, result, references, {
+          onProgress: loadProgress.onProgress,
+          resolveImage: async () => ({ image, origin: 'sources' }),
+        });
+        const what =
+          outcome.action === 'none'
+            ? 'already held it'
+            : outcome.action === 'tagged'
+              ? 'held the image; tagged it'
+              : outcome.action.layersSent === outcome.action.layers
+                ? 'loaded it'
+                : `loaded it (sent ${outcome.action.layersSent} of ${outcome.action.layers} layers; it held the others)`;
+        logger.info(`Docker ${engine}: ${what} (${result.configDigest})`);
+      } finally {
+        loadProgress.finish();
+      }
+    } else if (load === true) {
+      throw new Error(`${manifestFile}: load is true but no Docker engine answers (DOCKER_HOST=${process.env['DOCKER_HOST'] ?? 'default'})`);
+    } else {
+      logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
+    }
+  }
+}
+
 export async function buildAssetImageTask(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
   const started = Date.now();
   const manifestFile = options.manifest;
@@ -74,53 +126,24 @@ export async function buildAssetImageTask(options: AssetImageExecutorOptions, wo
   if (lock === 'written') logger.info(`Updated ${posix.join(manifest.projectRoot, 'asset.lock.json')}: commit it so \`nx affected\` sees the change.`);
 
   const platform = parsePlatform(options.platform ?? 'linux/amd64');
-  const image = await buildAssetImage(analysis, {
-    mtime,
-    platform,
-    layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
-  });
-  const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
+  const layerDigests = new LayerDigestCache(join(store.root, 'layer-digests'));
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
   const build = assetBuildParameters({ mtime, platform, largeFileThreshold: options.largeFileThreshold, compression: manifest.compression });
-  const result = assetImageResult(analysis, image, refs, build);
-
-  if (options.ociLayout ?? true) {
-    const layoutProgress = createProgressRenderer();
+  let image: Image;
+  let result: AssetImageResult;
+  for (let round = 1; ; round++) {
+    image = await buildAssetImage(analysis, { mtime, platform, layerDigests });
+    const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
+    result = assetImageResult(analysis, image, refs, build);
+    const staleBefore = layerDigests.staleEntries;
     try {
-      const written = await writeOciLayout(store.ociLayout, image, { refNames: refs.references, onProgress: layoutProgress.onProgress });
-      logger.info(`OCI layout ${posix.relative(workspaceRoot, store.ociLayout) || store.ociLayout}: ${written.written.length} blob(s) written, ${written.skipped.length} already there`);
-    } finally {
-      layoutProgress.finish();
-    }
-  }
-
-  const load = options.load ?? 'auto';
-  if (load !== false) {
-    const engine = await dockerEngineVersion();
-    if (engine) {
-      const loadProgress = createProgressRenderer();
-      try {
-        // Docker may hold this very build already (same config digest): then only tags move, no bytes.
-        const outcome = await ensureAssetImageInDocker(workspaceRoot, manifestFile, result, refs.references, {
-          onProgress: loadProgress.onProgress,
-          resolveImage: async () => ({ image, origin: 'sources' }),
-        });
-        const what =
-          outcome.action === 'none'
-            ? 'already held it'
-            : outcome.action === 'tagged'
-              ? 'held the image; tagged it'
-              : outcome.action.layersSent === outcome.action.layers
-                ? 'loaded it'
-                : `loaded it (sent ${outcome.action.layersSent} of ${outcome.action.layers} layers; it held the others)`;
-        logger.info(`Docker ${engine}: ${what} (${result.configDigest})`);
-      } finally {
-        loadProgress.finish();
-      }
-    } else if (load === true) {
-      throw new Error(`${manifestFile}: load is true but no Docker engine answers (DOCKER_HOST=${process.env['DOCKER_HOST'] ?? 'default'})`);
-    } else {
-      logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
+      await deliverImage(image, refs.references, result, options, workspaceRoot, manifestFile, store.ociLayout);
+      break;
+    } catch (error) {
+      // A remembered layer digest the streamed bytes contradicted: the entry is corrected by now, so the
+      // image is assembled again with the right digest (each round fixes at least one entry).
+      if (layerDigests.staleEntries === staleBefore || round > 2 * image.layers.length) throw error;
+      logger.warn(`${manifest.name}: ${layerDigests.stale.at(-1)!.message}; assembling the image again`);
     }
   }
 
