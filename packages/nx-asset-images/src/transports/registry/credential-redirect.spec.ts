@@ -80,6 +80,18 @@ function expectForeignChallenge(error: unknown, r: FakeRegistry, s: FakeStorage,
   expect(message).toContain('X-Amz-Signature=REDACTED');
 }
 
+/** Pushes a one-layer image (seeded bytes) to `r` and returns the error with everything a user could have seen of it: the error, every retry message, console output. */
+async function pushExpectingFailure(r: FakeRegistry, dockerConfig: Awaited<ReturnType<typeof dockerConfigWith>>, seed: number): Promise<{ error: unknown; seen: string }> {
+  const logs = captureConsole();
+  const retries: string[] = [];
+  const error = await pushImage(makeImage([bytesLayer(seededBytes(5000, seed))]), [parseImageReference(`${r.host}/asset/bert:1`)], {
+    dockerConfig,
+    retry: fast,
+    onRetry: ({ error: e }) => retries.push(renderings(e)),
+  }).catch((e: unknown) => e);
+  return { error, seen: [renderings(error), ...retries, ...logs].join('\n') };
+}
+
 const redirectToStorage = (digest: string) => `${storage!.url}/bucket/${digest}?X-Amz-Signature=presigned-sig`;
 
 describe('registry credentials and blob redirects to another host', () => {
@@ -87,22 +99,14 @@ describe('registry credentials and blob redirects to another host', () => {
     storage = await startFakeStorage({ challenge: () => 'Basic realm="storage"' });
     registry = await startFakeRegistry({ auth: { scheme: 'basic', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => redirectToStorage(digest) });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { auth: BASIC } });
-    const logs = captureConsole();
-    const retries: string[] = [];
-    const image = makeImage([bytesLayer(seededBytes(5000, 1))]);
-
-    const error = await pushImage(image, [parseImageReference(`${registry.host}/asset/bert:1`)], {
-      dockerConfig,
-      retry: fast,
-      onRetry: ({ error: e }) => retries.push(renderings(e)),
-    }).catch((e: unknown) => e);
+    const { error, seen } = await pushExpectingFailure(registry, dockerConfig, 1);
 
     expectForeignChallenge(error, registry, storage, 'basic');
     expectStorageUntouchedByCredentials(storage);
     // The registry itself did get (and accept) the credentials.
     expect(registry.requests.some((r) => r.method === 'HEAD' && r.headers.authorization === `Basic ${BASIC}` && r.status === 307)).toBe(true);
     expect(registry.manifests.size).toBe(0);
-    expectNoSecret([renderings(error), ...retries, ...logs].join('\n'), [PASSWORD, BASIC]);
+    expectNoSecret(seen, [PASSWORD, BASIC]);
   });
 
   it('basic: a pull whose blob GET is redirected to storage that wants Basic fails the same way', async () => {
@@ -126,20 +130,13 @@ describe('registry credentials and blob redirects to another host', () => {
     storage = await startFakeStorage({ challenge: (base) => `Bearer realm="${base}/token",service="storage",scope="blob:read"` });
     registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => redirectToStorage(digest) });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { auth: BASIC } });
-    const logs = captureConsole();
-    const retries: string[] = [];
-
-    const error = await pushImage(makeImage([bytesLayer(seededBytes(5000, 3))]), [parseImageReference(`${registry.host}/asset/bert:1`)], {
-      dockerConfig,
-      retry: fast,
-      onRetry: ({ error: e }) => retries.push(renderings(e)),
-    }).catch((e: unknown) => e);
+    const { error, seen } = await pushExpectingFailure(registry, dockerConfig, 3);
 
     expectForeignChallenge(error, registry, storage, 'bearer');
     expectStorageUntouchedByCredentials(storage);
     expect(registry.tokenRequests.length).toBeGreaterThan(0);
     expect(registry.tokenRequests.every((r) => r.headers.authorization === `Basic ${BASIC}`)).toBe(true);
-    expectNoSecret([renderings(error), ...retries, ...logs].join('\n'), [PASSWORD, BASIC, ...registry.issuedTokens]);
+    expectNoSecret(seen, [PASSWORD, BASIC, ...registry.issuedTokens]);
   });
 
   it('identity token: exchanged only at the registry realm; storage with its own Bearer realm gets no Authorization and no token request', async () => {
@@ -150,21 +147,14 @@ describe('registry credentials and blob redirects to another host', () => {
     });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { identitytoken: IDENTITY_TOKEN } });
     expect(await resolveDockerCredentials(registry.host, dockerConfig)).toEqual({ identityToken: IDENTITY_TOKEN });
-    const logs = captureConsole();
-    const retries: string[] = [];
-
-    const error = await pushImage(makeImage([bytesLayer(seededBytes(5000, 4))]), [parseImageReference(`${registry.host}/asset/bert:1`)], {
-      dockerConfig,
-      retry: fast,
-      onRetry: ({ error: e }) => retries.push(renderings(e)),
-    }).catch((e: unknown) => e);
+    const { error, seen } = await pushExpectingFailure(registry, dockerConfig, 4);
 
     expectForeignChallenge(error, registry, storage, 'bearer');
     expectStorageUntouchedByCredentials(storage);
     expect(registry.tokenRequests.length).toBeGreaterThan(0);
     expect(registry.tokenRequests.every((r) => r.method === 'POST')).toBe(true);
     expect(storage.requests.every((r) => !JSON.stringify(r).includes(IDENTITY_TOKEN))).toBe(true);
-    expectNoSecret([renderings(error), ...retries, ...logs].join('\n'), [IDENTITY_TOKEN, ...registry.issuedTokens]);
+    expectNoSecret(seen, [IDENTITY_TOKEN, ...registry.issuedTokens]);
   });
 
   it("a 401 from storage neither replaces the session's challenge nor its realm: the next registry request still authenticates at the registry", async () => {

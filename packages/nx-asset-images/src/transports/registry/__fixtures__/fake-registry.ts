@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback-server';
 
 export type Fault = 'drop' | 'drop-mid-body' | 500 | 429 | undefined;
 
@@ -243,22 +243,15 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       if (!res.headersSent) error(res, 500, 'UNKNOWN', String(e));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  const address = await listenLoopback(server);
+  base = address.url;
   return {
-    host: `127.0.0.1:${port}`,
-    url: base,
+    ...address,
     blobs,
     repos,
     manifests,
     requests,
     tokenRequests,
     issuedTokens,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

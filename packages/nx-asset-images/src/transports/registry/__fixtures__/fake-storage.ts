@@ -7,7 +7,7 @@
  * headers included, so tests can check that no registry credential reached it.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLoopback } from './loopback-server';
 import type { RecordedRequest } from './fake-registry';
 
 export interface FakeStorageOptions {
@@ -53,18 +53,11 @@ export async function startFakeStorage(options: FakeStorageOptions = {}): Promis
     res.writeHead(200, { 'content-length': bytes.length, 'content-type': 'application/octet-stream' });
     res.end(req.method === 'HEAD' ? undefined : bytes);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  const address = await listenLoopback(server);
+  base = address.url;
   return {
-    host: `127.0.0.1:${port}`,
-    url: base,
+    ...address,
     requests,
     tokenRequests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }
