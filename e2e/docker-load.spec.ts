@@ -10,7 +10,7 @@ import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-imag
 import { bytesLayer } from '../packages/nx-asset-images/src/oci/bytes-layer';
 import type { Image } from '../packages/nx-asset-images/src/oci/image';
 import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
-import { compressLayer, type Compression } from '../packages/nx-asset-images/src/transports/compression';
+import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
 import { DockerLoadError, dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker } from './support/docker';
 import { servicesEnv } from './support/services';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-image';
 import type { Image } from '../packages/nx-asset-images/src/oci/image';
 import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
-import { compressLayer, type Compression } from '../packages/nx-asset-images/src/transports/compression';
+import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
 import { readOciLayoutImage, writeOciLayout } from '../packages/nx-asset-images/src/transports/oci-layout';
 import { exec } from './support/exec';
 

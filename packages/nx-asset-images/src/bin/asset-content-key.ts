@@ -8,14 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { analyzeAsset } from '../assets/analyze-asset';
-import { assetStorePaths } from '../assets/asset-store';
-import { contentKey } from '../assets/content-key';
-import { parseAssetManifest } from '../assets/manifest';
-import { StatCache } from '../assets/stat-cache';
-import { recordHashStats } from '../assets/hash-stats';
+import { analyzeAsset } from '../build/analyze-asset';
+import { assetStorePaths } from '../build/asset-store';
+import { contentKey } from '../build/content-key';
+import { parseAssetManifest } from '../manifest/manifest';
+import { StatCache } from '../hashing/stat-cache';
+import { recordHashStats } from '../hashing/hash-stats';
 import { sha256Digest } from '../oci/digest';
-import { sourceDateEpoch } from '../assets/environment';
+import { sourceDateEpoch } from '../build/environment';
 
 // The builder's version is part of the key: a new release may lay out images differently.
 const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;

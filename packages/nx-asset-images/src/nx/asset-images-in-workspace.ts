@@ -5,13 +5,13 @@
  * Reads `asset.json` with a minimal, tolerant reader (only `name`, `image`,
  * `tags`): the graph must build even when a manifest is broken, so a broken
  * file is skipped with a warning naming it; the strict parser
- * (`assets/manifest.ts`) reports it properly when the asset is built.
+ * (`manifest/manifest.ts`) reports it properly when the asset is built.
  */
 import { join, posix } from 'node:path';
 import type { ProjectConfiguration } from '@nx/devkit';
 import { readFileTextMemo } from './file-text-memo';
 import { logger } from './nx-api';
-import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../assets/manifest';
+import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../manifest/manifest';
 import { parseImageReference, repositoryKey, type ImageReference } from '../oci/image-reference';
 
 export interface AssetImage {

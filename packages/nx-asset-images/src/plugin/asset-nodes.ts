@@ -4,7 +4,7 @@ import type { CreateNodesResult } from '@nx/devkit';
 import { readFileTextMemo } from '../nx/file-text-memo';
 import { cacheKey, graphCache } from './graph-cache';
 import { logger } from '../nx/nx-api';
-import { defaultAssetName, parseAssetManifest } from '../assets/manifest';
+import { defaultAssetName, parseAssetManifest } from '../manifest/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 

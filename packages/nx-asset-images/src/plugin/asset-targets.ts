@@ -1,6 +1,6 @@
 import type { TargetConfiguration } from '@nx/devkit';
 
-import { assetResultDir } from '../assets/asset-image-result';
+import { assetResultDir } from '../build/asset-image-result';
 
 export { assetResultDir };
 

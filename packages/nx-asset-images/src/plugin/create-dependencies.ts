@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateDependencies, CreateDependenciesContext, RawProjectGraphDependency } from '@nx/devkit';
 import { DependencyType, logger, validateDependency } from '../nx/nx-api';
-import { ASSET_MANIFEST_FILE } from '../assets/manifest';
+import { ASSET_MANIFEST_FILE } from '../manifest/manifest';
 import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { findAssetImagesInWorkspace, type AssetImageMap, type Warn } from '../nx/asset-images-in-workspace';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CreateNodes, CreateNodesContext, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { createNodesFromFiles } from '../nx/nx-api';
-import { ASSET_MANIFEST_FILE } from '../assets/manifest';
+import { ASSET_MANIFEST_FILE } from '../manifest/manifest';
 import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { assetImagesFromManifestFiles, type AssetImageMap } from '../nx/asset-images-in-workspace';

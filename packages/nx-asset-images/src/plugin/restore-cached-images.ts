@@ -21,9 +21,9 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
-  const { readAssetImageResult } = await import('../assets/asset-image-result.js');
-  const { ensureAssetImageInDocker } = await import('../assets/docker-presence.js');
-  const { unrecordedBuildDefaults } = await import('../assets/resolve-asset-image.js');
+  const { readAssetImageResult } = await import('../build/asset-image-result.js');
+  const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
+  const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
   if (!(await dockerEngineVersion())) return;
 

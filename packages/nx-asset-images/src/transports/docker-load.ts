@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { dockerArchiveSize, dockerArchiveStream, heldBottomLayers } from './docker-archive';
-import { withZstdLayersDecompressed } from './zstd-layers';
+import { withZstdLayersDecompressed } from '../oci/zstd-layers';
 
 export interface DockerCliOptions {
   /** Engine address (`unix:///...`, `tcp://...`); default: the `DOCKER_HOST` of this process, else Docker's default. */

@@ -1,6 +1,6 @@
 /**
  * The one rule for where credentials may go, shared by the registry client
- * (transports/registry) and the remote-source downloader (assets/download*):
+ * (transports/registry) and the remote-source downloader (sources/download*):
  *
  * Credentials belong to an origin (scheme, host, port): the registry's base
  * URL, the URL of a remote source. An `Authorization` header made from them is

@@ -1,24 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { analyzeAsset } from '../../assets/analyze-asset';
-import { assetBuildParameters, assetImageResult, writeAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
+import { analyzeAsset } from '../../build/analyze-asset';
+import { assetBuildParameters, assetImageResult, writeAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import type { Image } from '../../oci/image';
-import { assetStorePaths } from '../../assets/asset-store';
-import { buildAssetImage } from '../../assets/build-asset-image';
-import { LayerDigestCache } from '../../assets/layer-digest-cache';
-import { assetReferences } from '../../assets/image-references';
-import { reconcileAssetLock } from '../../assets/lock-check';
-import { ensureAssetImageInDocker } from '../../assets/docker-presence';
-import { parseAssetManifest } from '../../assets/manifest';
-import { AssetManifestError } from '../../assets/errors';
-import { CompressionUnavailableError, isCompressionAvailable } from '../../transports/compression';
-import { StatCache } from '../../assets/stat-cache';
-import { recordHashStats } from '../../assets/hash-stats';
+import { assetStorePaths } from '../../build/asset-store';
+import { buildAssetImage } from '../../build/build-asset-image';
+import { LayerDigestCache } from '../../build/layer-digest-cache';
+import { assetReferences } from '../../build/image-references';
+import { reconcileAssetLock } from '../../lock/lock-check';
+import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
+import { parseAssetManifest } from '../../manifest/manifest';
+import { AssetManifestError } from '../../errors/asset-errors';
+import { CompressionUnavailableError, isCompressionAvailable } from '../../oci/compression';
+import { StatCache } from '../../hashing/stat-cache';
+import { recordHashStats } from '../../hashing/hash-stats';
 import { dockerEngineVersion } from '../../transports/docker-engine';
 import { writeOciLayout } from '../../transports/oci-layout';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
-import { isCI, parsePlatform, sourceDateEpoch } from '../../assets/environment';
+import { isCI, parsePlatform, sourceDateEpoch } from '../../build/environment';
 
 export interface AssetImageExecutorOptions {
   manifest: string;

@@ -7,11 +7,11 @@
  */
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
-import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
-import { resolveAssetImage, unrecordedBuildDefaults } from '../../assets/resolve-asset-image';
+import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
+import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
+import { resolveAssetImage, unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
-import { assetResultDir } from '../../assets/asset-image-result';
+import { assetResultDir } from '../../build/asset-image-result';
 import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
 import {

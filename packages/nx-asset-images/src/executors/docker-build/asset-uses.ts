@@ -3,7 +3,7 @@
  * in Docker. Pure: the parsed Dockerfile, the workspace's asset map and the
  * assets' build results in, decisions out.
  */
-import type { AssetImageResult } from '../../assets/asset-image-result';
+import type { AssetImageResult } from '../../build/asset-image-result';
 import type { ParsedDockerfile } from '../../dockerfile/parsed-dockerfile';
 import { findImageReferences } from '../../dockerfile/find-image-references';
 import { familiarImageReference, repositoryKey, withTag, type ImageReference } from '../../oci/image-reference';

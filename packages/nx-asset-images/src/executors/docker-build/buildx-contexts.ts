@@ -4,9 +4,9 @@
  * layout store (`--build-context <ref>=oci-layout://<store>@<digest>`).
  * Untested on this project's CI engine (Docker 20.10 without buildx).
  */
-import { assetStorePaths } from '../../assets/asset-store';
-import type { AssetImageResult } from '../../assets/asset-image-result';
-import { resolveAssetImage, type ResolveAssetImageOptions } from '../../assets/resolve-asset-image';
+import { assetStorePaths } from '../../build/asset-store';
+import type { AssetImageResult } from '../../build/asset-image-result';
+import { resolveAssetImage, type ResolveAssetImageOptions } from '../../resolve/resolve-asset-image';
 import { writeOciLayout } from '../../transports/oci-layout';
 import type { AssetUse } from './asset-uses';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetImageResult } from '../../assets/asset-image-result';
-import { dockerPresence } from '../../assets/docker-presence';
+import type { AssetImageResult } from '../../build/asset-image-result';
+import { dockerPresence } from '../../resolve/docker-presence';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { parseImageReference, repositoryKey } from '../../oci/image-reference';
 import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';

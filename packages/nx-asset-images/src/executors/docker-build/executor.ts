@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { readAssetImageResult, type AssetImageResult } from '../../assets/asset-image-result';
-import { ensureAssetImageInDocker } from '../../assets/docker-presence';
-import { unrecordedBuildDefaults } from '../../assets/resolve-asset-image';
-import { ASSET_MANIFEST_FILE } from '../../assets/manifest';
+import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
+import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
+import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
+import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
-import { assetResultDir } from '../../assets/asset-image-result';
+import { assetResultDir } from '../../build/asset-image-result';
 import { normalizePluginOptions } from '../../nx/plugin-options';
 import { createProgressRenderer } from '../progress-renderer';
 import { findAssetUses, requiredReferencesByAsset } from './asset-uses';

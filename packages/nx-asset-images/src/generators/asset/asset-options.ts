@@ -3,7 +3,7 @@
  * check runs before the generator writes anything.
  */
 import { InvalidImageReferenceError, parseImageReference, withTag, type ImageReference } from '../../oci/image-reference';
-import { normalizeSha256 } from '../../assets/remote-source';
+import { normalizeSha256 } from '../../sources/remote-source';
 import type { AssetGeneratorSchema } from './schema';
 
 /** A remote file pinned by checksum, as it goes into asset.json `sources`. */

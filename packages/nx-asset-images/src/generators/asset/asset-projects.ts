@@ -4,7 +4,7 @@
  */
 import { globAsync, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { defaultAssetName } from '../../assets/manifest';
+import { defaultAssetName } from '../../manifest/manifest';
 
 export const ASSET_MANIFEST_FILE = 'asset.json';
 

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AssetConflictError, assetGenerator } from './generator';
 import { InvalidAssetOptionError } from './asset-options';
 import type { AssetGeneratorSchema } from './schema';
-import { parseAssetManifest } from '../../assets/manifest';
+import { parseAssetManifest } from '../../manifest/manifest';
 
 const SHA = 'a'.repeat(64);
 const base: AssetGeneratorSchema = {

@@ -1,11 +1,11 @@
 import { logger, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { analyzeAsset } from '../../assets/analyze-asset';
-import { assetStorePaths } from '../../assets/asset-store';
-import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../assets/lock';
-import { parseAssetManifest } from '../../assets/manifest';
-import { StatCache } from '../../assets/stat-cache';
-import { sourceDateEpoch } from '../../assets/environment';
+import { analyzeAsset } from '../../build/analyze-asset';
+import { assetStorePaths } from '../../build/asset-store';
+import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../lock/lock';
+import { parseAssetManifest } from '../../manifest/manifest';
+import { StatCache } from '../../hashing/stat-cache';
+import { sourceDateEpoch } from '../../build/environment';
 import { findAssetProjects } from '../asset/asset-projects';
 
 export interface LockSyncResult {

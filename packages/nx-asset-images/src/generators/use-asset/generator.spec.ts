@@ -1,7 +1,7 @@
 import { addProjectConfiguration, logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AssetManifestError } from '../../assets/errors';
+import { AssetManifestError } from '../../errors/asset-errors';
 import { UseAssetError, useAssetGenerator } from './generator';
 
 describe('use-asset generator', () => {

@@ -1,6 +1,6 @@
 import { formatFiles, getProjects, logger, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { parseAssetManifest, type AssetManifest } from '../../assets/manifest';
+import { parseAssetManifest, type AssetManifest } from '../../manifest/manifest';
 import { repositoryKey, tryParseImageReference } from '../../oci/image-reference';
 import { findAssetProjects, type AssetProjectInTree } from '../asset/asset-projects';
 import { addCopyFrom, copyFromInstruction, newDockerfile } from './add-copy-from';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Digest, Layer } from '../oci/image';
+import type { Digest, Layer } from './image';
 import { CompressionUnavailableError, compressLayer, compressStream, isCompressionAvailable, layerMediaType } from './compression';
 
 async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -14,7 +14,7 @@ import type { Digest } from '../oci/image';
 import { readAssetImageResult } from './asset-image-result';
 import { compressedLayerKey } from './build-asset-image';
 import { LayerDigestCache, StaleLayerDigestError } from './layer-digest-cache';
-import { resolveAssetImage } from './resolve-asset-image';
+import { resolveAssetImage } from '../resolve/resolve-asset-image';
 
 const DIFF_ID = `sha256:${'d'.repeat(64)}` as Digest;
 const WRONG = `sha256:${'0'.repeat(64)}` as Digest;

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AssetLockError } from './errors';
+import { AssetLockError } from '../errors/asset-errors';
 import { diffLock, formatLockDiff, isLockDiffEmpty, lockFromHashes, parseAssetLock, readAssetLock, serializeAssetLock } from './lock';
 
 const A = 'a'.repeat(64);

@@ -16,15 +16,15 @@ import { parseImageReference, withDigest } from '../oci/image-reference';
 import { pullImageToLayout, type PullOptions } from '../transports/registry';
 import { blobPath, readOciLayoutImage } from '../transports/oci-layout';
 import type { OnProgress } from '../util/progress';
-import { analyzeAsset } from './analyze-asset';
-import type { AssetBuildParameters, AssetImageResult } from './asset-image-result';
-import { assetStorePaths } from './asset-store';
-import { buildAssetImage, cachedEntriesOf } from './build-asset-image';
-import { parsePlatform, sourceDateEpoch } from './environment';
-import { compressionLibrary } from '../transports/compression';
-import { LayerDigestCache } from './layer-digest-cache';
-import { parseAssetManifest } from './manifest';
-import { StatCache } from './stat-cache';
+import { analyzeAsset } from '../build/analyze-asset';
+import type { AssetBuildParameters, AssetImageResult } from '../build/asset-image-result';
+import { assetStorePaths } from '../build/asset-store';
+import { buildAssetImage, cachedEntriesOf } from '../build/build-asset-image';
+import { parsePlatform, sourceDateEpoch } from '../build/environment';
+import { compressionLibrary } from '../oci/compression';
+import { LayerDigestCache } from '../build/layer-digest-cache';
+import { parseAssetManifest } from '../manifest/manifest';
+import { StatCache } from '../hashing/stat-cache';
 
 export type ImageOrigin = 'layout' | 'sources' | 'registry';
 

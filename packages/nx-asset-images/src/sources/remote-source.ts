@@ -5,7 +5,7 @@
  *   "sources": [{ "url": "https://…/model.safetensors", "sha256": "<64 hex>", "path": "model.safetensors", "size": 123 }]
  *
  * Pure: the source record, sha256 checks and URL redaction (asset.json's
- * `sources` are validated by assets/manifest.ts). No fs, no network.
+ * `sources` are validated by manifest/manifest.ts). No fs, no network.
  */
 import { redactUrl } from '../util/redact-url';
 

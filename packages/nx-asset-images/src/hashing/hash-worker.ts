@@ -1,7 +1,7 @@
 /**
  * The hashing inner loop, runnable in a `worker_threads` worker or in the
  * calling thread. Self-contained (Node built-ins only) so the compiled
- * `dist/assets/hash-worker.js` can be a worker entry on its own.
+ * `dist/hashing/hash-worker.js` can be a worker entry on its own.
  *
  * A job reads one file with large reusable buffers, double-buffered (the next
  * read runs on the libuv pool while this thread hashes the previous chunk),

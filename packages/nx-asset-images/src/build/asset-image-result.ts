@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, Image } from '../oci/image';
-import { compressionLevel, compressionLibrary, type Compression } from '../transports/compression';
+import { compressionLevel, compressionLibrary, type Compression } from '../oci/compression';
 import { writeFileAtomic } from '../util/atomic-write';
 import type { AssetAnalysis } from './analyze-asset';
 import type { AssetReferences } from './image-references';

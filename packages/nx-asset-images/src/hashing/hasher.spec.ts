@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { AssetHashError } from './errors';
+import { AssetHashError } from '../errors/asset-errors';
 import { hashCounters, hashFiles } from './hasher';
 import { HashPool } from './hash-worker-pool';
 import { StatCache, frameKey } from './stat-cache';

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAssetImageTask } from '../executors/asset-image/executor';
-import { readAssetImageResult, type AssetImageResult } from './asset-image-result';
+import { readAssetImageResult, type AssetImageResult } from '../build/asset-image-result';
 import { rebuildParameters, resolveAssetImage, unrecordedBuildDefaults } from './resolve-asset-image';
-import { compressionLibrary, DEFAULT_GZIP_LEVEL } from '../transports/compression';
-import { DEFAULT_LARGE_FILE_THRESHOLD } from './layer-plan';
+import { compressionLibrary, DEFAULT_GZIP_LEVEL } from '../oci/compression';
+import { DEFAULT_LARGE_FILE_THRESHOLD } from '../build/layer-plan';
 
 const ENV = ['SOURCE_DATE_EPOCH', 'NX_ASSET_IMAGES_STORE', 'NX_ASSET_IMAGES_CACHE_DIR', 'CI'] as const;
 const MANIFEST = 'assets/x/asset.json';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { firstWorkspacePath } from '../util/workspace-path';
-import { resolveSourceCacheDir } from './source-cache';
+import { resolveSourceCacheDir } from '../sources/source-cache';
 
 /**
  * The workspace's local content store, `.asset-images/` at the workspace root

@@ -31,7 +31,7 @@ export interface HashPoolOptions {
   bufferSize?: number;
 }
 
-/** The compiled worker entry beside this module (`dist/assets/hash-worker.js`), or `undefined` when running from sources. */
+/** The compiled worker entry beside this module (`dist/hashing/hash-worker.js`), or `undefined` when running from sources. */
 export function defaultHashWorkerFile(): string | undefined {
   const candidate = join(__dirname, 'hash-worker.js');
   return existsSync(candidate) ? candidate : undefined;

@@ -11,7 +11,7 @@ import { lstat, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import fg from 'fast-glob';
-import { AssetFilesError } from './errors';
+import { AssetFilesError } from '../errors/asset-errors';
 import type { AssetManifest } from './manifest';
 
 /** Files at the asset root that are metadata, never content. */

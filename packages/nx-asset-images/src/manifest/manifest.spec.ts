@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { AssetManifestError } from './errors';
+import { AssetManifestError } from '../errors/asset-errors';
 import { assetSchemaPath, jsonPointerToField, parseAssetManifest } from './manifest';
 import { jsonErrorOffset } from './manifest-json-position';
 

@@ -8,7 +8,7 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { AssetLockError } from './errors';
+import { AssetLockError } from '../errors/asset-errors';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
 export const ASSET_LOCK_VERSION = 1;

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference } from '../oci/image-reference';
-import { AssetManifestError } from './errors';
+import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
-import { tokenEnvVarName } from './source-auth';
+import { tokenEnvVarName } from '../sources/source-auth';
 import { jsonErrorOffset } from './manifest-json-position';
 
 export type AssetCompression = 'none' | 'gzip' | 'zstd';

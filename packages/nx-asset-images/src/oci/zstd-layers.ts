@@ -1,9 +1,9 @@
 import { pipeline, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { jsonBlob } from '../oci/assemble-image';
-import type { Image, Layer } from '../oci/image';
-import { createManifest } from '../oci/manifest';
-import { MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types';
+import { jsonBlob } from './assemble-image';
+import type { Image, Layer } from './image';
+import { createManifest } from './manifest';
+import { MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_MANIFEST } from './media-types';
 import { CompressionUnavailableError } from './compression';
 
 /**

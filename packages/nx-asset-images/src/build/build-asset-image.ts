@@ -11,7 +11,7 @@ import { digestReadable } from '../oci/digest';
 import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
 import { frameLayer } from '../tar/single-file-frame';
 import { tarSize, tarStream } from '../tar/tar-stream';
-import { compressedLayer, compressionIdentity, compressLayer, type Compression, type CompressionOptions } from '../transports/compression';
+import { compressedLayer, compressionIdentity, compressLayer, type Compression, type CompressionOptions } from '../oci/compression';
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
 import { StaleLayerDigestError, type LayerDigestCache } from './layer-digest-cache';
 import { canonicalJson } from '../oci/canonical-json';

@@ -10,13 +10,13 @@ import type { Digest } from '../oci/image';
 import { singleFileFrame, type SingleFileFrame } from '../tar/single-file-frame';
 import type { OnProgress } from '../util/progress';
 import type { AssetStorePaths } from './asset-store';
-import { fetchSources } from './download-sources';
-import { resolveAssetFiles } from './file-set';
-import { hashFiles } from './hasher';
+import { fetchSources } from '../sources/download-sources';
+import { resolveAssetFiles } from '../manifest/file-set';
+import { hashFiles } from '../hashing/hasher';
 import { planLayers, type PlannedFile } from './layer-plan';
-import { lockFromHashes, type AssetLock } from './lock';
-import type { AssetManifest } from './manifest';
-import type { StatCache } from './stat-cache';
+import { lockFromHashes, type AssetLock } from '../lock/lock';
+import type { AssetManifest } from '../manifest/manifest';
+import type { StatCache } from '../hashing/stat-cache';
 
 export interface AnalyzeAssetOptions {
   workspaceRoot: string;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
-import { AssetLockError } from './errors';
+import { AssetLockError } from '../errors/asset-errors';
 import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, readAssetLock, serializeAssetLock, type AssetLock } from './lock';
 
 export type LockOutcome = 'unchanged' | 'written';

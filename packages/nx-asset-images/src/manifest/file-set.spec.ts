@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdir, mkdtemp, rm, symlink, writeFile, realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AssetFilesError } from './errors';
+import { AssetFilesError } from '../errors/asset-errors';
 import { resolveAssetFiles } from './file-set';
 import type { AssetManifest } from './manifest';
 

@@ -16,7 +16,7 @@
 import { stat } from 'node:fs/promises';
 import type { Digest } from '../oci/image';
 import type { OnProgress } from '../util/progress';
-import { AssetHashError } from './errors';
+import { AssetHashError } from '../errors/asset-errors';
 import type { HashJob, HashJobResult } from './hash-worker';
 import { HashPool, type HashPoolOptions } from './hash-worker-pool';
 import { frameKey, sameStamp, stampOf, type FileStamp, type StatCache } from './stat-cache';
