@@ -14,7 +14,7 @@
 # (tests run their own instances, see tools/test-services.sh).
 set -euo pipefail
 
-packages=(docker.io docker-registry skopeo umoci busybox-static apache2-utils zstd git ca-certificates)
+packages=(docker.io docker-registry skopeo umoci busybox-static apache2-utils zstd git git-lfs ca-certificates)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
