@@ -2,9 +2,8 @@
 // real client: a hosted cache cannot run here, so this checks that the server
 // implements the contract as Nx uses it before other tests rely on it. A
 // cacheable target on one "machine" is stored (PUT), and a second workspace
-// with an empty local cache gets it back (GET) as a remote cache hit. Each
-// workspace gets its own NX_CACHE_DIRECTORY: Nx 24 otherwise keeps its cache
-// in ~/.nx/<workspace id>, and two workspaces made alike can share an id.
+// with an empty local cache gets it back (GET) as a remote cache hit.
+// (runNx gives each workspace its own NX_CACHE_DIRECTORY.)
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNxCacheServer, type NxCacheServer } from './support/nx-cache-server';
@@ -35,14 +34,14 @@ describe('Nx remote cache stand-in', () => {
     const first = await createWorkspace(files);
     const second = await createWorkspace(files);
     workspaces.push(first, second);
-    const built = await runNx(first, ['run', 'a:make'], { env: { ...cache.env(), NX_CACHE_DIRECTORY: first.path('.nx/cache') } });
+    const built = await runNx(first, ['run', 'a:make'], { env: cache.env() });
     expect(built.stdout).toContain('ran-the-command');
     const puts = cache.log.filter((l) => l.startsWith('PUT ') && l.endsWith(' 200'));
     expect(puts).toHaveLength(1);
     const hash = puts[0]!.split(' ')[1]!;
     expect(cache.entries.get(hash)?.length).toBeGreaterThan(0);
 
-    const hit = await runNx(second, ['run', 'a:make'], { env: { ...cache.env(), NX_CACHE_DIRECTORY: second.path('.nx/cache') } });
+    const hit = await runNx(second, ['run', 'a:make'], { env: cache.env() });
     expect(hit.stdout).toContain('remote cache');
     expect(cache.log).toContain(`GET ${hash} 200`);
     expect(await second.read('dist/a/out.txt')).toBe('input one\n');
@@ -51,7 +50,7 @@ describe('Nx remote cache stand-in', () => {
   it('a read-only token gets hits but stores nothing; an existing key is not overwritten (409)', async () => {
     const ws = await createWorkspace({ ...files, 'libs/a/in.txt': 'input two\n' });
     workspaces.push(ws);
-    const env = { ...cache.env(), NX_CACHE_DIRECTORY: ws.path('.nx/cache') };
+    const env = cache.env();
     const before = cache.entries.size;
     await runNx(ws, ['run', 'a:make'], { env: { ...env, NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN: 'ro-token' } });
     expect(cache.log.at(-1)).toMatch(/^PUT \S+ 403$/);

@@ -135,9 +135,13 @@ export interface RunOptions {
 /**
  * Runs the workspace's nx (`node node_modules/nx/<bin> ...args`) in its
  * root with NX_DAEMON=false, NX_NO_CLOUD=true, NX_TUI=false, NO_COLOR=1,
- * FORCE_COLOR=0 and without NX_SKIP_NX_CACHE or CI (override any of them with opts.env): a test plays a
- * developer unless it sets CI itself, whatever the suite runs under. Other
- * variables, including the services env (DOCKER_HOST, NXAI_*), pass through.
+ * FORCE_COLOR=0, NX_CACHE_DIRECTORY=<root>/.nx/cache and without NX_SKIP_NX_CACHE or CI (override any of them with opts.env): a test plays a
+ * developer unless it sets CI itself, whatever the suite runs under. The cache
+ * directory is the workspace's own: Nx 24 otherwise keeps it in
+ * ~/.nx/<repo key>, keyed by the git remote or first commit, so two clones of
+ * one repository (or two workspaces committed alike in the same second)
+ * would share a local cache. Other variables, including the services env
+ * (DOCKER_HOST, NXAI_*), pass through.
  */
 export function runNx(ws: Workspace, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
   const env: NodeJS.ProcessEnv = {
@@ -148,6 +152,7 @@ export function runNx(ws: Workspace, args: readonly string[], opts: RunOptions =
     // Plain text to assert on: nx colours its output under CI=true otherwise.
     NO_COLOR: '1',
     FORCE_COLOR: '0',
+    NX_CACHE_DIRECTORY: path.join(ws.root, '.nx', 'cache'),
   };
   delete env.NX_SKIP_NX_CACHE;
   delete env.CI;
