@@ -61,9 +61,10 @@ describe.each([
 
   it('matches crypto on known bytes, across buffer boundaries, with and without a frame', async () => {
     const contents = [Buffer.alloc(0), Buffer.from('a'), randomBytes(1000), randomBytes(2999), randomBytes(40_000)];
-    const files = await Promise.all(contents.map(async (bytes, i) => ({ absPath: await put(`f${i}`, bytes), size: bytes.length })));
-    const frames = new Map(files.filter((_, i) => i % 2 === 0).map((file) => [file.absPath, { prefix: PREFIX, suffix: SUFFIX }]));
-    const results = await hashFiles(files, { pool, frames });
+    const files = await Promise.all(
+      contents.map(async (bytes, i) => ({ absPath: await put(`f${i}`, bytes), size: bytes.length, ...(i % 2 === 0 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}) })),
+    );
+    const results = await hashFiles(files, { pool });
     results.forEach((result, i) => {
       expect(result.absPath).toBe(files[i].absPath);
       expect(result.sha256).toBe(sha(contents[i]));
@@ -77,7 +78,7 @@ describe.each([
   it('splits the content and framed hash of a big file over two threads with the same result', async () => {
     const bytes = randomBytes(50_000);
     const absPath = await put('big', bytes);
-    const [result] = await hashFiles([{ absPath, size: bytes.length }], { pool, splitThreshold: 0, frames: new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]) });
+    const [result] = await hashFiles([{ absPath, size: bytes.length, frame: { prefix: PREFIX, suffix: SUFFIX } }], { pool, splitThreshold: 0 });
     expect(result.sha256).toBe(sha(bytes));
     expect(result.layerDigest).toBe(`sha256:${sha(PREFIX, bytes, SUFFIX)}`);
   });
@@ -89,9 +90,10 @@ describe('HashPool shared reads (worker threads)', () => {
     try {
       expect(pool.canShareReads).toBe(true);
       const contents = Array.from({ length: 6 }, (_, i) => randomBytes(3000 + i * 1111));
-      const files = await Promise.all(contents.map(async (bytes, i) => ({ absPath: await put(`m${i}`, bytes), size: bytes.length })));
-      const frames = new Map(files.slice(0, 4).map((file) => [file.absPath, { prefix: PREFIX, suffix: SUFFIX }]));
-      const results = await hashFiles(files, { pool, frames, splitThreshold: 4000 });
+      const files = await Promise.all(
+        contents.map(async (bytes, i) => ({ absPath: await put(`m${i}`, bytes), size: bytes.length, ...(i < 4 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}) })),
+      );
+      const results = await hashFiles(files, { pool, splitThreshold: 4000 });
       results.forEach((result, i) => {
         expect(result.sha256).toBe(sha(contents[i]));
         expect(result.layerDigest).toBe(i < 4 ? `sha256:${sha(PREFIX, contents[i], SUFFIX)}` : undefined);
@@ -176,18 +178,18 @@ describe('hashFiles with a stat cache', () => {
     const bytes = randomBytes(3000);
     const absPath = await put('w.bin', bytes);
     const cache = StatCache.inMemory();
-    const frames = new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]);
-    await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
-    const [hit] = await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
+    const framed = { absPath, size: 3000, frame: { prefix: PREFIX, suffix: SUFFIX } };
+    await hashFiles([framed], { cache, racyWindowMs: 0, workerFile: false });
+    const [hit] = await hashFiles([framed], { cache, racyWindowMs: 0, workerFile: false });
     expect(hit).toMatchObject({ fromCache: true, layerDigest: `sha256:${sha(PREFIX, bytes, SUFFIX)}` });
     const otherPrefix = Buffer.from(PREFIX);
     otherPrefix[0] ^= 1;
     const read = hashCounters.bytesRead;
-    const [miss] = await hashFiles([{ absPath, size: 3000 }], { cache, frames: new Map([[absPath, { prefix: otherPrefix, suffix: SUFFIX }]]), racyWindowMs: 0, workerFile: false });
+    const [miss] = await hashFiles([{ absPath, size: 3000, frame: { prefix: otherPrefix, suffix: SUFFIX } }], { cache, racyWindowMs: 0, workerFile: false });
     expect(miss).toMatchObject({ fromCache: false, sha256: sha(bytes), layerDigest: `sha256:${sha(otherPrefix, bytes, SUFFIX)}` });
     expect(hashCounters.bytesRead - read).toBe(3000);
     // both frames are now remembered
-    const [again] = await hashFiles([{ absPath, size: 3000 }], { cache, frames, racyWindowMs: 0, workerFile: false });
+    const [again] = await hashFiles([framed], { cache, racyWindowMs: 0, workerFile: false });
     expect(again.fromCache).toBe(true);
   });
 
@@ -200,7 +202,7 @@ describe('hashFiles with a stat cache', () => {
         { absPath, size: 700, frame: { prefix: PREFIX, suffix: SUFFIX } },
         { absPath, size: 700, frame: { prefix: otherPrefix, suffix: SUFFIX } },
       ],
-      { workerFile: false, frames: new Map([[absPath, { prefix: Buffer.alloc(0), suffix: Buffer.alloc(0) }]]) },
+      { workerFile: false },
     );
     expect(a.layerDigest).toBe(`sha256:${sha(PREFIX, bytes, SUFFIX)}`);
     expect(b.layerDigest).toBe(`sha256:${sha(otherPrefix, bytes, SUFFIX)}`);
@@ -208,7 +210,7 @@ describe('hashFiles with a stat cache', () => {
 
   it('refuses a frame made for another size than the file has now', async () => {
     const absPath = await put('grown.bin', randomBytes(200));
-    await expect(hashFiles([{ absPath, size: 100 }], { frames: new Map([[absPath, { prefix: PREFIX, suffix: SUFFIX }]]), workerFile: false })).rejects.toThrow(
+    await expect(hashFiles([{ absPath, size: 100, frame: { prefix: PREFIX, suffix: SUFFIX } }], { workerFile: false })).rejects.toThrow(
       /changed size since it was listed \(100 bytes, now 200\)/,
     );
   });

@@ -16,6 +16,7 @@
 import { stat } from 'node:fs/promises';
 import type { Digest } from '../oci/image';
 import type { OnProgress } from '../util/progress';
+import { mapWithConcurrency } from '../util/concurrency';
 import { AssetHashError } from '../errors/asset-errors';
 import type { HashJob, HashJobResult } from './hash-worker';
 import { HashPool, type HashPoolOptions } from './hash-worker-pool';
@@ -26,7 +27,7 @@ export interface HashInputFile {
   size: number;
   /** Used as progress label when given (else `absPath`). */
   relPath?: string;
-  /** This file's frame; wins over `options.frames` (useful when two inputs share an absPath, e.g. a symlink and its target). */
+  /** This file's frame: its single-file layer digest is computed too (per input, so two inputs sharing an absPath, e.g. a symlink and its target, get their own). */
   frame?: HashFrame;
 }
 
@@ -50,8 +51,6 @@ export interface FileHash {
 export interface HashFilesOptions {
   /** The stat cache to consult and fill; the caller saves it. */
   cache?: StatCache;
-  /** Frames by absPath: for these files the single-file layer digest is computed too. */
-  frames?: ReadonlyMap<string, HashFrame>;
   onProgress?: OnProgress;
   /** Threads (or slots) of the pool; default `os.availableParallelism()`. Ignored when `pool` is given. */
   concurrency?: number;
@@ -77,7 +76,7 @@ export async function hashFiles(files: readonly HashInputFile[], options: HashFi
   const ownPool = options.pool ? undefined : new HashPool({ size: options.concurrency, workerFile: options.workerFile });
   const pool = options.pool ?? ownPool!;
   try {
-    const stamps = await mapLimit(files, STAT_CONCURRENCY, (file) => statStamp(file.absPath));
+    const stamps = await mapWithConcurrency(files, STAT_CONCURRENCY, (file) => statStamp(file.absPath));
     // Largest first: the long jobs start early and the small ones fill the gaps.
     const order = files.map((_, index) => index).sort((a, b) => Number(BigInt(stamps[b].stamp.size) - BigInt(stamps[a].stamp.size)));
     const results = new Array<FileHash>(files.length);
@@ -111,7 +110,7 @@ async function statStamp(absPath: string): Promise<Stamped> {
 }
 
 async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, options: HashFilesOptions): Promise<FileHash> {
-  const frame = file.frame ?? options.frames?.get(file.absPath);
+  const frame = file.frame;
   const key = frame ? frameKey(frame.prefix, frame.suffix) : undefined;
   let current = stamped;
   for (let attempt = 1; ; attempt++) {
@@ -183,17 +182,4 @@ async function readAndHash(
   }
   if (needFrame) return run(frameJob('frame'), report);
   return run({ path: file.absPath, mode: 'content' }, report);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
