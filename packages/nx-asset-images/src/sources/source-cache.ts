@@ -10,10 +10,9 @@
  * Because an entry only ever appears by `rename` of verified bytes, its
  * existence means it is complete and correct; nothing else is trusted.
  */
-import { hostname } from 'node:os';
-import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireFileLock, type ReleaseFileLock } from '../util/file-lock';
 import { isSha256Hex } from './remote-source';
 import { firstWorkspacePath } from '../util/workspace-path';
 
@@ -78,77 +77,12 @@ export async function commitVerifiedSource(cacheDir: string, sha256: string, ver
   return resolve(entry);
 }
 
-/** A lock older than this, not refreshed by its holder, is stale (holder on another machine died). */
-const LOCK_STALE_MS = 60_000;
-const LOCK_REFRESH_MS = 10_000;
-const LOCK_POLL_MS = 200;
-
-interface LockOwner {
-  pid: number;
-  host: string;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function lockIsStale(lockPath: string): Promise<boolean> {
-  let owner: LockOwner;
-  let mtimeMs: number;
-  try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    mtimeMs = info.mtimeMs;
-    owner = JSON.parse(text) as LockOwner;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone: just retry
-    return true; // half-written or garbage lock: its writer died between open and write
-  }
-  if (owner.host === hostname()) return owner.pid !== process.pid && !processIsAlive(owner.pid);
-  return Date.now() - mtimeMs > LOCK_STALE_MS;
-}
-
 /**
  * Takes the per-sha256 download lock, so that two processes (two Nx tasks)
  * never write the same partial file. Waits while another live process holds
- * it; steals it when its holder is gone. Returns the release function.
+ * it (however long its download takes); takes it over when its holder is gone
+ * (`acquireFileLock`). Returns the release function.
  */
-export async function acquireSourceLock(
-  cacheDir: string,
-  sha256: string,
-  signal?: AbortSignal,
-): Promise<() => Promise<void>> {
-  const { lock } = sourceCachePaths(cacheDir, sha256);
-  await mkdir(join(cacheDir, 'partial'), { recursive: true });
-  for (;;) {
-    signal?.throwIfAborted();
-    try {
-      const handle = await open(lock, 'wx');
-      try {
-        await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockOwner));
-      } finally {
-        await handle.close();
-      }
-      const refresh = setInterval(() => {
-        const now = new Date();
-        utimes(lock, now, now).catch(() => undefined);
-      }, LOCK_REFRESH_MS);
-      refresh.unref();
-      return async () => {
-        clearInterval(refresh);
-        await rm(lock, { force: true });
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if (await lockIsStale(lock)) {
-      await rm(lock, { force: true });
-      continue;
-    }
-    await sleep(LOCK_POLL_MS, undefined, { signal });
-  }
+export async function acquireSourceLock(cacheDir: string, sha256: string, signal?: AbortSignal): Promise<ReleaseFileLock> {
+  return acquireFileLock(sourceCachePaths(cacheDir, sha256).lock, signal ? { signal } : {});
 }
