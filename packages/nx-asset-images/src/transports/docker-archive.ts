@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { canonicalJson } from '../oci/canonical-json';
-import { digestHex } from '../oci/digest';
 import type { Descriptor, Image } from '../oci/image';
 import { formatImageReference, parseImageReference, withTag } from '../oci/image-reference';
 import { ANNOTATION_CONTAINERD_IMAGE_NAME, ANNOTATION_REF_NAME, createOciIndex } from '../oci/oci-index';
 import type { TarFileEntry } from '../tar/tar-entries';
 import { tarSize, tarStream } from '../tar/tar-stream';
-import { OCI_LAYOUT_FILE_CONTENT } from './oci-layout';
+import { blobRelativePath } from '../store/blob-store';
+import { OCI_LAYOUT_FILE_CONTENT } from '../store/layout-files';
 
 export class InvalidRepoTagError extends Error {
   override readonly name = 'InvalidRepoTagError';
@@ -43,7 +43,7 @@ function normalizeRepoTag(repoTag: string): NormalizedTag {
   return { repoTag: ref.tag ? repoTag : `${repoTag}:latest`, fullName: formatImageReference(full), tag };
 }
 
-const blobName = (descriptor: Descriptor) => `blobs/sha256/${digestHex(descriptor.digest)}`;
+const blobName = (descriptor: Descriptor) => blobRelativePath(descriptor.digest);
 
 export interface DockerArchiveOptions {
   /**

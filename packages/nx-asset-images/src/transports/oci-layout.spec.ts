@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { assembleImage } from '../oci/assemble-image';
 import { bytesLayer } from '../oci/bytes-layer';
 import type { Digest, Layer } from '../oci/image';
-import { BlobDigestMismatchError, OciLayoutRefNotFoundError, blobPath, readOciLayoutImage, writeOciLayout } from './oci-layout';
+import { blobPath } from '../store/blob-store';
+import { BlobDigestMismatchError, OciLayoutRefNotFoundError, readOciLayoutImage, writeOciLayout } from './oci-layout';
 
 const work = mkdtempSync(join(tmpdir(), 'oci-layout-spec-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

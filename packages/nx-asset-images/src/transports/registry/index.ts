@@ -1,5 +1,5 @@
 export { pushImage, PushRequestError, referencedDigests, openRegistrySession, type PushOptions, type PushResult, type RegistryClientOptions } from './push-image';
-export { pullManifest, fetchBlob, pullImageToLayout, writeStreamAtomic, layoutBlobPath, type PullOptions, type PullToLayoutOptions, type PullToLayoutResult } from './pull-image';
+export { pullManifest, fetchBlob, pullImageToLayout, type PullOptions, type PullToLayoutOptions, type PullToLayoutResult } from './pull-image';
 export type { PulledManifest, ManifestJson } from './manifest-get';
 export { RegistryError, RegistryAuthError, ForeignAuthChallengeError, DigestMismatchError, StaleCredentialsError } from './registry-errors';
 export type { RegistryCredentials } from './credentials';

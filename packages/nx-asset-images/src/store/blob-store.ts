@@ -1,0 +1,85 @@
+/**
+ * The blobs of an OCI image layout, `<dir>/blobs/sha256/<hex>`: the one place
+ * that writes them (temp file, digest and size verified while writing, then
+ * rename; skipped when a file of the right size is there) and reads them back
+ * verified. Used by the layout writer and the registry pull alike.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { DigestingPassThrough, digestHex, isDigest, sha256Digest } from '../oci/digest';
+import type { Descriptor, Digest } from '../oci/image';
+import { progressStages } from '../util/progress-tap';
+import type { OnProgress } from '../util/progress';
+import { writeStreamAtomic } from '../util/write-stream-atomic';
+import { BlobDigestMismatchError, OciLayoutError } from './layout-errors';
+
+/** A blob's path inside a layout (or a layout-shaped archive), `/`-separated: `blobs/sha256/<hex>`. */
+export function blobRelativePath(digest: Digest): string {
+  return posix.join('blobs', 'sha256', digestHex(digest));
+}
+
+/** Path of a blob in the layout at `dir`. */
+export function blobPath(dir: string, digest: Digest): string {
+  return join(dir, blobRelativePath(digest));
+}
+
+export interface WriteBlobOptions {
+  /** Progress labelled with the blob's digest. */
+  onProgress?: OnProgress;
+}
+
+/**
+ * Writes one blob unless a file of the right size is already there. The bytes
+ * of `open()` go to a temp file beside the target while being hashed; a digest
+ * or size mismatch deletes the temp file and throws `BlobDigestMismatchError`
+ * (a failing stream's own error wins).
+ */
+export async function writeBlob(
+  dir: string,
+  descriptor: Descriptor,
+  open: () => Readable | Promise<Readable>,
+  options: WriteBlobOptions = {},
+): Promise<'written' | 'skipped'> {
+  const target = blobPath(dir, descriptor.digest);
+  if (await hasBlob(dir, descriptor)) return 'skipped';
+  const hasher = new DigestingPassThrough();
+  await writeStreamAtomic(target, await open(), {
+    through: [hasher, ...progressStages({ label: descriptor.digest, total: descriptor.size, onProgress: options.onProgress })],
+    check: () => {
+      const actual = hasher.digest();
+      if (actual !== descriptor.digest || hasher.size !== descriptor.size) {
+        throw new BlobDigestMismatchError(descriptor.digest, actual, hasher.size, descriptor.size);
+      }
+    },
+  });
+  return 'written';
+}
+
+/** True when the layout holds a file of the descriptor's size for its digest (the write path verified it). */
+export async function hasBlob(dir: string, descriptor: Descriptor): Promise<boolean> {
+  const present = await stat(blobPath(dir, descriptor.digest)).catch(() => undefined);
+  return present?.isFile() === true && present.size === descriptor.size;
+}
+
+/** Reads a (small) blob whole and checks it against its descriptor. */
+export async function readVerifiedBlob(dir: string, descriptor: Descriptor): Promise<Buffer> {
+  if (!isDigest(descriptor.digest)) throw new OciLayoutError(`invalid digest ${JSON.stringify(descriptor.digest)}`, dir);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(blobPath(dir, descriptor.digest));
+  } catch (error) {
+    throw new OciLayoutError(`missing blob ${descriptor.digest}`, dir, { cause: error });
+  }
+  const actual = sha256Digest(bytes);
+  if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
+    throw new BlobDigestMismatchError(descriptor.digest, actual, bytes.length, descriptor.size);
+  }
+  return bytes;
+}
+
+/** A stream of a blob's file (verified when it was written). */
+export function openBlob(dir: string, digest: Digest): Readable {
+  return createReadStream(blobPath(dir, digest));
+}

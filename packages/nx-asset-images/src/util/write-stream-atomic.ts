@@ -1,0 +1,31 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { tempPathFor } from './atomic-write';
+
+export interface WriteStreamAtomicOptions {
+  /** Streams the bytes pass through on their way to the file (hashing, progress), in order. */
+  through?: readonly NodeJS.ReadWriteStream[];
+  /** Runs after the bytes are on disk and before the rename; throwing here leaves nothing behind. */
+  check?: () => void | Promise<void>;
+}
+
+/**
+ * Streams `source` to a temp file beside `target` (its directory is created)
+ * and renames it into place: readers never see a half-written file, and on
+ * any failure (of the source, a stage, `check`) the temp file is removed.
+ */
+export async function writeStreamAtomic(target: string, source: Readable, options: WriteStreamAtomicOptions = {}): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  try {
+    await pipeline([source, ...(options.through ?? []), createWriteStream(temp, { flags: 'wx' })] as unknown as Parameters<typeof pipeline>[0][]);
+    await options.check?.();
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
