@@ -13,7 +13,9 @@ import { frameLayer } from '../tar/single-file-frame';
 import { tarSize, tarStream } from '../tar/tar-stream';
 import { compressedLayer, compressionIdentity, compressLayer, type Compression, type CompressionOptions } from '../oci/compression';
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
-import { StaleLayerDigestError, type LayerDigestCache } from './layer-digest-cache';
+import { LayerDigestCache, StaleLayerDigestError } from './layer-digest-cache';
+import type { AssetBuildOptions } from './build-options';
+import { join } from 'node:path';
 import { canonicalJson } from '../oci/canonical-json';
 import { sha256Digest } from '../oci/digest';
 
@@ -136,4 +138,19 @@ async function compress(layer: Layer, compression: Compression, settings: Compre
   // Compressed from a stream of the uncompressed layer, whose digest may itself have come from the cache.
   if (cachedEntriesOf(layer).length > 0) cachedEntries.set(compressed, cachedEntriesOf(layer));
   return compressed;
+}
+
+/** The store's cache of compressed and grouped layer digests. */
+export function layerDigestsOf(options: AssetBuildOptions): LayerDigestCache {
+  return new LayerDigestCache(join(options.store.root, 'layer-digests'));
+}
+
+/** The image of an analysed asset with the options' mtime, platform and compression level. */
+export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildOptions, layerDigests: LayerDigestCache): Promise<Image> {
+  return buildAssetImage(analysis, {
+    mtime: options.mtime,
+    platform: options.platform,
+    ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
+    layerDigests,
+  });
 }

@@ -19,3 +19,32 @@ export function parsePlatform(value: string): { os: string; architecture: string
   }
   return { os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) };
 }
+
+export type Platform = ReturnType<typeof parsePlatform>;
+
+/** The platform of a build whose target sets none. */
+export const DEFAULT_PLATFORM = 'linux/amd64';
+
+/** What a build takes from the environment and from the asset-image target's options. */
+export interface BuildEnvironment {
+  /** SOURCE_DATE_EPOCH: seconds of every tar entry and of the config's `created`. */
+  mtime: number;
+  platform: Platform;
+  largeFileThreshold?: number;
+  /** CI: a lock that does not match is an error, not rewritten. */
+  ci: boolean;
+}
+
+/**
+ * The one place the environment (CI, SOURCE_DATE_EPOCH) and the target's `platform` and
+ * `largeFileThreshold` are read; values of the wrong type count as unset.
+ */
+export function buildEnvironment(target: { platform?: unknown; largeFileThreshold?: unknown } = {}, env: NodeJS.ProcessEnv = process.env): BuildEnvironment {
+  const threshold = target.largeFileThreshold;
+  return {
+    mtime: sourceDateEpoch(env),
+    platform: parsePlatform(typeof target.platform === 'string' ? target.platform : DEFAULT_PLATFORM),
+    ...(typeof threshold === 'number' ? { largeFileThreshold: threshold } : {}),
+    ci: isCI(env),
+  };
+}

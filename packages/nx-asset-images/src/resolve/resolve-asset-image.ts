@@ -8,24 +8,20 @@
  *      the promised manifest digest;
  *   3. the registry, by digest, into the layout store (a fresh CI runner without the weights).
  */
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
 import type { Digest, Image } from '../oci/image';
 import { parseImageReference, withDigest } from '../oci/image-reference';
 import { pullImageToLayout, type PullOptions } from '../transports/registry';
 import { blobPath } from '../store/blob-store';
 import { readOciLayoutImage } from '../transports/oci-layout';
 import type { OnProgress } from '../util/progress';
-import { analyzeAsset } from '../build/analyze-asset';
 import type { AssetBuildParameters, AssetImageResult } from '../build/asset-image-result';
-import { assetStorePaths } from '../build/asset-store';
-import { buildAssetImage, cachedEntriesOf } from '../build/build-asset-image';
-import { parsePlatform, sourceDateEpoch } from '../build/environment';
+import type { AssetBuildOptions } from '../build/build-options';
+import { assetStorePaths, type AssetStorePaths } from '../build/asset-store';
+import { assembleAssetImage, cachedEntriesOf, layerDigestsOf } from '../build/build-asset-image';
+import { buildEnvironment, DEFAULT_PLATFORM, parsePlatform, type Platform } from '../build/environment';
 import { compressionLibrary } from '../oci/compression';
-import { LayerDigestCache } from '../build/layer-digest-cache';
-import { parseAssetManifest } from '../manifest/manifest';
-import { StatCache } from '../hashing/stat-cache';
+import { prepareAsset, withStatCache } from '../build/prepare-asset';
 
 export type ImageOrigin = 'layout' | 'sources' | 'registry';
 
@@ -35,7 +31,7 @@ export interface ResolveAssetImageOptions {
    * before they were): see `unrecordedBuildDefaults`. A result's `build` always wins.
    */
   mtime?: number;
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
   largeFileThreshold?: number;
   /** Registry client options for step 3; `false` never contacts a registry. */
   pull?: PullOptions | false;
@@ -71,41 +67,9 @@ export async function resolveAssetImage(
   if (fromLayout) return { image: fromLayout, origin: 'layout' };
 
   try {
-    const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, manifestFile), 'utf8'), manifestFile, posix.dirname(manifestFile));
-    const cache = await StatCache.load(store.statCache);
-    try {
-      const build = rebuildParameters(expected, options);
-      const analysis = await analyzeAsset(manifest, {
-        workspaceRoot,
-        store,
-        cache,
-        mtime: build.mtime,
-        largeFileThreshold: build.largeFileThreshold,
-        sources: 'fetch',
-        onProgress: options.onProgress,
-      });
-      const layerDigests = new LayerDigestCache(join(store.root, 'layer-digests'));
-      const rebuild = () =>
-        buildAssetImage(analysis, {
-          mtime: build.mtime,
-          platform: build.platform,
-          ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
-          layerDigests,
-        });
-      let image = await rebuild();
-      if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
-      // Layers whose digests came from the layer digest cache and are not the promised ones: the entries may be
-      // wrong (not the files): drop them, and assemble once more with those layers computed from their bytes.
-      const suspects = image.layers.filter((layer, i) => cachedEntriesOf(layer).length > 0 && (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId));
-      if (suspects.length > 0) {
-        for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
-        image = await rebuild();
-        if (image.manifest.descriptor.digest === expected.manifestDigest) return { image, origin: 'sources' };
-      }
-      attempts.push({ origin: 'sources', reason: rebuildMismatchReason(expected, manifest.compression, image.manifest.descriptor.digest) });
-    } finally {
-      await cache.save();
-    }
+    const fromSources = await rebuildFromSources(workspaceRoot, store, manifestFile, expected, options);
+    if ('image' in fromSources) return { image: fromSources.image, origin: 'sources' };
+    attempts.push({ origin: 'sources', reason: fromSources.mismatch });
   } catch (error) {
     attempts.push({ origin: 'sources', reason: message(error) });
   }
@@ -124,9 +88,44 @@ export async function resolveAssetImage(
   throw new AssetImageUnavailableError(expected.project, expected.manifestDigest, attempts);
 }
 
+/** A rebuild from the asset's files with the recorded parameters: the image when it gives exactly the promised digest. */
+async function rebuildFromSources(
+  workspaceRoot: string,
+  store: AssetStorePaths,
+  manifestFile: string,
+  expected: AssetImageResult,
+  options: ResolveAssetImageOptions,
+): Promise<{ image: Image } | { mismatch: string }> {
+  const build = rebuildParameters(expected, options);
+  const buildOptions: AssetBuildOptions = {
+    workspaceRoot,
+    store,
+    ci: false,
+    mtime: build.mtime ?? 0,
+    platform: build.platform ?? parsePlatform(DEFAULT_PLATFORM),
+    largeFileThreshold: build.largeFileThreshold,
+    ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
+  };
+  return withStatCache(buildOptions, async (cache) => {
+    const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
+    const layerDigests = layerDigestsOf(buildOptions);
+    let image = await assembleAssetImage(analysis, buildOptions, layerDigests);
+    if (image.manifest.descriptor.digest === expected.manifestDigest) return { image };
+    // Layers whose digests came from the layer digest cache and are not the promised ones: the entries may be
+    // wrong (not the files): drop them, and assemble once more with those layers computed from their bytes.
+    const suspects = image.layers.filter((layer, i) => cachedEntriesOf(layer).length > 0 && (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId));
+    if (suspects.length > 0) {
+      for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
+      image = await assembleAssetImage(analysis, buildOptions, layerDigests);
+      if (image.manifest.descriptor.digest === expected.manifestDigest) return { image };
+    }
+    return { mismatch: rebuildMismatchReason(expected, analysis.manifest.compression, image.manifest.descriptor.digest) };
+  });
+}
+
 export interface RebuildParameters {
   mtime?: number;
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
   largeFileThreshold?: number;
   compressionLevel?: number;
 }
@@ -155,12 +154,8 @@ export function unrecordedBuildDefaults(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> {
   if (expected.build) return {};
-  const threshold = targetOptions['largeFileThreshold'];
-  return {
-    mtime: sourceDateEpoch(env),
-    platform: parsePlatform(typeof targetOptions['platform'] === 'string' ? targetOptions['platform'] : 'linux/amd64'),
-    ...(typeof threshold === 'number' ? { largeFileThreshold: threshold } : {}),
-  };
+  const { mtime, platform, largeFileThreshold } = buildEnvironment(targetOptions, env);
+  return { mtime, platform, ...(largeFileThreshold !== undefined ? { largeFileThreshold } : {}) };
 }
 
 function rebuildMismatchReason(expected: AssetImageResult, codec: string, got: Digest): string {

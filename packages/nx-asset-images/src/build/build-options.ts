@@ -1,0 +1,19 @@
+import { assetStorePaths, type AssetStorePaths } from './asset-store';
+import { buildEnvironment, type BuildEnvironment } from './environment';
+
+/** Everything an asset build depends on besides the asset itself, built once per entry point. */
+export interface AssetBuildOptions extends BuildEnvironment {
+  workspaceRoot: string;
+  store: AssetStorePaths;
+  /** gzip/zstd level; default the codec's. Only a rebuild of a recorded result sets it. */
+  compressionLevel?: number;
+}
+
+/** The options of a build in `workspaceRoot` from the environment and the asset-image target's options. */
+export function assetBuildOptions(
+  workspaceRoot: string,
+  target: { platform?: unknown; largeFileThreshold?: unknown } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): AssetBuildOptions {
+  return { workspaceRoot, store: assetStorePaths(workspaceRoot, undefined, env), ...buildEnvironment(target, env) };
+}

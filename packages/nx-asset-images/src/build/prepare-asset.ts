@@ -1,0 +1,61 @@
+/**
+ * An asset ready to build: asset.json parsed and validated, its content hashed
+ * through the stat cache (unchanged files are only stat'ed). What the content
+ * key, the lock generator, a rebuild (resolve) and the build itself start from.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import type { OnProgress } from '../util/progress';
+import { CompressionUnavailableError, isCompressionAvailable } from '../oci/compression';
+import { AssetManifestError } from '../errors/asset-errors';
+import { parseAssetManifest } from '../manifest/manifest';
+import { StatCache } from '../hashing/stat-cache';
+import { recordHashStats } from '../hashing/hash-stats';
+import { analyzeAsset, type AssetAnalysis } from './analyze-asset';
+import type { AssetBuildOptions } from './build-options';
+
+export interface PrepareAssetOptions {
+  /** `fetch`: download missing remote sources and include them (a build); `skip`: local files only (content key, lock). */
+  sources: 'fetch' | 'skip';
+  /** The asset.json text when it does not come from disk (a generator's Tree). */
+  text?: string;
+  /** A stat cache the caller holds open (several assets in one run); default: loaded here and saved after. */
+  cache?: StatCache;
+  /** A build: the manifest's codec must be available before anything is hashed or written. */
+  requireCodec?: boolean;
+  /** Names the hash statistics line (NX_ASSET_IMAGES_HASH_STATS); none: not recorded. */
+  statsTool?: string;
+  onProgress?: OnProgress;
+}
+
+/** Loads the store's stat cache, runs `work` with it and saves it, whatever `work` does. */
+export async function withStatCache<T>(options: AssetBuildOptions, work: (cache: StatCache) => Promise<T>, statsTool?: string): Promise<T> {
+  const cache = await StatCache.load(options.store.statCache);
+  try {
+    return await work(cache);
+  } finally {
+    await cache.save();
+    if (statsTool !== undefined) recordHashStats(statsTool);
+  }
+}
+
+/** asset.json (workspace-relative `manifestFile`) parsed, validated and hashed: files, layer plan, sha256 values, lock. */
+export async function prepareAsset(options: AssetBuildOptions, manifestFile: string, prepare: PrepareAssetOptions): Promise<AssetAnalysis> {
+  const text = prepare.text ?? readFileSync(join(options.workspaceRoot, manifestFile), 'utf8');
+  const manifest = parseAssetManifest(text, manifestFile, posix.dirname(manifestFile));
+  if (prepare.requireCodec && !isCompressionAvailable(manifest.compression)) {
+    const unavailable = new CompressionUnavailableError(manifest.compression);
+    throw new AssetManifestError(manifestFile, 'compression', `a codec this Node.js has (${unavailable.message})`, manifest.compression, { cause: unavailable });
+  }
+  const analyze = (cache: StatCache) =>
+    analyzeAsset(manifest, {
+      workspaceRoot: options.workspaceRoot,
+      store: options.store,
+      cache,
+      mtime: options.mtime,
+      largeFileThreshold: options.largeFileThreshold,
+      sources: prepare.sources,
+      onProgress: prepare.onProgress,
+    });
+  return prepare.cache ? analyze(prepare.cache) : withStatCache(options, analyze, prepare.statsTool);
+}
