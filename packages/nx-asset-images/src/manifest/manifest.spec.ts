@@ -179,3 +179,29 @@ describe('jsonErrorOffset', () => {
     else expect(() => JSON.parse(text)).toThrow();
   });
 });
+
+describe('parseAssetManifest, tolerant mode', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['{"image":"asset/bert"}', { ok: true, image: 'asset/bert', tags: ['latest'] }],
+    ['\ufeff{"image":"asset/bert","name":"bert","tags":["0.1"]}', { ok: true, name: 'bert', image: 'asset/bert', tags: ['0.1'] }],
+    ['{"image":"asset/bert","tags":"oops"}', { ok: true, image: 'asset/bert', tags: ['latest'] }],
+  ])('%s', (text, expected) => {
+    expect(parseAssetManifest(text, 'asset.json', '.', { tolerant: true })).toMatchObject(expected);
+  });
+
+  it.each<[string, RegExp]>([
+    ['{', /not valid JSON/],
+    ['[]', /not a JSON object/],
+    ['null', /not a JSON object/],
+    ['{"name":"x"}', /"image" is missing/],
+    ['{"image":"Asset/Bert"}', /lowercase/],
+  ])('rejects %s', (text, reason) => {
+    const result = parseAssetManifest(text, 'asset.json', '.', { tolerant: true });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason).toMatch(reason);
+  });
+
+  it('keeps the name of a manifest whose image is unusable', () => {
+    expect(parseAssetManifest('{"name":"x","image":42}', 'asset.json', '.', { tolerant: true })).toMatchObject({ ok: false, name: 'x', tags: ['latest'] });
+  });
+});

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { parseImageReference } from '../oci/image-reference';
+import { parseImageReference, type ImageReference } from '../oci/image-reference';
 import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
 import { tokenEnvVarName } from '../sources/source-auth';
@@ -79,8 +79,26 @@ function getValidator(): ValidateFunction {
   return validator;
 }
 
-/** Parses, validates and normalises the text of an `asset.json`. Throws `AssetManifestError` naming `file` and the field. */
-export function parseAssetManifest(text: string, file: string, projectRoot: string): AssetManifest {
+/**
+ * What the tolerant mode of `parseAssetManifest` makes of an `asset.json`: `name`, `image`
+ * and `tags` as far as they can be read, and why the image is unusable if it is. For the
+ * project graph, where one broken manifest must not break the others: no schema, no ajv.
+ */
+export type AssetManifestSummary =
+  | { ok: true; name?: string; image: string; reference: ImageReference; tags: string[] }
+  | { ok: false; name?: string; tags: string[]; reason: string };
+
+/**
+ * Parses, validates and normalises the text of an `asset.json`. Throws `AssetManifestError` naming `file` and the field.
+ * With `{ tolerant: true }`: reads only `name`, `image` and `tags`, never throws (see `AssetManifestSummary`).
+ */
+export function parseAssetManifest(text: string, file: string, projectRoot: string): AssetManifest;
+export function parseAssetManifest(text: string, file: string, projectRoot: string, mode: { tolerant: true }): AssetManifestSummary;
+export function parseAssetManifest(text: string, file: string, projectRoot: string, mode?: { tolerant: true }): AssetManifest | AssetManifestSummary {
+  return mode?.tolerant ? summarise(text) : parseStrict(text, file, projectRoot);
+}
+
+function parseStrict(text: string, file: string, projectRoot: string): AssetManifest {
   const data = parseJson(text, file);
   const validate = getValidator();
   if (!validate(data)) {
@@ -102,6 +120,30 @@ export function parseAssetManifest(text: string, file: string, projectRoot: stri
   };
 }
 
+function summarise(text: string): AssetManifestSummary {
+  let data: unknown;
+  try {
+    data = JSON.parse(withoutBom(text));
+  } catch (error) {
+    return { ok: false, tags: [...DEFAULT_ASSET_TAGS], reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, tags: [...DEFAULT_ASSET_TAGS], reason: 'not a JSON object' };
+  const record = data as Record<string, unknown>;
+  const name = typeof record['name'] === 'string' && record['name'] !== '' ? { name: record['name'] } : {};
+  const tags = Array.isArray(record['tags']) && record['tags'].every((t) => typeof t === 'string') ? (record['tags'] as string[]) : [...DEFAULT_ASSET_TAGS];
+  const image = record['image'];
+  if (typeof image !== 'string' || image === '') return { ok: false, ...name, tags, reason: '"image" is missing or not a string' };
+  try {
+    return { ok: true, ...name, image, reference: parseImageReference(image), tags };
+  } catch (error) {
+    return { ok: false, ...name, tags, reason: `"image": ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 function normaliseProjectRoot(projectRoot: string): string {
   const posixRoot = projectRoot.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
   return posixRoot === '' ? '.' : posixRoot;
@@ -114,7 +156,7 @@ export function defaultAssetName(projectRoot: string): string {
 }
 
 function parseJson(text: string, file: string): unknown {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const body = withoutBom(text);
   try {
     return JSON.parse(body);
   } catch (error) {

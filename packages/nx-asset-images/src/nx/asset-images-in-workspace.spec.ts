@@ -2,29 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assetImagesFromManifestFiles, findAssetImagesInWorkspace, readAssetManifestTolerant } from './asset-images-in-workspace';
-
-describe('readAssetManifestTolerant', () => {
-  it.each<[string, Record<string, unknown>]>([
-    ['{"image":"asset/bert"}', { ok: true, image: 'asset/bert', tags: ['latest'] }],
-    ['\ufeff{"image":"asset/bert","name":"bert","tags":["0.1"]}', { ok: true, name: 'bert', image: 'asset/bert', tags: ['0.1'] }],
-    ['{"image":"asset/bert","tags":"oops"}', { ok: true, image: 'asset/bert', tags: ['latest'] }],
-  ])('%s', (text, expected) => {
-    expect(readAssetManifestTolerant(text)).toMatchObject(expected);
-  });
-
-  it.each<[string, RegExp]>([
-    ['{', /not valid JSON/],
-    ['[]', /not a JSON object/],
-    ['null', /not a JSON object/],
-    ['{"name":"x"}', /"image" is missing/],
-    ['{"image":"Asset/Bert"}', /lowercase/],
-  ])('rejects %s', (text, reason) => {
-    const result = readAssetManifestTolerant(text);
-    expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.reason).toMatch(reason);
-  });
-});
+import { assetImagesFromManifestFiles, findAssetImagesInWorkspace } from './asset-images-in-workspace';
 
 describe('findAssetImagesInWorkspace / assetImagesFromManifestFiles', () => {
   it('maps repository keys to asset project names and skips broken manifests with a warning', () => {

@@ -2,17 +2,17 @@
  * Which image repositories belong to asset projects: the lookup behind the
  * app -> asset edges and the inferred docker-build dependencies.
  *
- * Reads `asset.json` with a minimal, tolerant reader (only `name`, `image`,
- * `tags`): the graph must build even when a manifest is broken, so a broken
- * file is skipped with a warning naming it; the strict parser
- * (`manifest/manifest.ts`) reports it properly when the asset is built.
+ * Reads `asset.json` with the manifest reader's tolerant mode (only `name`,
+ * `image`, `tags`): the graph must build even when a manifest is broken, so a
+ * broken file is skipped with a warning naming it; the strict mode reports it
+ * properly when the asset is built.
  */
 import { join, posix } from 'node:path';
 import type { ProjectConfiguration } from '@nx/devkit';
 import { readFileTextMemo } from './file-text-memo';
 import { logger } from './nx-api';
-import { ASSET_MANIFEST_FILE, DEFAULT_ASSET_TAGS, defaultAssetName } from '../manifest/manifest';
-import { parseImageReference, repositoryKey, type ImageReference } from '../oci/image-reference';
+import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest, type AssetManifestSummary } from '../manifest/manifest';
+import { repositoryKey, type ImageReference } from '../oci/image-reference';
 
 export interface AssetImage {
   /** Nx project name of the asset. */
@@ -30,34 +30,7 @@ export type AssetImageMap = ReadonlyMap<string, AssetImage>;
 
 export type Warn = (message: string) => void;
 
-export type TolerantManifestResult =
-  | { ok: true; name?: string; image: string; reference: ImageReference; tags: string[] }
-  | { ok: false; reason: string };
-
-/** Reads `name`, `image` and `tags` from the text of an `asset.json`; never throws. */
-export function readAssetManifestTolerant(text: string): TolerantManifestResult {
-  let data: unknown;
-  try {
-    data = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    return { ok: false, reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, reason: 'not a JSON object' };
-  const record = data as Record<string, unknown>;
-  if (typeof record.image !== 'string' || record.image === '') return { ok: false, reason: '"image" is missing or not a string' };
-  let reference: ImageReference;
-  try {
-    reference = parseImageReference(record.image);
-  } catch (error) {
-    return { ok: false, reason: `"image": ${error instanceof Error ? error.message : String(error)}` };
-  }
-  const name = typeof record.name === 'string' && record.name !== '' ? record.name : undefined;
-  const tags =
-    Array.isArray(record.tags) && record.tags.every((t) => typeof t === 'string') ? (record.tags as string[]) : [...DEFAULT_ASSET_TAGS];
-  return { ok: true, ...(name !== undefined ? { name } : {}), image: record.image, reference, tags };
-}
-
-function readManifestFile(workspaceRoot: string, root: string, warn: Warn): TolerantManifestResult | undefined {
+function readManifestFile(workspaceRoot: string, root: string, warn: Warn): AssetManifestSummary | undefined {
   const file = posix.join(root, ASSET_MANIFEST_FILE);
   let text: string;
   try {
@@ -67,7 +40,7 @@ function readManifestFile(workspaceRoot: string, root: string, warn: Warn): Tole
     warn(`nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}; its image is not matched in Dockerfiles`);
     return undefined;
   }
-  const result = readAssetManifestTolerant(text);
+  const result = parseAssetManifest(text, file, root, { tolerant: true });
   if (!result.ok) warn(`nx-asset-images: skipping ${file}: ${result.reason}; its image is not matched in Dockerfiles`);
   return result;
 }

@@ -8,8 +8,6 @@ import { defaultAssetName, parseAssetManifest } from '../manifest/manifest';
 import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 
-export const ASSET_MANIFEST_FILE = 'asset.json';
-
 const CACHE_NAME = 'asset-nodes';
 
 /** A cached asset node: the result, and the warning to repeat for an invalid manifest. */
@@ -83,8 +81,9 @@ function buildAssetProjectNode(
   let name: string;
   let targets: Record<string, ReturnType<typeof assetImageTarget>>;
   let tags: string[] = ['asset'];
+  let text: string | undefined = manifestText;
   try {
-    const text = manifestText ?? readFileSync(join(workspaceRoot, manifestFile), 'utf8');
+    text ??= readFileSync(join(workspaceRoot, manifestFile), 'utf8');
     const manifest = parseAssetManifest(text, manifestFile, projectRoot);
     name = manifest.name;
     targets = {
@@ -94,7 +93,8 @@ function buildAssetProjectNode(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     warn(`nx-asset-images: ${message}`);
-    name = bestEffortName(projectRoot, join(workspaceRoot, manifestFile));
+    // The project keeps its name when asset.json still says it (targets that fail with the error, not a renamed project).
+    name = (text !== undefined ? parseAssetManifest(text, manifestFile, projectRoot, { tolerant: true }).name : undefined) ?? defaultAssetName(projectRoot);
     tags = ['asset', 'invalid-asset-manifest'];
     targets = {
       [opts.assetImageTargetName]: brokenManifestTarget(message),
@@ -116,16 +116,4 @@ function buildAssetProjectNode(
       },
     },
   };
-}
-
-/** The project name of a manifest that failed validation: its `name` if readable, else the folder path with `/` → `-`. */
-function bestEffortName(projectRoot: string, manifestPath: string): string {
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    const name = (parsed as { name?: unknown } | null)?.name;
-    if (typeof name === 'string' && /^[\w@][\w@./-]*$/.test(name)) return name;
-  } catch {
-    // fall through to the folder-derived name
-  }
-  return defaultAssetName(projectRoot);
 }

@@ -1,7 +1,8 @@
 import type { CreateNodes } from '@nx/devkit';
 import { createNodesFromFiles } from '../nx/nx-api';
 import { basename } from 'node:path';
-import { ASSET_MANIFEST_FILE, createAssetProjectNodeCached, flushAssetNodes } from './asset-nodes';
+import { createAssetProjectNodeCached, flushAssetNodes } from './asset-nodes';
+import { ASSET_MANIFEST_FILE } from '../manifest/manifest';
 import { createDependencies } from './create-dependencies';
 import { createDockerBuildNode } from './docker-build-nodes';
 import { flushDockerfileReferences } from './dockerfile-references';

@@ -1,36 +1,20 @@
 /**
  * Asset projects as a generator sees them: folders holding asset.json in the
- * Tree (inferred projects are not in `getProjects(tree)`).
+ * Tree (inferred projects are not in `getProjects(tree)`), read with the
+ * manifest reader's tolerant mode, so one broken manifest hides nothing else.
  */
 import { globAsync, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { defaultAssetName } from '../../manifest/manifest';
-
-export const ASSET_MANIFEST_FILE = 'asset.json';
+import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest, type AssetManifestSummary } from '../../manifest/manifest';
 
 export interface AssetProjectInTree {
+  /** The project name the plugin gives the asset: `name`, or the folder path with `/` replaced by `-`. */
   name: string;
   /** Workspace-relative folder (`.` for the root). */
   root: string;
   manifestPath: string;
-  /** The parsed asset.json; `undefined` when it is not valid JSON. */
-  manifest: Record<string, unknown> | undefined;
-}
-
-/** The project name the plugin gives an asset: `name`, or the folder path with `/` replaced by `-`. */
-export function assetProjectName(root: string, manifest: Record<string, unknown> | undefined): string {
-  const name = manifest?.['name'];
-  if (typeof name === 'string' && name.length > 0) return name;
-  return defaultAssetName(root);
-}
-
-export function readAssetManifest(tree: Tree, manifestPath: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(tree.read(manifestPath, 'utf-8') ?? '');
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  /** What asset.json says of name, image and tags, as far as it can be read. */
+  summary: AssetManifestSummary;
 }
 
 export async function findAssetProjects(tree: Tree): Promise<AssetProjectInTree[]> {
@@ -40,7 +24,7 @@ export async function findAssetProjects(tree: Tree): Promise<AssetProjectInTree[
     .sort()
     .map((manifestPath) => {
       const root = posix.dirname(manifestPath);
-      const manifest = readAssetManifest(tree, manifestPath);
-      return { name: assetProjectName(root, manifest), root, manifestPath, manifest };
+      const summary = parseAssetManifest(tree.read(manifestPath, 'utf-8') ?? '', manifestPath, root, { tolerant: true });
+      return { name: summary.name ?? defaultAssetName(root), root, manifestPath, summary };
     });
 }

@@ -4,7 +4,8 @@ import { addGitignoreEntries } from '../init/gitignore-entries';
 import { assetTargetNames } from '../init/plugin-registration';
 import { assetGitignoreEntries, ASSET_GITIGNORE_HEADING, assetManifest, assetReadme } from './asset-files';
 import { normalizeAssetOptions } from './asset-options';
-import { ASSET_MANIFEST_FILE, findAssetProjects } from './asset-projects';
+import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
+import { findAssetProjects } from './asset-projects';
 import type { AssetGeneratorSchema } from './schema';
 
 /** The asset (or its name) is already there; nothing was written. */

@@ -1,7 +1,7 @@
 import { formatFiles, getProjects, logger, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { parseAssetManifest, type AssetManifest } from '../../manifest/manifest';
-import { repositoryKey, tryParseImageReference } from '../../oci/image-reference';
+import { ASSET_MANIFEST_FILE, parseAssetManifest, type AssetManifest } from '../../manifest/manifest';
+import { repositoryKey } from '../../oci/image-reference';
 import { findAssetProjects, type AssetProjectInTree } from '../asset/asset-projects';
 import { addCopyFrom, copyFromInstruction, newDockerfile } from './add-copy-from';
 import type { UseAssetGeneratorSchema } from './schema';
@@ -23,7 +23,7 @@ function findAsset(tree: Tree, assets: AssetProjectInTree[], name: string): Asse
   if (asset !== undefined) return asset;
   const project = getProjects(tree).get(name);
   if (project !== undefined) {
-    throw new UseAssetError('asset', name, `Project "${name}" is not an asset project: ${posix.join(project.root, 'asset.json')} does not exist.`);
+    throw new UseAssetError('asset', name, `Project "${name}" is not an asset project: ${posix.join(project.root, ASSET_MANIFEST_FILE)} does not exist.`);
   }
   const known = assets.map((a) => a.name).sort();
   throw new UseAssetError(
@@ -71,13 +71,7 @@ export async function useAssetGenerator(tree: Tree, options: UseAssetGeneratorSc
     tree.write(dockerfilePath, newDockerfile(copyFromInstruction(manifest.image, tag, manifest.destination, destination)));
     logger.info(`Created ${dockerfilePath} (base image: ARG BASE_IMAGE=python:3.12-slim; change it to the runtime of ${options.project}).`);
   } else {
-    const assetRepositoryKeys = new Set(
-      assets.flatMap((a) => {
-        const image = a.manifest?.['image'];
-        const reference = typeof image === 'string' ? tryParseImageReference(image) : undefined;
-        return reference ? [repositoryKey(reference)] : [];
-      }),
-    );
+    const assetRepositoryKeys = new Set(assets.flatMap((a) => (a.summary.ok ? [repositoryKey(a.summary.reference)] : [])));
     const result = addCopyFrom({
       text: tree.read(dockerfilePath, 'utf-8')!,
       fileName: dockerfilePath,
