@@ -11,7 +11,8 @@ import { bytesLayer } from '../packages/nx-asset-images/src/oci/bytes-layer';
 import type { Image } from '../packages/nx-asset-images/src/oci/image';
 import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
 import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
-import { DockerLoadError, dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
+import { DockerCommandError as DockerLoadError } from '../packages/nx-asset-images/src/transports/docker-cli';
+import { dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker } from './support/docker';
 import { servicesEnv } from './support/services';
 

@@ -4,7 +4,8 @@
  * registry copy, anything re-tagged) is stale and gets replaced.
  */
 import type { Image } from '../oci/image';
-import { DockerCommandError, dockerImageId, dockerLoad, type DockerCliOptions } from '../transports/docker-load';
+import type { DockerCliOptions } from '../transports/docker-cli';
+import { dockerImageId, dockerLoad, dockerTag } from '../transports/docker-load';
 import type { OnProgress } from '../util/progress';
 import type { AssetImageResult } from '../build/asset-image-result';
 import { resolveAssetImage, type ImageOrigin, type ResolveAssetImageOptions } from './resolve-asset-image';
@@ -82,11 +83,4 @@ export async function ensureAssetImageInDocker(
     if (dockerPresence(id, result) !== 'present') throw new AssetNotInDockerError(result.project, ref, result.configDigest, id);
   }
   return { before, action };
-}
-
-async function dockerTag(source: string, target: string, options: DockerCliOptions): Promise<void> {
-  const { execa } = await import('execa');
-  const args = ['tag', source, target];
-  const run = await execa(options.dockerCommand ?? 'docker', args, { env: options.dockerHost ? { DOCKER_HOST: options.dockerHost } : {}, reject: false });
-  if (run.failed) throw new DockerCommandError(args, run.exitCode, String(run.stderr ?? ''), { cause: run });
 }

@@ -1,16 +1,9 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Image } from '../oci/image';
+import { withZstdLayersDecompressed } from '../oci/zstd-layers';
+import { progressStages } from '../util/progress-tap';
 import type { OnProgress } from '../util/progress';
 import { dockerArchiveSize, dockerArchiveStream, heldBottomLayers } from './docker-archive';
-import { withZstdLayersDecompressed } from '../oci/zstd-layers';
-
-export interface DockerCliOptions {
-  /** Engine address (`unix:///...`, `tcp://...`); default: the `DOCKER_HOST` of this process, else Docker's default. */
-  dockerHost?: string;
-  /** The docker CLI to run. Default `docker`. */
-  dockerCommand?: string;
-}
+import { DockerCommandError, runDocker, type DockerCliOptions } from './docker-cli';
 
 export interface DockerLoadOptions extends DockerCliOptions {
   onProgress?: OnProgress;
@@ -31,20 +24,6 @@ export interface DockerLoadResult {
   layersSent: number;
 }
 
-export class DockerLoadError extends Error {
-  override readonly name = 'DockerLoadError';
-  constructor(message: string, readonly exitCode: number | undefined, readonly stderr: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
-export class DockerCommandError extends Error {
-  override readonly name = 'DockerCommandError';
-  constructor(readonly args: readonly string[], readonly exitCode: number | undefined, readonly stderr: string, options?: { cause?: unknown }) {
-    super(`docker ${args.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: ${stderr.trim() || 'no output'}`, options);
-  }
-}
-
 /** Parses `docker load` output: `Loaded image: repo:tag` and `Loaded image ID: sha256:...` lines. */
 export function parseDockerLoadOutput(stdout: string): { loaded: string[]; imageIds: string[] } {
   const loaded: string[] = [];
@@ -61,69 +40,20 @@ export function parseDockerLoadOutput(stdout: string): { loaded: string[]; image
   return { loaded, imageIds };
 }
 
-function cliEnv(options: DockerCliOptions): Record<string, string> {
-  return options.dockerHost ? { DOCKER_HOST: options.dockerHost } : {};
-}
-
-class ProgressTap extends Transform {
-  private bytes = 0;
-  private reported = 0;
-  constructor(private readonly total: number, private readonly onProgress: OnProgress) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.bytes - this.reported >= 8 * 1024 * 1024) {
-      this.reported = this.bytes;
-      this.onProgress({ label: 'docker load', bytes: this.bytes, total: this.total });
-    }
-    callback(null, chunk);
-  }
-  override _flush(callback: TransformCallback): void {
-    this.onProgress({ label: 'docker load', bytes: this.bytes, total: this.total });
-    callback();
-  }
-}
-
 /**
  * Streams `image` into `docker load` (tagged `repoTags`) and returns the
- * loaded image id and names. Throws `DockerLoadError` (exit code, stderr,
+ * loaded image id and names. Throws `DockerCommandError` (exit code, stderr,
  * cause) when docker fails or the archive cannot be produced.
  */
 export async function dockerLoad(original: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
   const image = await withZstdLayersDecompressed(original);
-  const { execa } = await import('execa');
   const archiveOptions = { omitBottomLayers: await reusableBottomLayers(image, options) };
-  const archive = dockerArchiveStream(image, repoTags, archiveOptions);
-  const child = execa(options.dockerCommand ?? 'docker', ['load'], {
-    env: cliEnv(options),
-    stdin: 'pipe',
-    reject: false,
-    stripFinalNewline: true,
-    maxBuffer: 16 * 1024 * 1024,
+  const { stdout } = await runDocker(['load'], {
+    ...options,
+    stdin: dockerArchiveStream(image, repoTags, archiveOptions),
+    stdinThrough: progressStages({ label: 'docker load', total: dockerArchiveSize(image, repoTags, archiveOptions), onProgress: options.onProgress }),
   });
-  const stages: NodeJS.ReadWriteStream[] = options.onProgress ? [new ProgressTap(dockerArchiveSize(image, repoTags, archiveOptions), options.onProgress)] : [];
-  const feeding = pipeline([archive, ...stages, child.stdin!] as unknown as Parameters<typeof pipeline>[0][]).then(
-    () => undefined,
-    (error: unknown) => {
-      child.kill();
-      return error;
-    },
-  );
-  const [result, feedError] = await Promise.all([child, feeding]);
-  const stderr = String(result.stderr ?? '');
-  if (feedError && !isBrokenPipe(feedError)) {
-    throw new DockerLoadError(`Streaming the image archive into docker load failed: ${(feedError as Error).message}`, result.exitCode, stderr, { cause: feedError });
-  }
-  if (result.failed) {
-    throw new DockerLoadError(
-      `docker load failed${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}: ${stderr.trim() || result.shortMessage}`,
-      result.exitCode,
-      stderr,
-      { cause: feedError ?? result },
-    );
-  }
-  const parsed = parseDockerLoadOutput(String(result.stdout ?? ''));
+  const parsed = parseDockerLoadOutput(stdout);
   // The engine's id is the config digest with the classic image store, the
   // manifest (or index) digest with containerd's: ask the engine when we can.
   const named = parsed.loaded[0] ?? repoTags[0];
@@ -131,26 +61,18 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
   return { imageId, loaded: parsed.loaded, layersSent: image.layers.length - archiveOptions.omitBottomLayers };
 }
 
-function isBrokenPipe(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
-}
-
 /** Bottom layers of `image` the engine holds (classic image store only; 0 when unsure). */
 async function reusableBottomLayers(image: Image, options: DockerLoadOptions): Promise<number> {
   if (!options.reuseLayersOf?.length) return 0;
-  const { execa } = await import('execa');
-  const env = cliEnv(options);
-  const command = options.dockerCommand ?? 'docker';
-  const info = await execa(command, ['info', '--format', '{{json .DriverStatus}}'], { env, reject: false });
+  const info = await runDocker(['info', '--format', '{{json .DriverStatus}}'], options).catch(() => undefined);
   // The containerd image store reads every blob of the archive: send them all.
-  if (info.failed || /containerd/i.test(String(info.stdout))) return 0;
+  if (!info || /containerd/i.test(info.stdout)) return 0;
   const held: string[][] = [];
   for (const ref of options.reuseLayersOf) {
-    const inspect = await execa(command, ['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref], { env, reject: false });
-    if (inspect.failed) continue;
+    const inspect = await runDocker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref], options).catch(() => undefined);
+    if (!inspect) continue;
     try {
-      held.push(JSON.parse(String(inspect.stdout)) as string[]);
+      held.push(JSON.parse(inspect.stdout) as string[]);
     } catch {
       // not JSON: ignore this image
     }
@@ -161,11 +83,15 @@ async function reusableBottomLayers(image: Image, options: DockerLoadOptions): P
 
 /** The id of the image `ref` in the engine, or undefined when the engine has no such image. */
 export async function dockerImageId(ref: string, options: DockerCliOptions = {}): Promise<string | undefined> {
-  const { execa } = await import('execa');
-  const args = ['image', 'inspect', '--format', '{{.Id}}', ref];
-  const result = await execa(options.dockerCommand ?? 'docker', args, { env: cliEnv(options), reject: false });
-  if (!result.failed) return String(result.stdout).trim();
-  const stderr = String(result.stderr ?? '');
-  if (/no such (image|object)/i.test(stderr)) return undefined;
-  throw new DockerCommandError(args, result.exitCode, stderr, { cause: result });
+  try {
+    return (await runDocker(['image', 'inspect', '--format', '{{.Id}}', ref], options)).stdout.trim();
+  } catch (error) {
+    if (error instanceof DockerCommandError && /no such (image|object)/i.test(error.stderr)) return undefined;
+    throw error;
+  }
+}
+
+/** Gives the image `source` (a name or id) the name `target`. */
+export async function dockerTag(source: string, target: string, options: DockerCliOptions = {}): Promise<void> {
+  await runDocker(['tag', source, target], options);
 }

@@ -7,13 +7,15 @@
 import { assetStorePaths } from '../../build/asset-store';
 import type { AssetImageResult } from '../../build/asset-image-result';
 import { resolveAssetImage, type ResolveAssetImageOptions } from '../../resolve/resolve-asset-image';
+import { runDocker } from '../../transports/docker-cli';
 import { writeOciLayout } from '../../transports/oci-layout';
 import type { AssetUse } from './asset-uses';
 
 export async function buildxAvailable(): Promise<boolean> {
-  const { execa } = await import('execa');
-  const run = await execa('docker', ['buildx', 'version'], { reject: false, timeout: 10_000 });
-  return !run.failed;
+  return runDocker(['buildx', 'version'], { timeoutMs: 10_000 }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `name -> source` for every asset use: the name as the Dockerfile resolves it, the source the layout store at the build's manifest digest. */

@@ -9,6 +9,7 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
+import { runDocker } from '../../transports/docker-cli';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
@@ -21,17 +22,6 @@ import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv } from './docker-build-argv';
 import { applyBuildArgs } from './dockerfile-build-args';
 import type { DockerBuildExecutorOptions } from './schema';
-
-export class DockerBuildFailedError extends Error {
-  override readonly name = 'DockerBuildFailedError';
-  constructor(
-    readonly argv: readonly string[],
-    readonly exitCode: number | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(`docker ${argv.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: see Docker's output above`, options);
-  }
-}
 
 export default async function dockerBuildExecutor(options: DockerBuildExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
@@ -94,9 +84,7 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   // (c) docker build.
   const argv = dockerBuildArgv(options, { buildx, tags: defaultTags(options, context.projectName), ...(buildContexts ? { buildContexts } : {}) });
   logger.info(`docker ${argv.join(' ')}`);
-  const { execa } = await import('execa');
-  const run = await execa('docker', argv, { cwd: root, stdio: 'inherit', reject: false });
-  if (run.failed) throw new DockerBuildFailedError(argv, run.exitCode, { cause: run });
+  await runDocker(argv, { cwd: root, inheritOutput: true });
 }
 
 function assetTargetName(): string {
