@@ -65,3 +65,103 @@ export async function digestReadable(source: AsyncIterable<Uint8Array>): Promise
   }
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
+
+export interface DigestMismatchFields {
+  /** What the bytes were, for the message: `blob sha256:…`, `manifest a/b@1.0`, a source's URL. */
+  what: string;
+  /** The digest the bytes should have, as the pin states it (`sha256:<hex>`; a source's pin is bare hex). */
+  expected: string;
+  /** The digest they have; undefined when reading stopped early (more bytes than `expectedSize`). */
+  actual?: string;
+  expectedSize?: number;
+  /** Bytes received (when reading stopped early: as far as it got). */
+  size?: number;
+  cause?: unknown;
+}
+
+/**
+ * Bytes did not hash to the digest (or have the size) that described them.
+ * The one mismatch error of the package: the registry client, the downloader
+ * and the OCI layout throw it or a subclass of it.
+ */
+export class DigestMismatchError extends Error {
+  override readonly name: string = 'DigestMismatchError';
+  readonly what: string;
+  readonly expected: string;
+  readonly actual?: string;
+  readonly expectedSize?: number;
+  readonly size?: number;
+
+  constructor(fields: DigestMismatchFields, message?: string) {
+    super(message ?? describeMismatch(fields), fields.cause !== undefined ? { cause: fields.cause } : undefined);
+    this.what = fields.what;
+    this.expected = fields.expected;
+    if (fields.actual !== undefined) this.actual = fields.actual;
+    if (fields.expectedSize !== undefined) this.expectedSize = fields.expectedSize;
+    if (fields.size !== undefined) this.size = fields.size;
+  }
+}
+
+function describeMismatch({ what, expected, actual, expectedSize, size }: DigestMismatchFields): string {
+  const bytes = (n: number | undefined) => (n === undefined ? '' : ` (${n} bytes)`);
+  if (actual === undefined) return `${what}: expected ${expected}${bytes(expectedSize)}, received more than ${expectedSize} bytes`;
+  return `${what}: expected ${expected}${bytes(expectedSize)}, got ${actual}${size !== undefined && expectedSize !== undefined ? bytes(size) : ''}`;
+}
+
+export interface VerifyOptions {
+  /** What the bytes are, for the error (`blob sha256:…`). */
+  what: string;
+  /** Exact byte count expected; more fails at once, fewer at the end. */
+  size?: number;
+}
+
+/**
+ * A pass-through that hashes (sha256) what flows and holds back its last
+ * chunk until the end: when the bytes do not hash to `expected` (or have the
+ * wrong size) it fails with `DigestMismatchError` instead of releasing them,
+ * so a consumer (an HTTP request body, a temp file) never sees a complete
+ * wrong blob. `size` counts the bytes seen so far.
+ */
+export class DigestVerifier extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private held: Buffer | undefined;
+  size = 0;
+
+  constructor(
+    readonly expected: Digest,
+    private readonly options: VerifyOptions,
+  ) {
+    super();
+    if (!isDigest(expected)) throw new InvalidDigestError(expected);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    const { size: expectedSize, what } = this.options;
+    if (expectedSize !== undefined && this.size > expectedSize) {
+      callback(new DigestMismatchError({ what, expected: this.expected, expectedSize, size: this.size }));
+      return;
+    }
+    const out = this.held;
+    this.held = chunk;
+    callback(null, out);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const actual: Digest = `sha256:${this.hash.digest('hex')}`;
+    const { size: expectedSize, what } = this.options;
+    if (actual !== this.expected || (expectedSize !== undefined && this.size !== expectedSize)) {
+      callback(new DigestMismatchError({ what, expected: this.expected, actual, size: this.size, ...(expectedSize !== undefined ? { expectedSize } : {}) }));
+      return;
+    }
+    callback(null, this.held);
+  }
+}
+
+/** Throws `DigestMismatchError` unless `bytes` hash to `expected` (and have `size` bytes, when given). */
+export function verifyBytes(bytes: Uint8Array, expected: string, options: VerifyOptions): void {
+  const actual = sha256Digest(bytes);
+  if (actual === expected && (options.size === undefined || bytes.length === options.size)) return;
+  throw new DigestMismatchError({ what: options.what, expected, actual, size: bytes.length, ...(options.size !== undefined ? { expectedSize: options.size } : {}) });
+}

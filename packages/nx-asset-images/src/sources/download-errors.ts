@@ -2,16 +2,22 @@
  * Errors of remote-source downloads. Every `url` field is redacted (no
  * userinfo, no query values); no error ever carries a token or a header.
  */
+import { DigestMismatchError } from '../oci/digest';
 
-/** The bytes received do not have the pinned sha256. They were deleted; nothing went into the cache. */
-export class SourceChecksumError extends Error {
+/**
+ * The bytes received do not have the pinned sha256. They were deleted; nothing went into the cache.
+ * The package's digest mismatch (`oci/digest.ts`) for a source: `expected`/`actual` are hex, as asset.json pins them.
+ */
+export class SourceChecksumError extends DigestMismatchError {
   override readonly name = 'SourceChecksumError';
+  declare readonly actual: string;
   constructor(
     readonly url: string,
-    readonly expected: string,
-    readonly actual: string,
+    expected: string,
+    actual: string,
   ) {
     super(
+      { what: url, expected, actual },
       `checksum mismatch for ${url}: expected sha256 ${expected}, received sha256 ${actual}. ` +
         `The downloaded bytes were deleted. If the file changed upstream on purpose, update "sha256" in asset.json; ` +
         `if not, pin the URL to an immutable revision.`,
@@ -51,8 +57,9 @@ export class SourceProtocolError extends Error {
   constructor(
     readonly url: string,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`GET ${url}: ${reason}`);
+    super(`GET ${url}: ${reason}`, options);
   }
 }
 

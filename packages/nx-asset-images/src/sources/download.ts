@@ -6,13 +6,17 @@
  *   dropped connection resumes from the partial with `Range: bytes=<n>-`.
  * - A 206 must carry a `Content-Range` starting at <n>; a 200 to a Range
  *   request means the server ignores Range: start over from 0.
- * - Redirects (301/302/303/307/308, at most 10) are followed by hand; the
- *   Authorization header goes only to the origin of the source URL.
- * - 5xx, 408, 425, 429 and network errors are retried with exponential backoff;
- *   the count of consecutive failed attempts that brought no new bytes is
- *   bounded by `retry.attempts` (an attempt that advanced restarts the count,
- *   so a flaky but progressing link still finishes; one that never advances
- *   fails after exactly `retry.attempts` attempts).
+ * - Requests go through the package's HTTP core (`http/http-request.ts`):
+ *   redirects (301/302/303/307/308, at most 10) are followed by hand and the
+ *   Authorization header goes only to the origin of the source URL, decided
+ *   on every hop.
+ * - Retryable statuses (`http/retry-policy.ts`: 408, 425, 429, 5xx but 501
+ *   and 505) and network errors are retried under the one retry policy with
+ *   `DOWNLOAD_RETRY` defaults; the count of consecutive failed attempts that
+ *   brought no new bytes is bounded by `retry.attempts` (an attempt that
+ *   advanced restarts the count, so a flaky but progressing link still
+ *   finishes; one that never advances fails after exactly `retry.attempts`
+ *   attempts).
  * - Only bytes whose sha256 (and size, when given) match are renamed into
  *   `<cacheDir>/sha256/<hex>`; mismatching bytes are deleted.
  * - One download per sha256 per process (callers share it), one per
@@ -21,9 +25,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createAgents, destroyAgents, type HttpAgents } from '../http/agents';
+import { parseContentLength, parseContentRange } from '../http/content-headers';
+import { HttpNetworkError, HttpRedirectError } from '../http/http-errors';
+import { httpRequest, type RequestResponse } from '../http/http-request';
+import { DOWNLOAD_RETRY, isRetryableStatus, parseRetryAfter, withRetry, type RetryOverrides } from '../http/retry-policy';
 import {
   SourceChecksumError,
   SourceHttpError,
@@ -31,17 +38,9 @@ import {
   SourceRetriesExhaustedError,
   SourceSizeError,
 } from './download-errors';
-import {
-  REDIRECT_STATUSES,
-  httpGet,
-  isRetryableStatus,
-  parseContentLength,
-  parseContentRange,
-  parseRetryAfter,
-} from './download-http';
 import type { SourceProgressEvent } from './download-progress';
 import { normalizeSha256, redactUrl, urlBasename } from './remote-source';
-import { authFromEnv, mayForwardAuth, tokenEnvVarsFor, type AuthResolver } from './source-auth';
+import { authFromEnv, tokenEnvVarsFor, type AuthResolver } from './source-auth';
 import { acquireSourceLock, cachedSourcePath, commitVerifiedSource, sourceCachePaths } from './source-cache';
 
 /** What a download needs from a source: `path` (where it goes in the image) is not its concern. */
@@ -52,23 +51,14 @@ export interface SourceRef {
   size?: number;
 }
 
-export interface RetryPolicy {
-  /** Attempts in a row without progress before giving up (>= 1). */
-  attempts: number;
-  /** Delay before the 2nd attempt; doubles each time (with jitter), capped by maxDelayMs. */
-  baseDelayMs: number;
-  /** Default 30 s. A server's Retry-After is honoured up to this cap too. */
-  maxDelayMs?: number;
-}
-
 export type OnSourceProgress = (event: SourceProgressEvent) => void;
 
 export interface DownloadOptions {
   /** Absolute cache directory, see `resolveSourceCacheDir`. */
   cacheDir: string;
   onProgress?: OnSourceProgress;
-  /** Default `{ attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 }`. */
-  retry?: RetryPolicy;
+  /** The retry policy's options over `DOWNLOAD_RETRY` (`attempts`: failed attempts in a row without progress, >= 1). */
+  retry?: RetryOverrides;
   /** Default `authFromEnv(process.env)`: `NX_ASSET_IMAGES_TOKEN_<HOST>`, `HF_TOKEN`. */
   auth?: AuthResolver;
   /** Aborting keeps the partial download (resumable) and rejects with the signal's reason. */
@@ -77,11 +67,12 @@ export interface DownloadOptions {
   idleTimeoutMs?: number;
 }
 
-export const DEFAULT_RETRY: Readonly<Required<RetryPolicy>> = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000 };
 export const MAX_REDIRECTS = 10;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const PROGRESS_INTERVAL_MS = 100;
 const USER_AGENT = 'nx-asset-images';
+/** Sockets per download: one request at a time, and one for a redirect target. */
+const DOWNLOAD_SOCKETS = 2;
 
 interface Flight {
   promise: Promise<string>;
@@ -225,6 +216,7 @@ interface Context {
   url: URL;
   shownUrl: string;
   auth: AuthResolver;
+  agents: HttpAgents;
   idleTimeoutMs: number;
   signal: AbortSignal;
   partial: Partial;
@@ -250,7 +242,7 @@ async function downloadToCache(
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SourceProtocolError(shownUrl, `unsupported protocol ${url.protocol}`);
   }
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const retry = { ...DOWNLOAD_RETRY, ...options.retry };
   const paths = sourceCachePaths(cacheDir, source.sha256);
 
   const existing = await hashExisting(paths.partial);
@@ -296,6 +288,7 @@ async function downloadToCache(
     url,
     shownUrl,
     auth: options.auth ?? authFromEnv(process.env),
+    agents: createAgents(DOWNLOAD_SOCKETS),
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     signal,
     partial,
@@ -303,51 +296,51 @@ async function downloadToCache(
     progress: (force) => progress(force),
   };
 
+  let attempts = 0;
+  let before = partial.bytes;
   try {
-    let attempts = 0;
-    let failuresInARow = 0;
-    for (;;) {
-      signal.throwIfAborted();
-      const before = partial.bytes;
-      attempts += 1;
-      try {
-        await attempt(context);
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        if (!(error instanceof Retryable)) {
-          if (error instanceof SourceSizeError) await discard();
-          throw error;
-        }
-        failuresInARow = partial.bytes > before ? 1 : failuresInARow + 1;
-        if (failuresInARow >= retry.attempts) {
-          throw new SourceRetriesExhaustedError(shownUrl, attempts, error.cause);
-        }
-        const backoff = Math.min(retry.baseDelayMs * 2 ** (failuresInARow - 1), retry.maxDelayMs);
-        const delay = Math.min(error.retryAfterMs ?? backoff * (0.5 + Math.random() / 2), retry.maxDelayMs);
-        await sleep(delay, undefined, { signal });
-        continue;
-      }
+    return await withRetry(
+      async () => {
+        for (;;) {
+          signal.throwIfAborted();
+          before = partial.bytes;
+          attempts += 1;
+          await attempt(context);
 
-      const actual = partial.hash.copy().digest('hex');
-      const sizeWrong = source.size !== undefined && partial.bytes !== source.size;
-      if (sizeWrong || actual !== source.sha256) {
-        if (resumedFromDisk > 0) {
-          resumedFromDisk = 0;
-          await restart(partial);
-          continue;
+          const actual = partial.hash.copy().digest('hex');
+          const sizeWrong = source.size !== undefined && partial.bytes !== source.size;
+          if (sizeWrong || actual !== source.sha256) {
+            if (resumedFromDisk > 0) {
+              resumedFromDisk = 0;
+              await restart(partial);
+              continue;
+            }
+            const received = partial.bytes;
+            await discard();
+            if (sizeWrong) throw new SourceSizeError(shownUrl, source.size!, received);
+            throw new SourceChecksumError(shownUrl, source.sha256, actual);
+          }
+          await file.sync();
+          await close();
+          const entry = await commitVerifiedSource(cacheDir, source.sha256, paths.partial);
+          progress(true, true);
+          return entry;
         }
-        const received = partial.bytes;
-        await discard();
-        if (sizeWrong) throw new SourceSizeError(shownUrl, source.size!, received);
-        throw new SourceChecksumError(shownUrl, source.sha256, actual);
-      }
-      await file.sync();
-      await close();
-      const entry = await commitVerifiedSource(cacheDir, source.sha256, paths.partial);
-      progress(true, true);
-      return entry;
-    }
+      },
+      {
+        ...retry,
+        signal,
+        isRetryable: (error) => error instanceof Retryable,
+        madeProgress: () => partial.bytes > before,
+      },
+    );
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    if (error instanceof Retryable) throw new SourceRetriesExhaustedError(shownUrl, attempts, error.cause);
+    if (error instanceof SourceSizeError) await discard();
+    throw error;
   } finally {
+    destroyAgents(context.agents);
     await close();
   }
 }
@@ -358,64 +351,43 @@ async function downloadToCache(
  */
 async function attempt(context: Context): Promise<void> {
   const { url, shownUrl, partial, signal } = context;
-  let current = url;
-  let redirects = 0;
-  for (;;) {
-    const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
-    if (partial.bytes > 0) headers.range = `bytes=${partial.bytes}-`;
-    let sentAuth = false;
-    if (mayForwardAuth(url, current)) {
-      const authorization = context.auth(current);
-      if (authorization !== undefined) {
-        headers.authorization = authorization;
-        sentAuth = true;
-      }
-    }
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
+  if (partial.bytes > 0) headers.range = `bytes=${partial.bytes}-`;
 
-    let response: IncomingMessage;
-    try {
-      response = await httpGet(current, { headers, signal, idleTimeoutMs: context.idleTimeoutMs });
-    } catch (error) {
-      throw new Retryable(error);
-    }
-    const status = response.statusCode ?? 0;
-
-    if (REDIRECT_STATUSES.has(status)) {
-      response.resume();
-      const location = response.headers.location;
-      if (location === undefined) throw new SourceProtocolError(shownUrl, `HTTP ${status} redirect without Location`);
-      redirects += 1;
-      if (redirects > MAX_REDIRECTS) throw new SourceProtocolError(shownUrl, `more than ${MAX_REDIRECTS} redirects`);
-      let next: URL;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new SourceProtocolError(shownUrl, `redirect to an invalid URL`);
-      }
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new SourceProtocolError(shownUrl, `redirect to unsupported protocol ${next.protocol}`);
-      }
-      current = next;
-      continue;
-    }
-
-    if (status === 200 || status === 206) return receiveBody(context, response, status);
-
-    if (status === 416 && partial.bytes > 0) {
-      response.resume();
-      const range = parseContentRange(response.headers['content-range']);
-      // The partial already holds the whole file (an earlier run died before the rename): verify it as is.
-      if (range?.kind === 'unsatisfied' && range.total === partial.bytes) return;
-      const at = partial.bytes; // before restart() sets it to 0
-      await restart(partial);
-      throw new Retryable(new SourceProtocolError(shownUrl, `HTTP 416 for a resume at byte ${at}; restarting from 0`));
-    }
-
-    response.resume();
-    const error = new SourceHttpError(shownUrl, status, response.statusMessage ?? '', authHint(status, url, sentAuth));
-    if (isRetryableStatus(status)) throw new Retryable(error, parseRetryAfter(response.headers['retry-after']));
-    throw error;
+  let response: RequestResponse;
+  try {
+    response = await httpRequest({
+      method: 'GET',
+      url,
+      headers,
+      signal,
+      timeoutMs: context.idleTimeoutMs,
+      agents: context.agents,
+      credentials: { owner: url, authorization: context.auth },
+      redirects: { max: MAX_REDIRECTS },
+    });
+  } catch (error) {
+    if (error instanceof HttpRedirectError) throw new SourceProtocolError(shownUrl, error.reason, { cause: error });
+    throw new Retryable(error instanceof HttpNetworkError ? error.cause : error);
   }
+  const { status } = response;
+
+  if (status === 200 || status === 206) return receiveBody(context, response, status);
+
+  if (status === 416 && partial.bytes > 0) {
+    response.body.resume();
+    const range = parseContentRange(response.headers['content-range']);
+    // The partial already holds the whole file (an earlier run died before the rename): verify it as is.
+    if (range?.kind === 'unsatisfied' && range.total === partial.bytes) return;
+    const at = partial.bytes; // before restart() sets it to 0
+    await restart(partial);
+    throw new Retryable(new SourceProtocolError(shownUrl, `HTTP 416 for a resume at byte ${at}; restarting from 0`));
+  }
+
+  response.body.resume();
+  const error = new SourceHttpError(shownUrl, status, response.statusText, authHint(status, url, response.sentCredentials));
+  if (isRetryableStatus(status)) throw new Retryable(error, parseRetryAfter(response.headers['retry-after']));
+  throw error;
 }
 
 function authHint(status: number, url: URL, sentAuth: boolean): string | undefined {
@@ -426,7 +398,7 @@ function authHint(status: number, url: URL, sentAuth: boolean): string | undefin
     : `If the file is private or gated, set ${names} in the environment`;
 }
 
-async function receiveBody(context: Context, response: IncomingMessage, status: 200 | 206): Promise<void> {
+async function receiveBody(context: Context, response: RequestResponse, status: 200 | 206): Promise<void> {
   const { source, shownUrl, partial } = context;
   if (status === 206) {
     const header = response.headers['content-range'];
@@ -436,7 +408,7 @@ async function receiveBody(context: Context, response: IncomingMessage, status: 
       range.start === partial.bytes &&
       (source.size === undefined || range.total === undefined || range.total === source.size);
     if (!fits) {
-      response.destroy();
+      response.body.destroy();
       const at = partial.bytes;
       await restart(partial);
       throw new Retryable(
@@ -452,19 +424,19 @@ async function receiveBody(context: Context, response: IncomingMessage, status: 
   const length = parseContentLength(response.headers['content-length']);
   if (status === 200 && length !== undefined) context.announced.total = length;
   if (source.size !== undefined && length !== undefined && partial.bytes + length !== source.size) {
-    response.destroy();
+    response.body.destroy();
     throw new SourceSizeError(shownUrl, source.size, partial.bytes + length);
   }
 
   let received = 0;
   try {
-    for await (const chunk of response as AsyncIterable<Buffer>) {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
       await writeAll(partial.file, chunk);
       partial.hash.update(chunk);
       partial.bytes += chunk.length;
       received += chunk.length;
       if (source.size !== undefined && partial.bytes > source.size) {
-        response.destroy();
+        response.body.destroy();
         throw new SourceSizeError(shownUrl, source.size, partial.bytes);
       }
       context.progress(false);

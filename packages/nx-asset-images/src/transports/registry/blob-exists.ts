@@ -1,6 +1,6 @@
 /** `HEAD /v2/<name>/blobs/<digest>`: 200 present, 404 absent. */
 import type { Digest } from '../../oci/image';
-import { discardResponseBody } from './http-request';
+import { discardResponseBody } from '../../http/response-body';
 import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
 import type { RequestRetryOption } from './retry';
 

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../oci/image';
-import { createDigestVerifier } from './digest-verifier';
+import { DigestVerifier } from '../../oci/digest';
 import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
 import type { RequestRetryOption } from './retry';
 
@@ -22,7 +22,8 @@ export async function getBlobStream(session: RegistrySession, repository: string
   };
   const response = options.retry === false ? await session.request(request) : await session.requestWithRetry(request);
   const length = response.headers['content-length'] !== undefined ? Number(response.headers['content-length']) : undefined;
-  const verifier = createDigestVerifier(digest, size ?? length, `blob ${repository}@${digest}`);
+  const expectedSize = size ?? length;
+  const verifier = new DigestVerifier(digest, { what: `blob ${repository}@${digest}`, ...(expectedSize !== undefined ? { size: expectedSize } : {}) });
   response.body.on('error', (error) => verifier.destroy(error));
   response.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`blob ${digest}: connection closed early`), { code: 'ECONNRESET' })));
   // The bytes start flowing at once; an early failure is kept on the stream (`errored`) and

@@ -3,7 +3,7 @@
  * 201: mounted. 202: the registry opened an upload session instead (its Location).
  */
 import type { Digest } from '../../oci/image';
-import { discardResponseBody, headerValue } from './http-request';
+import { discardResponseBody, headerValue } from '../../http/response-body';
 import { repositoryScope, type RegistrySession } from './registry-session';
 
 export type MountResult = { mounted: true } | { mounted: false; location?: string };

@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import type { Descriptor } from '../../oci/image';
 import type { OnProgress } from '../../util/progress';
 import { ByteCursor } from './byte-cursor';
-import { createDigestVerifier } from './digest-verifier';
-import { discardResponseBody, headerValue } from './http-request';
+import { DigestVerifier } from '../../oci/digest';
+import { discardResponseBody, headerValue } from '../../http/response-body';
 import { RegistryError } from './registry-errors';
 import { repositoryScope, type RegistrySession } from './registry-session';
 import { isRetryableError, withRetry } from './retry';
@@ -111,7 +111,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
       headers: { 'content-type': 'application/octet-stream' },
       body: () => {
         let sent = 0;
-        const verified = blob.open().pipe(createDigestVerifier(digest, size, `blob ${digest}`));
+        const verified = blob.open().pipe(new DigestVerifier(digest, { what: `blob ${digest}`, size }));
         verified.on('data', (chunk: Buffer) => progress((sent += chunk.length)));
         return verified;
       },
@@ -125,7 +125,7 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
 
   const patchFrom = async (current: UploadSession, partSize: number) => {
     const source = blob.open();
-    const verifier = createDigestVerifier(digest, size, `blob ${digest}`);
+    const verifier = new DigestVerifier(digest, { what: `blob ${digest}`, size });
     source.on('error', (e) => verifier.destroy(e));
     const cursor = new ByteCursor(source.pipe(verifier), progress);
     try {

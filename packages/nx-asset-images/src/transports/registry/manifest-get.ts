@@ -6,9 +6,8 @@
 import type { Digest } from '../../oci/image';
 import type { ImageReference } from '../../oci/image-reference';
 import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST } from '../../oci/media-types';
-import { headerValue, readResponseBody } from './http-request';
-import { sha256Digest } from './digest-verifier';
-import { DigestMismatchError } from './registry-errors';
+import { DigestMismatchError, sha256Digest } from '../../oci/digest';
+import { headerValue, readResponseBody } from '../../http/response-body';
 import { repositoryScope, type RegistrySession } from './registry-session';
 
 export const MANIFEST_ACCEPT = [MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST].join(', ');
@@ -39,9 +38,9 @@ export async function getManifest(session: RegistrySession, repository: string, 
   const bytes = await readResponseBody(response, 16 * 1024 * 1024);
   const digest = sha256Digest(bytes);
   const what = `manifest ${repository}@${reference}`;
-  if (reference.startsWith('sha256:') && digest !== reference) throw new DigestMismatchError(reference, digest, what);
+  if (reference.startsWith('sha256:') && digest !== reference) throw new DigestMismatchError({ what, expected: reference, actual: digest });
   const stated = headerValue(response, 'docker-content-digest');
-  if (stated && stated.startsWith('sha256:') && stated !== digest) throw new DigestMismatchError(stated, digest, what);
+  if (stated && stated.startsWith('sha256:') && stated !== digest) throw new DigestMismatchError({ what, expected: stated, actual: digest });
   const json = JSON.parse(bytes.toString('utf8')) as ManifestJson;
   const mediaType = json.mediaType ?? headerValue(response, 'content-type')?.split(';')[0]?.trim() ?? MEDIA_TYPE_OCI_MANIFEST;
   return { digest, mediaType, bytes, json };

@@ -1,6 +1,6 @@
 /** `PUT /v2/<name>/manifests/<tag or digest>` with the manifest's own media type; checks `Docker-Content-Digest`. */
 import type { BytesBlob, Digest } from '../../oci/image';
-import { discardResponseBody, headerValue } from './http-request';
+import { discardResponseBody, headerValue } from '../../http/response-body';
 import { RegistryError } from './registry-errors';
 import { repositoryScope, type RegistrySession } from './registry-session';
 

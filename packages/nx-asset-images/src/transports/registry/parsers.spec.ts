@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWwwAuthenticate } from './www-authenticate';
 import { redactUrl } from './redact';
-import { backoffDelay, isRetryableError, parseRetryAfter, withRetry } from './retry';
+import { isRetryableError, withRetry } from './retry';
 import { nextOffsetFromRange } from './upload-session';
 import { isInsecureRegistry, registryBaseUrl } from './registry-url';
 import { RegistryAuthError, RegistryError } from './registry-errors';
@@ -58,23 +58,6 @@ describe('retry policy', () => {
     [new Error('boom'), false],
   ])('%s -> %s', (error, expected) => {
     expect(isRetryableError(error)).toBe(expected);
-  });
-
-  it.each([
-    ['3', 3000],
-    [new Date(Date.UTC(2030, 0, 1, 0, 0, 10)).toUTCString(), 10_000],
-    [undefined, undefined],
-    ['soon', undefined],
-  ])('Retry-After %s', (value, expected) => {
-    expect(parseRetryAfter(value, Date.UTC(2030, 0, 1))).toBe(expected);
-  });
-
-  it('backs off exponentially with jitter, capped, at least Retry-After', () => {
-    const opts = { attempts: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(1, opts, undefined, () => 0)).toBe(50);
-    expect(backoffDelay(3, opts, undefined, () => 1)).toBe(400);
-    expect(backoffDelay(10, opts, undefined, () => 1)).toBe(1000);
-    expect(backoffDelay(1, opts, 2500, () => 0)).toBe(2500);
   });
 
   it('stops after the attempt budget and on non-retryable errors', async () => {

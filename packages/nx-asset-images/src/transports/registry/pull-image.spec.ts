@@ -6,7 +6,7 @@ import { parseImageReference } from '../../oci/image-reference';
 import { pushImage } from './push-image';
 import { writeStreamAtomic } from '../../util/write-stream-atomic';
 import { fetchBlob, pullImageToLayout, pullManifest } from './pull-image';
-import { DigestMismatchError } from './registry-errors';
+import { DigestMismatchError } from '../../oci/digest';
 import { startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
 import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImageReference } from '../../oci/image-reference';
 import { pushImage } from './push-image';
-import { DigestMismatchError, RegistryAuthError, RegistryError } from './registry-errors';
+import { DigestMismatchError } from '../../oci/digest';
+import { RegistryAuthError, RegistryError } from './registry-errors';
 import { seededRandom, startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
 import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
 

@@ -6,8 +6,8 @@
  * 2. only when every blob the manifest references is confirmed present, the
  *    manifest, once per tag. A failed push never moves a tag.
  */
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { verifyBytes } from '../../oci/digest';
 import type { Digest, Image } from '../../oci/image';
 import { formatImageReference, type ImageReference } from '../../oci/image-reference';
 import type { OnProgress } from '../../util/progress';
@@ -15,7 +15,6 @@ import { blobExists } from './blob-exists';
 import { mountBlob } from './blob-mount';
 import { uploadBlob, type BlobSource } from './blob-upload';
 import { putManifest } from './manifest-put';
-import { DigestMismatchError } from './registry-errors';
 import { RegistrySession } from './registry-session';
 import type { RegistryCredentials } from './credentials';
 import { resolveDockerCredentials, type DockerConfigOptions } from './docker-config';
@@ -91,10 +90,9 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
       throw new PushRequestError(`${formatImageReference(ref)} does not name this image's manifest ${image.manifest.descriptor.digest}`);
     }
   }
-  const manifestDigest = `sha256:${createHash('sha256').update(image.manifest.bytes).digest('hex')}` as Digest;
-  if (manifestDigest !== image.manifest.descriptor.digest) throw new DigestMismatchError(image.manifest.descriptor.digest, manifestDigest, 'manifest');
-  const configDigest = `sha256:${createHash('sha256').update(image.config.bytes).digest('hex')}`;
-  if (configDigest !== image.config.descriptor.digest) throw new DigestMismatchError(image.config.descriptor.digest, configDigest, 'config');
+  verifyBytes(image.manifest.bytes, image.manifest.descriptor.digest, { what: 'manifest' });
+  verifyBytes(image.config.bytes, image.config.descriptor.digest, { what: 'config' });
+  const manifestDigest = image.manifest.descriptor.digest;
 
   const concurrency = Math.max(1, options.concurrency ?? 3);
   const session = await openRegistrySession(first.registry, { ...options, maxSockets: concurrency + 2 });

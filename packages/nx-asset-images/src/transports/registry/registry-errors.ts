@@ -2,6 +2,7 @@
  * Structured registry errors: method, redacted URL, HTTP status, the
  * registry's error code, the registry host. Never credentials.
  */
+import { HttpNetworkError, HttpRedirectError } from '../../http/http-errors';
 import { redactUrl } from './redact';
 
 export interface RegistryErrorFields {
@@ -99,16 +100,17 @@ export class StaleCredentialsError extends RegistryError {
   override readonly name: string = 'StaleCredentialsError';
 }
 
-/** Bytes did not hash to the digest that described them. */
-export class DigestMismatchError extends Error {
-  override readonly name = 'DigestMismatchError';
-  constructor(
-    readonly expected: string,
-    readonly actual: string,
-    readonly what: string,
-  ) {
-    super(`${what}: expected ${expected}, got ${actual}`);
+/**
+ * A failure of the HTTP core as a `RegistryError` (a connection that failed,
+ * a redirect that cannot be followed), with the URL of the hop it happened on.
+ * Other errors (an abort, a request body's own error) are returned as they are.
+ */
+export function registryErrorFromTransport(error: unknown, method: string, url: URL, registry: string): unknown {
+  if (error instanceof HttpNetworkError) return new RegistryError({ method, url: error.target, registry, cause: error.cause });
+  if (error instanceof HttpRedirectError) {
+    return new RegistryError({ method, url: error.target, registry, status: error.status, cause: error }, `${method} ${error.target.host}: ${error.reason}`);
   }
+  return error;
 }
 
 function describe(fields: RegistryErrorFields, url: string): string {

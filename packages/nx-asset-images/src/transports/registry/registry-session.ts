@@ -3,7 +3,9 @@
  * the auth challenge learned from `GET /v2/`, bearer tokens cached per scope
  * set, and `request()` which authenticates, re-authenticates once on a 401
  * (a token that expired during a long upload), follows redirects for reads
- * and turns unexpected answers into `RegistryError`s.
+ * and turns unexpected answers into `RegistryError`s. Requests go through the
+ * package's HTTP core (`http/http-request.ts`), which follows the redirects
+ * and makes the per-hop credential decision.
  *
  * Where credentials go (`util/credential-origin.ts`): the Authorization
  * header is decided on every hop and sent only to the registry's own origin
@@ -14,13 +16,17 @@
  * to re-authenticate, never a new challenge or realm.
  */
 import type { Readable } from 'node:stream';
-import { ForeignAuthChallengeError, RegistryAuthError, RegistryError, DigestMismatchError, StaleCredentialsError, parseRegistryErrorBody } from './registry-errors';
-import { createAgents, destroyAgents, discardResponseBody, headerValue, readResponseBody, sendHttpRequest, type HttpAgents, type HttpResponse } from './http-request';
+import { DigestMismatchError } from '../../oci/digest';
+import { createAgents, destroyAgents, type HttpAgents } from '../../http/agents';
+import { httpRequest, type RequestResponse } from '../../http/http-request';
+import { discardResponseBody, headerValue, readResponseBody } from '../../http/response-body';
+import { isRetryableStatus, parseRetryAfter } from '../../http/retry-policy';
+import { ForeignAuthChallengeError, RegistryAuthError, RegistryError, StaleCredentialsError, parseRegistryErrorBody, registryErrorFromTransport } from './registry-errors';
 import { registryBaseUrl } from './registry-url';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate';
 import { basicAuthorization, fetchBearerToken, type BearerToken } from './token-auth';
 import { hasCredentials, type RegistryCredentials } from './credentials';
-import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryOptions } from './retry';
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from './retry';
 import { isDowngrade, maySendCredentials } from '../../util/credential-origin';
 import { redactUrl } from './redact';
 
@@ -101,19 +107,21 @@ export class RegistrySession {
   }
 
   /** `request()` under the session's retry policy; only for requests whose body can be replayed as is. */
-  requestWithRetry(request: RegistryRequest): Promise<HttpResponse> {
+  requestWithRetry(request: RegistryRequest): Promise<RequestResponse> {
     return withRetry(() => this.request(request), { ...this.retry, ...(this.signal ? { signal: this.signal } : {}) });
   }
 
   /** One attempt (plus at most one re-authentication). The caller reads or discards the response body. */
-  async request(request: RegistryRequest): Promise<HttpResponse> {
+  async request(request: RegistryRequest): Promise<RequestResponse> {
     await this.ensureChallenge();
+    const follow = request.method === 'GET' || request.method === 'HEAD';
     let url = this.resolveUrl(request.path, request.query);
     let authorization = await this.authorization(request.scopes, false);
     let reauthenticated = false;
-    for (let redirects = 0; ; ) {
-      const own = this.isOwnOrigin(url);
-      const response = await this.send(request, url, own ? authorization : undefined);
+    for (;;) {
+      const response = await this.send(request, url, authorization, follow);
+      url = response.url; // where redirects led: the next try after a re-authentication starts there
+      const own = response.credentialsAllowed;
       if (response.status === 401) {
         await discardResponseBody(response);
         const challenge = parseWwwAuthenticate(headerValue(response, 'www-authenticate'))[0];
@@ -145,22 +153,6 @@ export class RegistrySession {
         if (!own) throw new RegistryError({ method: request.method, url, registry: this.registry, status: 403, ...parseRegistryErrorBody(body) });
         throw this.authError(request.method, url, 403, parseRegistryErrorBody(body).code);
       }
-      if ((request.method === 'GET' || request.method === 'HEAD') && [301, 302, 303, 307, 308].includes(response.status) && !request.expect.includes(response.status)) {
-        const location = headerValue(response, 'location');
-        await discardResponseBody(response);
-        if (!location || ++redirects > MAX_REDIRECTS) throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status }, `${request.method} ${url.host}: too many redirects`);
-        let next: URL;
-        try {
-          next = new URL(location, url);
-        } catch (error) {
-          throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status, cause: error }, `${request.method} ${url.host}: redirect to an invalid URL`);
-        }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status }, `${request.method} ${url.host}: redirect to unsupported protocol ${next.protocol}`);
-        }
-        url = next; // the next hop decides again whether the Authorization header goes along
-        continue;
-      }
       if (!request.expect.includes(response.status)) {
         const body = request.method === 'HEAD' ? Buffer.alloc(0) : await readResponseBody(response, 64 * 1024).catch(() => Buffer.alloc(0));
         const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
@@ -170,24 +162,27 @@ export class RegistrySession {
     }
   }
 
-  private async send(request: RegistryRequest, url: URL, authorization: string | undefined): Promise<HttpResponse> {
+  /** One request through the HTTP core; `authorization` goes to every hop of the registry's own origin (decided per hop), redirects are followed when `follow`. */
+  private async send(request: RegistryRequest, url: URL, authorization: string | undefined, follow: boolean): Promise<RequestResponse> {
     const headers: Record<string, string> = { 'user-agent': 'nx-asset-images', ...request.headers };
-    if (authorization) headers.authorization = authorization;
     const body = typeof request.body === 'function' ? request.body() : request.body;
     try {
-      return await sendHttpRequest({
+      return await httpRequest({
         method: request.method,
         url,
         headers,
-        agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
+        agents: this.agents,
         timeoutMs: this.timeoutMs,
+        credentials: { owner: this.baseUrl, authorization: () => authorization },
+        ...(follow ? { redirects: { max: MAX_REDIRECTS, except: request.expect } } : {}),
         ...(body !== undefined ? { body } : {}),
         ...(request.contentLength !== undefined ? { contentLength: request.contentLength } : {}),
         ...(this.signal ? { signal: this.signal } : {}),
       });
     } catch (error) {
       if (error instanceof DigestMismatchError || (error as Error).name === 'AbortError') throw error;
-      throw new RegistryError({ method: request.method, url, registry: this.registry, cause: error });
+      const transport = registryErrorFromTransport(error, request.method, url, this.registry);
+      throw transport instanceof RegistryError ? transport : new RegistryError({ method: request.method, url, registry: this.registry, cause: error });
     }
   }
 
@@ -212,11 +207,6 @@ export class RegistrySession {
     }
   }
 
-  /** True when `url` may receive the registry's Authorization header: its own origin, and never https -> http. */
-  private isOwnOrigin(url: URL): boolean {
-    return maySendCredentials(url, this.baseUrl);
-  }
-
   private authError(method: string, url: URL, status: number, code?: string): RegistryAuthError {
     const user = this.user;
     return new RegistryAuthError({ method, url, registry: this.registry, status, ...(code ? { code } : {}), ...(user !== undefined ? { user } : {}) });
@@ -230,11 +220,11 @@ export class RegistrySession {
     if (this.challenge !== undefined) return Promise.resolve();
     this.pinging ??= (async () => {
       const url = this.resolveUrl('/v2/');
-      const response = await this.send({ method: 'GET', path: '/v2/', scopes: [], expect: [] }, url, undefined);
+      const response = await this.send({ method: 'GET', path: '/v2/', scopes: [], expect: [] }, url, undefined, false);
       await discardResponseBody(response);
       if (response.status === 401) {
         this.challenge = parseWwwAuthenticate(headerValue(response, 'www-authenticate'))[0] ?? null;
-      } else if (response.status >= 500 || response.status === 429) {
+      } else if (isRetryableStatus(response.status)) {
         const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
         throw new RegistryError({ method: 'GET', url, registry: this.registry, status: response.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
       } else {

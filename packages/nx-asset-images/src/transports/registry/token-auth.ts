@@ -6,9 +6,11 @@
  */
 import type { AuthChallenge } from './www-authenticate';
 import type { RegistryCredentials } from './credentials';
-import { RegistryAuthError, RegistryError, parseRegistryErrorBody } from './registry-errors';
-import { headerValue, readResponseBody, sendHttpRequest, type HttpAgents } from './http-request';
-import { parseRetryAfter } from './retry';
+import { RegistryAuthError, RegistryError, parseRegistryErrorBody, registryErrorFromTransport } from './registry-errors';
+import { agentFor, type HttpAgents } from '../../http/agents';
+import { headerValue, readResponseBody } from '../../http/response-body';
+import { sendHttpRequest } from '../../http/send-request';
+import { parseRetryAfter } from '../../http/retry-policy';
 
 export interface BearerToken {
   token: string;
@@ -43,7 +45,7 @@ export interface FetchTokenOptions {
 export async function fetchBearerToken(options: FetchTokenOptions): Promise<BearerToken> {
   const { challenge, scopes, credentials, registry } = options;
   const url = tokenUrl(challenge, scopes);
-  const agent = url.protocol === 'https:' ? options.agents.https : options.agents.http;
+  const agent = agentFor(options.agents, url);
   const common = { agent, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}) };
   let method = 'GET';
   let response;
@@ -61,7 +63,8 @@ export async function fetchBearerToken(options: FetchTokenOptions): Promise<Bear
       response = await sendHttpRequest({ ...common, method, url, headers });
     }
   } catch (error) {
-    throw new RegistryError({ method, url, registry, cause: error });
+    const transport = registryErrorFromTransport(error, method, url, registry);
+    throw transport instanceof RegistryError ? transport : new RegistryError({ method, url, registry, cause: error });
   }
   const body = await readResponseBody(response, 1024 * 1024);
   const user = credentials?.username ?? (credentials?.identityToken ? '<token>' : undefined);

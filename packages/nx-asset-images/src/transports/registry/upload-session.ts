@@ -2,7 +2,8 @@
  * Upload sessions: open one (`POST /v2/<name>/blobs/uploads/`), ask how far
  * it got (`GET <location>` -> `Range: 0-N`), cancel one (`DELETE <location>`).
  */
-import { discardResponseBody, headerValue, type HttpResponse } from './http-request';
+import { discardResponseBody, headerValue } from '../../http/response-body';
+import type { HttpResponse } from '../../http/send-request';
 import { RegistryError } from './registry-errors';
 import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
 import type { RequestRetryOption } from './retry';
