@@ -11,7 +11,7 @@ import { readAssetImageResult, type AssetImageResult } from '../../build/asset-i
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { resolveAssetImage, unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
-import { assetResultDir } from '../../build/asset-image-result';
+import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
 import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
 import {
@@ -51,17 +51,30 @@ export default async function assetPushExecutor(options: AssetPushExecutorOption
   }
 }
 
-/** `secrets` collects what must never be printed (filled once credentials are read). */
-export async function pushAssetImageTask(options: AssetPushExecutorOptions, context: ExecutorContext, secrets: (string | undefined)[] = []): Promise<void> {
-  const started = Date.now();
-  const root = context.root;
+/** What one push is about, from the options and the project configurations. */
+interface PushRequest {
+  root: string;
+  project: string;
+  projects: NonNullable<ExecutorContext['projectsConfigurations']>['projects'];
+  manifestFile: string;
+  resultDir: string;
+}
+
+function pushRequestOf(options: AssetPushExecutorOptions, context: ExecutorContext): PushRequest {
   const project = context.projectName ?? '(unknown project)';
   const projects = context.projectsConfigurations?.projects ?? {};
   const projectRoot = context.projectName ? projects[context.projectName]?.root : undefined;
-  const normalized = normalizePushOptions(options);
   const manifestFile = options.manifest ?? (projectRoot !== undefined ? posix.join(projectRoot, ASSET_MANIFEST_FILE) : undefined);
   if (!manifestFile) throw new Error(`asset-push: cannot tell the asset.json of ${project}; set the "manifest" option`);
-  const resultDir = options.resultPath ?? assetOutputPath(projects[project]?.targets, project);
+  const resultDir = options.resultPath ?? assetImageOutputPath(projects[project]?.targets, project);
+  return { root: context.root, project, projects, manifestFile, resultDir };
+}
+
+/** `secrets` collects what must never be printed (filled once credentials are read). */
+export async function pushAssetImageTask(options: AssetPushExecutorOptions, context: ExecutorContext, secrets: (string | undefined)[] = []): Promise<void> {
+  const started = Date.now();
+  const { root, project, projects, manifestFile, resultDir } = pushRequestOf(options, context);
+  const normalized = normalizePushOptions(options);
 
   const result = await readAssetImageResult(join(root, resultDir));
   if (!result) throw new Error(`${project}: ${resultDir}/image.json is missing: run "nx run ${project}:asset-image" first (asset-push depends on it)`);
@@ -132,21 +145,8 @@ async function mountCandidates(projects: NonNullable<ExecutorContext['projectsCo
   const out: MountCandidate[] = [];
   for (const asset of assets.values()) {
     if (asset.projectName === self) continue;
-    const other: AssetImageResult | undefined = await readAssetImageResult(join(root, assetOutputPath(projects[asset.projectName]?.targets, asset.projectName)));
+    const other: AssetImageResult | undefined = await readAssetImageResult(join(root, assetImageOutputPath(projects[asset.projectName]?.targets, asset.projectName)));
     out.push({ reference: asset.reference, ...(other ? { layers: other.layers.map((l) => l.digest) } : {}) });
   }
   return out;
-}
-
-function assetImageTargetOptions(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined): Record<string, unknown> {
-  return Object.values(targets ?? {}).find((t) => t.executor === 'nx-asset-images:asset-image')?.options ?? {};
-}
-
-/** The asset-image target's `outputPath` (whatever its target name), else the default `dist/asset-images/<project>`. */
-function assetOutputPath(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined, projectName: string): string {
-  for (const t of Object.values(targets ?? {})) {
-    const out = t.options?.['outputPath'];
-    if (t.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
-  }
-  return assetResultDir(projectName);
 }
