@@ -1,8 +1,10 @@
 // The boundaries of packages/nx-asset-images/src, checked in `npm test`
 // (`npm run lint`). Each folder is one concept; these rules keep the layers:
 //   oci/                     the image model: imports nothing of ours but util/
-//   tar/, dockerfile/        pure: import nothing of ours but oci/ and util/
+//   tar/, dockerfile/, store/  import nothing of ours but oci/ and util/
+//   http/                    the one HTTP core: imports nothing of ours but util/
 //   util/                    imports nothing of ours
+//   the core (everything but the glue and the package entry index.ts) never imports the glue
 //   only the Nx glue (plugin/, executors/, generators/, nx/) imports Nx
 //   executors/ and generators/ never import plugin/
 // Flat config replaces a rule's options per matching block, so each block
@@ -16,8 +18,10 @@ const noNx = { regex: '^(nx|@nx/[^/]+)(/|$)', message: 'Only the Nx glue (plugin
 const ociOnlyUtil = { regex: '^\\.\\./(?!util/)|^\\.\\./\\.\\./', message: 'oci/ imports nothing of this package but util/.' };
 const pureOnlyOciUtil = {
   regex: '^\\.\\./(?!util/|oci/)|^\\.\\./\\.\\./',
-  message: 'tar/ and dockerfile/ import nothing of this package but oci/ and util/.',
+  message: 'tar/, dockerfile/ and store/ import nothing of this package but oci/ and util/.',
 };
+const httpOnlyUtil = { regex: '^\\.\\./(?!util/)|^\\.\\./\\.\\./', message: 'http/ imports nothing of this package but util/.' };
+const noGlue = { regex: `(^|/)(${GLUE.join('|')})(/|$)`, message: 'The core never imports the Nx glue (plugin/, executors/, generators/, nx/).' };
 const utilOnlyUtil = { regex: '^\\.\\./', message: 'util/ imports nothing of this package outside util/.' };
 const noPlugin = { regex: '(^|/)plugin(/|$)', message: 'Executors and generators never import plugin/: move what they share into a neutral module.' };
 
@@ -33,9 +37,10 @@ export default tseslint.config(
     plugins: { '@typescript-eslint': tseslint.plugin },
     linterOptions: { reportUnusedDisableDirectives: 'off' },
   },
-  { files: [`${SRC}/**/*.ts`], ignores: GLUE.map((g) => `${SRC}/${g}/**`), rules: restrict(noNx) },
+  { files: [`${SRC}/**/*.ts`], ignores: [...GLUE.map((g) => `${SRC}/${g}/**`), `${SRC}/index.ts`], rules: restrict(noNx, noGlue) },
   { files: [`${SRC}/oci/**/*.ts`], rules: restrict(noNx, ociOnlyUtil) },
-  { files: ['tar', 'dockerfile'].map((d) => `${SRC}/${d}/**/*.ts`), rules: restrict(noNx, pureOnlyOciUtil) },
+  { files: ['tar', 'dockerfile', 'store'].map((d) => `${SRC}/${d}/**/*.ts`), rules: restrict(noNx, pureOnlyOciUtil) },
+  { files: [`${SRC}/http/**/*.ts`], rules: restrict(noNx, httpOnlyUtil) },
   { files: [`${SRC}/util/**/*.ts`], rules: restrict(noNx, utilOnlyUtil) },
   { files: [`${SRC}/executors/**/*.ts`, `${SRC}/generators/**/*.ts`], rules: restrict(noPlugin) },
 );

@@ -45,6 +45,9 @@ export interface AssetBuildReporter {
   event(event: AssetBuildEvent): void;
 }
 
+/** Reports nothing: for callers that only want the outcome (scripts, tests). */
+export const SILENT_REPORTER: AssetBuildReporter = { progress: () => ({ onProgress: () => {}, finish: () => {} }), event: () => {} };
+
 export interface AssetBuildOutcome {
   analysis: AssetAnalysis;
   image: Image;
@@ -62,7 +65,7 @@ export class DockerEngineUnavailableError extends Error {
   }
 }
 
-export async function buildAsset(options: AssetBuildOptions, request: BuildAssetRequest, reporter: AssetBuildReporter): Promise<AssetBuildOutcome> {
+export async function buildAsset(options: AssetBuildOptions, request: BuildAssetRequest, reporter: AssetBuildReporter = SILENT_REPORTER): Promise<AssetBuildOutcome> {
   const hashing = reporter.progress();
   let analysis: AssetAnalysis;
   try {

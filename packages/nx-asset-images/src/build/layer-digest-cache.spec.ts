@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildAssetImageTask } from '../executors/asset-image/executor';
+import { buildAsset } from './asset-build';
+import { assetBuildOptions } from './build-options';
 import type { Digest } from '../oci/image';
 import { readAssetImageResult } from './asset-image-result';
 import { compressedLayerKey } from './build-asset-image';
@@ -119,7 +120,7 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
       await writeFile(join(digestsDir(), name), JSON.stringify(wrong));
     }
   }
-  const task = (ociLayout: boolean) => buildAssetImageTask({ manifest: MANIFEST, outputPath: OUT, load: false, ociLayout, largeFileThreshold: 1000 }, root);
+  const task = (ociLayout: boolean) => buildAsset(assetBuildOptions(root, { largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout });
 
   it('asset-image: the layout write finds the wrong entries, the build succeeds with the right digest and the entries are corrected', async () => {
     await task(true);

@@ -8,7 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildAssetImageTask } from '../executors/asset-image/executor';
+import { buildAsset } from '../build/asset-build';
+import { assetBuildOptions } from '../build/build-options';
 import { readAssetImageResult, type AssetImageResult } from '../build/asset-image-result';
 import { rebuildParameters, resolveAssetImage, unrecordedBuildDefaults } from './resolve-asset-image';
 import { compressionLibrary, DEFAULT_GZIP_LEVEL } from '../oci/compression';
@@ -45,7 +46,7 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
   async function buildWithNonDefaults(): Promise<AssetImageResult> {
     process.env['SOURCE_DATE_EPOCH'] = '1700000000';
     // No layout store: a rebuild from the sources is the only way back to the bytes.
-    await buildAssetImageTask({ manifest: MANIFEST, outputPath: OUT, load: false, ociLayout: false, platform: 'linux/arm64/v8', largeFileThreshold: 1000 }, root);
+    await buildAsset(assetBuildOptions(root, { platform: 'linux/arm64/v8', largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout: false });
     delete process.env['SOURCE_DATE_EPOCH'];
     return (await readAssetImageResult(join(root, OUT)))!;
   }

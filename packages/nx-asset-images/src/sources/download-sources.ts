@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { downloadVerified, type DownloadOptions, type SourceRef } from './download';
 import { normalizeSha256, redactUrl } from './remote-source';
 import { cachedSourcePath } from './source-cache';
+import { mapWithConcurrency } from '../util/concurrency';
 
 export interface FetchSourcesOptions extends DownloadOptions {
   /** Downloads at a time, default 4. */
@@ -41,23 +42,13 @@ export async function fetchSources(sources: readonly SourceRef[], options: Fetch
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_FETCH_CONCURRENCY));
-  let next = 0;
-  let firstError: { error: unknown } | undefined;
-
-  const worker = async () => {
-    while (firstError === undefined && next < missing.length) {
-      const source = missing[next++]!;
-      try {
-        result.set(source.sha256, await downloadVerified(source, { ...options, cacheDir, signal }));
-      } catch (error) {
-        if (firstError === undefined) {
-          firstError = { error };
-          stop.abort(error);
-        }
-      }
+  await mapWithConcurrency(missing, concurrency, async (source) => {
+    try {
+      result.set(source.sha256, await downloadVerified(source, { ...options, cacheDir, signal }));
+    } catch (error) {
+      if (!stop.signal.aborted) stop.abort(error);
+      throw error;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
-  if (firstError !== undefined) throw firstError.error;
+  });
   return result;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authFromEnv, mayForwardAuth, tokenEnvVarName, tokenEnvVarsFor, tokenForHost } from './source-auth';
+import { authFromEnv, tokenEnvVarName, tokenEnvVarsFor, tokenForHost } from './source-auth';
 
 describe('tokenEnvVarName', () => {
   it.each([
@@ -35,21 +35,5 @@ describe('tokenForHost / authFromEnv', () => {
   it('lists HF_TOKEN as a candidate only for Hugging Face hosts', () => {
     expect(tokenEnvVarsFor('huggingface.co')).toEqual(['NX_ASSET_IMAGES_TOKEN_HUGGINGFACE_CO', 'HF_TOKEN']);
     expect(tokenEnvVarsFor('example.com')).toEqual(['NX_ASSET_IMAGES_TOKEN_EXAMPLE_COM']);
-  });
-});
-
-describe('mayForwardAuth', () => {
-  it.each([
-    ['https://h/a', 'https://h/b?x=1', true],
-    ['https://h/a', 'https://h:443/b', true],
-    ['https://h/a', 'https://cdn.h/b', false],
-    ['https://h/a', 'http://h/b', false],
-    ['http://127.0.0.1:1000/a', 'http://127.0.0.1:2000/a', false],
-    ['http://127.0.0.1:1000/a', 'http://localhost:1000/a', false],
-    ['https://h/a', 'http://h:443/b', false],
-    ['http://h/a', 'https://h/b', false],
-    ['https://h/a', 'ftp://h/b', false],
-  ])('%s -> %s: %s', (from, to, allowed) => {
-    expect(mayForwardAuth(new URL(from), new URL(to))).toBe(allowed);
   });
 });

@@ -18,7 +18,6 @@
  * variables are. The rule is the package's one rule for credentials
  * (`util/credential-origin.ts`), shared with the registry client.
  */
-import { maySendCredentials } from '../util/credential-origin';
 
 /** Returns the `Authorization` header value for a request to `url`, or undefined for none. */
 export type AuthResolver = (url: URL) => string | undefined;
@@ -62,8 +61,3 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthResolver 
 
 /** No credentials at all. */
 export const noAuth: AuthResolver = () => undefined;
-
-/** True when credentials meant for `original` may be sent to `target`: same scheme, hostname and port (so never https -> http). */
-export function mayForwardAuth(original: URL, target: URL): boolean {
-  return maySendCredentials(target, original);
-}

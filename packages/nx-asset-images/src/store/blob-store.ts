@@ -12,7 +12,7 @@ import { DigestingPassThrough, digestHex, isDigest, sha256Digest } from '../oci/
 import type { Descriptor, Digest } from '../oci/image';
 import { progressStages } from '../util/progress-tap';
 import type { OnProgress } from '../util/progress';
-import { writeStreamAtomic } from '../util/write-stream-atomic';
+import { writeStreamAtomic } from '../util/atomic-write';
 import { BlobDigestMismatchError, OciLayoutError } from './layout-errors';
 
 /** A blob's path inside a layout (or a layout-shaped archive), `/`-separated: `blobs/sha256/<hex>`. */

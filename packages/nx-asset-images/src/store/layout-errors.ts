@@ -1,16 +1,18 @@
+import { DigestMismatchError } from '../oci/digest';
 import type { Digest } from '../oci/image';
 
-/** Bytes streamed for a blob do not match its descriptor. Nothing is left behind. */
-export class BlobDigestMismatchError extends Error {
+/** Bytes streamed for a blob do not match its descriptor. Nothing is left behind. One of the digest mismatch family (oci/digest). */
+export class BlobDigestMismatchError extends DigestMismatchError {
   override readonly name = 'BlobDigestMismatchError';
-  constructor(
-    readonly expected: Digest,
-    readonly actual: Digest,
-    /** Bytes actually received. */
-    readonly size: number,
-    readonly expectedSize: number,
-  ) {
+  // `declare`: the base constructor sets them; class fields would reset them to undefined.
+  declare readonly expected: Digest;
+  declare readonly actual: Digest;
+  /** Bytes actually received. */
+  declare readonly size: number;
+  declare readonly expectedSize: number;
+  constructor(expected: Digest, actual: Digest, size: number, expectedSize: number, options?: { cause?: unknown }) {
     super(
+      { what: `blob ${expected}`, expected, actual, size, expectedSize, ...(options?.cause !== undefined ? { cause: options.cause } : {}) },
       `Blob content does not match its descriptor: expected ${expected} (${expectedSize} bytes), got ${actual} (${size} bytes). ` +
         `A source file probably changed after it was hashed; rebuild the image.`,
     );

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** A temporary sibling path for `target`: same directory, so `rename` is atomic. */
 export function tempPathFor(target: string): string {
@@ -16,6 +19,31 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+export interface WriteStreamAtomicOptions {
+  /** Streams the bytes pass through on their way to the file (hashing, progress), in order. */
+  through?: readonly NodeJS.ReadWriteStream[];
+  /** Runs after the bytes are on disk and before the rename; throwing here leaves nothing behind. */
+  check?: () => void | Promise<void>;
+}
+
+/**
+ * Streams `source` to a temp file beside `target` (its directory is created)
+ * and renames it into place: readers never see a half-written file, and on
+ * any failure (of the source, a stage, `check`) the temp file is removed.
+ */
+export async function writeStreamAtomic(target: string, source: Readable, options: WriteStreamAtomicOptions = {}): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  try {
+    await pipeline([source, ...(options.through ?? []), createWriteStream(temp, { flags: 'wx' })] as unknown as Parameters<typeof pipeline>[0][]);
+    await options.check?.();
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
     throw error;
   }
 }

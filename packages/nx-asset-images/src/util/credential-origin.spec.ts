@@ -51,3 +51,19 @@ describe('isDowngrade / sameOrigin', () => {
     expect(sameOrigin(u(from), u(to))).toBe(same);
   });
 });
+
+describe('maySendCredentials for a download redirected from its URL', () => {
+  it.each([
+    ['https://h/a', 'https://h/b?x=1', true],
+    ['https://h/a', 'https://h:443/b', true],
+    ['https://h/a', 'https://cdn.h/b', false],
+    ['https://h/a', 'http://h/b', false],
+    ['http://127.0.0.1:1000/a', 'http://127.0.0.1:2000/a', false],
+    ['http://127.0.0.1:1000/a', 'http://localhost:1000/a', false],
+    ['https://h/a', 'http://h:443/b', false],
+    ['http://h/a', 'https://h/b', false],
+    ['https://h/a', 'ftp://h/b', false],
+  ])('%s -> %s: %s', (from, to, allowed) => {
+    expect(maySendCredentials(new URL(to), new URL(from))).toBe(allowed);
+  });
+});

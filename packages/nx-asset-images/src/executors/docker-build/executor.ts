@@ -14,7 +14,7 @@ import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
-import { assetResultDir } from '../../build/asset-image-result';
+import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
 import { normalizePluginOptions } from '../../nx/plugin-options';
 import { createProgressRenderer } from '../progress-renderer';
 import { findAssetUses, requiredReferencesByAsset } from './asset-uses';
@@ -49,7 +49,7 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   for (const use of uses) {
     const name = use.asset.projectName;
     if (results.has(name)) continue;
-    const dir = assetOutputPath(projects[name]?.targets, name);
+    const dir = assetImageOutputPath(projects[name]?.targets, name);
     const result = await readAssetImageResult(join(root, dir));
     if (!result) throw new Error(`${dockerfile}:${use.line}: ${use.resolved} is asset "${name}", but ${dir}/image.json is missing: run "nx run ${name}:${assetTargetName()}" (docker-build depends on it)`);
     results.set(name, result);
@@ -89,17 +89,4 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
 
 function assetTargetName(): string {
   return normalizePluginOptions(undefined).assetImageTargetName;
-}
-
-function assetImageTargetOptions(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined): Record<string, unknown> {
-  return Object.values(targets ?? {}).find((t) => t.executor === 'nx-asset-images:asset-image')?.options ?? {};
-}
-
-/** The asset-image target's `outputPath` (whatever its target name), else the default `dist/asset-images/<project>`. */
-function assetOutputPath(targets: Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined, projectName: string): string {
-  for (const target of Object.values(targets ?? {})) {
-    const out = target.options?.['outputPath'];
-    if (target.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
-  }
-  return assetResultDir(projectName);
 }

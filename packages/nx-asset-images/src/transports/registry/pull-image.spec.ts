@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImageReference } from '../../oci/image-reference';
 import { pushImage } from './push-image';
-import { writeStreamAtomic } from '../../util/write-stream-atomic';
+import { writeStreamAtomic } from '../../util/atomic-write';
 import { fetchBlob, pullImageToLayout, pullManifest } from './pull-image';
 import { DigestMismatchError } from '../../oci/digest';
 import { startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
