@@ -21,9 +21,15 @@ const pureOnlyOciUtil = {
   message: 'tar/, dockerfile/ and store/ import nothing of this package but oci/ and util/.',
 };
 const httpOnlyUtil = { regex: '^\\.\\./(?!util/)|^\\.\\./\\.\\./', message: 'http/ imports nothing of this package but util/.' };
-const noGlue = { regex: `(^|/)(${GLUE.join('|')})(/|$)`, message: 'The core never imports the Nx glue (plugin/, executors/, generators/, nx/).' };
+const noGlue = {
+  regex: `(^|/)(${GLUE.join('|')})(/|$)`,
+  message: 'The core never imports the Nx glue (plugin/, executors/, generators/, nx/).',
+};
 const utilOnlyUtil = { regex: '^\\.\\./', message: 'util/ imports nothing of this package outside util/.' };
-const noPlugin = { regex: '(^|/)plugin(/|$)', message: 'Executors and generators never import plugin/: move what they share into a neutral module.' };
+const noPlugin = {
+  regex: '(^|/)plugin(/|$)',
+  message: 'Executors and generators never import plugin/: move what they share into a neutral module.',
+};
 
 const restrict = (...patterns) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns: patterns.map((p) => ({ ...p, allowTypeImports: false })) }],

@@ -75,10 +75,7 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(result.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.references).toEqual([`${IMAGE}:0.1`, `${IMAGE}:sha256-${result.manifestDigest.slice(7, 27)}`]);
     // the weight alone in the bottom layer, the small files grouped on top, README.md and asset.json left out
-    expect(result.layers.map((l) => l.files)).toEqual([
-      ['model.bin'],
-      ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt'],
-    ]);
+    expect(result.layers.map((l) => l.files)).toEqual([['model.bin'], ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt']]);
 
     const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
     expect(lock.files['model.bin']).toEqual({ size: weight.length, sha256: sha256(weight) });
@@ -240,9 +237,21 @@ describe('asset-image: reproducible', () => {
 describe('asset-image: bad input', () => {
   let ws: Workspace;
   const cases: { name: string; files: Record<string, string>; expect: RegExp; setup?: (root: string) => Promise<void> }[] = [
-    { name: 'invalid-json', files: { 'asset.json': '{ "image": "localhost:5000/a/b", }' }, expect: /assets\/invalid-json\/asset\.json.*(JSON|line 1)/ },
-    { name: 'unknown-field', files: { 'asset.json': '{ "image": "localhost:5000/a/b", "weights": [] }' }, expect: /unknown-field\/asset\.json.*"weights"/ },
-    { name: 'wrong-type', files: { 'asset.json': '{ "image": "localhost:5000/a/b", "tags": "0.1" }' }, expect: /wrong-type\/asset\.json: field "tags": expected array/ },
+    {
+      name: 'invalid-json',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", }' },
+      expect: /assets\/invalid-json\/asset\.json.*(JSON|line 1)/,
+    },
+    {
+      name: 'unknown-field',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "weights": [] }' },
+      expect: /unknown-field\/asset\.json.*"weights"/,
+    },
+    {
+      name: 'wrong-type',
+      files: { 'asset.json': '{ "image": "localhost:5000/a/b", "tags": "0.1" }' },
+      expect: /wrong-type\/asset\.json: field "tags": expected array/,
+    },
     {
       name: 'no-match',
       files: { 'asset.json': '{ "image": "localhost:5000/a/b", "files": ["*.safetensors"] }', 'x.bin': 'x' },
@@ -306,52 +315,57 @@ describe('asset-image: bad input', () => {
 });
 
 describe('asset-image: compression', () => {
-  it.each(['gzip', 'zstd'] as const)('%s layers: Docker loads them (zstd as plain tars for Docker 20.10) with byte-identical files, or a clear error naming the field where Node.js lacks the codec', async (compression) => {
-    const weight = randomBytes(5 * 1024 * 1024);
-    const image = `localhost:5000/asset/e2e-${compression}`;
-    const ws = await createWorkspace({
-      '.gitignore': 'dist\n.asset-images\n',
-      'assets/c/asset.json': JSON.stringify({ image, tags: ['1'], compression }),
-      'assets/c/model.bin': weight,
-      'assets/c/vocab.txt': 'a\nb\n',
-    });
-    try {
-      const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true'], { reject: false });
-      const zlib = await import('node:zlib');
-      if (compression === 'zstd' && typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress !== 'function') {
-        expect(run.exitCode).not.toBe(0);
-        expect(run.stdout + run.stderr).toMatch(/assets\/c\/asset\.json: field "compression": expected a codec this Node.js has .*zstd/);
-        expect(existsSync(ws.path('dist/asset-images/assets-c'))).toBe(false);
-        return;
-      }
-      expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-      const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-c/image.json'), 'utf8')) as Result;
-      expect(result.layers.map((l) => l.mediaType)).toEqual(result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`));
-      const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${image}:1`]);
-      expect(id.stdout.trim()).toBe(result.configDigest);
-      // what Docker holds: the files, byte for byte
-      const container = (await docker(['create', `${image}:1`, 'none'])).stdout.trim();
-      const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));
+  it.each(['gzip', 'zstd'] as const)(
+    '%s layers: Docker loads them (zstd as plain tars for Docker 20.10) with byte-identical files, or a clear error naming the field where Node.js lacks the codec',
+    async (compression) => {
+      const weight = randomBytes(5 * 1024 * 1024);
+      const image = `localhost:5000/asset/e2e-${compression}`;
+      const ws = await createWorkspace({
+        '.gitignore': 'dist\n.asset-images\n',
+        'assets/c/asset.json': JSON.stringify({ image, tags: ['1'], compression }),
+        'assets/c/model.bin': weight,
+        'assets/c/vocab.txt': 'a\nb\n',
+      });
       try {
-        await docker(['cp', `${container}:/model.bin`, path.join(out, 'model.bin')]);
-        expect(sha256(readFileSync(path.join(out, 'model.bin')))).toBe(sha256(weight));
-      } finally {
-        await docker(['rm', container]);
-        rmSync(out, { recursive: true, force: true });
-      }
-      // what the OCI layout holds, through umoci (Debian's umoci 0.4.7 reads gzip layers, not zstd)
-      if (compression === 'gzip') {
-        const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
-        try {
-          await exec('umoci', ['unpack', '--rootless', '--image', `${ws.path('.asset-images/oci')}:${image}:1`, bundle]);
-          expect(sha256(readFileSync(path.join(bundle, 'rootfs/model.bin')))).toBe(sha256(weight));
-          expect(readFileSync(path.join(bundle, 'rootfs/vocab.txt'), 'utf8')).toBe('a\nb\n');
-        } finally {
-          rmSync(path.dirname(bundle), { recursive: true, force: true });
+        const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true'], { reject: false });
+        const zlib = await import('node:zlib');
+        if (compression === 'zstd' && typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress !== 'function') {
+          expect(run.exitCode).not.toBe(0);
+          expect(run.stdout + run.stderr).toMatch(/assets\/c\/asset\.json: field "compression": expected a codec this Node.js has .*zstd/);
+          expect(existsSync(ws.path('dist/asset-images/assets-c'))).toBe(false);
+          return;
         }
+        expect(run.exitCode, run.stdout + run.stderr).toBe(0);
+        const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-c/image.json'), 'utf8')) as Result;
+        expect(result.layers.map((l) => l.mediaType)).toEqual(
+          result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`),
+        );
+        const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${image}:1`]);
+        expect(id.stdout.trim()).toBe(result.configDigest);
+        // what Docker holds: the files, byte for byte
+        const container = (await docker(['create', `${image}:1`, 'none'])).stdout.trim();
+        const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));
+        try {
+          await docker(['cp', `${container}:/model.bin`, path.join(out, 'model.bin')]);
+          expect(sha256(readFileSync(path.join(out, 'model.bin')))).toBe(sha256(weight));
+        } finally {
+          await docker(['rm', container]);
+          rmSync(out, { recursive: true, force: true });
+        }
+        // what the OCI layout holds, through umoci (Debian's umoci 0.4.7 reads gzip layers, not zstd)
+        if (compression === 'gzip') {
+          const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
+          try {
+            await exec('umoci', ['unpack', '--rootless', '--image', `${ws.path('.asset-images/oci')}:${image}:1`, bundle]);
+            expect(sha256(readFileSync(path.join(bundle, 'rootfs/model.bin')))).toBe(sha256(weight));
+            expect(readFileSync(path.join(bundle, 'rootfs/vocab.txt'), 'utf8')).toBe('a\nb\n');
+          } finally {
+            rmSync(path.dirname(bundle), { recursive: true, force: true });
+          }
+        }
+      } finally {
+        await ws.dispose();
       }
-    } finally {
-      await ws.dispose();
-    }
-  });
+    },
+  );
 });

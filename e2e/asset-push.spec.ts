@@ -30,7 +30,10 @@ interface Counts {
 
 /** The executor's summary line: "Pushed sha256:... in 0.12 s: 2 blob(s) uploaded (6.0 MiB), 1 skipped (already there), 0 mounted". */
 function pushCounts(output: string): Counts {
-  const m = /Pushed sha256:[0-9a-f]{64} in [\d.]+ s: (\d+) blob\(s\) uploaded \([^)]*\), (\d+) skipped \(already there\), (\d+) mounted/.exec(output);
+  const m =
+    /Pushed sha256:[0-9a-f]{64} in [\d.]+ s: (\d+) blob\(s\) uploaded \([^)]*\), (\d+) skipped \(already there\), (\d+) mounted/.exec(
+      output,
+    );
   if (!m) throw new Error(`no push summary in:\n${output}`);
   return { uploaded: Number(m[1]), skipped: Number(m[2]), mounted: Number(m[3]) };
 }
@@ -65,7 +68,11 @@ async function imageFiles(layers: readonly { open(): Readable }[]): Promise<Map<
 
 function dockerConfigDir(auths: Record<string, { user: string; password: string }>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'nxai-dockercfg-'));
-  const config = { auths: Object.fromEntries(Object.entries(auths).map(([host, c]) => [host, { auth: Buffer.from(`${c.user}:${c.password}`).toString('base64') }])) };
+  const config = {
+    auths: Object.fromEntries(
+      Object.entries(auths).map(([host, c]) => [host, { auth: Buffer.from(`${c.user}:${c.password}`).toString('base64') }]),
+    ),
+  };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
@@ -116,7 +123,9 @@ describe('asset-push', () => {
     expect(pushCounts(out)).toEqual({ uploaded: 3, skipped: 0, mounted: 0 });
 
     for (const tag of ['0.1', result.contentTag]) {
-      const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT}:${tag}`])).stdout) as { Digest: string };
+      const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT}:${tag}`])).stdout) as {
+        Digest: string;
+      };
       expect(info.Digest).toBe(result.manifestDigest);
     }
 
@@ -153,7 +162,10 @@ describe('asset-push', () => {
     expect(counts.uploaded).toBe(2);
     expect(counts.mounted + counts.skipped).toBe(1);
     expect(counts.mounted).toBe(1);
-    const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT_Q}:0.1`])).stdout) as { Digest: string; Layers: string[] };
+    const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT_Q}:0.1`])).stdout) as {
+      Digest: string;
+      Layers: string[];
+    };
     expect(info.Digest).toBe(q.manifestDigest);
     expect(info.Layers).toContain(shared[0]!.digest);
   });
@@ -167,7 +179,15 @@ describe('asset-push', () => {
     expect(out).toContain(`${SECRET}:1@${result.manifestDigest}`);
     expect(out).not.toContain(services.NXAI_AUTH_PASSWORD);
     const info = JSON.parse(
-      (await exec('skopeo', ['inspect', '--tls-verify=false', '--creds', `${services.NXAI_AUTH_USER}:${services.NXAI_AUTH_PASSWORD}`, `docker://${SECRET}:1`])).stdout,
+      (
+        await exec('skopeo', [
+          'inspect',
+          '--tls-verify=false',
+          '--creds',
+          `${services.NXAI_AUTH_USER}:${services.NXAI_AUTH_PASSWORD}`,
+          `docker://${SECRET}:1`,
+        ])
+      ).stdout,
     ) as { Digest: string };
     expect(info.Digest).toBe(result.manifestDigest);
   });
@@ -176,7 +196,10 @@ describe('asset-push', () => {
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;
     const config = dockerConfigDir({ [AUTH_REG]: { user: services.NXAI_AUTH_USER, password: wrong } });
     temps.push(config);
-    const run = await runNx(ws, ['run', 'assets-secret:asset-push'], { env: { DOCKER_CONFIG: config, NX_VERBOSE_LOGGING: 'true' }, reject: false });
+    const run = await runNx(ws, ['run', 'assets-secret:asset-push'], {
+      env: { DOCKER_CONFIG: config, NX_VERBOSE_LOGGING: 'true' },
+      reject: false,
+    });
     const out = run.stdout + run.stderr;
     expect(run.exitCode).not.toBe(0);
     expect(out).toContain(AUTH_REG);

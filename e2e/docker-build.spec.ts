@@ -137,7 +137,11 @@ describe('docker-build', () => {
   it('with SOURCE_DATE_EPOCH set, Docker and the layout store both lacking the build: docker-build rebuilds it from the sources with the recorded parameters', async () => {
     const env = { SOURCE_DATE_EPOCH: '1700000000' };
     await runNx(ws, ['run', 'bert:asset-image'], { env });
-    const result = JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { configDigest: string; references: string[]; build?: { mtime: number } };
+    const result = JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as {
+      configDigest: string;
+      references: string[];
+      build?: { mtime: number };
+    };
     expect(result.build?.mtime).toBe(1700000000);
     for (const ref of [...result.references, result.configDigest]) await docker(['rmi', '-f', ref], { reject: false });
     expect(await imageId(result.configDigest)).toBeUndefined();
@@ -151,11 +155,13 @@ describe('docker-build', () => {
     expect(await appHashes()).toEqual(sourceHashes());
   });
 
-  it('a tag the asset does not have is an error naming the Dockerfile line and the asset\'s tags; docker build failing is a failure', async () => {
+  it("a tag the asset does not have is an error naming the Dockerfile line and the asset's tags; docker build failing is a failure", async () => {
     await ws.write('apps/app/Dockerfile', `FROM busybox\nCOPY --from=${ASSET_REPO}:0.0 / /assets/\n`);
     const wrongTag = await runNx(ws, ['run', 'app:docker-build'], { reject: false });
     expect(wrongTag.exitCode).not.toBe(0);
-    expect(wrongTag.stdout + wrongTag.stderr).toMatch(new RegExp(`apps/app/Dockerfile:2: ${ASSET_REPO}:0\\.0 uses tag "0\\.0".*tags: 0\\.1, sha256-[0-9a-f]{20}`));
+    expect(wrongTag.stdout + wrongTag.stderr).toMatch(
+      new RegExp(`apps/app/Dockerfile:2: ${ASSET_REPO}:0\\.0 uses tag "0\\.0".*tags: 0\\.1, sha256-[0-9a-f]{20}`),
+    );
 
     await ws.write('apps/app/Dockerfile', `FROM busybox\nCOPY --from=${ASSET_REF} / /assets/\nRUN exit 3\n`);
     const failing = await runNx(ws, ['run', 'app:docker-build'], { reject: false });

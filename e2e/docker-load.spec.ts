@@ -50,31 +50,34 @@ describe('dockerLoad', () => {
     chmodSync(path.join(src, 'bin/run.sh'), 0o755);
   });
 
-  it.each<Compression>(['none', 'gzip'])('%s: loads, the image id is the config digest, a container holds identical files', async (compression) => {
-    const image = await buildImage(src, compression);
-    const tag = `nxai-e2e/asset-load:${compression}-${Date.now()}`;
-    tags.push(tag);
-    const progress: number[] = [];
-    const result = await dockerLoad(image, [tag], { dockerHost: servicesEnv().DOCKER_HOST, onProgress: (e) => progress.push(e.bytes) });
-    expect(result.loaded).toEqual([tag]);
-    expect(result.imageId).toBe(image.config.descriptor.digest);
-    expect(progress.at(-1)).toBeGreaterThan(20 * 1024 * 1024);
+  it.each<Compression>(['none', 'gzip'])(
+    '%s: loads, the image id is the config digest, a container holds identical files',
+    async (compression) => {
+      const image = await buildImage(src, compression);
+      const tag = `nxai-e2e/asset-load:${compression}-${Date.now()}`;
+      tags.push(tag);
+      const progress: number[] = [];
+      const result = await dockerLoad(image, [tag], { dockerHost: servicesEnv().DOCKER_HOST, onProgress: (e) => progress.push(e.bytes) });
+      expect(result.loaded).toEqual([tag]);
+      expect(result.imageId).toBe(image.config.descriptor.digest);
+      expect(progress.at(-1)).toBeGreaterThan(20 * 1024 * 1024);
 
-    expect(await dockerImageId(tag)).toBe(image.config.descriptor.digest);
-    const inspect = JSON.parse((await docker(['image', 'inspect', tag])).stdout)[0];
-    expect(inspect.Id).toBe(image.config.descriptor.digest);
-    expect(inspect.RootFS.Layers).toEqual(image.layers.map((l) => l.diffId));
-    expect(inspect.Architecture).toBe('amd64');
+      expect(await dockerImageId(tag)).toBe(image.config.descriptor.digest);
+      const inspect = JSON.parse((await docker(['image', 'inspect', tag])).stdout)[0];
+      expect(inspect.Id).toBe(image.config.descriptor.digest);
+      expect(inspect.RootFS.Layers).toEqual(image.layers.map((l) => l.diffId));
+      expect(inspect.Architecture).toBe('amd64');
 
-    const container = (await docker(['create', '--network=none', tag, '/nothing'])).stdout.trim();
-    try {
-      const out = tempDir('nxai-load-out-');
-      await docker(['cp', `${container}:/models`, out]);
-      for (const p of FILES) expect(sha(path.join(out, 'models', p)), p).toBe(sha(path.join(src, p)));
-    } finally {
-      await docker(['rm', container]);
-    }
-  });
+      const container = (await docker(['create', '--network=none', tag, '/nothing'])).stdout.trim();
+      try {
+        const out = tempDir('nxai-load-out-');
+        await docker(['cp', `${container}:/models`, out]);
+        for (const p of FILES) expect(sha(path.join(out, 'models', p)), p).toBe(sha(path.join(src, p)));
+      } finally {
+        await docker(['rm', container]);
+      }
+    },
+  );
 
   it('a FROM busybox container reads the files (COPY --from style use) with byte-identical content', async () => {
     const image = await buildImage(src, 'none');
@@ -86,7 +89,12 @@ describe('dockerLoad', () => {
     writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nCOPY --from=${assetTag} /models /assets/\n`);
     await docker(['build', '--network=host', '-t', appTag, ctx], { env: { DOCKER_BUILDKIT: '0' } });
     const run = await docker(['run', '--rm', '--network=none', appTag, 'sha256sum', '/assets/weights.bin', '/assets/tok/vocab.txt']);
-    expect(run.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual([sha(path.join(src, 'weights.bin')), sha(path.join(src, 'tok/vocab.txt'))]);
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual([sha(path.join(src, 'weights.bin')), sha(path.join(src, 'tok/vocab.txt'))]);
   });
 
   it('dockerImageId is undefined for an absent image', async () => {

@@ -63,7 +63,15 @@ describe('generators', () => {
   it('asset rejects a bad checksum and a partial --source set before writing anything', async () => {
     const badSha = await runNx(
       ws,
-      ['g', 'nx-asset-images:asset', 'tok', '--image=registry.example.com/asset/tok', '--source=https://example.com/t.json', '--sha256=abc', '--path=t.json'],
+      [
+        'g',
+        'nx-asset-images:asset',
+        'tok',
+        '--image=registry.example.com/asset/tok',
+        '--source=https://example.com/t.json',
+        '--sha256=abc',
+        '--path=t.json',
+      ],
       { reject: false },
     );
     expect(badSha.exitCode).not.toBe(0);
@@ -122,9 +130,13 @@ describe('generators', () => {
 
   it('asset refuses to overwrite an existing asset.json and names it', async () => {
     const before = await ws.read('assets/models/bert/asset.json');
-    const res = await runNx(ws, ['g', 'nx-asset-images:asset', 'other', '--directory=assets/models/bert', '--image=registry.example.com/asset/other'], {
-      reject: false,
-    });
+    const res = await runNx(
+      ws,
+      ['g', 'nx-asset-images:asset', 'other', '--directory=assets/models/bert', '--image=registry.example.com/asset/other'],
+      {
+        reject: false,
+      },
+    );
     expect(res.exitCode).not.toBe(0);
     expect(res.stdout + res.stderr).toContain('assets/models/bert/asset.json already exists');
     expect(await ws.read('assets/models/bert/asset.json')).toBe(before);
@@ -170,7 +182,12 @@ describe('generators', () => {
       const out = res.stdout + res.stderr;
       expect(out.indexOf('nx run models-bert:asset-image')).toBeGreaterThanOrEqual(0);
       expect(out.indexOf('nx run api:docker-build')).toBeGreaterThan(out.indexOf('nx run models-bert:asset-image'));
-      const files = await dockerRunRm(tag, ['cat', '/assets/models-bert/vocab.txt', '/assets/models-bert/model.safetensors', '/app/app.py']);
+      const files = await dockerRunRm(tag, [
+        'cat',
+        '/assets/models-bert/vocab.txt',
+        '/assets/models-bert/model.safetensors',
+        '/app/app.py',
+      ]);
       expect(files.stdout).toBe('hello\nweightsprint("hi")\n');
     } finally {
       await docker(['rmi', '-f', tag, 'registry.example.com/asset/models-bert:0.1'], { reject: false }).catch(() => undefined);

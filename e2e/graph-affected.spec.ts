@@ -11,7 +11,8 @@ import { commitAll, createWorkspace, runNx, type Workspace } from './support/wor
 const RUN = randomBytes(3).toString('hex');
 const BERT = `localhost:5000/nxai-e2e/bert-${RUN}`;
 const TOK = `localhost:5000/nxai-e2e/tok-${RUN}`;
-const project = (name: string): string => `${JSON.stringify({ name, root: `apps/${name}`, targets: { 'docker-build': { options: { network: 'host', tags: [`nxai-e2e/${name}-${RUN}`] } } } }, null, 2)}\n`;
+const project = (name: string): string =>
+  `${JSON.stringify({ name, root: `apps/${name}`, targets: { 'docker-build': { options: { network: 'host', tags: [`nxai-e2e/${name}-${RUN}`] } } } }, null, 2)}\n`;
 
 type Graph = { graph: { dependencies: Record<string, { source: string; target: string; type: string }[]> } };
 
@@ -62,7 +63,9 @@ describe('graph and affected', () => {
   });
 
   async function affected(base: string): Promise<{ all: string[]; docker: string[] }> {
-    const all = JSON.parse((await runNx(ws, ['show', 'projects', '--affected', `--base=${base}`, '--head=HEAD', '--json'])).stdout) as string[];
+    const all = JSON.parse(
+      (await runNx(ws, ['show', 'projects', '--affected', `--base=${base}`, '--head=HEAD', '--json'])).stdout,
+    ) as string[];
     const docker = JSON.parse(
       (await runNx(ws, ['show', 'projects', '--affected', `--base=${base}`, '--head=HEAD', '-t', 'docker-build', '--json'])).stdout,
     ) as string[];

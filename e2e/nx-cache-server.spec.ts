@@ -14,7 +14,15 @@ const files = {
   'libs/a/project.json': `${JSON.stringify({
     name: 'a',
     root: 'libs/a',
-    targets: { make: { executor: 'nx:run-commands', cache: true, inputs: ['{projectRoot}/in.txt'], outputs: ['{workspaceRoot}/dist/a'], options: { command: 'mkdir -p dist/a && cat libs/a/in.txt > dist/a/out.txt && echo ran-the-command' } } },
+    targets: {
+      make: {
+        executor: 'nx:run-commands',
+        cache: true,
+        inputs: ['{projectRoot}/in.txt'],
+        outputs: ['{workspaceRoot}/dist/a'],
+        options: { command: 'mkdir -p dist/a && cat libs/a/in.txt > dist/a/out.txt && echo ran-the-command' },
+      },
+    },
   })}\n`,
   'libs/a/in.txt': 'input one\n',
 };
@@ -62,7 +70,11 @@ describe('Nx remote cache stand-in', () => {
     expect(cache.log.at(-1)).toBe(`PUT ${hash} 200`);
     const stored = cache.entries.get(hash)!;
     expect(stored.length).toBeGreaterThan(0);
-    const overwrite = await fetch(`${cache.url}/v1/cache/${hash}`, { method: 'PUT', headers: { authorization: 'Bearer rw-token' }, body: 'other bytes' });
+    const overwrite = await fetch(`${cache.url}/v1/cache/${hash}`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer rw-token' },
+      body: 'other bytes',
+    });
     expect(overwrite.status).toBe(409);
     expect(cache.entries.get(hash)).toBe(stored);
     const anonymous = await fetch(`${cache.url}/v1/cache/${hash}`);

@@ -50,7 +50,9 @@ async function npmInstall(ws: Workspace, line: NxLine): Promise<void> {
     timeoutMs: 240_000,
   });
   if (res.exitCode !== 0) {
-    throw new Error(`npm i of the packed plugin into ${line.name} failed (run "node tools/prepare-nx-versions.mjs" to fill npm's cache):\n${res.stderr}`);
+    throw new Error(
+      `npm i of the packed plugin into ${line.name} failed (run "node tools/prepare-nx-versions.mjs" to fill npm's cache):\n${res.stderr}`,
+    );
   }
   // A valid tree: no peer conflict accepted behind our back.
   const ls = await exec('npm', ['ls', '--all', '--loglevel=error'], { cwd: ws.root, reject: false });

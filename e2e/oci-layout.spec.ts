@@ -76,7 +76,9 @@ describe('writeOciLayout with real readers', () => {
     const raw = (await exec('skopeo', ['inspect', '--raw', `oci:${layout}:latest`])).stdout;
     expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(image.manifest.descriptor.digest);
     const mediaTypes = JSON.parse(raw).layers.map((l: { mediaType: string }) => l.mediaType);
-    expect(new Set(mediaTypes)).toEqual(new Set([compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar']));
+    expect(new Set(mediaTypes)).toEqual(
+      new Set([compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar']),
+    );
 
     await expectUnpackedFilesMatch(layout, '0.1', src);
 

@@ -68,7 +68,10 @@ async function startRegistryProcess(dir: string, port: number, extraYaml: string
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
   processes.push(child);
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
     if (ok) return child;
     if (child.exitCode !== null) throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -83,7 +86,9 @@ async function assertTagsConsistent(registry: string, repository: string): Promi
   if (list.status === 404) return [];
   const tags = ((await list.json()) as { tags: string[] | null }).tags ?? [];
   for (const tag of tags) {
-    const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
     expect(res.status).toBe(200);
     const bytes = Buffer.from(await res.arrayBuffer());
     for (const digest of referencedDigests(bytes)) {
@@ -148,9 +153,20 @@ describe('registry client under failures', () => {
     const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed, rate, maxFaults: 8 });
     try {
       const repository = `e2e/faulty-${seed}-${unique}`;
-      const image = makeImage([bytesLayer(seededBytes(2 * 1024 * 1024, seed * 10 + 1)), bytesLayer(seededBytes(1536 * 1024, seed * 10 + 2)), bytesLayer(seededBytes(700, seed * 10 + 3))], `faulty-${seed}`);
+      const image = makeImage(
+        [
+          bytesLayer(seededBytes(2 * 1024 * 1024, seed * 10 + 1)),
+          bytesLayer(seededBytes(1536 * 1024, seed * 10 + 2)),
+          bytesLayer(seededBytes(700, seed * 10 + 3)),
+        ],
+        `faulty-${seed}`,
+      );
       const ref = parseImageReference(`${proxy.host}/${repository}:1`);
-      const result = await pushImage(image, [ref, { ...ref, tag: 'latest' }], { ...isolated(), retry: { attempts: 12, baseDelayMs: 20, maxDelayMs: 200 }, ...(chunkSize ? { chunkSize } : {}) });
+      const result = await pushImage(image, [ref, { ...ref, tag: 'latest' }], {
+        ...isolated(),
+        retry: { attempts: 12, baseDelayMs: 20, maxDelayMs: 200 },
+        ...(chunkSize ? { chunkSize } : {}),
+      });
       expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
       expect(proxy.injected.length).toBeGreaterThan(0);
       expect((await assertTagsConsistent(NXAI_REGISTRY, repository)).sort()).toEqual(['1', 'latest']);
@@ -161,11 +177,19 @@ describe('registry client under failures', () => {
 
   it('through a proxy that fails most requests: a clear RegistryError, and no tag points at missing blobs', async () => {
     const { NXAI_REGISTRY } = servicesEnv();
-    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed: 99, rate: 0.85, faults: ['drop', 'drop-mid-body', '500', '500-after'] });
+    const proxy = await startFaultProxy({
+      target: NXAI_REGISTRY,
+      seed: 99,
+      rate: 0.85,
+      faults: ['drop', 'drop-mid-body', '500', '500-after'],
+    });
     try {
       const repository = `e2e/broken-${unique}`;
       const image = makeImage([bytesLayer(seededBytes(1024 * 1024, 50)), bytesLayer(seededBytes(2048, 51))], 'broken');
-      const outcome = await pushImage(image, [parseImageReference(`${proxy.host}/${repository}:1`)], { ...isolated(), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } }).then(
+      const outcome = await pushImage(image, [parseImageReference(`${proxy.host}/${repository}:1`)], {
+        ...isolated(),
+        retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+      }).then(
         (r) => r,
         (e: unknown) => e,
       );
@@ -185,7 +209,12 @@ describe('registry client under failures', () => {
 
   it('token auth (real registry + token server): a token that expires in the middle of a chunked upload is renewed and the push completes; a wrong password is a RegistryAuthError', async () => {
     const dir = tempDir();
-    const tokens = await startTokenServer({ dir, users: { alice: 'tok-pw-correct' }, signedLifetimeSeconds: -59, statedLifetimeSeconds: 300 });
+    const tokens = await startTokenServer({
+      dir,
+      users: { alice: 'tok-pw-correct' },
+      signedLifetimeSeconds: -59,
+      statedLifetimeSeconds: 300,
+    });
     const port = await freePort();
     const registry = await startRegistryProcess(dir, port, [tokens.registryAuthYaml()]);
     try {
@@ -219,10 +248,16 @@ describe('registry client under failures', () => {
       expect(result.uploaded).toContain(fast.descriptor.digest);
       expect(tokens.issued).toBeGreaterThan(1);
       expect(retries).toContain('StaleCredentialsError');
-      const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--creds', 'alice:tok-pw-correct', `docker://${host}/e2e/token:1`], { timeoutMs: 60_000 });
+      const { stdout } = await exec(
+        'skopeo',
+        ['inspect', '--tls-verify=false', '--creds', 'alice:tok-pw-correct', `docker://${host}/e2e/token:1`],
+        { timeoutMs: 60_000 },
+      );
       expect((JSON.parse(stdout) as { Digest: string }).Digest).toBe(image.manifest.descriptor.digest);
 
-      const error = await pushImage(makeImage([bytesLayer(seededBytes(10, 78))]), [parseImageReference(`${host}/e2e/token:2`)], { credentials: { username: 'alice', password: 'tok-pw-WRONG' } }).catch((e: unknown) => e);
+      const error = await pushImage(makeImage([bytesLayer(seededBytes(10, 78))]), [parseImageReference(`${host}/e2e/token:2`)], {
+        credentials: { username: 'alice', password: 'tok-pw-WRONG' },
+      }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RegistryAuthError);
       expect((error as Error).message).toContain(`authentication to ${host} failed for user "alice"`);
       expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain('tok-pw-WRONG');

@@ -28,7 +28,9 @@ const unique = `${process.pid}-${Date.now()}`;
 const isolated = (): PushOptions => ({ dockerConfig: { configDir: tempDir(), env: { PATH: process.env.PATH ?? '' } } });
 
 async function skopeoDigest(ref: string, creds?: string): Promise<string> {
-  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`], { timeoutMs: 60_000 });
+  const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`], {
+    timeoutMs: 60_000,
+  });
   return (JSON.parse(stdout) as { Digest: string }).Digest;
 }
 
@@ -68,7 +70,10 @@ describe('registry client against the real registry', () => {
     const one = makeImage([shared], 'one');
     const two = makeImage([shared, bytesLayer(seededBytes(4096, 5))], 'two');
     await pushImage(one, [parseImageReference(`${NXAI_REGISTRY}/e2e/one-${unique}:1`)], isolated());
-    const result = await pushImage(two, [parseImageReference(`${NXAI_REGISTRY}/e2e/two-${unique}:1`)], { ...isolated(), mountFrom: [`e2e/one-${unique}`] });
+    const result = await pushImage(two, [parseImageReference(`${NXAI_REGISTRY}/e2e/two-${unique}:1`)], {
+      ...isolated(),
+      mountFrom: [`e2e/one-${unique}`],
+    });
     expect(result.mounted).toEqual([shared.descriptor.digest]);
     expect(result.uploaded).not.toContain(shared.descriptor.digest);
     expect(await headStatus(`http://${NXAI_REGISTRY}/v2/e2e/two-${unique}/blobs/${shared.descriptor.digest}`)).toBe(200);
@@ -78,12 +83,19 @@ describe('registry client against the real registry', () => {
     const { NXAI_AUTH_REGISTRY, NXAI_AUTH_USER, NXAI_AUTH_PASSWORD } = servicesEnv();
     const dir = tempDir();
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { [NXAI_AUTH_REGISTRY]: { auth: Buffer.from(`${NXAI_AUTH_USER}:${NXAI_AUTH_PASSWORD}`).toString('base64') } } }));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        auths: { [NXAI_AUTH_REGISTRY]: { auth: Buffer.from(`${NXAI_AUTH_USER}:${NXAI_AUTH_PASSWORD}`).toString('base64') } },
+      }),
+    );
     const image = makeImage([bytesLayer(seededBytes(1024 * 1024, 6))], 'auth');
     const ref = parseImageReference(`${NXAI_AUTH_REGISTRY}/e2e/auth-${unique}:1`);
     const result = await pushImage(image, [ref], { dockerConfig: { configDir: dir, env: {} } });
     expect(result.uploaded).toHaveLength(2);
-    expect(await skopeoDigest(`${NXAI_AUTH_REGISTRY}/e2e/auth-${unique}:1`, `${NXAI_AUTH_USER}:${NXAI_AUTH_PASSWORD}`)).toBe(image.manifest.descriptor.digest);
+    expect(await skopeoDigest(`${NXAI_AUTH_REGISTRY}/e2e/auth-${unique}:1`, `${NXAI_AUTH_USER}:${NXAI_AUTH_PASSWORD}`)).toBe(
+      image.manifest.descriptor.digest,
+    );
 
     const layout = path.join(tempDir(), 'layout');
     const pulled = await pullImageToLayout(ref, layout, { credentials: { username: NXAI_AUTH_USER, password: NXAI_AUTH_PASSWORD } });
@@ -96,7 +108,9 @@ describe('registry client against the real registry', () => {
     const { NXAI_AUTH_REGISTRY, NXAI_AUTH_USER } = servicesEnv();
     const password = `wrong-${unique}-pw`;
     const image = makeImage([bytesLayer(seededBytes(100, 7))], 'wrong');
-    const error = await pushImage(image, [parseImageReference(`${NXAI_AUTH_REGISTRY}/e2e/wrong-${unique}:1`)], { credentials: { username: NXAI_AUTH_USER, password } }).catch((e: unknown) => e);
+    const error = await pushImage(image, [parseImageReference(`${NXAI_AUTH_REGISTRY}/e2e/wrong-${unique}:1`)], {
+      credentials: { username: NXAI_AUTH_USER, password },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
     const err = error as RegistryAuthError;
     expect(err.message).toContain(`authentication to ${NXAI_AUTH_REGISTRY} failed for user "${NXAI_AUTH_USER}"`);

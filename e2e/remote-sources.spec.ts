@@ -48,7 +48,12 @@ describe('remote sources pinned by sha256', () => {
         image: 'localhost:5000/asset/hub',
         tags: ['1'],
         sources: [
-          { url: `${base}/org/model/resolve/abc123/model.safetensors`, sha256: sha256(model), path: 'weights/model.safetensors', size: model.length },
+          {
+            url: `${base}/org/model/resolve/abc123/model.safetensors`,
+            sha256: sha256(model),
+            path: 'weights/model.safetensors',
+            size: model.length,
+          },
           { url: `${base}/org/model/resolve/abc123/tokenizer.json`, sha256: sha256(tokenizer), path: 'tokenizer.json' },
         ],
       }),
@@ -68,7 +73,11 @@ describe('remote sources pinned by sha256', () => {
     await runNx(ws, ['run', 'assets-hub:asset-image', '--load=false']);
     expect(requests.filter((r) => r.startsWith('/org/'))).toHaveLength(2);
     const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-hub/image.json'), 'utf8'));
-    expect(result.layers.flatMap((l: { files: string[] }) => l.files).sort()).toEqual(['config.json', 'tokenizer.json', 'weights/model.safetensors']);
+    expect(result.layers.flatMap((l: { files: string[] }) => l.files).sort()).toEqual([
+      'config.json',
+      'tokenizer.json',
+      'weights/model.safetensors',
+    ]);
     // the lock pins the local file only; the remote ones are pinned in asset.json
     expect(Object.keys(JSON.parse(readFileSync(ws.path('assets/hub/asset.lock.json'), 'utf8')).files)).toEqual(['config.json']);
 
@@ -76,7 +85,9 @@ describe('remote sources pinned by sha256', () => {
     try {
       await exec('umoci', ['unpack', '--rootless', '--image', `${ws.path('.asset-images/oci')}:localhost:5000/asset/hub:1`, bundle]);
       const rootfs = path.join(bundle, 'rootfs');
-      expect(sha256(readFileSync(path.join(rootfs, 'weights/model.safetensors')))).toBe(sha256(files['/org/model/resolve/abc123/model.safetensors']!));
+      expect(sha256(readFileSync(path.join(rootfs, 'weights/model.safetensors')))).toBe(
+        sha256(files['/org/model/resolve/abc123/model.safetensors']!),
+      );
       expect(readFileSync(path.join(rootfs, 'tokenizer.json'))).toEqual(files['/org/model/resolve/abc123/tokenizer.json']);
       expect(readFileSync(path.join(rootfs, 'config.json'), 'utf8')).toBe('{"hidden_size": 8}\n');
     } finally {

@@ -56,8 +56,15 @@ describe('test services', () => {
   it('pushes to the plain registry and reads the same digest back', async () => {
     const { NXAI_REGISTRY: registry, DOCKER_HOST } = servicesEnv();
     const ref = `${registry}/nxai-e2e/busybox:plain`;
-    await exec('skopeo', ['copy', '-q', '--src-daemon-host', DOCKER_HOST, '--dest-tls-verify=false',
-      'docker-daemon:busybox:latest', `docker://${ref}`]);
+    await exec('skopeo', [
+      'copy',
+      '-q',
+      '--src-daemon-host',
+      DOCKER_HOST,
+      '--dest-tls-verify=false',
+      'docker-daemon:busybox:latest',
+      `docker://${ref}`,
+    ]);
     const pushed = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout) as {
       layers: unknown[];
     };
@@ -77,20 +84,40 @@ describe('test services', () => {
     const ref = `${registry}/nxai-e2e/busybox:auth`;
     const creds = `${user}:${password}`;
 
-    const anonymous = await exec('skopeo', ['copy', '-q', '--src-daemon-host', DOCKER_HOST, '--dest-tls-verify=false',
-      'docker-daemon:busybox:latest', `docker://${ref}`], { reject: false });
+    const anonymous = await exec(
+      'skopeo',
+      ['copy', '-q', '--src-daemon-host', DOCKER_HOST, '--dest-tls-verify=false', 'docker-daemon:busybox:latest', `docker://${ref}`],
+      { reject: false },
+    );
     expect(anonymous.exitCode).not.toBe(0);
     expect(anonymous.stderr).toMatch(/unauthorized|authentication required/i);
 
-    await exec('skopeo', ['copy', '-q', '--src-daemon-host', DOCKER_HOST, '--dest-tls-verify=false',
-      '--dest-creds', creds, 'docker-daemon:busybox:latest', `docker://${ref}`]);
+    await exec('skopeo', [
+      'copy',
+      '-q',
+      '--src-daemon-host',
+      DOCKER_HOST,
+      '--dest-tls-verify=false',
+      '--dest-creds',
+      creds,
+      'docker-daemon:busybox:latest',
+      `docker://${ref}`,
+    ]);
     const digest = await registryDigest(ref, ['--creds', creds]);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // Copy it on to the plain registry: same manifest bytes, same digest.
     const copy = `${servicesEnv().NXAI_REGISTRY}/nxai-e2e/busybox:from-auth`;
-    await exec('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', creds,
-      `docker://${ref}`, `docker://${copy}`]);
+    await exec('skopeo', [
+      'copy',
+      '-q',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--src-creds',
+      creds,
+      `docker://${ref}`,
+      `docker://${copy}`,
+    ]);
     expect(await registryDigest(copy, [])).toBe(digest);
 
     const wrong = await exec('skopeo', ['inspect', '--tls-verify=false', '--creds', `${user}:not-${password}`, `docker://${ref}`], {

@@ -6,10 +6,14 @@ const fs = require('fs');
 const lock = JSON.parse(fs.readFileSync('package-lock.json', 'utf8'));
 const version = lock.packages['node_modules/nx'].version;
 const plat = {
-  'nx-darwin-arm64': [['darwin'], ['arm64']], 'nx-darwin-x64': [['darwin'], ['x64']],
-  'nx-freebsd-x64': [['freebsd'], ['x64']], 'nx-linux-arm-gnueabihf': [['linux'], ['arm']],
-  'nx-linux-arm64-musl': [['linux'], ['arm64'], ['musl']], 'nx-linux-x64-musl': [['linux'], ['x64'], ['musl']],
-  'nx-win32-arm64-msvc': [['win32'], ['arm64']], 'nx-win32-x64-msvc': [['win32'], ['x64']],
+  'nx-darwin-arm64': [['darwin'], ['arm64']],
+  'nx-darwin-x64': [['darwin'], ['x64']],
+  'nx-freebsd-x64': [['freebsd'], ['x64']],
+  'nx-linux-arm-gnueabihf': [['linux'], ['arm']],
+  'nx-linux-arm64-musl': [['linux'], ['arm64'], ['musl']],
+  'nx-linux-x64-musl': [['linux'], ['x64'], ['musl']],
+  'nx-win32-arm64-msvc': [['win32'], ['arm64']],
+  'nx-win32-x64-msvc': [['win32'], ['x64']],
 };
 const out = {};
 for (const [k, v] of Object.entries(lock.packages)) {

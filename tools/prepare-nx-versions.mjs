@@ -22,6 +22,9 @@ for (const line of lines) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: `nxai-${line.name}`, private: true }, null, 2)}\n`);
   process.stderr.write(`prepare-nx-versions: caching ${want}\n`);
-  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...specs], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...specs], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   writeFileSync(stamp, want);
 }

@@ -49,9 +49,7 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (cause) =>
-      reject(new ExecError({ command, stdout: '', stderr: String(cause), exitCode: -1 }, { cause })),
-    );
+    child.on('error', (cause) => reject(new ExecError({ command, stdout: '', stderr: String(cause), exitCode: -1 }, { cause })));
     child.on('close', (code, signal) => {
       const result: ExecResult = {
         command,

@@ -30,7 +30,6 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const random = seededRandom(options.seed);
   const faults = options.faults ?? ['drop', 'drop-mid-body', '500', '429', '500-after'];
@@ -49,19 +48,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (fault === '500' || fault === '429') {
       req.resume();
       const body = JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected by fault proxy' }] });
-      res.writeHead(Number(fault), { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(fault === '429' ? { 'retry-after': '0' } : {}) });
+      res.writeHead(Number(fault), {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        ...(fault === '429' ? { 'retry-after': '0' } : {}),
+      });
       return res.end(body);
     }
     proxy.forwarded++;
-    const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path, headers: req.headers, agent }, (up) => {
-      if (fault === '500-after') {
-        up.resume();
-        res.writeHead(500, { 'content-type': 'application/json', 'content-length': 2 });
-        return res.end('{}');
-      }
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = http.request(
+      { host: targetHost, port: Number(targetPort), method: req.method, path, headers: req.headers, agent },
+      (up) => {
+        if (fault === '500-after') {
+          up.resume();
+          res.writeHead(500, { 'content-type': 'application/json', 'content-length': 2 });
+          return res.end('{}');
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on('error', () => req.socket.destroy());
     if (fault === 'drop-mid-body') {
       const length = Number(req.headers['content-length'] ?? 0);

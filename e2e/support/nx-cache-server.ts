@@ -36,7 +36,12 @@ export async function startNxCacheServer(options: NxCacheServerOptions = {}): Pr
     const match = /^\/v1\/cache\/([^/?]+)$/.exec(req.url ?? '');
     const answer = (status: number, body?: Buffer | string) => {
       log.push(`${req.method} ${match?.[1] ?? req.url} ${status}`);
-      res.writeHead(status, body instanceof Buffer ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : { 'content-type': 'text/plain' });
+      res.writeHead(
+        status,
+        body instanceof Buffer
+          ? { 'content-type': 'application/octet-stream', 'content-length': body.length }
+          : { 'content-type': 'text/plain' },
+      );
       res.end(body);
     };
     if (!match) return answer(404, 'not found');

@@ -26,8 +26,7 @@ export const REQUIRED_SERVICES_ENV_KEYS: readonly ServicesEnvKey[] = [
   'NXAI_AUTH_PASSWORD',
 ];
 
-export type ServicesEnv = Partial<Record<ServicesEnvKey, string>> &
-  Record<(typeof REQUIRED_SERVICES_ENV_KEYS)[number], string>;
+export type ServicesEnv = Partial<Record<ServicesEnvKey, string>> & Record<(typeof REQUIRED_SERVICES_ENV_KEYS)[number], string>;
 
 /** Name under which global-setup `provide`s the env to test files (`inject('nxaiServices')`). */
 export const SERVICES_PROVIDE_KEY = 'nxaiServices';

@@ -42,7 +42,11 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export async function startTokenServer(options: TokenServerOptions): Promise<TokenServer> {
   const keyPath = path.join(options.dir, 'token-key.pem');
   const certPath = path.join(options.dir, 'token-cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=nxai-token-server'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=nxai-token-server'],
+    { stdio: 'ignore' },
+  );
   const key = createPrivateKey(readFileSync(keyPath));
   const certDer = new X509Certificate(readFileSync(certPath)).raw;
   const service = options.service ?? 'nxai-registry';
@@ -72,7 +76,16 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
         return { type, name: rest.join(':'), actions: actions.split(',').filter(Boolean) };
       });
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: issuer, sub: user, aud: url.searchParams.get('service') ?? service, exp: now + signed, nbf: now - 5, iat: now, jti: randomUUID(), access };
+    const claims = {
+      iss: issuer,
+      sub: user,
+      aud: url.searchParams.get('service') ?? service,
+      exp: now + signed,
+      nbf: now - 5,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    };
     const head = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
     const input = `${b64url(JSON.stringify(head))}.${b64url(JSON.stringify(claims))}`;
     const token = `${input}.${b64url(sign('RSA-SHA256', Buffer.from(input), key))}`;
@@ -89,7 +102,8 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     certPath,
     issued: 0,
     refused: 0,
-    registryAuthYaml: () => `auth: { token: { realm: "${realm}", service: "${service}", issuer: "${issuer}", rootcertbundle: "${certPath}" } }`,
+    registryAuthYaml: () =>
+      `auth: { token: { realm: "${realm}", service: "${service}", issuer: "${issuer}", rootcertbundle: "${certPath}" } }`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

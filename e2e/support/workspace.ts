@@ -53,7 +53,10 @@ export interface CreateWorkspaceOptions {
   linkNodeModules?: boolean;
 }
 
-export async function createWorkspace(files: Record<string, string | Buffer> = {}, options: CreateWorkspaceOptions = {}): Promise<Workspace> {
+export async function createWorkspace(
+  files: Record<string, string | Buffer> = {},
+  options: CreateWorkspaceOptions = {},
+): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), 'nxai-ws-'));
   const ws = makeWorkspace(root);
   try {

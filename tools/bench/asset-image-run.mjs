@@ -17,7 +17,8 @@ import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const dist = process.env.BENCH_PLUGIN_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'nx-asset-images', 'dist');
+const dist =
+  process.env.BENCH_PLUGIN_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'nx-asset-images', 'dist');
 const [mode, workspaceRoot, arg, layoutArg, loadArg] = process.argv.slice(2);
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
@@ -41,7 +42,10 @@ process.env.CI = process.env.CI ?? 'false';
 if (mode === 'task') {
   const { buildAssetImageTask } = require(join(dist, 'executors/asset-image/executor.js'));
   out.loadedSeconds = now() - t0; // node is up and the executor's modules are loaded
-  await buildAssetImageTask({ manifest: arg, outputPath: 'dist/asset-images/bench', ociLayout: layoutArg === 'true', load: loadArg === 'true' }, workspaceRoot);
+  await buildAssetImageTask(
+    { manifest: arg, outputPath: 'dist/asset-images/bench', ociLayout: layoutArg === 'true', load: loadArg === 'true' },
+    workspaceRoot,
+  );
 } else if (mode === 'phases') {
   const { parseAssetManifest } = require(join(dist, 'assets/manifest.js'));
   const { assetStorePaths } = require(join(dist, 'assets/asset-store.js'));
@@ -60,7 +64,11 @@ if (mode === 'task') {
   await phase('statCacheSave', () => cache.save());
   await phase('lock', () => reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, false));
   const image = await phase('assemble', () =>
-    buildAssetImage(analysis, { mtime: 0, platform: { os: 'linux', architecture: 'amd64' }, layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')) }),
+    buildAssetImage(analysis, {
+      mtime: 0,
+      platform: { os: 'linux', architecture: 'amd64' },
+      layerDigests: new LayerDigestCache(join(store.root, 'layer-digests')),
+    }),
   );
   const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
   if (layoutArg === 'true') await phase('ociLayoutWrite', () => writeOciLayout(store.ociLayout, image, { refNames: refs.references }));

@@ -14,7 +14,21 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  closeSync, cpSync, existsSync, statSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, symlinkSync, writeFileSync, writeSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  statSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,7 +84,9 @@ async function measure(key, n, fn, before) {
   if (extra.length && extra[0].rssMB !== undefined) m.rssMB = median(extra.map((e) => e.rssMB));
   if (extra.length && extra[0].workSeconds !== undefined) m.work = median(extra.map((e) => e.workSeconds));
   results.measurements[key] = m;
-  log(`${key}: median ${m.median.toFixed(3)} s of [${samples.map((s) => s.toFixed(2)).join(', ')}]${m.rssMB ? `, RSS ${m.rssMB.toFixed(0)} MB` : ''}`);
+  log(
+    `${key}: median ${m.median.toFixed(3)} s of [${samples.map((s) => s.toFixed(2)).join(', ')}]${m.rssMB ? `, RSS ${m.rssMB.toFixed(0)} MB` : ''}`,
+  );
   return m;
 }
 
@@ -95,10 +111,22 @@ function cleanup() {
   rmSync(tmp, { recursive: true, force: true });
   log(`removed ${tmp}`);
 }
-process.on('SIGINT', () => { log('SIGINT: cleaning up'); cleanup(); process.exit(130); });
-process.on('SIGTERM', () => { log('SIGTERM: cleaning up'); cleanup(); process.exit(143); });
+process.on('SIGINT', () => {
+  log('SIGINT: cleaning up');
+  cleanup();
+  process.exit(130);
+});
+process.on('SIGTERM', () => {
+  log('SIGTERM: cleaning up');
+  cleanup();
+  process.exit(143);
+});
 
-const dockerEnv = (buildkit) => ({ ...process.env, ...svcEnv, ...(buildkit === undefined ? {} : { DOCKER_BUILDKIT: buildkit ? '1' : '0' }) });
+const dockerEnv = (buildkit) => ({
+  ...process.env,
+  ...svcEnv,
+  ...(buildkit === undefined ? {} : { DOCKER_BUILDKIT: buildkit ? '1' : '0' }),
+});
 const docker = (args, buildkit) => run(DOCKER, args, { env: dockerEnv(buildkit) });
 
 /** Random bytes, written in 8 MiB chunks from a 64 MiB random pool with a chunk counter (unique, incompressible). */
@@ -140,17 +168,34 @@ const FILES = {
 
 function createWorkspace() {
   log(`workspace ${ws}`);
-  const w = (file, content) => { mkdirSync(dirname(join(ws, file)), { recursive: true }); writeFileSync(join(ws, file), content); };
+  const w = (file, content) => {
+    mkdirSync(dirname(join(ws, file)), { recursive: true });
+    writeFileSync(join(ws, file), content);
+  };
   w('package.json', JSON.stringify({ name: 'bench', version: '0.0.0', private: true }, null, 2));
-  w('nx.json', JSON.stringify({
-    plugins: [{ plugin: 'nx-asset-images', options: {} }],
-    targetDefaults: { 'asset-image': { options: { load: false } } },
-  }, null, 2));
+  w(
+    'nx.json',
+    JSON.stringify(
+      {
+        plugins: [{ plugin: 'nx-asset-images', options: {} }],
+        targetDefaults: { 'asset-image': { options: { load: false } } },
+      },
+      null,
+      2,
+    ),
+  );
   w('.gitignore', '/node_modules\n/.nx\n/.asset-images\n/dist\n*.bin\n');
   w('assets/bench/asset.json', JSON.stringify({ name: 'bench', image: 'localhost:5000/asset/bench', tags: ['0.1'] }, null, 2));
   w('assets/weight/asset.json', JSON.stringify({ name: 'weight', image: 'localhost:5000/asset/weight', tags: ['0.1'] }, null, 2));
   w('assets/weight/config.json', `${JSON.stringify({ hidden: 768 })}\n`);
-  w('tools/noop/project.json', JSON.stringify({ name: 'noop', targets: { noop: { executor: 'nx:run-commands', options: { command: 'true' }, cache: true, inputs: [] } } }, null, 2));
+  w(
+    'tools/noop/project.json',
+    JSON.stringify(
+      { name: 'noop', targets: { noop: { executor: 'nx:run-commands', options: { command: 'true' }, cache: true, inputs: [] } } },
+      null,
+      2,
+    ),
+  );
   for (const [name, size] of Object.entries(FILES)) {
     const p = join(ws, 'assets/bench', name);
     if (name.endsWith('.bin')) writeRandomFile(p, size);
@@ -186,11 +231,17 @@ function createWorkspace() {
 const MANIFEST = 'assets/bench/asset.json';
 const store = () => join(ws, '.asset-images');
 const ours = (mode, layout, load) => {
-  const r = timed(process.execPath, [join(here, 'asset-image-run.mjs'), mode, ws, MANIFEST, String(layout), String(load)], { cwd: ws, env: { ...process.env, ...svcEnv, CI: 'false', BENCH_PLUGIN_DIST: join(ws, 'node_modules', 'nx-asset-images', 'dist') } });
+  const r = timed(process.execPath, [join(here, 'asset-image-run.mjs'), mode, ws, MANIFEST, String(layout), String(load)], {
+    cwd: ws,
+    env: { ...process.env, ...svcEnv, CI: 'false', BENCH_PLUGIN_DIST: join(ws, 'node_modules', 'nx-asset-images', 'dist') },
+  });
   const line = JSON.parse(r.stdout.trim().split('\n').pop());
   return { seconds: r.seconds, ...line };
 };
-const resetStore = () => { rmSync(store(), { recursive: true, force: true }); rmSync(join(ws, 'dist'), { recursive: true, force: true }); };
+const resetStore = () => {
+  rmSync(store(), { recursive: true, force: true });
+  rmSync(join(ws, 'dist'), { recursive: true, force: true });
+};
 function removeDockerImages() {
   const lines = docker(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}']).stdout.trim().split('\n').filter(Boolean);
   const ids = [...new Set(lines.filter((l) => !l.startsWith('busybox:')).map((l) => l.split(' ')[1]))];
@@ -211,7 +262,7 @@ function sha256Pass(paths) {
   for (const p of paths) {
     const h = createHash('sha256');
     const fd = openSync(p, 'r');
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
     closeSync(fd);
     h.digest('hex');
   }
@@ -236,7 +287,10 @@ function row(work, oursKey, refKey, goal) {
   const o = results.measurements[oursKey];
   const r = results.measurements[refKey];
   const ratio = o && r ? o.median / r.median : undefined;
-  const cell = (m) => (m ? `${fmtS(m.median)}${m.work !== undefined ? ` [build call ${fmtS(m.work)}]` : ''}${m.rssMB ? `, ${m.rssMB.toFixed(0)} MB RSS` : ''} (N=${m.n})` : 'n/a');
+  const cell = (m) =>
+    m
+      ? `${fmtS(m.median)}${m.work !== undefined ? ` [build call ${fmtS(m.work)}]` : ''}${m.rssMB ? `, ${m.rssMB.toFixed(0)} MB RSS` : ''} (N=${m.n})`
+      : 'n/a';
   let ratioText = ratio === undefined ? 'n/a' : ratio.toFixed(2);
   if (ratio !== undefined && ratio < 1) ratioText += ` (${(1 / ratio).toFixed(1)}x faster)`;
   if (o?.rssMB && r?.rssMB) ratioText += `; RSS ${(o.rssMB / r.rssMB).toFixed(2)}`;
@@ -245,11 +299,21 @@ function row(work, oursKey, refKey, goal) {
 const refLabel = {};
 
 async function main() {
-  if (!existsSync(join(repo, 'packages/nx-asset-images/dist/executors/asset-image/executor.js'))) throw new Error('run `npm run build` first');
+  if (!existsSync(join(repo, 'packages/nx-asset-images/dist/executors/asset-image/executor.js')))
+    throw new Error('run `npm run build` first');
   const load0 = loadavg()[0];
   results.env = {
-    date: new Date().toISOString(), size: SIZE, weight: WEIGHT, runs: RUNS, heavyRuns: HEAVY, node: process.version,
-    cpus: `${cpus().length} x ${cpus()[0]?.model}`, memGiB: (totalmem() / GiB).toFixed(0), loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    date: new Date().toISOString(),
+    size: SIZE,
+    weight: WEIGHT,
+    runs: RUNS,
+    heavyRuns: HEAVY,
+    node: process.version,
+    cpus: `${cpus().length} x ${cpus()[0]?.model}`,
+    memGiB: (totalmem() / GiB).toFixed(0),
+    loadavgStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
   log(`size ${SIZE} B, weight ${WEIGHT} B, runs ${RUNS}, heavy runs ${HEAVY}, loadavg ${load0}`);
   createWorkspace();
@@ -264,18 +328,48 @@ async function main() {
   await measure('sha', RUNS, () => sha256Pass(benchFiles));
   if (dropCaches()) {
     refLabel.shaCold = 'sha256 pass, page cache dropped';
-    await measure('shaCold', HEAVY, () => sha256Pass(benchFiles), () => dropCaches());
-    await measure('oursDigestColdPage', HEAVY, () => ours('task', false, false), () => { resetStore(); dropCaches(); });
+    await measure(
+      'shaCold',
+      HEAVY,
+      () => sha256Pass(benchFiles),
+      () => dropCaches(),
+    );
+    await measure(
+      'oursDigestColdPage',
+      HEAVY,
+      () => ours('task', false, false),
+      () => {
+        resetStore();
+        dropCaches();
+      },
+    );
     sha256Pass(benchFiles);
   }
 
   // 2./3. our cold builds (empty stat cache and store; for load, no image in the engine)
   await measure('oursDigest', RUNS, () => ours('task', false, false), resetStore);
   await measure('oursLayout', RUNS, () => ours('task', true, false), resetStore);
-  await measure('oursLoad', RUNS, () => ours('task', false, true), () => { resetStore(); removeDockerImages(); });
-  await measure('oursLayoutLoad', RUNS, () => ours('task', true, true), () => { resetStore(); removeDockerImages(); });
+  await measure(
+    'oursLoad',
+    RUNS,
+    () => ours('task', false, true),
+    () => {
+      resetStore();
+      removeDockerImages();
+    },
+  );
+  await measure(
+    'oursLayoutLoad',
+    RUNS,
+    () => ours('task', true, true),
+    () => {
+      resetStore();
+      removeDockerImages();
+    },
+  );
   // phases of one cold build with layout + load, then of warm rebuilds
-  resetStore(); removeDockerImages();
+  resetStore();
+  removeDockerImages();
   results.phasesCold = ours('phases', true, true);
   results.phasesWarm = ours('phases', true, true);
   results.phasesWarmDigest = ours('phases', false, false);
@@ -285,11 +379,14 @@ async function main() {
   await measure('oursRebuildDigest', RUNS, () => ours('task', false, false));
   await measure('oursRebuildLayout', RUNS, () => ours('task', true, false));
   await measure('oursRebuildLoad', RUNS, () => ours('task', true, true));
-  await measure('contentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/bench'], { cwd: ws }));
+  await measure('contentKey', RUNS, () =>
+    timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/bench'], { cwd: ws }),
+  );
   nx(['run', 'bench:asset-image']); // prime the Nx cache (executes with load: false)
   await measure('nxHit', RUNS, () => nx(['run', 'bench:asset-image']));
   daemonWs = ws;
-  nx(['run', 'bench:asset-image'], true); nx(['run', 'bench:asset-image'], true); // start + warm the daemon
+  nx(['run', 'bench:asset-image'], true);
+  nx(['run', 'bench:asset-image'], true); // start + warm the daemon
   await measure('nxHitDaemon', RUNS, () => nx(['run', 'bench:asset-image'], true));
   run(process.execPath, [nxBin(ws), 'daemon', '--stop'], { cwd: ws, env: nxEnv(true), check: false });
   daemonWs = undefined;
@@ -301,9 +398,15 @@ async function main() {
   await measure('nxChange', RUNS, () => nx(['run', 'bench:asset-image']), change1KiB);
 
   // 2.-5. docker build: cold, rebuild unchanged, rebuild after the same 1 KiB change
-  for (const [bk, name] of [[true, 'BuildKit'], [false, 'legacy']]) {
+  for (const [bk, name] of [
+    [true, 'BuildKit'],
+    [false, 'legacy'],
+  ]) {
     const key = bk ? 'Bk' : 'Legacy';
-    const build = () => timed(DOCKER, ['build', '--network=host', '-q', '-t', `bench-ref:${key.toLowerCase()}`, '-f', join(tmp, 'Dockerfile'), ctx], { env: dockerEnv(bk) });
+    const build = () =>
+      timed(DOCKER, ['build', '--network=host', '-q', '-t', `bench-ref:${key.toLowerCase()}`, '-f', join(tmp, 'Dockerfile'), ctx], {
+        env: dockerEnv(bk),
+      });
     refLabel[`docker${key}`] = `docker build ${name}, cold`;
     refLabel[`docker${key}Rebuild`] = `docker build ${name}, unchanged`;
     refLabel[`docker${key}Change`] = `docker build ${name}, after 1 KiB change`;
@@ -320,19 +423,31 @@ async function main() {
   resetStore();
   nx(['run', 'weight:asset-image']); // cold build through Nx (fills the stat cache), then hits
   await measure('nxWeightHit', RUNS, () => nxRss(['run', 'weight:asset-image']));
-  await measure('weightContentKey', RUNS, () => timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/weight'], { cwd: ws }));
+  await measure('weightContentKey', RUNS, () =>
+    timedRss(process.execPath, [join(ws, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'), 'assets/weight'], { cwd: ws }),
+  );
   nx(['run', 'noop:noop']);
   refLabel.nxNoop = 'nx run of a cached trivial target (Nx startup)';
   await measure('nxNoop', RUNS, () => nxRss(['run', 'noop:noop']));
-  writeFileSync(join(ws, 'assets/weight/project.json'), JSON.stringify({ name: 'weight', targets: { 'asset-image': { inputs: [{ fileset: '{projectRoot}/**/*', includeIgnored: true }] } } }, null, 2));
+  writeFileSync(
+    join(ws, 'assets/weight/project.json'),
+    JSON.stringify(
+      { name: 'weight', targets: { 'asset-image': { inputs: [{ fileset: '{projectRoot}/**/*', includeIgnored: true }] } } },
+      null,
+      2,
+    ),
+  );
   nx(['run', 'weight:asset-image']); // cache miss once (inputs changed), then hits
   refLabel.nxWeightIgnored = 'same target, inputs `{projectRoot}/**/*` includeIgnored (Nx native hasher)';
   await measure('nxWeightIgnored', RUNS, () => nxRss(['run', 'weight:asset-image']));
   const hitCheck = nx(['run', 'weight:asset-image']).stdout;
-  if (!/existing outputs match the cache|local cache/i.test(hitCheck)) results.notes.push(`WARNING: the includeIgnored run was not a cache hit:\n${hitCheck.slice(-500)}`);
+  if (!/existing outputs match the cache|local cache/i.test(hitCheck))
+    results.notes.push(`WARNING: the includeIgnored run was not a cache hit:\n${hitCheck.slice(-500)}`);
   rmSync(weight, { force: true });
 
-  results.env.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+  results.env.loadavgEnd = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   report();
 }
 
@@ -355,26 +470,37 @@ function report() {
   row('4. rebuild unchanged: executor, warm stat cache, layout', 'oursRebuildLayout', 'dockerBkRebuild');
   row('4. rebuild unchanged: executor, warm stat cache, layout + load', 'oursRebuildLoad', 'dockerBkRebuild');
   row('4. rebuild unchanged: executor, warm stat cache, layout + load', 'oursRebuildLoad', 'dockerLegacyRebuild');
-  const ofCold = (coldKey) => (r, o) => (o && M[coldKey] ? `${((100 * o.median) / M[coldKey].median).toFixed(1)}% of our cold (goal < 10%: ${o.median < 0.1 * M[coldKey].median ? 'met' : 'MISSED'})` : '');
+  const ofCold = (coldKey) => (r, o) =>
+    o && M[coldKey]
+      ? `${((100 * o.median) / M[coldKey].median).toFixed(1)}% of our cold (goal < 10%: ${o.median < 0.1 * M[coldKey].median ? 'met' : 'MISSED'})`
+      : '';
   row('5. 1 KiB changed: executor, digest-only', 'oursChangeDigest', 'dockerBkChange', ofCold('oursDigest'));
   row('5. 1 KiB changed: executor, layout', 'oursChangeLayout', 'dockerBkChange', ofCold('oursLayout'));
   row('5. 1 KiB changed: executor, layout + load', 'oursChangeLoad', 'dockerBkChange', ofCold('oursLayoutLoad'));
   row('5. 1 KiB changed: executor, layout + load', 'oursChangeLoad', 'dockerLegacyChange', ofCold('oursLayoutLoad'));
   row('5. 1 KiB changed: nx run (miss, layout, no load)', 'nxChange', 'dockerBkChange', ofCold('oursLayout'));
   const under = (o) => (o ? `goal < 1 s & < 250 MB: ${o.median < 1 && o.rssMB < 250 ? 'met' : 'MISSED'}` : '');
-  row(`6. no-op nx run, ${(WEIGHT / GiB).toFixed(2)} GiB gitignored weight: our target vs includeIgnored`, 'nxWeightHit', 'nxWeightIgnored', (r, o) => under(o));
+  row(
+    `6. no-op nx run, ${(WEIGHT / GiB).toFixed(2)} GiB gitignored weight: our target vs includeIgnored`,
+    'nxWeightHit',
+    'nxWeightIgnored',
+    (r, o) => under(o),
+  );
   row('6. our no-op nx run vs Nx startup (trivial cached target)', 'nxWeightHit', 'nxNoop');
   row('6. runtime input script alone (asset-content-key.js, weight asset)', 'weightContentKey', 'nxNoop');
 
   const mb = (b) => `${(b / MiB).toFixed(0)} MiB`;
-  const phases = (p) => Object.entries(p.phases).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ');
+  const phases = (p) =>
+    Object.entries(p.phases)
+      .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+      .join(', ');
   const lines = [
     `# asset-image benchmark, ${results.env.date}`,
     '',
-    `Command: \`node tools/bench/asset-image.mjs ${argv.join(' ')}\`. Asset: ${mb(FILES['model-a.bin'])} + ${mb(FILES['model-b.bin'])} random + 1 KiB, 64 KiB, 256 KiB files (${(SIZE / GiB).toFixed(2)} GiB); weight for row 6: ${(WEIGHT / GiB).toFixed(2)} GiB. `
-      + `Plugin: dist built ${results.env.pluginDistBuilt} at repo commit ${results.env.repoCommit}, copied into the temp workspace at the start. Machine: ${results.env.cpus}, ${results.env.memGiB} GiB RAM, Node ${results.env.node}, dockerd ${results.env.docker} (${results.env.storageDriver}); load average ${results.env.loadavgStart} at start, ${results.env.loadavgEnd} at end (the machine is shared: expect noise). `
-      + `Times are wall clock medians of N runs (N stated per cell); ratio = ours / reference (below 1 = ours faster). Page cache warm unless stated. `
-      + `Executor rows run \`buildAssetImageTask\` in a fresh node process (tools/bench/asset-image-run.mjs): the wall time includes node startup and loading the plugin and @nx/devkit; [build call] is the time of the call alone, which is what an \`nx run\` adds to Nx's own startup.`,
+    `Command: \`node tools/bench/asset-image.mjs ${argv.join(' ')}\`. Asset: ${mb(FILES['model-a.bin'])} + ${mb(FILES['model-b.bin'])} random + 1 KiB, 64 KiB, 256 KiB files (${(SIZE / GiB).toFixed(2)} GiB); weight for row 6: ${(WEIGHT / GiB).toFixed(2)} GiB. ` +
+      `Plugin: dist built ${results.env.pluginDistBuilt} at repo commit ${results.env.repoCommit}, copied into the temp workspace at the start. Machine: ${results.env.cpus}, ${results.env.memGiB} GiB RAM, Node ${results.env.node}, dockerd ${results.env.docker} (${results.env.storageDriver}); load average ${results.env.loadavgStart} at start, ${results.env.loadavgEnd} at end (the machine is shared: expect noise). ` +
+      `Times are wall clock medians of N runs (N stated per cell); ratio = ours / reference (below 1 = ours faster). Page cache warm unless stated. ` +
+      `Executor rows run \`buildAssetImageTask\` in a fresh node process (tools/bench/asset-image-run.mjs): the wall time includes node startup and loading the plugin and @nx/devkit; [build call] is the time of the call alone, which is what an \`nx run\` adds to Nx's own startup.`,
     '',
     '| work | nx-asset-images | reference | ratio |',
     '| --- | --- | --- | --- |',
@@ -393,7 +519,9 @@ function report() {
     '',
     '## All samples (seconds)',
     '',
-    ...Object.entries(M).map(([k, m]) => `- ${k}: ${m.samples.map((s) => s.toFixed(3)).join(', ')}${m.rssMB ? ` (RSS median ${m.rssMB.toFixed(0)} MB)` : ''}`),
+    ...Object.entries(M).map(
+      ([k, m]) => `- ${k}: ${m.samples.map((s) => s.toFixed(3)).join(', ')}${m.rssMB ? ` (RSS median ${m.rssMB.toFixed(0)} MB)` : ''}`,
+    ),
     '',
   ];
   const md = lines.join('\n');

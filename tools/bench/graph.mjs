@@ -33,7 +33,7 @@ const nxBin = typeof nxPkg.bin === 'string' ? nxPkg.bin : nxPkg.bin.nx;
 
 // Deterministic pseudo-random choices (the same workspace on every run).
 let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 function write(root, file, content) {
   mkdirSync(dirname(join(root, file)), { recursive: true });
@@ -45,14 +45,24 @@ function generate() {
   write(root, 'package.json', JSON.stringify({ name: 'graph-bench', private: true }));
   write(root, '.gitignore', 'node_modules\n.nx\ndist\n.asset-images\n');
   for (let i = 0; i < ASSETS; i++) {
-    write(root, `assets/a${i}/asset.json`, JSON.stringify({ name: `asset-${i}`, image: `registry.example.com/asset/a${i}`, tags: ['0.1'] }));
+    write(
+      root,
+      `assets/a${i}/asset.json`,
+      JSON.stringify({ name: `asset-${i}`, image: `registry.example.com/asset/a${i}`, tags: ['0.1'] }),
+    );
     write(root, `assets/a${i}/vocab.txt`, `${i}\n`);
   }
   for (let j = 0; j < APPS; j++) {
     const n = 1 + Math.floor(rand() * 3);
     const used = new Set();
     while (used.size < n) used.add(Math.floor(rand() * ASSETS));
-    const lines = ['ARG BASE=busybox', 'FROM ${BASE}', ...[...used].map((i) => `COPY --from=registry.example.com/asset/a${i}:0.1 / /assets/a${i}/`), 'COPY . /app', 'CMD ["/app/run"]'];
+    const lines = [
+      'ARG BASE=busybox',
+      'FROM ${BASE}',
+      ...[...used].map((i) => `COPY --from=registry.example.com/asset/a${i}:0.1 / /assets/a${i}/`),
+      'COPY . /app',
+      'CMD ["/app/run"]',
+    ];
     write(root, `apps/app${j}/Dockerfile`, `${lines.join('\n')}\n`);
     write(root, `apps/app${j}/project.json`, JSON.stringify({ name: `app-${j}`, root: `apps/app${j}` }));
     write(root, `apps/app${j}/main.py`, `print(${j})\n`);
@@ -82,7 +92,12 @@ delete ENV.NX_SKIP_NX_CACHE;
 
 function nx(root, argv) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', nxBin), ...argv], { cwd: root, env: ENV, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'nx', nxBin), ...argv], {
+    cwd: root,
+    env: ENV,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const s = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`nx ${argv.join(' ')} exited ${r.status}:\n${r.stderr}\n${r.stdout}`.slice(0, 4000));
   return { s, stdout: r.stdout };
@@ -108,7 +123,9 @@ try {
         if (i === 0 && label === 'show projects') results[`${variant} projects`] = JSON.parse(c.stdout).length;
         if (i === 0 && label === 'graph --file' && variant === 'plugin') {
           const g = JSON.parse(readFileSync(join(root, 'graph.json'), 'utf8'));
-          results.edges = Object.values(g.graph.dependencies).flat().filter((d) => d.target.startsWith('asset-')).length;
+          results.edges = Object.values(g.graph.dependencies)
+            .flat()
+            .filter((d) => d.target.startsWith('asset-')).length;
         }
       }
       results[`${variant} ${label}`] = { cold, warm };
@@ -122,7 +139,9 @@ try {
 const fmt = (x) => x.toFixed(2).padStart(6);
 console.log(`\nnx ${nxPkg.version}, ${ASSETS} assets + ${APPS} apps, ${RUNS} runs each, NX_DAEMON=false; median (min..max) seconds`);
 console.log(`load average (1 min) ${loadBefore[0].toFixed(1)} before, ${loadavg()[0].toFixed(1)} after, on ${cpus().length} cores`);
-console.log(`projects: ${results['plugin projects']} with the plugin, ${results['no-plugin projects']} without; app->asset edges: ${results.edges}\n`);
+console.log(
+  `projects: ${results['plugin projects']} with the plugin, ${results['no-plugin projects']} without; app->asset edges: ${results.edges}\n`,
+);
 console.log('command        | mode | with plugin            | without plugin         | ratio | budget 1.5x+1s | ok');
 console.log('---------------|------|------------------------|------------------------|-------|----------------|---');
 for (const label of Object.keys(COMMANDS)) {

@@ -32,7 +32,9 @@ export const log = (...a) => process.stderr.write(`[bench ${new Date().toISOStri
 export function run(cmd, args, { env = process.env, cwd = repo, check = true, input } = {}) {
   const r = spawnSync(cmd, args, { env, cwd, input, encoding: 'utf8', maxBuffer: 256 * MiB });
   if (check && r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || '').slice(-3000)}\n${(r.stdout || '').slice(-1500)}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(r.stderr || '').slice(-3000)}\n${(r.stdout || '').slice(-1500)}`,
+    );
   }
   return r;
 }

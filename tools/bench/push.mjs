@@ -19,7 +19,21 @@
 // also on failure and SIGINT) and removes everything it wrote.
 // Results: tools/bench/results/push-<date>[-quick].md
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, cpSync, createReadStream, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  createReadStream,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,8 +62,16 @@ function cleanup() {
   rmSync(tmp, { recursive: true, force: true });
   log(`removed ${tmp}`);
 }
-process.on('SIGINT', () => { log('SIGINT: cleaning up'); cleanup(); process.exit(130); });
-process.on('SIGTERM', () => { log('SIGTERM: cleaning up'); cleanup(); process.exit(143); });
+process.on('SIGINT', () => {
+  log('SIGINT: cleaning up');
+  cleanup();
+  process.exit(130);
+});
+process.on('SIGTERM', () => {
+  log('SIGTERM: cleaning up');
+  cleanup();
+  process.exit(143);
+});
 
 const dockerEnv = () => ({ ...process.env, ...svc, DOCKER_BUILDKIT: '0' });
 const docker = (args) => timed(DOCKER, args, { env: dockerEnv() });
@@ -89,9 +111,19 @@ const FILES = { 'model-a.bin': Math.round((SIZE * 3) / 4), 'model-b.bin': SIZE -
 
 function createWorkspace(image) {
   log(`workspace ${ws}`);
-  const w = (file, content) => { mkdirSync(dirname(join(ws, file)), { recursive: true }); writeFileSync(join(ws, file), content); };
+  const w = (file, content) => {
+    mkdirSync(dirname(join(ws, file)), { recursive: true });
+    writeFileSync(join(ws, file), content);
+  };
   w('package.json', JSON.stringify({ name: 'bench', version: '0.0.0', private: true }, null, 2));
-  w('nx.json', JSON.stringify({ plugins: [{ plugin: 'nx-asset-images', options: {} }], targetDefaults: { 'asset-image': { options: { load: false } } } }, null, 2));
+  w(
+    'nx.json',
+    JSON.stringify(
+      { plugins: [{ plugin: 'nx-asset-images', options: {} }], targetDefaults: { 'asset-image': { options: { load: false } } } },
+      null,
+      2,
+    ),
+  );
   w('.gitignore', '/node_modules\n/.nx\n/.asset-images\n/dist\n*.bin\n');
   w('assets/bench/asset.json', JSON.stringify({ name: 'bench', image, tags: ['0.1'] }, null, 2));
   for (const [name, size] of Object.entries(FILES)) writeRandomFile(join(ws, 'assets/bench', name), size);
@@ -103,8 +135,13 @@ function createWorkspace(image) {
     symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
   }
   const plugin = join(repo, 'packages', 'nx-asset-images');
-  for (const name of readdirSync(plugin)) cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
-  const git = (...a) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: ws, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+  for (const name of readdirSync(plugin))
+    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
+  const git = (...a) =>
+    run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'commit.gpgsign=false', ...a], {
+      cwd: ws,
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
+    });
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('commit', '-q', '-m', 'initial');
@@ -116,7 +153,10 @@ function createWorkspace(image) {
 
 /** The executor's summary: "Pushed sha256:... in X s: N blob(s) uploaded (...), N skipped (already there), N mounted". */
 function parsePush(out) {
-  const m = /Pushed (sha256:[0-9a-f]{64}) in ([\d.]+) s: (\d+) blob\(s\) uploaded \([^)]*\), (\d+) skipped \(already there\), (\d+) mounted/.exec(out);
+  const m =
+    /Pushed (sha256:[0-9a-f]{64}) in ([\d.]+) s: (\d+) blob\(s\) uploaded \([^)]*\), (\d+) skipped \(already there\), (\d+) mounted/.exec(
+      out,
+    );
   if (!m) throw new Error(`no push summary in the nx output:\n${out.slice(-3000)}`);
   return { digest: m[1], executorSeconds: Number(m[2]), uploaded: Number(m[3]), skipped: Number(m[4]), mounted: Number(m[5]) };
 }
@@ -128,7 +168,19 @@ function curlPut(registry, repository, file, digest) {
   if (!loc) throw new Error(`no Location in the upload POST answer:\n${post}`);
   const url = new URL(loc, `http://${registry}`);
   url.searchParams.set('digest', `sha256:${digest}`);
-  const t = timed('curl', ['-sS', '-f', '-o', '/dev/null', '-w', '%{http_code}', '-T', file, '-H', 'Content-Type: application/octet-stream', url.toString()]);
+  const t = timed('curl', [
+    '-sS',
+    '-f',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '-T',
+    file,
+    '-H',
+    'Content-Type: application/octet-stream',
+    url.toString(),
+  ]);
   if (t.stdout.trim() !== '201') throw new Error(`curl PUT answered ${t.stdout}`);
   return t.seconds;
 }
@@ -137,7 +189,14 @@ const fmt = (s) => `${s.toFixed(2)} s`;
 const rate = (bytes, s) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
 
 async function main() {
-  const env = { cpus: cpus().length, memGiB: (totalmem() / GiB).toFixed(1), loadavgStart: loadavg().map((x) => x.toFixed(2)).join(' '), commit: run('git', ['rev-parse', '--short', 'HEAD']).stdout.trim() };
+  const env = {
+    cpus: cpus().length,
+    memGiB: (totalmem() / GiB).toFixed(1),
+    loadavgStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    commit: run('git', ['rev-parse', '--short', 'HEAD']).stdout.trim(),
+  };
   services.start();
   const REG = svc.NXAI_REGISTRY;
   env.docker = docker(['version', '--format', '{{.Server.Version}}']).stdout.trim();
@@ -176,13 +235,17 @@ async function main() {
   const digest = await sha256File(blob);
   const curl = curlPut(REG, 'asset/bench-curl', blob, digest);
   log(`curl PUT ${fmt(curl)}`);
-  env.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+  env.loadavgEnd = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
   const ratio = (a, b) => `${(a / b).toFixed(1)}x`;
   const lines = [
     `# asset-push benchmark, ${today}${quick ? ' (quick)' : ''}`,
     '',
-    `Asset: ${(SIZE / GiB).toFixed(2)} GiB in two random (incompressible) files (${Object.entries(FILES).map(([n, s]) => `${n} ${(s / MiB).toFixed(0)} MiB`).join(', ')}), one layer each, no compression (the plugin's default).`,
+    `Asset: ${(SIZE / GiB).toFixed(2)} GiB in two random (incompressible) files (${Object.entries(FILES)
+      .map(([n, s]) => `${n} ${(s / MiB).toFixed(0)} MiB`)
+      .join(', ')}), one layer each, no compression (the plugin's default).`,
     `Machine: ${env.cpus} cores, ${env.memGiB} GiB RAM, load ${env.loadavgStart} at start, ${env.loadavgEnd} at end; dockerd ${env.docker} (${env.storage}); registry: Distribution 2.8 on 127.0.0.1 (filesystem storage, plain HTTP). Commit ${env.commit}.`,
     `Command: \`node tools/bench/push.mjs${argv.length ? ` ${argv.join(' ')}` : ''}\``,
     '',

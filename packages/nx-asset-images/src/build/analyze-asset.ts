@@ -52,9 +52,13 @@ export interface AssetAnalysis {
 
 export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAssetOptions): Promise<AssetAnalysis> {
   const local = await resolveAssetFiles(manifest, { workspaceRoot: options.workspaceRoot });
-  const inputs: { relPath: string; absPath: string; size: number; mode: number; origin: 'local' | 'source' }[] = local.map(
-    (file) => ({ relPath: file.relPath, absPath: file.absPath, size: file.size, mode: file.mode, origin: 'local' }),
-  );
+  const inputs: { relPath: string; absPath: string; size: number; mode: number; origin: 'local' | 'source' }[] = local.map((file) => ({
+    relPath: file.relPath,
+    absPath: file.absPath,
+    size: file.size,
+    mode: file.mode,
+    origin: 'local',
+  }));
   if (options.sources === 'fetch' && manifest.sources.length > 0) {
     const paths = await fetchSources(manifest.sources, { cacheDir: options.store.sources, onProgress: options.onProgress });
     for (const source of manifest.sources) {
@@ -88,8 +92,6 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     const frame = frames.get(files[0]!.relPath)!;
     return { kind: layer.kind, files, frame, layerDigest: hashes.get(files[0]!.relPath)!.layerDigest };
   });
-  const lock = lockFromHashes(
-    layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'),
-  );
+  const lock = lockFromHashes(layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'));
   return { manifest, layers, lock };
 }

@@ -65,11 +65,20 @@ export class DockerEngineUnavailableError extends Error {
   }
 }
 
-export async function buildAsset(options: AssetBuildOptions, request: BuildAssetRequest, reporter: AssetBuildReporter = SILENT_REPORTER): Promise<AssetBuildOutcome> {
+export async function buildAsset(
+  options: AssetBuildOptions,
+  request: BuildAssetRequest,
+  reporter: AssetBuildReporter = SILENT_REPORTER,
+): Promise<AssetBuildOutcome> {
   const hashing = reporter.progress();
   let analysis: AssetAnalysis;
   try {
-    analysis = await prepareAsset(options, request.manifestFile, { sources: 'fetch', requireCodec: true, statsTool: 'asset-image', onProgress: hashing.onProgress });
+    analysis = await prepareAsset(options, request.manifestFile, {
+      sources: 'fetch',
+      requireCodec: true,
+      statsTool: 'asset-image',
+      onProgress: hashing.onProgress,
+    });
   } finally {
     hashing.finish();
   }
@@ -104,7 +113,13 @@ export async function buildAsset(options: AssetBuildOptions, request: BuildAsset
 }
 
 /** Writes the image into the layout store and loads it into Docker, as the request says: the steps that stream its layers. */
-async function deliverImage(options: AssetBuildOptions, request: BuildAssetRequest, image: Image, result: AssetImageResult, reporter: AssetBuildReporter): Promise<void> {
+async function deliverImage(
+  options: AssetBuildOptions,
+  request: BuildAssetRequest,
+  image: Image,
+  result: AssetImageResult,
+  reporter: AssetBuildReporter,
+): Promise<void> {
   if (request.ociLayout) {
     const dir = options.store.ociLayout;
     const progress = reporter.progress();

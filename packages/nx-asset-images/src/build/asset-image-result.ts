@@ -71,7 +71,12 @@ export function assetBuildParameters(inputs: BuildParameterInputs): AssetBuildPa
   };
 }
 
-export function assetImageResult(analysis: AssetAnalysis, image: Image, refs: AssetReferences, build?: AssetBuildParameters): AssetImageResult {
+export function assetImageResult(
+  analysis: AssetAnalysis,
+  image: Image,
+  refs: AssetReferences,
+  build?: AssetBuildParameters,
+): AssetImageResult {
   return {
     version: 1,
     project: analysis.manifest.name,

@@ -20,12 +20,34 @@ describe('buildAssetImage with a layer digest cache', () => {
 
   function analysis(content: string): AssetAnalysis {
     return {
-      manifest: { name: 'x', image: 'localhost:5000/x', tags: [], files: [], exclude: [], destination: '/', sources: [], compression: 'none', annotations: {}, file: 'x/asset.json', projectRoot: 'x' },
+      manifest: {
+        name: 'x',
+        image: 'localhost:5000/x',
+        tags: [],
+        files: [],
+        exclude: [],
+        destination: '/',
+        sources: [],
+        compression: 'none',
+        annotations: {},
+        file: 'x/asset.json',
+        projectRoot: 'x',
+      },
       lock: { lockfileVersion: 1, files: {} },
       layers: [
         {
           kind: 'small-files',
-          files: [{ relPath: 'a.txt', imagePath: 'a.txt', size: content.length, mode: 0o644, sha256: sha(content), absPath: join(dir, 'a.txt'), origin: 'local' }],
+          files: [
+            {
+              relPath: 'a.txt',
+              imagePath: 'a.txt',
+              size: content.length,
+              mode: 0o644,
+              sha256: sha(content),
+              absPath: join(dir, 'a.txt'),
+              origin: 'local',
+            },
+          ],
         },
       ],
     };

@@ -123,7 +123,12 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
   return { descriptor: { mediaType: MEDIA_TYPE_OCI_LAYER, digest, size }, diffId: digest, open };
 }
 
-async function compress(layer: Layer, compression: Compression, settings: CompressionOptions, cache: LayerDigestCache | undefined): Promise<Layer> {
+async function compress(
+  layer: Layer,
+  compression: Compression,
+  settings: CompressionOptions,
+  cache: LayerDigestCache | undefined,
+): Promise<Layer> {
   if (compression === 'none') return layer;
   const key = compressedLayerKey(layer.diffId, compression, settings);
   const known = await cache?.get(key);

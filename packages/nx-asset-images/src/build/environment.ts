@@ -39,7 +39,10 @@ export interface BuildEnvironment {
  * The one place the environment (CI, SOURCE_DATE_EPOCH) and the target's `platform` and
  * `largeFileThreshold` are read; values of the wrong type count as unset.
  */
-export function buildEnvironment(target: { platform?: unknown; largeFileThreshold?: unknown } = {}, env: NodeJS.ProcessEnv = process.env): BuildEnvironment {
+export function buildEnvironment(
+  target: { platform?: unknown; largeFileThreshold?: unknown } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): BuildEnvironment {
   const threshold = target.largeFileThreshold;
   return {
     mtime: sourceDateEpoch(env),

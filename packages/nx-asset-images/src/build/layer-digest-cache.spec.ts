@@ -35,12 +35,16 @@ describe('compressedLayerKey', () => {
     expect(compressedLayerKey(DIFF_ID, 'gzip', { level: 6 }, versions)).toBe(base); // 6 is the default
     expect(compressedLayerKey(DIFF_ID, 'gzip', { level: 9 }, versions)).not.toBe(base);
     expect(compressedLayerKey(DIFF_ID, 'gzip', {}, { ...versions, zlib: '1.3.0.1-motley' })).not.toBe(base);
-    expect(compressedLayerKey(DIFF_ID, 'zstd', {}, versions)).not.toBe(compressedLayerKey(DIFF_ID, 'zstd', {}, { ...versions, zstd: '1.5.7' }));
+    expect(compressedLayerKey(DIFF_ID, 'zstd', {}, versions)).not.toBe(
+      compressedLayerKey(DIFF_ID, 'zstd', {}, { ...versions, zstd: '1.5.7' }),
+    );
     expect(compressedLayerKey(DIFF_ID, 'zstd', {}, versions)).not.toBe(compressedLayerKey(DIFF_ID, 'zstd', { level: 19 }, versions));
     expect(compressedLayerKey(`sha256:${'e'.repeat(64)}`, 'gzip', {}, versions)).not.toBe(base);
     // zstd's version unknown (older Node.js): the Node.js version stands in, so another Node.js is another key.
     const { zstd: _zstd, ...noZstd } = versions;
-    expect(compressedLayerKey(DIFF_ID, 'zstd', {}, noZstd as NodeJS.ProcessVersions)).not.toBe(compressedLayerKey(DIFF_ID, 'zstd', {}, versions));
+    expect(compressedLayerKey(DIFF_ID, 'zstd', {}, noZstd as NodeJS.ProcessVersions)).not.toBe(
+      compressedLayerKey(DIFF_ID, 'zstd', {}, versions),
+    );
     // No raw version strings in a file name.
     expect(base).toMatch(/^gzip-[0-9a-f]{64}$/);
   });
@@ -60,14 +64,18 @@ describe('LayerDigestCache.guard', () => {
     const cache = new LayerDigestCache(dir);
     const known = { digest: sha(bytes), size: bytes.length };
     await cache.set('k', known);
-    expect((await drain(cache.guard('k', known, Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]), 'layer'))).equals(bytes)).toBe(true);
+    expect((await drain(cache.guard('k', known, Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]), 'layer'))).equals(bytes)).toBe(
+      true,
+    );
     expect(cache.staleEntries).toBe(0);
   });
 
   it('fails a wrong digest instead of completing, and corrects the entry', async () => {
     const cache = new LayerDigestCache(dir);
     await cache.set('k', { digest: WRONG, size: bytes.length });
-    const error = await drain(cache.guard('k', { digest: WRONG, size: bytes.length }, Readable.from([bytes]), 'layer')).catch((e: unknown) => e);
+    const error = await drain(cache.guard('k', { digest: WRONG, size: bytes.length }, Readable.from([bytes]), 'layer')).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(StaleLayerDigestError);
     expect((error as Error).message).toMatch(/remembered sha256:0{64}.*the entry is corrected/);
     expect(await cache.get('k')).toEqual({ digest: sha(bytes), size: bytes.length });
@@ -94,7 +102,10 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
     for (const name of ENV) delete process.env[name];
     root = await mkdtemp(join(tmpdir(), 'nxai-ldc-build-'));
     await mkdir(join(root, 'assets/x'), { recursive: true });
-    await writeFile(join(root, MANIFEST), JSON.stringify({ name: 'x', image: 'localhost:5000/asset/x', tags: ['0.1'], files: ['*.bin', '*.txt'], compression: 'gzip' }));
+    await writeFile(
+      join(root, MANIFEST),
+      JSON.stringify({ name: 'x', image: 'localhost:5000/asset/x', tags: ['0.1'], files: ['*.bin', '*.txt'], compression: 'gzip' }),
+    );
     await writeFile(join(root, 'assets/x/model.bin'), Buffer.alloc(3000, 7));
     await writeFile(join(root, 'assets/x/config.txt'), 'hidden=4\n');
     await writeFile(join(root, 'assets/x/vocab.txt'), 'a\nb\n');
@@ -110,7 +121,9 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
   const digestsDir = () => join(root, '.asset-images', 'layer-digests');
   async function entries(): Promise<Record<string, string>> {
     const names = (await readdir(digestsDir())).filter((name) => name.endsWith('.json')).sort();
-    return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(digestsDir(), name), 'utf8')] as const)));
+    return Object.fromEntries(
+      await Promise.all(names.map(async (name) => [name, await readFile(join(digestsDir(), name), 'utf8')] as const)),
+    );
   }
   /** Every entry wrong: the compressed ones with a wrong digest, the grouped tar's with a wrong digest and a too small size. */
   async function plantWrongEntries(names: string[]): Promise<void> {
@@ -120,13 +133,18 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
       await writeFile(join(digestsDir(), name), JSON.stringify(wrong));
     }
   }
-  const task = (ociLayout: boolean) => buildAsset(assetBuildOptions(root, { largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout });
+  const task = (ociLayout: boolean) =>
+    buildAsset(assetBuildOptions(root, { largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout });
 
   it('asset-image: the layout write finds the wrong entries, the build succeeds with the right digest and the entries are corrected', async () => {
     await task(true);
     const right = (await readAssetImageResult(join(root, OUT)))!;
     const good = await entries();
-    expect(Object.keys(good).map((name) => name.split('-')[0]).sort()).toEqual(['group', 'gzip', 'gzip']);
+    expect(
+      Object.keys(good)
+        .map((name) => name.split('-')[0])
+        .sort(),
+    ).toEqual(['group', 'gzip', 'gzip']);
 
     await plantWrongEntries(Object.keys(good));
     await rm(join(root, '.asset-images', 'oci'), { recursive: true, force: true });

@@ -22,7 +22,9 @@ export class StaleLayerDigestError extends Error {
   ) {
     super(
       `${what}: the layer digest cache remembered ${remembered.digest} (${remembered.size} bytes), but the bytes give ` +
-        (actual ? `${actual.digest} (${actual.size} bytes); the entry is corrected` : `more than ${remembered.size} bytes; the entry is dropped`),
+        (actual
+          ? `${actual.digest} (${actual.size} bytes); the entry is corrected`
+          : `more than ${remembered.size} bytes; the entry is dropped`),
     );
   }
 }
@@ -116,7 +118,11 @@ export class LayerDigestCache {
         const error = fail(actual);
         this.set(key, actual).then(
           () => callback(error),
-          () => this.delete(key).then(() => callback(error), () => callback(error)),
+          () =>
+            this.delete(key).then(
+              () => callback(error),
+              () => callback(error),
+            ),
         );
       },
     });

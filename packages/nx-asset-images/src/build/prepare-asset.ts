@@ -45,7 +45,9 @@ export async function prepareAsset(options: AssetBuildOptions, manifestFile: str
   const manifest = parseAssetManifest(text, manifestFile, posix.dirname(manifestFile));
   if (prepare.requireCodec && !isCompressionAvailable(manifest.compression)) {
     const unavailable = new CompressionUnavailableError(manifest.compression);
-    throw new AssetManifestError(manifestFile, 'compression', `a codec this Node.js has (${unavailable.message})`, manifest.compression, { cause: unavailable });
+    throw new AssetManifestError(manifestFile, 'compression', `a codec this Node.js has (${unavailable.message})`, manifest.compression, {
+      cause: unavailable,
+    });
   }
   const analyze = (cache: StatCache) =>
     analyzeAsset(manifest, {

@@ -17,9 +17,7 @@
 /** `string`: known value; `null`: declared (ARG without default) but no known value; `undefined`: not declared. */
 export type VariableLookup = (name: string) => string | null | undefined;
 
-export type Expansion =
-  | { ok: true; value: string }
-  | { ok: false; unresolved: readonly string[]; reason: string };
+export type Expansion = { ok: true; value: string } | { ok: false; unresolved: readonly string[]; reason: string };
 
 class Unresolved extends Error {
   constructor(

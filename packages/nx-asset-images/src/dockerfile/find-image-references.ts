@@ -11,9 +11,7 @@ export type ResolvedDockerfileImageReference = DockerfileImageReference & {
  * unresolvable and malformed references left out; those are in `warnings`).
  */
 export function findImageReferences(parsed: ParsedDockerfile): ResolvedDockerfileImageReference[] {
-  return parsed.imageReferences.filter(
-    (r): r is ResolvedDockerfileImageReference => r.resolved !== undefined && r.reference !== undefined,
-  );
+  return parsed.imageReferences.filter((r): r is ResolvedDockerfileImageReference => r.resolved !== undefined && r.reference !== undefined);
 }
 
 /** `Dockerfile`, `Dockerfile.<suffix>`, `<prefix>.Dockerfile` (the file name, not a path); not `*.dockerignore`. */

@@ -162,17 +162,20 @@ describe('parseDockerfile: image references', () => {
     ],
     [
       'custom escape directive',
-      d(['# escape=`', 'FROM mcr.microsoft.com/windows/servercore:ltsc2022 `', '  AS win', 'ARG V=C:\\x', 'COPY `', '  --from=asset/win:1 C:\\a C:\\b']),
+      d([
+        '# escape=`',
+        'FROM mcr.microsoft.com/windows/servercore:ltsc2022 `',
+        '  AS win',
+        'ARG V=C:\\x',
+        'COPY `',
+        '  --from=asset/win:1 C:\\a C:\\b',
+      ]),
       [
         ['from', 2, 'mcr.microsoft.com/windows/servercore:ltsc2022'],
         ['copy-from', 5, 'asset/win:1'],
       ],
     ],
-    [
-      'digests are kept',
-      d([`FROM node:20@sha256:${'b'.repeat(64)}`]),
-      [['from', 1, `node:20@sha256:${'b'.repeat(64)}`]],
-    ],
+    ['digests are kept', d([`FROM node:20@sha256:${'b'.repeat(64)}`]), [['from', 1, `node:20@sha256:${'b'.repeat(64)}`]]],
     ['ADD has no --from', d(['FROM alpine', 'ADD --chown=1:1 https://example.com/x /x']), [['from', 1, 'alpine']]],
     ['ONBUILD triggers are ignored', d(['FROM alpine', 'ONBUILD COPY --from=asset/x / /']), [['from', 1, 'alpine']]],
   ])('%s', (_name, text, expected) => {
@@ -194,7 +197,12 @@ describe('parseDockerfile: stages', () => {
         name: 'deps',
         line: 2,
         platform: 'linux/amd64',
-        base: { kind: 'image', raw: 'node:${V}', resolved: 'node:20', reference: { registry: 'docker.io', repository: 'library/node', tag: '20' } },
+        base: {
+          kind: 'image',
+          raw: 'node:${V}',
+          resolved: 'node:20',
+          reference: { registry: 'docker.io', repository: 'library/node', tag: '20' },
+        },
       },
       { index: 1, name: 'build', line: 3, base: { kind: 'stage', raw: 'deps', stageIndex: 0 } },
       { index: 2, line: 4, base: { kind: 'scratch', raw: 'scratch' } },

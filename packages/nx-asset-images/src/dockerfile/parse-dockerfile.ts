@@ -159,9 +159,7 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
           globalArgs.push({ name, value, line });
         } else {
           const value =
-            rawValue === undefined
-              ? (globalValues.get(name) ?? null)
-              : (expand(rawValue, stageLookup(scope), line, `ARG ${name}`) ?? null);
+            rawValue === undefined ? (globalValues.get(name) ?? null) : (expand(rawValue, stageLookup(scope), line, `ARG ${name}`) ?? null);
           scope.args.set(name, value);
         }
       }

@@ -231,11 +231,18 @@ function serveAsWorker(): void {
   port.on('message', (message: HashWorkerRequest) => {
     queue = queue.then(async () => {
       try {
-        const result = await runHashJob(message.job, buffers, (bytes) => port.postMessage({ id: message.id, type: 'progress', bytes } satisfies HashWorkerResponse));
+        const result = await runHashJob(message.job, buffers, (bytes) =>
+          port.postMessage({ id: message.id, type: 'progress', bytes } satisfies HashWorkerResponse),
+        );
         port.postMessage({ id: message.id, type: 'done', result } satisfies HashWorkerResponse);
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
-        port.postMessage({ id: message.id, type: 'error', message: e?.message ?? String(error), code: e?.code } satisfies HashWorkerResponse);
+        port.postMessage({
+          id: message.id,
+          type: 'error',
+          message: e?.message ?? String(error),
+          code: e?.code,
+        } satisfies HashWorkerResponse);
       }
     });
   });

@@ -24,7 +24,9 @@ beforeAll(async () => {
   // vitest runs the .ts sources; the worker entry must be JavaScript: transpile hash-worker.ts (Node built-ins only) like tsc would.
   const workerDir = await mkdtemp(join(tmpdir(), 'hash-worker-js-'));
   const source = readFileSync(join(__dirname, 'hash-worker.ts'), 'utf8');
-  const output = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
+  const output = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+  });
   workerFile = join(workerDir, 'hash-worker.js');
   await writeFile(workerFile, output.outputText);
 });
@@ -62,7 +64,11 @@ describe.each([
   it('matches crypto on known bytes, across buffer boundaries, with and without a frame', async () => {
     const contents = [Buffer.alloc(0), Buffer.from('a'), randomBytes(1000), randomBytes(2999), randomBytes(40_000)];
     const files = await Promise.all(
-      contents.map(async (bytes, i) => ({ absPath: await put(`f${i}`, bytes), size: bytes.length, ...(i % 2 === 0 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}) })),
+      contents.map(async (bytes, i) => ({
+        absPath: await put(`f${i}`, bytes),
+        size: bytes.length,
+        ...(i % 2 === 0 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}),
+      })),
     );
     const results = await hashFiles(files, { pool });
     results.forEach((result, i) => {
@@ -78,7 +84,10 @@ describe.each([
   it('splits the content and framed hash of a big file over two threads with the same result', async () => {
     const bytes = randomBytes(50_000);
     const absPath = await put('big', bytes);
-    const [result] = await hashFiles([{ absPath, size: bytes.length, frame: { prefix: PREFIX, suffix: SUFFIX } }], { pool, splitThreshold: 0 });
+    const [result] = await hashFiles([{ absPath, size: bytes.length, frame: { prefix: PREFIX, suffix: SUFFIX } }], {
+      pool,
+      splitThreshold: 0,
+    });
     expect(result.sha256).toBe(sha(bytes));
     expect(result.layerDigest).toBe(`sha256:${sha(PREFIX, bytes, SUFFIX)}`);
   });
@@ -91,7 +100,11 @@ describe('HashPool shared reads (worker threads)', () => {
       expect(pool.canShareReads).toBe(true);
       const contents = Array.from({ length: 6 }, (_, i) => randomBytes(3000 + i * 1111));
       const files = await Promise.all(
-        contents.map(async (bytes, i) => ({ absPath: await put(`m${i}`, bytes), size: bytes.length, ...(i < 4 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}) })),
+        contents.map(async (bytes, i) => ({
+          absPath: await put(`m${i}`, bytes),
+          size: bytes.length,
+          ...(i < 4 ? { frame: { prefix: PREFIX, suffix: SUFFIX } } : {}),
+        })),
       );
       const results = await hashFiles(files, { pool, splitThreshold: 4000 });
       results.forEach((result, i) => {
@@ -119,7 +132,11 @@ describe('HashPool shared reads (worker threads)', () => {
     const pool = new HashPool({ workerFile: false, size: 2 });
     expect(pool.canShareReads).toBe(false);
     const bytes = randomBytes(100);
-    expect(await pool.runSharedRead(await put('x', bytes), PREFIX, SUFFIX)).toEqual({ size: 100, sha256: sha(bytes), framedSha256: sha(PREFIX, bytes, SUFFIX) });
+    expect(await pool.runSharedRead(await put('x', bytes), PREFIX, SUFFIX)).toEqual({
+      size: 100,
+      sha256: sha(bytes),
+      framedSha256: sha(PREFIX, bytes, SUFFIX),
+    });
     await pool.close();
   });
 });
@@ -185,7 +202,11 @@ describe('hashFiles with a stat cache', () => {
     const otherPrefix = Buffer.from(PREFIX);
     otherPrefix[0] ^= 1;
     const read = hashCounters.bytesRead;
-    const [miss] = await hashFiles([{ absPath, size: 3000, frame: { prefix: otherPrefix, suffix: SUFFIX } }], { cache, racyWindowMs: 0, workerFile: false });
+    const [miss] = await hashFiles([{ absPath, size: 3000, frame: { prefix: otherPrefix, suffix: SUFFIX } }], {
+      cache,
+      racyWindowMs: 0,
+      workerFile: false,
+    });
     expect(miss).toMatchObject({ fromCache: false, sha256: sha(bytes), layerDigest: `sha256:${sha(otherPrefix, bytes, SUFFIX)}` });
     expect(hashCounters.bytesRead - read).toBe(3000);
     // both frames are now remembered
@@ -222,7 +243,9 @@ describe('hashFiles with a stat cache', () => {
     expect(events.at(-1)).toEqual({ label: 'p.bin', bytes: 2000, total: 2000 });
     const missing = join(dir, 'missing.bin');
     await expect(hashFiles([{ absPath: missing, size: 1 }], { workerFile: false })).rejects.toThrow(AssetHashError);
-    await expect(hashFiles([{ absPath: missing, size: 1 }], { workerFile: false })).rejects.toThrow(new RegExp(`^${missing}: cannot be read`));
+    await expect(hashFiles([{ absPath: missing, size: 1 }], { workerFile: false })).rejects.toThrow(
+      new RegExp(`^${missing}: cannot be read`),
+    );
   });
 });
 

@@ -132,7 +132,8 @@ async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, op
       const sha256 = computed.sha256 ?? cached!.sha256;
       const framed = computed.framedSha256 ?? cachedLayer;
       const racyWindowNs = BigInt(options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
-      const newest = BigInt(current.stamp.mtimeNs) > BigInt(current.stamp.ctimeNs) ? BigInt(current.stamp.mtimeNs) : BigInt(current.stamp.ctimeNs);
+      const newest =
+        BigInt(current.stamp.mtimeNs) > BigInt(current.stamp.ctimeNs) ? BigInt(current.stamp.mtimeNs) : BigInt(current.stamp.ctimeNs);
       if (options.cache && (racyWindowNs === 0n || current.statTimeNs - newest >= racyWindowNs)) {
         options.cache.store(file.absPath, current.stamp, { sha256, size, layers: key && framed ? { [key]: framed } : undefined });
       }

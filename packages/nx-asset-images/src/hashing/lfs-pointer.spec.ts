@@ -6,9 +6,21 @@ const V1 = 'version https://git-lfs.github.com/spec/v1';
 
 describe('parseLfsPointer', () => {
   const cases: Array<[string, string, LfsPointerParse]> = [
-    ['a v1 pointer as git lfs writes it', `${V1}\noid sha256:${OID}\nsize 12345\n`, { kind: 'pointer', pointer: { sha256: OID, size: 12345 } }],
-    ['the predecessor version line', `version https://hawser.github.com/spec/v1\noid sha256:${OID}\nsize 0\n`, { kind: 'pointer', pointer: { sha256: OID, size: 0 } }],
-    ['extra keys are kept out of the way', `${V1}\next-0-foo sha256:${OID}\noid sha256:${OID}\nsize 7\n`, { kind: 'pointer', pointer: { sha256: OID, size: 7 } }],
+    [
+      'a v1 pointer as git lfs writes it',
+      `${V1}\noid sha256:${OID}\nsize 12345\n`,
+      { kind: 'pointer', pointer: { sha256: OID, size: 12345 } },
+    ],
+    [
+      'the predecessor version line',
+      `version https://hawser.github.com/spec/v1\noid sha256:${OID}\nsize 0\n`,
+      { kind: 'pointer', pointer: { sha256: OID, size: 0 } },
+    ],
+    [
+      'extra keys are kept out of the way',
+      `${V1}\next-0-foo sha256:${OID}\noid sha256:${OID}\nsize 7\n`,
+      { kind: 'pointer', pointer: { sha256: OID, size: 7 } },
+    ],
     ['a weight file', '\u0000\u0001binary', { kind: 'not-pointer' }],
     ['text that mentions the spec later', `hello\n${V1}\n`, { kind: 'not-pointer' }],
     ['another version', `version https://git-lfs.github.com/spec/v2\noid sha256:${OID}\nsize 1\n`, { kind: 'not-pointer' }],
@@ -16,11 +28,27 @@ describe('parseLfsPointer', () => {
     ['no trailing newline', `${V1}\noid sha256:${OID}\nsize 1`, { kind: 'malformed', reason: 'the last line does not end with a newline' }],
     ['no oid', `${V1}\nsize 1\n`, { kind: 'malformed', reason: 'no "oid" line' }],
     ['no size', `${V1}\noid sha256:${OID}\n`, { kind: 'malformed', reason: 'no "size" line' }],
-    ['an sha1 oid', `${V1}\noid sha1:${OID.slice(0, 40)}\nsize 1\n`, { kind: 'malformed', reason: `oid "sha1:${OID.slice(0, 40)}" is not sha256:<64 lowercase hex digits>` }],
-    ['an uppercase oid', `${V1}\noid sha256:${OID.toUpperCase()}\nsize 1\n`, { kind: 'malformed', reason: `oid "sha256:${OID.toUpperCase()}" is not sha256:<64 lowercase hex digits>` }],
+    [
+      'an sha1 oid',
+      `${V1}\noid sha1:${OID.slice(0, 40)}\nsize 1\n`,
+      { kind: 'malformed', reason: `oid "sha1:${OID.slice(0, 40)}" is not sha256:<64 lowercase hex digits>` },
+    ],
+    [
+      'an uppercase oid',
+      `${V1}\noid sha256:${OID.toUpperCase()}\nsize 1\n`,
+      { kind: 'malformed', reason: `oid "sha256:${OID.toUpperCase()}" is not sha256:<64 lowercase hex digits>` },
+    ],
     ['a negative size', `${V1}\noid sha256:${OID}\nsize -1\n`, { kind: 'malformed', reason: 'size "-1" is not a whole number of bytes' }],
-    ['a size with a leading zero', `${V1}\noid sha256:${OID}\nsize 012\n`, { kind: 'malformed', reason: 'size "012" is not a whole number of bytes' }],
-    ['a size beyond 2^53', `${V1}\noid sha256:${OID}\nsize 9007199254740993\n`, { kind: 'malformed', reason: 'size "9007199254740993" is not a whole number of bytes' }],
+    [
+      'a size with a leading zero',
+      `${V1}\noid sha256:${OID}\nsize 012\n`,
+      { kind: 'malformed', reason: 'size "012" is not a whole number of bytes' },
+    ],
+    [
+      'a size beyond 2^53',
+      `${V1}\noid sha256:${OID}\nsize 9007199254740993\n`,
+      { kind: 'malformed', reason: 'size "9007199254740993" is not a whole number of bytes' },
+    ],
     ['a line without a space', `${V1}\noid\nsize 1\n`, { kind: 'malformed', reason: 'line 2 is not "key value"' }],
     ['CRLF line ends', `${V1}\r\noid sha256:${OID}\r\nsize 1\r\n`, { kind: 'not-pointer' }],
     ['a repeated key', `${V1}\noid sha256:${OID}\noid sha256:${OID}\nsize 1\n`, { kind: 'malformed', reason: 'key "oid" appears twice' }],

@@ -74,7 +74,9 @@ function isEntry(value: unknown): value is StatCacheEntry {
   if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256) || !Number.isSafeInteger(e.size)) return false;
   if (e.layers === undefined) return true;
   const layers = e.layers as Record<string, unknown> | null;
-  return layers !== null && typeof layers === 'object' && Object.values(layers).every((v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v));
+  return (
+    layers !== null && typeof layers === 'object' && Object.values(layers).every((v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v))
+  );
 }
 
 /** Entries of a cache file's text; invalid text or entries are dropped, never thrown. */

@@ -1,8 +1,6 @@
 /** Pure parsers of the response headers a resumable download reads. */
 
-export type ContentRange =
-  | { kind: 'range'; start: number; end: number; total?: number }
-  | { kind: 'unsatisfied'; total: number };
+export type ContentRange = { kind: 'range'; start: number; end: number; total?: number } | { kind: 'unsatisfied'; total: number };
 
 /** Parses `bytes 10-99/100`, `bytes 10-99/*` and `bytes *\/100`; undefined for anything else. */
 export function parseContentRange(header: string | undefined): ContentRange | undefined {

@@ -67,10 +67,16 @@ describe('httpRequest', () => {
   it.each([
     ['no-location', (res: http.ServerResponse) => res.writeHead(302).end(), /redirect without Location/],
     ['too-many', (res: http.ServerResponse) => res.writeHead(302, { location: '/again' }).end(), /more than 2 redirects/],
-    ['unsupported-protocol', (res: http.ServerResponse) => res.writeHead(302, { location: 'ftp://h/x' }).end(), /unsupported protocol ftp:/],
+    [
+      'unsupported-protocol',
+      (res: http.ServerResponse) => res.writeHead(302, { location: 'ftp://h/x' }).end(),
+      /unsupported protocol ftp:/,
+    ],
   ])('fails with HttpRedirectError %s', async (problem, answer, message) => {
     const server = await serve((_req, res) => answer(res));
-    const error = await httpRequest({ method: 'GET', url: new URL(`${server.origin}/r?token=secret`), redirects: { max: 2 } }).catch((e: unknown) => e);
+    const error = await httpRequest({ method: 'GET', url: new URL(`${server.origin}/r?token=secret`), redirects: { max: 2 } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(HttpRedirectError);
     expect(error).toMatchObject({ problem, status: 302 });
     expect((error as Error).message).toMatch(message);

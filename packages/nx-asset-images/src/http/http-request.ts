@@ -55,7 +55,7 @@ export async function httpRequest(options: RequestOptions): Promise<RequestRespo
   const { agents, credentials, redirects: follow, ...common } = options;
   if (follow && common.body !== undefined) throw new Error('redirects are followed only for requests without a body');
   let url = common.url;
-  for (let redirects = 0; ; ) {
+  for (let redirects = 0; ;) {
     const credentialsAllowed = credentials ? maySendCredentials(url, credentials.owner, credentials.alsoOwned) : false;
     const authorization = credentials && credentialsAllowed ? credentials.authorization(url) : undefined;
     const headers: Record<string, string> = { ...common.headers };

@@ -63,10 +63,14 @@ describe('withRetry', () => {
 
   it('stops after the attempt budget and on non-retryable errors', async () => {
     let calls = 0;
-    await expect(withRetry(() => (calls++, Promise.reject(retryable)), { attempts: 3, baseDelayMs: 1, isRetryable, sleep: noSleep })).rejects.toBe(retryable);
+    await expect(
+      withRetry(() => (calls++, Promise.reject(retryable)), { attempts: 3, baseDelayMs: 1, isRetryable, sleep: noSleep }),
+    ).rejects.toBe(retryable);
     expect(calls).toBe(3);
     calls = 0;
-    await expect(withRetry(() => (calls++, Promise.reject(new Error('final'))), { attempts: 3, baseDelayMs: 1, isRetryable })).rejects.toThrow('final');
+    await expect(
+      withRetry(() => (calls++, Promise.reject(new Error('final'))), { attempts: 3, baseDelayMs: 1, isRetryable }),
+    ).rejects.toThrow('final');
     expect(calls).toBe(1);
   });
 
@@ -87,7 +91,9 @@ describe('withRetry', () => {
   it('waits what the error asks for (retryAfterMs) and stops when that exceeds the time budget', async () => {
     let calls = 0;
     const slow = Object.assign(new Error('503'), { retryable: true, retryAfterMs: 60_000 });
-    await expect(withRetry(() => (calls++, Promise.reject(slow)), { attempts: 10, baseDelayMs: 1, maxTotalMs: 1000, isRetryable })).rejects.toBe(slow);
+    await expect(
+      withRetry(() => (calls++, Promise.reject(slow)), { attempts: 10, baseDelayMs: 1, maxTotalMs: 1000, isRetryable }),
+    ).rejects.toBe(slow);
     expect(calls).toBe(1);
   });
 });

@@ -41,7 +41,12 @@ export interface RetryOptions {
 export type RetryOverrides = Partial<RetryOptions>;
 
 /** The registry client's defaults: many short requests, a push must not hang forever. */
-export const REGISTRY_RETRY: Readonly<Required<Omit<RetryOptions, 'maxRetryAfterMs'>>> = { attempts: 6, baseDelayMs: 250, maxDelayMs: 15_000, maxTotalMs: 300_000 };
+export const REGISTRY_RETRY: Readonly<Required<Omit<RetryOptions, 'maxRetryAfterMs'>>> = {
+  attempts: 6,
+  baseDelayMs: 250,
+  maxDelayMs: 15_000,
+  maxTotalMs: 300_000,
+};
 
 /**
  * The downloader's defaults: few, long transfers that resume; an attempt that
@@ -87,7 +92,12 @@ export function isRetryableNetworkError(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code)) return true;
     const message = (e as { message?: unknown }).message;
-    if (typeof message === 'string' && /socket hang up|premature close|aborted/i.test(message) && (e as { name?: string }).name !== 'AbortError') return true;
+    if (
+      typeof message === 'string' &&
+      /socket hang up|premature close|aborted/i.test(message) &&
+      (e as { name?: string }).name !== 'AbortError'
+    )
+      return true;
   }
   return false;
 }

@@ -10,7 +10,12 @@ export type LockOutcome = 'unchanged' | 'written';
  * package-lock.json; with `frozen` (CI), a lock that does not match is an error,
  * like `npm ci`, naming what differs.
  */
-export async function reconcileAssetLock(workspaceRoot: string, projectRoot: string, actual: AssetLock, frozen: boolean): Promise<LockOutcome> {
+export async function reconcileAssetLock(
+  workspaceRoot: string,
+  projectRoot: string,
+  actual: AssetLock,
+  frozen: boolean,
+): Promise<LockOutcome> {
   const file = join(projectRoot, ASSET_LOCK_FILE);
   const path = join(workspaceRoot, file);
   const existing = await readAssetLock(path);

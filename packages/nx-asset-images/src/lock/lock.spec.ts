@@ -48,7 +48,12 @@ describe('asset.lock.json', () => {
   });
 
   it('rejects duplicate paths in lockFromHashes', () => {
-    expect(() => lockFromHashes([{ relPath: 'a', size: 1, sha256: A }, { relPath: 'a', size: 1, sha256: A }])).toThrow(/duplicate path "a"/);
+    expect(() =>
+      lockFromHashes([
+        { relPath: 'a', size: 1, sha256: A },
+        { relPath: 'a', size: 1, sha256: A },
+      ]),
+    ).toThrow(/duplicate path "a"/);
   });
 
   it.each([

@@ -57,7 +57,9 @@ export function parseAssetLock(text: string, file: string): AssetLock {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new AssetLockError(file, `is not valid JSON (${(error as Error).message}); delete it and rebuild to regenerate it`, { cause: error });
+    throw new AssetLockError(file, `is not valid JSON (${(error as Error).message}); delete it and rebuild to regenerate it`, {
+      cause: error,
+    });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new AssetLockError(file, 'expected a JSON object with "lockfileVersion" and "files"');
@@ -144,7 +146,8 @@ export function formatLockDiff(diff: AssetLockDiff): string {
     ...diff.added.map((p) => `  + ${p} (not in the lock)`),
     ...diff.removed.map((p) => `  - ${p} (in the lock, no longer a file)`),
     ...diff.changed.map(
-      (c) => `  ~ ${c.relPath} (lock: ${c.expected.size} bytes sha256 ${short(c.expected.sha256)}, file: ${c.actual.size} bytes sha256 ${short(c.actual.sha256)})`,
+      (c) =>
+        `  ~ ${c.relPath} (lock: ${c.expected.size} bytes sha256 ${short(c.expected.sha256)}, file: ${c.actual.size} bytes sha256 ${short(c.actual.sha256)})`,
     ),
   ].join('\n');
 }

@@ -146,7 +146,12 @@ describe('resolveAssetFiles', () => {
     ['below a local file', 'vocab.txt/x', /below the local file "vocab.txt"/],
   ])('rejects a source at %s', async (_label, path, message) => {
     const error = await resolveError(
-      manifest({ sources: [{ url: 'https://e.x/ok', sha256: 'a'.repeat(64), path: 'other.bin' }, { url: 'https://e.x/a', sha256: 'a'.repeat(64), path }] }),
+      manifest({
+        sources: [
+          { url: 'https://e.x/ok', sha256: 'a'.repeat(64), path: 'other.bin' },
+          { url: 'https://e.x/a', sha256: 'a'.repeat(64), path },
+        ],
+      }),
     );
     expect(error.field).toBe('sources[1].path');
     expect(error.path).toBe(path);

@@ -46,10 +46,13 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
   }
   const negated = manifest.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
   // An excluded folder (`tmp`, `tmp/`) leaves out everything below it.
-  const ignore = [...ASSET_METADATA_FILES, ...[...manifest.exclude, ...negated].flatMap((glob) => {
-    const bare = glob.replace(/\/+$/, '');
-    return [bare, `${bare}/**`];
-  })];
+  const ignore = [
+    ...ASSET_METADATA_FILES,
+    ...[...manifest.exclude, ...negated].flatMap((glob) => {
+      const bare = glob.replace(/\/+$/, '');
+      return [bare, `${bare}/**`];
+    }),
+  ];
   const isDefaultFiles = manifest.files.length === 1 && manifest.files[0] === '**/*';
 
   // relPath -> { stats (lstat), field of the first glob that matched it }
@@ -75,7 +78,12 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
       if (!matched.has(entry.path)) matched.set(entry.path, { stats, field });
     }
     if (count === 0 && !isDefaultFiles) {
-      throw new AssetFilesError(manifest.file, field, glob, `matches no file in ${manifest.projectRoot}${manifest.exclude.length > 0 ? ' (after "exclude")' : ''}`);
+      throw new AssetFilesError(
+        manifest.file,
+        field,
+        glob,
+        `matches no file in ${manifest.projectRoot}${manifest.exclude.length > 0 ? ' (after "exclude")' : ''}`,
+      );
     }
   }
 
@@ -109,7 +117,13 @@ async function expandFolderPattern(assetDir: string, glob: string): Promise<stri
   return glob;
 }
 
-async function resolveSymlink(manifest: ManifestFields, field: string, relPath: string, linkPath: string, assetReal: string): Promise<AssetFile> {
+async function resolveSymlink(
+  manifest: ManifestFields,
+  field: string,
+  relPath: string,
+  linkPath: string,
+  assetReal: string,
+): Promise<AssetFile> {
   let target: string;
   try {
     target = await realpath(linkPath);
@@ -126,7 +140,12 @@ async function resolveSymlink(manifest: ManifestFields, field: string, relPath: 
   }
   const stats = await stat(target);
   if (stats.isDirectory()) {
-    throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink to a folder; symlinked folders are not followed (list the target folder instead)');
+    throw new AssetFilesError(
+      manifest.file,
+      field,
+      relPath,
+      'is a symlink to a folder; symlinked folders are not followed (list the target folder instead)',
+    );
   }
   if (!stats.isFile()) {
     throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink to something that is not a regular file');
@@ -145,7 +164,12 @@ function checkSourceCollisions(manifest: ManifestFields, files: readonly AssetFi
     const prefix = `${source.path}/`;
     const under = files.find((file) => file.relPath.startsWith(prefix));
     if (under) {
-      throw new AssetFilesError(manifest.file, field, source.path, `collides with the local folder holding ${JSON.stringify(under.relPath)}`);
+      throw new AssetFilesError(
+        manifest.file,
+        field,
+        source.path,
+        `collides with the local folder holding ${JSON.stringify(under.relPath)}`,
+      );
     }
     const parent = files.find((file) => source.path.startsWith(`${file.relPath}/`));
     if (parent) {

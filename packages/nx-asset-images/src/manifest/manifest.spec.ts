@@ -75,15 +75,35 @@ describe('parseAssetManifest', () => {
     ['truncated JSON', '{"image": "asset/bert"', '', /valid JSON \(line 1, column \d+/],
     ['not an object', '[]', '', /expected object, got array \[\]/],
     ['missing image', { tags: ['x'] }, 'image', /field "image": expected a value \(the field is required\)/],
-    ['unknown field', { image: 'asset/bert', compresion: 'gzip' }, 'compresion', /field "compresion": expected a known field \(\$schema, name, image, tags/],
-    ['unknown source field', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a', checksum: 'x' }] }, 'sources[0].checksum', /known field \(url, sha256, path, size\)/],
+    [
+      'unknown field',
+      { image: 'asset/bert', compresion: 'gzip' },
+      'compresion',
+      /field "compresion": expected a known field \(\$schema, name, image, tags/,
+    ],
+    [
+      'unknown source field',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a', checksum: 'x' }] },
+      'sources[0].checksum',
+      /known field \(url, sha256, path, size\)/,
+    ],
     ['image wrong type', { image: 42 }, 'image', /field "image": expected string, got number 42/],
     ['tags wrong type', { image: 'asset/bert', tags: 'latest' }, 'tags', /expected array, got "latest"/],
     ['tag item wrong type', { image: 'asset/bert', tags: ['ok', 3] }, 'tags[1]', /expected string/],
     ['invalid tag', { image: 'asset/bert', tags: ['-bad'] }, 'tags[0]', /A Docker tag/],
     ['duplicate tags', { image: 'asset/bert', tags: ['a', 'a'] }, 'tags', /no duplicate items/],
-    ['compression enum', { image: 'asset/bert', compression: 'lz4' }, 'compression', /^assets\/bert\/asset\.json: field "compression": expected one of none, gzip, zstd, got "lz4"$/],
-    ['destination not absolute', { image: 'asset/bert', destination: 'models' }, 'destination', /expected an absolute directory inside the image/],
+    [
+      'compression enum',
+      { image: 'asset/bert', compression: 'lz4' },
+      'compression',
+      /^assets\/bert\/asset\.json: field "compression": expected one of none, gzip, zstd, got "lz4"$/,
+    ],
+    [
+      'destination not absolute',
+      { image: 'asset/bert', destination: 'models' },
+      'destination',
+      /expected an absolute directory inside the image/,
+    ],
     ['destination with ..', { image: 'asset/bert', destination: '/models/../etc' }, 'destination', /without "\.\." segments/],
     ['absolute files glob', { image: 'asset/bert', files: ['a', '/etc/**'] }, 'files[1]', /relative to the asset folder/],
     ['files glob with ..', { image: 'asset/bert', files: ['../other/**'] }, 'files[0]', /no "\.\." segment/],
@@ -92,29 +112,97 @@ describe('parseAssetManifest', () => {
     ['empty files', { image: 'asset/bert', files: [] }, 'files', /non-empty array/],
     ['invalid image reference', { image: 'Asset/Bert!' }, 'image', /field "image": expected an image repository .*got "Asset\/Bert!"/],
     ['image with tag', { image: 'asset/bert:1.0' }, 'image', /without tag or digest/],
-    ['sha256 too short', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: 'abc', path: 'a' }] }, 'sources[0].sha256', /expected a sha256: 64 hex characters, got "abc"/],
-    ['sha256 not hex', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: 'g'.repeat(64), path: 'a' }] }, 'sources[0].sha256', /64 hex/],
+    [
+      'sha256 too short',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: 'abc', path: 'a' }] },
+      'sources[0].sha256',
+      /expected a sha256: 64 hex characters, got "abc"/,
+    ],
+    [
+      'sha256 not hex',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: 'g'.repeat(64), path: 'a' }] },
+      'sources[0].sha256',
+      /64 hex/,
+    ],
     ['missing source path', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA }] }, 'sources[0].path', /required/],
-    ['source url not http', { image: 'asset/bert', sources: [{ url: 'file:///etc/passwd', sha256: SHA, path: 'a' }] }, 'sources[0].url', /http or https/],
-    ['source url not a URL', { image: 'asset/bert', sources: [{ url: 'nope', sha256: SHA, path: 'a' }] }, 'sources[0].url', /absolute http\(s\) URL/],
-    ['source url with user:password@', { image: 'asset/bert', sources: [{ url: 'https://bob:hunter2@e.x/a?sig=s1', sha256: SHA, path: 'a' }] }, 'sources[0].url', /^assets\/bert\/asset\.json: field "sources\[0\]\.url": expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_E_X instead\), got "https:\/\/e\.x\/a\?sig=REDACTED"$/],
-    ['source url with a user (token) only', { image: 'asset/bert', sources: [{ url: 'https://e.x/ok', sha256: SHA, path: 'ok' }, { url: 'http://hf_tok3n@127.0.0.1:8080/a', sha256: SHA, path: 'a' }] }, 'sources[1].url', /expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_127_0_0_1 instead\), got "http:\/\/127\.0\.0\.1:8080\/a"$/],
-    ['absolute source path', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: '/a' }] }, 'sources[0].path', /not absolute/],
-    ['source path with ..', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a/../../b' }] }, 'sources[0].path', /no "\.\." segment/],
-    ['source path is a directory', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'w/' }] }, 'sources[0].path', /a file path/],
+    [
+      'source url not http',
+      { image: 'asset/bert', sources: [{ url: 'file:///etc/passwd', sha256: SHA, path: 'a' }] },
+      'sources[0].url',
+      /http or https/,
+    ],
+    [
+      'source url not a URL',
+      { image: 'asset/bert', sources: [{ url: 'nope', sha256: SHA, path: 'a' }] },
+      'sources[0].url',
+      /absolute http\(s\) URL/,
+    ],
+    [
+      'source url with user:password@',
+      { image: 'asset/bert', sources: [{ url: 'https://bob:hunter2@e.x/a?sig=s1', sha256: SHA, path: 'a' }] },
+      'sources[0].url',
+      /^assets\/bert\/asset\.json: field "sources\[0\]\.url": expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_E_X instead\), got "https:\/\/e\.x\/a\?sig=REDACTED"$/,
+    ],
+    [
+      'source url with a user (token) only',
+      {
+        image: 'asset/bert',
+        sources: [
+          { url: 'https://e.x/ok', sha256: SHA, path: 'ok' },
+          { url: 'http://hf_tok3n@127.0.0.1:8080/a', sha256: SHA, path: 'a' },
+        ],
+      },
+      'sources[1].url',
+      /expected a URL without user:password@ \(put a token in NX_ASSET_IMAGES_TOKEN_127_0_0_1 instead\), got "http:\/\/127\.0\.0\.1:8080\/a"$/,
+    ],
+    [
+      'absolute source path',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: '/a' }] },
+      'sources[0].path',
+      /not absolute/,
+    ],
+    [
+      'source path with ..',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a/../../b' }] },
+      'sources[0].path',
+      /no "\.\." segment/,
+    ],
+    [
+      'source path is a directory',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'w/' }] },
+      'sources[0].path',
+      /a file path/,
+    ],
     [
       'duplicate source paths',
-      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'w/a.bin' }, { url: 'https://e.x/b', sha256: SHA, path: './w/a.bin' }] },
+      {
+        image: 'asset/bert',
+        sources: [
+          { url: 'https://e.x/a', sha256: SHA, path: 'w/a.bin' },
+          { url: 'https://e.x/b', sha256: SHA, path: './w/a.bin' },
+        ],
+      },
       'sources[1].path',
       /not already used by sources\[0\]\.path/,
     ],
     [
       'source path nested under another',
-      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'w' }, { url: 'https://e.x/b', sha256: SHA, path: 'w/b' }] },
+      {
+        image: 'asset/bert',
+        sources: [
+          { url: 'https://e.x/a', sha256: SHA, path: 'w' },
+          { url: 'https://e.x/b', sha256: SHA, path: 'w/b' },
+        ],
+      },
       'sources[1].path',
       /neither a parent nor a child/,
     ],
-    ['negative source size', { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a', size: -1 }] }, 'sources[0].size', /number >= 0/],
+    [
+      'negative source size',
+      { image: 'asset/bert', sources: [{ url: 'https://e.x/a', sha256: SHA, path: 'a', size: -1 }] },
+      'sources[0].size',
+      /number >= 0/,
+    ],
     ['annotation not a string', { image: 'asset/bert', annotations: { a: 'x', b: 1 } }, 'annotations.b', /expected string, got number 1/],
     ['annotation key with dots', { image: 'asset/bert', annotations: { 'org.x.y': true } }, 'annotations["org.x.y"]', /expected string/],
   ])('rejects %s', (_label, value, field, message) => {
@@ -125,14 +213,14 @@ describe('parseAssetManifest', () => {
     expect(error.message.startsWith(`${FILE}:`)).toBe(true);
   });
 
-  it.each([
-    'https://bob:hunter2@e.x/a',
-    'ftp://bob:hunter2@e.x/a',
-  ])('never puts the password of a source url into the error (%s)', (url) => {
-    const error = errorOf({ image: 'asset/bert', sources: [{ url, sha256: SHA, path: 'a' }] });
-    expect(error.field).toBe('sources[0].url');
-    expect(`${error.message}\n${String(error.received)}\n${error.stack}`).not.toMatch(/hunter2|bob/);
-  });
+  it.each(['https://bob:hunter2@e.x/a', 'ftp://bob:hunter2@e.x/a'])(
+    'never puts the password of a source url into the error (%s)',
+    (url) => {
+      const error = errorOf({ image: 'asset/bert', sources: [{ url, sha256: SHA, path: 'a' }] });
+      expect(error.field).toBe('sources[0].url');
+      expect(`${error.message}\n${String(error.received)}\n${error.stack}`).not.toMatch(/hunter2|bob/);
+    },
+  );
 
   it('keeps the image reference error as cause', () => {
     const error = errorOf({ image: 'UPPER/Case::x' });
@@ -202,6 +290,10 @@ describe('parseAssetManifest, tolerant mode', () => {
   });
 
   it('keeps the name of a manifest whose image is unusable', () => {
-    expect(parseAssetManifest('{"name":"x","image":42}', 'asset.json', '.', { tolerant: true })).toMatchObject({ ok: false, name: 'x', tags: ['latest'] });
+    expect(parseAssetManifest('{"name":"x","image":42}', 'asset.json', '.', { tolerant: true })).toMatchObject({
+      ok: false,
+      name: 'x',
+      tags: ['latest'],
+    });
   });
 });

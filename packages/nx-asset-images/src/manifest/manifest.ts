@@ -94,7 +94,12 @@ export type AssetManifestSummary =
  */
 export function parseAssetManifest(text: string, file: string, projectRoot: string): AssetManifest;
 export function parseAssetManifest(text: string, file: string, projectRoot: string, mode: { tolerant: true }): AssetManifestSummary;
-export function parseAssetManifest(text: string, file: string, projectRoot: string, mode?: { tolerant: true }): AssetManifest | AssetManifestSummary {
+export function parseAssetManifest(
+  text: string,
+  file: string,
+  projectRoot: string,
+  mode?: { tolerant: true },
+): AssetManifest | AssetManifestSummary {
   return mode?.tolerant ? summarise(text) : parseStrict(text, file, projectRoot);
 }
 
@@ -125,12 +130,20 @@ function summarise(text: string): AssetManifestSummary {
   try {
     data = JSON.parse(withoutBom(text));
   } catch (error) {
-    return { ok: false, tags: [...DEFAULT_ASSET_TAGS], reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+    return {
+      ok: false,
+      tags: [...DEFAULT_ASSET_TAGS],
+      reason: `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { ok: false, tags: [...DEFAULT_ASSET_TAGS], reason: 'not a JSON object' };
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return { ok: false, tags: [...DEFAULT_ASSET_TAGS], reason: 'not a JSON object' };
   const record = data as Record<string, unknown>;
   const name = typeof record['name'] === 'string' && record['name'] !== '' ? { name: record['name'] } : {};
-  const tags = Array.isArray(record['tags']) && record['tags'].every((t) => typeof t === 'string') ? (record['tags'] as string[]) : [...DEFAULT_ASSET_TAGS];
+  const tags =
+    Array.isArray(record['tags']) && record['tags'].every((t) => typeof t === 'string')
+      ? (record['tags'] as string[])
+      : [...DEFAULT_ASSET_TAGS];
   const image = record['image'];
   if (typeof image !== 'string' || image === '') return { ok: false, ...name, tags, reason: '"image" is missing or not a string' };
   try {
@@ -145,7 +158,10 @@ function withoutBom(text: string): string {
 }
 
 function normaliseProjectRoot(projectRoot: string): string {
-  const posixRoot = projectRoot.replace(/\\/g, '/').replace(/^\.\/+/, '').replace(/\/+$/, '');
+  const posixRoot = projectRoot
+    .replace(/\\/g, '/')
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '');
   return posixRoot === '' ? '.' : posixRoot;
 }
 
@@ -210,7 +226,7 @@ function schemaError(file: string, data: unknown, errors: ErrorObject[]): AssetM
     case 'additionalProperty':
     case 'additionalProperties': {
       const extra = (error.params as { additionalProperty: string }).additionalProperty;
-      const known = Object.keys(((error.parentSchema as { properties?: object } | undefined)?.properties) ?? {});
+      const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const expected = known.length > 0 ? `a known field (${known.join(', ')})` : 'no such field';
       return new AssetManifestError(file, join(field, extra), expected, extra);
     }
@@ -228,7 +244,9 @@ function schemaError(file: string, data: unknown, errors: ErrorObject[]): AssetM
       return new AssetManifestError(
         file,
         field,
-        FIELD_EXPECTATIONS[key] ?? (error.parentSchema as { description?: string } | undefined)?.description ?? `a string matching ${(error.params as { pattern: string }).pattern}`,
+        FIELD_EXPECTATIONS[key] ??
+          (error.parentSchema as { description?: string } | undefined)?.description ??
+          `a string matching ${(error.params as { pattern: string }).pattern}`,
         value,
       );
     case 'minLength':
@@ -250,7 +268,9 @@ function checkImage(file: string, image: string): string {
     ref = parseImageReference(image);
   } catch (error) {
     const reason = error instanceof Error && 'reason' in error ? String((error as { reason: unknown }).reason) : String(error);
-    throw new AssetManifestError(file, 'image', `an image repository like "registry.example.com/asset/bert" (${reason})`, image, { cause: error });
+    throw new AssetManifestError(file, 'image', `an image repository like "registry.example.com/asset/bert" (${reason})`, image, {
+      cause: error,
+    });
   }
   if (ref.tag !== undefined || ref.digest !== undefined) {
     throw new AssetManifestError(file, 'image', 'a repository without tag or digest (list tags in "tags")', image);
@@ -328,7 +348,12 @@ function checkSources(file: string, sources: NonNullable<RawAssetManifest['sourc
         throw new AssetManifestError(file, `${field}.path`, `a path not already used by sources[${otherIndex}].path`, path);
       }
       if (other.startsWith(`${normalised}/`) || normalised.startsWith(`${other}/`)) {
-        throw new AssetManifestError(file, `${field}.path`, `a path that is neither a parent nor a child of sources[${otherIndex}].path (${JSON.stringify(other)})`, path);
+        throw new AssetManifestError(
+          file,
+          `${field}.path`,
+          `a path that is neither a parent nor a child of sources[${otherIndex}].path (${JSON.stringify(other)})`,
+          path,
+        );
       }
     }
     seen.set(normalised, index);

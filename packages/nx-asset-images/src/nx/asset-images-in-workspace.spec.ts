@@ -34,7 +34,11 @@ describe('findAssetImagesInWorkspace / assetImagesFromManifestFiles', () => {
       expect(warnings[0]).toContain('assets/broken/asset.json');
       expect(warnings[1]).toMatch(/"tokenizer" and "z-dup" both use image localhost:5000\/asset\/tok/);
 
-      const fromFiles = assetImagesFromManifestFiles(['assets/models/bert/asset.json', 'assets/tok/asset.json', 'assets/broken/asset.json'], root, () => {});
+      const fromFiles = assetImagesFromManifestFiles(
+        ['assets/models/bert/asset.json', 'assets/tok/asset.json', 'assets/broken/asset.json'],
+        root,
+        () => {},
+      );
       expect(Object.fromEntries([...fromFiles].map(([k, v]) => [k, [v.projectName, v.root]]))).toEqual({
         'registry.example.com/asset/models-bert': ['assets-models-bert', 'assets/models/bert'],
         'localhost:5000/asset/tok': ['tokenizer', 'assets/tok'],

@@ -37,7 +37,9 @@ function readManifestFile(workspaceRoot: string, root: string, warn: Warn): Asse
     text = readFileTextMemo(join(workspaceRoot, file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    warn(`nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}; its image is not matched in Dockerfiles`);
+    warn(
+      `nx-asset-images: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}; its image is not matched in Dockerfiles`,
+    );
     return undefined;
   }
   const result = parseAssetManifest(text, file, root, { tolerant: true });

@@ -34,7 +34,10 @@ function deep<K extends keyof DevkitModule>(path: string, name: K): DevkitModule
   return fullDevkit()[name];
 }
 
-export const createNodesFromFiles: DevkitModule['createNodesFromFiles'] = deep('nx/src/project-graph/plugins/utils', 'createNodesFromFiles');
+export const createNodesFromFiles: DevkitModule['createNodesFromFiles'] = deep(
+  'nx/src/project-graph/plugins/utils',
+  'createNodesFromFiles',
+);
 export const logger: DevkitModule['logger'] = deep('nx/src/utils/logger', 'logger');
 export const DependencyType: DevkitModule['DependencyType'] = deep('nx/src/config/project-graph', 'DependencyType');
 

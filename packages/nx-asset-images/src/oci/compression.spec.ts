@@ -39,7 +39,11 @@ describe('gzip', () => {
   });
 
   it('propagates source errors', async () => {
-    const failing = new Readable({ read() { this.destroy(new Error('boom')); } });
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('boom'));
+      },
+    });
     await expect(collect(compressStream(failing, 'gzip'))).rejects.toThrow('boom');
   });
 });

@@ -15,7 +15,10 @@ export const DEFAULT_ZSTD_LEVEL = 3;
 
 export class CompressionUnavailableError extends Error {
   override readonly name = 'CompressionUnavailableError';
-  constructor(readonly compression: Compression, readonly nodeVersion: string = process.version) {
+  constructor(
+    readonly compression: Compression,
+    readonly nodeVersion: string = process.version,
+  ) {
     super(
       `${compression} layer compression needs zlib.createZstdCompress (Node.js 22.15+ or 24); this is Node.js ${nodeVersion}. ` +
         `Use "compression": "gzip" or "none", or upgrade Node.js.`,
@@ -40,7 +43,11 @@ export function compressionLevel(compression: Compression, options: CompressionO
  * Node.js does not say (`process.versions.zstd` is recent), the Node.js version stands
  * in, since the library is the one bundled with it. Undefined for `none`.
  */
-export function compressionLibrary(compression: Compression, versions: NodeJS.ProcessVersions = process.versions, nodeVersion: string = process.version): string | undefined {
+export function compressionLibrary(
+  compression: Compression,
+  versions: NodeJS.ProcessVersions = process.versions,
+  nodeVersion: string = process.version,
+): string | undefined {
   if (compression === 'none') return undefined;
   const name = compression === 'gzip' ? 'zlib' : 'zstd';
   const version = (versions as Record<string, string | undefined>)[name];
@@ -109,7 +116,12 @@ export function compressionIdentity(
   nodeVersion: string = process.version,
 ): Record<string, string | number> | undefined {
   if (compression === 'none') return undefined;
-  const common = { codec: compression, level: compressionLevel(compression, options)!, library: compressionLibrary(compression, versions, nodeVersion)!, format: COMPRESSOR_FORMAT };
+  const common = {
+    codec: compression,
+    level: compressionLevel(compression, options)!,
+    library: compressionLibrary(compression, versions, nodeVersion)!,
+    format: COMPRESSOR_FORMAT,
+  };
   return compression === 'gzip'
     ? { ...common, windowBits: GZIP_SETTINGS.windowBits, memLevel: GZIP_SETTINGS.memLevel, strategy: GZIP_SETTINGS.strategy, osByte: 255 }
     : { ...common, checksumFlag: 0 };
@@ -166,7 +178,12 @@ export async function compressLayer(layer: Layer, compression: Compression, opti
 }
 
 /** A compressed layer whose compressed digest and size are already known (e.g. from a cache). */
-export function compressedLayer(layer: Layer, compression: Compression, known: { digest: Digest; size: number }, options: CompressionOptions = {}): Layer {
+export function compressedLayer(
+  layer: Layer,
+  compression: Compression,
+  known: { digest: Digest; size: number },
+  options: CompressionOptions = {},
+): Layer {
   if (compression !== 'none' && !isCompressionAvailable(compression)) throw new CompressionUnavailableError(compression);
   return {
     descriptor: { ...layer.descriptor, mediaType: layerMediaType(compression), digest: known.digest, size: known.size },

@@ -10,28 +10,42 @@ const digest = sha256Digest(bytes);
 async function run(chunks: Buffer[], verifier: DigestVerifier): Promise<{ received: Buffer; error?: unknown }> {
   const out: Buffer[] = [];
   const sink = new Writable({ write: (chunk: Buffer, _e, done) => (out.push(chunk), done()) });
-  const error = await pipeline(Readable.from(chunks), verifier, sink).then(() => undefined, (e: unknown) => e);
+  const error = await pipeline(Readable.from(chunks), verifier, sink).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { received: Buffer.concat(out), ...(error !== undefined ? { error } : {}) };
 }
 
 describe('DigestVerifier', () => {
   it('passes the right bytes through unchanged', async () => {
-    const { received, error } = await run([bytes.subarray(0, 5), bytes.subarray(5)], new DigestVerifier(digest, { what: 'blob x', size: bytes.length }));
+    const { received, error } = await run(
+      [bytes.subarray(0, 5), bytes.subarray(5)],
+      new DigestVerifier(digest, { what: 'blob x', size: bytes.length }),
+    );
     expect(error).toBeUndefined();
     expect(received.equals(bytes)).toBe(true);
   });
 
   it.each([
-    ['wrong bytes', [Buffer.from('hello wOrld')], { actual: sha256Digest('hello wOrld'), size: 11, expectedSize: 11 }, /^blob x: expected sha256:\w+ \(11 bytes\), got sha256:\w+ \(11 bytes\)$/],
+    [
+      'wrong bytes',
+      [Buffer.from('hello wOrld')],
+      { actual: sha256Digest('hello wOrld'), size: 11, expectedSize: 11 },
+      /^blob x: expected sha256:\w+ \(11 bytes\), got sha256:\w+ \(11 bytes\)$/,
+    ],
     ['too few bytes', [Buffer.from('hello')], { actual: sha256Digest('hello'), size: 5, expectedSize: 11 }, /got sha256:\w+ \(5 bytes\)/],
     ['too many bytes', [bytes, Buffer.from('!')], { size: 12, expectedSize: 11 }, /received more than 11 bytes/],
-  ])('fails on %s with DigestMismatchError naming what, expected and actual, and never releases the whole', async (_name, chunks, fields, message) => {
-    const { received, error } = await run(chunks, new DigestVerifier(digest, { what: 'blob x', size: 11 }));
-    expect(error).toBeInstanceOf(DigestMismatchError);
-    expect(error).toMatchObject({ name: 'DigestMismatchError', what: 'blob x', expected: digest, ...fields });
-    expect((error as Error).message).toMatch(message);
-    expect(received.length).toBeLessThan(chunks.reduce((n, c) => n + c.length, 0));
-  });
+  ])(
+    'fails on %s with DigestMismatchError naming what, expected and actual, and never releases the whole',
+    async (_name, chunks, fields, message) => {
+      const { received, error } = await run(chunks, new DigestVerifier(digest, { what: 'blob x', size: 11 }));
+      expect(error).toBeInstanceOf(DigestMismatchError);
+      expect(error).toMatchObject({ name: 'DigestMismatchError', what: 'blob x', expected: digest, ...fields });
+      expect((error as Error).message).toMatch(message);
+      expect(received.length).toBeLessThan(chunks.reduce((n, c) => n + c.length, 0));
+    },
+  );
 
   it('rejects an expected value that is not a sha256 digest', () => {
     expect(() => new DigestVerifier('sha512:abc' as never, { what: 'x' })).toThrow(/Not a sha256 digest/);

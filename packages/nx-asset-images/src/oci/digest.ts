@@ -152,7 +152,15 @@ export class DigestVerifier extends Transform {
     const actual: Digest = `sha256:${this.hash.digest('hex')}`;
     const { size: expectedSize, what } = this.options;
     if (actual !== this.expected || (expectedSize !== undefined && this.size !== expectedSize)) {
-      callback(new DigestMismatchError({ what, expected: this.expected, actual, size: this.size, ...(expectedSize !== undefined ? { expectedSize } : {}) }));
+      callback(
+        new DigestMismatchError({
+          what,
+          expected: this.expected,
+          actual,
+          size: this.size,
+          ...(expectedSize !== undefined ? { expectedSize } : {}),
+        }),
+      );
       return;
     }
     callback(null, this.held);
@@ -163,5 +171,11 @@ export class DigestVerifier extends Transform {
 export function verifyBytes(bytes: Uint8Array, expected: string, options: VerifyOptions): void {
   const actual = sha256Digest(bytes);
   if (actual === expected && (options.size === undefined || bytes.length === options.size)) return;
-  throw new DigestMismatchError({ what: options.what, expected, actual, size: bytes.length, ...(options.size !== undefined ? { expectedSize: options.size } : {}) });
+  throw new DigestMismatchError({
+    what: options.what,
+    expected,
+    actual,
+    size: bytes.length,
+    ...(options.size !== undefined ? { expectedSize: options.size } : {}),
+  });
 }

@@ -63,7 +63,11 @@ export function parseImageReference(input: string): ImageReference {
     rest = rest.slice(0, at);
     if (d.length === 0) fail('empty digest after "@"');
     if (!SHA256_DIGEST_RE.test(d)) {
-      fail(ANY_DIGEST_RE.test(d) && !d.startsWith('sha256:') ? `unsupported digest "${d}" (only sha256:<64 lowercase hex> is supported)` : `malformed digest "${d}"`);
+      fail(
+        ANY_DIGEST_RE.test(d) && !d.startsWith('sha256:')
+          ? `unsupported digest "${d}" (only sha256:<64 lowercase hex> is supported)`
+          : `malformed digest "${d}"`,
+      );
     }
     digest = d as Digest;
   }
@@ -138,9 +142,10 @@ export function formatImageReference(ref: ImageReference): string {
 export function familiarImageReference(ref: ImageReference): string {
   let name = `${ref.registry}/${ref.repository}`;
   if (ref.registry === DEFAULT_REGISTRY) {
-    name = ref.repository.startsWith(OFFICIAL_REPOSITORY_PREFIX) && ref.repository.split('/').length === 2
-      ? ref.repository.slice(OFFICIAL_REPOSITORY_PREFIX.length)
-      : ref.repository;
+    name =
+      ref.repository.startsWith(OFFICIAL_REPOSITORY_PREFIX) && ref.repository.split('/').length === 2
+        ? ref.repository.slice(OFFICIAL_REPOSITORY_PREFIX.length)
+        : ref.repository;
   }
   if (ref.tag !== undefined) name += `:${ref.tag}`;
   if (ref.digest !== undefined) name += `@${ref.digest}`;
@@ -161,7 +166,8 @@ export function withTag(ref: ImageReference, tag: string): ImageReference {
 }
 
 export function withDigest(ref: ImageReference, digest: Digest): ImageReference {
-  if (!SHA256_DIGEST_RE.test(digest)) throw new InvalidImageReferenceError(`${formatImageReference(ref)}@${digest}`, `malformed digest "${digest}"`);
+  if (!SHA256_DIGEST_RE.test(digest))
+    throw new InvalidImageReferenceError(`${formatImageReference(ref)}@${digest}`, `malformed digest "${digest}"`);
   return { registry: ref.registry, repository: ref.repository, ...(ref.tag !== undefined ? { tag: ref.tag } : {}), digest };
 }
 

@@ -22,8 +22,6 @@ export function createManifest(options: ManifestOptions): OciManifest {
     mediaType: MEDIA_TYPE_OCI_MANIFEST,
     config: { ...options.config },
     layers: options.layers.map((layer) => ({ ...layer })),
-    ...(options.annotations && Object.keys(options.annotations).length > 0
-      ? { annotations: { ...options.annotations } }
-      : {}),
+    ...(options.annotations && Object.keys(options.annotations).length > 0 ? { annotations: { ...options.annotations } } : {}),
   };
 }

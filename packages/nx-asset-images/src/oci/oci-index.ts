@@ -17,7 +17,11 @@ export function createOciIndex(manifests: readonly Descriptor[] = []): OciIndex 
 }
 
 /** One index entry per ref name (`org.opencontainers.image.ref.name`), or a single unnamed entry when `refNames` is empty. */
-export function indexEntriesFor(manifest: Descriptor, refNames: readonly string[], extra: (refName: string) => Record<string, string> = () => ({})): Descriptor[] {
+export function indexEntriesFor(
+  manifest: Descriptor,
+  refNames: readonly string[],
+  extra: (refName: string) => Record<string, string> = () => ({}),
+): Descriptor[] {
   const base: Descriptor = { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size };
   if (manifest.platform) base.platform = { ...manifest.platform };
   if (refNames.length === 0) return [base];

@@ -44,7 +44,9 @@ describe('digest', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys recursively, drops undefined, no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: null, y: 'x' }], c: undefined } }).toString()).toBe('{"a":{"d":[1,{"y":"x","z":null}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: null, y: 'x' }], c: undefined } }).toString()).toBe(
+      '{"a":{"d":[1,{"y":"x","z":null}]},"b":1}',
+    );
   });
   it('gives the same bytes for differently ordered inputs', () => {
     expect(canonicalJson({ x: 1, y: 2 }).equals(canonicalJson({ y: 2, x: 1 }))).toBe(true);
@@ -94,14 +96,22 @@ describe('assembleImage', () => {
       diffId: layerDigest,
       open: () => Readable.from([tar]),
     };
-    const image = assembleImage({ layers: [layer], configOptions: { labels: { 'org.example': 'x' } }, annotations: { 'org.opencontainers.image.title': 't' } });
+    const image = assembleImage({
+      layers: [layer],
+      configOptions: { labels: { 'org.example': 'x' } },
+      annotations: { 'org.opencontainers.image.title': 't' },
+    });
 
     const configText =
       `{"architecture":"amd64","config":{"Labels":{"org.example":"x"}},"created":"1970-01-01T00:00:00Z",` +
       `"history":[{"created":"1970-01-01T00:00:00Z","created_by":"nx-asset-images"}],"os":"linux",` +
       `"rootfs":{"diff_ids":["${layerDigest}"],"type":"layers"}}`;
     expect(image.config.bytes.toString()).toBe(configText);
-    expect(image.config.descriptor).toEqual({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${hex(configText)}`, size: configText.length });
+    expect(image.config.descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: `sha256:${hex(configText)}`,
+      size: configText.length,
+    });
 
     const manifestText =
       `{"annotations":{"org.opencontainers.image.title":"t"},` +
@@ -127,7 +137,11 @@ describe('oci index', () => {
   it('merge replaces entries with the same ref name and keeps others', () => {
     const first = mergeIndex(undefined, [...indexEntriesFor(m1, ['v1', 'latest']), ...indexEntriesFor(m1, [])]);
     const second = mergeIndex(first, [...indexEntriesFor(m2, ['latest']), ...indexEntriesFor(m1, [])]);
-    expect(second.manifests.map((m) => `${m.annotations?.[ANNOTATION_REF_NAME] ?? '-'}=${m.digest.slice(7, 8)}`)).toEqual(['v1=1', 'latest=2', '-=1']);
+    expect(second.manifests.map((m) => `${m.annotations?.[ANNOTATION_REF_NAME] ?? '-'}=${m.digest.slice(7, 8)}`)).toEqual([
+      'v1=1',
+      'latest=2',
+      '-=1',
+    ]);
     expect(findIndexEntry(second, 'latest')?.digest).toBe(D2);
     expect(findIndexEntry(second, D1)?.digest).toBe(D1);
     expect(findIndexEntry(second, 'nope')).toBeUndefined();

@@ -94,7 +94,9 @@ function buildAssetProjectNode(
     const message = error instanceof Error ? error.message : String(error);
     warn(`nx-asset-images: ${message}`);
     // The project keeps its name when asset.json still says it (targets that fail with the error, not a renamed project).
-    name = (text !== undefined ? parseAssetManifest(text, manifestFile, projectRoot, { tolerant: true }).name : undefined) ?? defaultAssetName(projectRoot);
+    name =
+      (text !== undefined ? parseAssetManifest(text, manifestFile, projectRoot, { tolerant: true }).name : undefined) ??
+      defaultAssetName(projectRoot);
     tags = ['asset', 'invalid-asset-manifest'];
     targets = {
       [opts.assetImageTargetName]: brokenManifestTarget(message),

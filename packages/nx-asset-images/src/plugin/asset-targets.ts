@@ -38,7 +38,8 @@ export function assetImageTarget(projectRoot: string, projectName: string, large
     },
     metadata: {
       technologies: ['docker'],
-      description: 'Build the asset\'s FROM scratch OCI image (daemonless, reproducible) and load it into Docker when an engine is reachable',
+      description:
+        "Build the asset's FROM scratch OCI image (daemonless, reproducible) and load it into Docker when an engine is reachable",
       help: {
         command: 'nx run <project>:asset-image --help',
         example: { options: { load: false } },

@@ -103,7 +103,11 @@ describe('createDependencies', () => {
       { ...ASSET_PROJECTS, api: 'apps/api' },
     );
     const warnings: string[] = [];
-    const deps = assetDependencies(context, findAssetImagesInWorkspace(context.projects, context.workspaceRoot, (m) => warnings.push(m)), (m) => warnings.push(m));
+    const deps = assetDependencies(
+      context,
+      findAssetImagesInWorkspace(context.projects, context.workspaceRoot, (m) => warnings.push(m)),
+      (m) => warnings.push(m),
+    );
     expect(deps.map((d) => d.target)).toEqual(['assets-local']);
     expect(warnings.join('\n')).toContain('assets/tok/asset.json');
   });

@@ -29,7 +29,9 @@ export function dockerfileRepositoryKeys(workspaceRoot: string, file: string, wa
   try {
     return dockerfileRepositoryKeysCached(text, file, workspaceRoot);
   } catch (error) {
-    warn(`nx-asset-images: cannot parse ${file}, its asset dependencies are left out: ${error instanceof Error ? error.message : String(error)}`);
+    warn(
+      `nx-asset-images: cannot parse ${file}, its asset dependencies are left out: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
 }
@@ -67,7 +69,9 @@ export function assetDependencies(
         try {
           validateDependency(dependency, context);
         } catch (error) {
-          warn(`nx-asset-images: dropping dependency ${source} -> ${target} from ${file}: ${error instanceof Error ? error.message : String(error)}`);
+          warn(
+            `nx-asset-images: dropping dependency ${source} -> ${target} from ${file}: ${error instanceof Error ? error.message : String(error)}`,
+          );
           continue;
         }
         dependencies.push(dependency);

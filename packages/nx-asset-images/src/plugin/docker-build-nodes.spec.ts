@@ -25,7 +25,8 @@ const BASE = {
   'assets/tok/asset.json': '{"image":"asset/tok"}',
   'node_modules/pkg/asset.json': '{"image":"asset/ignored"}',
   'apps/api/project.json': '{}',
-  'apps/api/Dockerfile': 'FROM node:20 AS build\nFROM node:20-slim\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\nCOPY --from=asset/tok / /t/\n',
+  'apps/api/Dockerfile':
+    'FROM node:20 AS build\nFROM node:20-slim\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\nCOPY --from=asset/tok / /t/\n',
   'apps/api/Dockerfile.prod': 'FROM asset/tok\n',
   'apps/web/package.json': '{}',
   'apps/web/Dockerfile': 'FROM node:20\n',
@@ -69,20 +70,30 @@ describe('createDockerBuildNodes', () => {
     const context = workspace(BASE);
     const result = createDockerBuildNode('apps/api/Dockerfile', { attachToTarget: 'docker:build', assetImageTargetName: 'img' }, context);
     expect(result).toEqual({
-      projects: { 'apps/api': { targets: { 'docker:build': { dependsOn: ['...', { projects: ['assets-tok', 'models-bert'], target: 'img' }] } } } },
+      projects: {
+        'apps/api': { targets: { 'docker:build': { dependsOn: ['...', { projects: ['assets-tok', 'models-bert'], target: 'img' }] } } },
+      },
     });
   });
 
   it('uses the asset manifests in the invocation file list when present', () => {
     const context = workspace(BASE);
-    const result = createDockerBuildNode('apps/api/Dockerfile', {}, { ...context, configFiles: ['assets/tok/asset.json', 'apps/api/Dockerfile'] });
-    expect(result.projects!['apps/api']!.targets!['docker-build']!.dependsOn).toEqual([{ projects: ['assets-tok'], target: 'asset-image' }]);
+    const result = createDockerBuildNode(
+      'apps/api/Dockerfile',
+      {},
+      { ...context, configFiles: ['assets/tok/asset.json', 'apps/api/Dockerfile'] },
+    );
+    expect(result.projects!['apps/api']!.targets!['docker-build']!.dependsOn).toEqual([
+      { projects: ['assets-tok'], target: 'asset-image' },
+    ]);
   });
 
   it('turns a Dockerfile that cannot be read into a per-file error', async () => {
     const context = workspace({ ...BASE, 'apps/gone/project.json': '{}' });
     mkdirSync(join(context.workspaceRoot, 'apps/gone/Dockerfile'));
-    const error = await Promise.resolve(createDockerBuildNodes[1](['apps/gone/Dockerfile', 'apps/api/Dockerfile'], {}, context)).catch((e: unknown) => e);
+    const error = await Promise.resolve(createDockerBuildNodes[1](['apps/gone/Dockerfile', 'apps/api/Dockerfile'], {}, context)).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AggregateCreateNodesError);
     const aggregate = error as AggregateCreateNodesError;
     expect(aggregate.errors.map(([file]) => file)).toEqual(['apps/gone/Dockerfile']);

@@ -51,12 +51,22 @@ function assetsFor(context: CreateNodesContext & { configFiles?: readonly string
 /** `docker-build` for `Dockerfile`, `docker-build-prod` for `Dockerfile.prod`, `docker-build-api` for `api.Dockerfile`. */
 export function dockerBuildTargetName(dockerfileName: string, baseName: string): string {
   if (dockerfileName === 'Dockerfile') return baseName;
-  const suffix = dockerfileName.startsWith('Dockerfile.') ? dockerfileName.slice('Dockerfile.'.length) : dockerfileName.slice(0, -'.Dockerfile'.length);
-  const slug = suffix.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const suffix = dockerfileName.startsWith('Dockerfile.')
+    ? dockerfileName.slice('Dockerfile.'.length)
+    : dockerfileName.slice(0, -'.Dockerfile'.length);
+  const slug = suffix
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return slug ? `${baseName}-${slug}` : baseName;
 }
 
-export function dockerBuildTarget(dockerfile: string, projectRoot: string, assetProjects: readonly string[], assetImageTargetName: string): TargetConfiguration {
+export function dockerBuildTarget(
+  dockerfile: string,
+  projectRoot: string,
+  assetProjects: readonly string[],
+  assetImageTargetName: string,
+): TargetConfiguration {
   return {
     executor: DOCKER_BUILD_EXECUTOR,
     dependsOn: [{ projects: [...assetProjects], target: assetImageTargetName }],
@@ -110,7 +120,14 @@ function dockerBuildNodeFor(
   const opts: NormalizedPluginOptions = normalizePluginOptions(options);
   const targets: Record<string, TargetConfiguration> = opts.attachToTarget
     ? { [opts.attachToTarget]: attachedTarget(assetProjects, opts.assetImageTargetName) }
-    : { [dockerBuildTargetName(fileName, opts.dockerBuildTargetName)]: dockerBuildTarget(file, projectRoot, assetProjects, opts.assetImageTargetName) };
+    : {
+        [dockerBuildTargetName(fileName, opts.dockerBuildTargetName)]: dockerBuildTarget(
+          file,
+          projectRoot,
+          assetProjects,
+          opts.assetImageTargetName,
+        ),
+      };
   return { projects: { [projectRoot]: { targets } } };
 }
 
@@ -120,9 +137,15 @@ export const createDockerBuildNodes: CreateNodes<AssetImagesPluginOptions> = [
   async (files, options, context) => {
     const dockerfiles = files.filter((f) => isDockerfileName(posix.basename(f)));
     let assets: AssetImageMap | undefined;
-    const getAssets = (): AssetImageMap => (assets ??= assetImagesFromManifestFiles(globAssetManifests(context.workspaceRoot), context.workspaceRoot));
+    const getAssets = (): AssetImageMap =>
+      (assets ??= assetImagesFromManifestFiles(globAssetManifests(context.workspaceRoot), context.workspaceRoot));
     try {
-      return await createNodesFromFiles((file, opts, ctx) => dockerBuildNodeFor(file, opts, ctx.workspaceRoot, getAssets), dockerfiles, options ?? {}, context);
+      return await createNodesFromFiles(
+        (file, opts, ctx) => dockerBuildNodeFor(file, opts, ctx.workspaceRoot, getAssets),
+        dockerfiles,
+        options ?? {},
+        context,
+      );
     } finally {
       await flushDockerfileReferences(context.workspaceRoot);
     }

@@ -29,7 +29,9 @@ export function pluginVersionForCache(): string {
   if (pluginVersion === undefined) {
     try {
       // src/plugin or dist/plugin -> the package root.
-      pluginVersion = String((JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown }).version);
+      pluginVersion = String(
+        (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown }).version,
+      );
     } catch {
       pluginVersion = 'unknown';
     }

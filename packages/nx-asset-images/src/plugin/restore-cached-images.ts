@@ -14,9 +14,7 @@ const CACHE_HIT = new Set(['local-cache', 'local-cache-kept-existing', 'remote-c
  */
 export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = async (options, context) => {
   const target = normalizePluginOptions(options).assetImageTargetName;
-  const hits = Object.values(context.taskResults).filter(
-    (result) => result.task.target.target === target && CACHE_HIT.has(result.status),
-  );
+  const hits = Object.values(context.taskResults).filter((result) => result.task.target.target === target && CACHE_HIT.has(result.status));
   if (hits.length === 0) return;
   const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
   if (wanted.length === 0) return;
@@ -34,9 +32,15 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
       if (!result || !hit.task.projectRoot) continue;
       // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
-      const outcome = await ensureAssetImageInDocker(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, result.references, {
-        resolve: unrecordedBuildDefaults(result, targetOptionsOf(project, target)),
-      });
+      const outcome = await ensureAssetImageInDocker(
+        context.workspaceRoot,
+        `${hit.task.projectRoot}/asset.json`,
+        result,
+        result.references,
+        {
+          resolve: unrecordedBuildDefaults(result, targetOptionsOf(project, target)),
+        },
+      );
       if (outcome.action !== 'none') {
         const how = outcome.action === 'tagged' ? 'tagged the image it still held' : `loaded it (bytes from ${outcome.action.loaded})`;
         logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: ${how}.`);

@@ -16,7 +16,10 @@ export type DockerPresence = 'present' | 'missing' | 'stale';
  * What Docker's image id for a reference says about a build: the classic
  * image store's id is the config digest, containerd's the manifest digest.
  */
-export function dockerPresence(imageId: string | undefined, result: Pick<AssetImageResult, 'configDigest' | 'manifestDigest'>): DockerPresence {
+export function dockerPresence(
+  imageId: string | undefined,
+  result: Pick<AssetImageResult, 'configDigest' | 'manifestDigest'>,
+): DockerPresence {
   if (imageId === undefined || imageId === '') return 'missing';
   return imageId === result.configDigest || imageId === result.manifestDigest ? 'present' : 'stale';
 }

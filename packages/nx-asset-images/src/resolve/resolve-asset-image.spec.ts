@@ -29,7 +29,13 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
     await mkdir(join(root, 'assets/x/weights'), { recursive: true });
     await writeFile(
       join(root, MANIFEST),
-      JSON.stringify({ name: 'x', image: 'localhost:5000/asset/x', tags: ['0.1'], files: ['weights/**', 'config.txt'], compression: 'gzip' }),
+      JSON.stringify({
+        name: 'x',
+        image: 'localhost:5000/asset/x',
+        tags: ['0.1'],
+        files: ['weights/**', 'config.txt'],
+        compression: 'gzip',
+      }),
     );
     await writeFile(join(root, 'assets/x/weights/model.bin'), Buffer.alloc(5000, 7));
     await writeFile(join(root, 'assets/x/weights/small.bin'), Buffer.alloc(900, 1));
@@ -46,7 +52,12 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
   async function buildWithNonDefaults(): Promise<AssetImageResult> {
     process.env['SOURCE_DATE_EPOCH'] = '1700000000';
     // No layout store: a rebuild from the sources is the only way back to the bytes.
-    await buildAsset(assetBuildOptions(root, { platform: 'linux/arm64/v8', largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout: false });
+    await buildAsset(assetBuildOptions(root, { platform: 'linux/arm64/v8', largeFileThreshold: 1000 }), {
+      manifestFile: MANIFEST,
+      outputPath: OUT,
+      load: false,
+      ociLayout: false,
+    });
     delete process.env['SOURCE_DATE_EPOCH'];
     return (await readAssetImageResult(join(root, OUT)))!;
   }
@@ -98,13 +109,20 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
 
   it('unrecordedBuildDefaults reads nothing when the result records its parameters', async () => {
     process.env['SOURCE_DATE_EPOCH'] = 'not a number'; // would throw if read
-    expect(unrecordedBuildDefaults({ build: { mtime: 1, platform: 'linux/amd64', largeFileThreshold: 10, compression: { codec: 'none' } } })).toEqual({});
+    expect(
+      unrecordedBuildDefaults({ build: { mtime: 1, platform: 'linux/amd64', largeFileThreshold: 10, compression: { codec: 'none' } } }),
+    ).toEqual({});
     expect(() => unrecordedBuildDefaults({})).toThrow(/SOURCE_DATE_EPOCH/);
   });
 
   it('rebuildParameters takes each unusable recorded field from the fallback', () => {
     const fallback = { mtime: 3, platform: { os: 'linux', architecture: 'amd64' }, largeFileThreshold: 99 };
-    expect(rebuildParameters({ build: { mtime: -1, platform: 'nonsense', largeFileThreshold: 0, compression: { codec: 'zstd', level: 9 } } }, fallback)).toEqual({ ...fallback, compressionLevel: 9 });
+    expect(
+      rebuildParameters(
+        { build: { mtime: -1, platform: 'nonsense', largeFileThreshold: 0, compression: { codec: 'zstd', level: 9 } } },
+        fallback,
+      ),
+    ).toEqual({ ...fallback, compressionLevel: 9 });
     expect(rebuildParameters({}, fallback)).toEqual(fallback);
   });
 });

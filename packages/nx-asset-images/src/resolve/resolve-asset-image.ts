@@ -45,9 +45,7 @@ export class AssetImageUnavailableError extends Error {
     readonly manifestDigest: Digest,
     readonly attempts: { origin: ImageOrigin; reason: string }[],
   ) {
-    super(
-      `${project}: no bytes found for ${manifestDigest}:\n${attempts.map((a) => `  - ${a.origin}: ${a.reason}`).join('\n')}`,
-    );
+    super(`${project}: no bytes found for ${manifestDigest}:\n${attempts.map((a) => `  - ${a.origin}: ${a.reason}`).join('\n')}`);
   }
 }
 
@@ -113,7 +111,11 @@ async function rebuildFromSources(
     if (image.manifest.descriptor.digest === expected.manifestDigest) return { image };
     // Layers whose digests came from the layer digest cache and are not the promised ones: the entries may be
     // wrong (not the files): drop them, and assemble once more with those layers computed from their bytes.
-    const suspects = image.layers.filter((layer, i) => cachedEntriesOf(layer).length > 0 && (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId));
+    const suspects = image.layers.filter(
+      (layer, i) =>
+        cachedEntriesOf(layer).length > 0 &&
+        (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId),
+    );
     if (suspects.length > 0) {
       for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
       image = await assembleAssetImage(analysis, buildOptions, layerDigests);
@@ -131,14 +133,18 @@ export interface RebuildParameters {
 }
 
 /** What a rebuild of `expected` uses: the parameters it records, each one that is missing or unusable taken from `fallback`. */
-export function rebuildParameters(expected: Pick<AssetImageResult, 'build'>, fallback: Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> = {}): RebuildParameters {
+export function rebuildParameters(
+  expected: Pick<AssetImageResult, 'build'>,
+  fallback: Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> = {},
+): RebuildParameters {
   const build: Partial<AssetBuildParameters> = expected.build ?? {};
   const platform = typeof build.platform === 'string' ? tryParsePlatform(build.platform) : undefined;
   const level = build.compression?.level;
   return {
     mtime: isWhole(build.mtime) ? build.mtime : fallback.mtime,
     platform: platform ?? fallback.platform,
-    largeFileThreshold: isWhole(build.largeFileThreshold) && build.largeFileThreshold > 0 ? build.largeFileThreshold : fallback.largeFileThreshold,
+    largeFileThreshold:
+      isWhole(build.largeFileThreshold) && build.largeFileThreshold > 0 ? build.largeFileThreshold : fallback.largeFileThreshold,
     ...(typeof level === 'number' ? { compressionLevel: level } : {}),
   };
 }
@@ -164,7 +170,8 @@ function rebuildMismatchReason(expected: AssetImageResult, codec: string, got: D
   if (!build) {
     return `${base}; note: this image.json records no build parameters, so SOURCE_DATE_EPOCH, platform and largeFileThreshold were taken from today's settings, which may differ from the build's`;
   }
-  if (build.compression?.codec && build.compression.codec !== codec) return `${base}; asset.json's compression is now ${codec}, the build used ${build.compression.codec}`;
+  if (build.compression?.codec && build.compression.codec !== codec)
+    return `${base}; asset.json's compression is now ${codec}, the build used ${build.compression.codec}`;
   const library = compressionLibrary(build.compression?.codec ?? 'none');
   if (build.compression?.library && library && build.compression.library !== library) {
     return `${base}; or the compressor differs: the build used ${build.compression.library}, this Node.js has ${library}`;
@@ -190,7 +197,8 @@ async function completeLayoutImage(dir: string, digest: Digest): Promise<Image |
   try {
     image = await readOciLayoutImage(dir, digest);
   } catch (error) {
-    if ((error as { name?: string }).name === 'OciLayoutRefNotFoundError' || (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as { name?: string }).name === 'OciLayoutRefNotFoundError' || (error as NodeJS.ErrnoException).code === 'ENOENT')
+      return undefined;
     throw error;
   }
   for (const layer of image.layers) {

@@ -11,13 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadVerified } from './download';
-import {
-  SourceChecksumError,
-  SourceHttpError,
-  SourceProtocolError,
-  SourceRetriesExhaustedError,
-  SourceSizeError,
-} from './download-errors';
+import { SourceChecksumError, SourceHttpError, SourceProtocolError, SourceRetriesExhaustedError, SourceSizeError } from './download-errors';
 import type { SourceProgressEvent } from './download-progress';
 import { fetchSources } from './download-sources';
 import { authFromEnv, noAuth } from './source-auth';
@@ -166,7 +160,10 @@ describe('downloadVerified / fetchSources', () => {
     const body = randomBytes(150_000);
     const server = await startServer(dropOnceHandler(body, 70_000, fileHandler({ '/w.bin': body }, { ignoreRange: true })));
 
-    const path = await downloadVerified({ url: `${server.origin}/w.bin`, sha256: sha(body), size: body.length }, { cacheDir, auth: noAuth, retry: fast });
+    const path = await downloadVerified(
+      { url: `${server.origin}/w.bin`, sha256: sha(body), size: body.length },
+      { cacheDir, auth: noAuth, retry: fast },
+    );
 
     expect(server.requests[1]!.headers.range).toBe('bytes=70000-');
     expect((await readFile(path)).equals(body)).toBe(true);
@@ -186,7 +183,11 @@ describe('downloadVerified / fetchSources', () => {
   });
 
   it.each([
-    ['a 416 whose total is not the partial', (res: ServerResponse) => res.writeHead(416, { 'content-range': 'bytes */99999' }).end(), /HTTP 416 for a resume at byte 40000; restarting from 0/],
+    [
+      'a 416 whose total is not the partial',
+      (res: ServerResponse) => res.writeHead(416, { 'content-range': 'bytes */99999' }).end(),
+      /HTTP 416 for a resume at byte 40000; restarting from 0/,
+    ],
     [
       'a 206 from the wrong offset',
       (res: ServerResponse) => res.writeHead(206, { 'content-length': 10, 'content-range': 'bytes 0-9/64000' }).end(Buffer.alloc(10)),
@@ -200,9 +201,10 @@ describe('downloadVerified / fetchSources', () => {
     const server = await startServer((_req, res) => answer(res));
 
     // One attempt: the error of the resume is the one reported.
-    const error = await downloadVerified({ url: `${server.origin}/w.bin`, sha256: sha(body) }, { cacheDir, auth: noAuth, retry: { attempts: 1, baseDelayMs: 1 } }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadVerified(
+      { url: `${server.origin}/w.bin`, sha256: sha(body) },
+      { cacheDir, auth: noAuth, retry: { attempts: 1, baseDelayMs: 1 } },
+    ).catch((e: unknown) => e);
 
     expect(server.requests.map((request) => request.headers.range)).toEqual(['bytes=40000-']);
     expect(error).toBeInstanceOf(SourceRetriesExhaustedError);
@@ -238,9 +240,10 @@ describe('downloadVerified / fetchSources', () => {
     const body = randomBytes(5_000);
     const server = await startServer(fileHandler({ '/w.bin': body }));
 
-    const error = await downloadVerified({ url: `${server.origin}/w.bin`, sha256: sha(body), size: 4_000 }, { cacheDir, auth: noAuth, retry: fast }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadVerified(
+      { url: `${server.origin}/w.bin`, sha256: sha(body), size: 4_000 },
+      { cacheDir, auth: noAuth, retry: fast },
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SourceSizeError);
     expect(error).toMatchObject({ expected: 4_000, actual: 5_000 });
@@ -326,9 +329,10 @@ describe('downloadVerified / fetchSources', () => {
   it('gives up after retry.attempts when the server always answers 500', async () => {
     const server = await startServer((_req, res) => res.writeHead(500, 'Internal Server Error').end());
 
-    const error = await downloadVerified({ url: `${server.origin}/w.bin`, sha256: 'b'.repeat(64) }, { cacheDir, auth: noAuth, retry: { attempts: 3, baseDelayMs: 1 } }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadVerified(
+      { url: `${server.origin}/w.bin`, sha256: 'b'.repeat(64) },
+      { cacheDir, auth: noAuth, retry: { attempts: 3, baseDelayMs: 1 } },
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SourceRetriesExhaustedError);
     expect((error as SourceRetriesExhaustedError).attempts).toBe(3);
@@ -352,9 +356,10 @@ describe('downloadVerified / fetchSources', () => {
   it('does not retry a 404', async () => {
     const server = await startServer(fileHandler({}));
 
-    const error = await downloadVerified({ url: `${server.origin}/missing.bin`, sha256: 'c'.repeat(64) }, { cacheDir, auth: noAuth, retry: fast }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadVerified(
+      { url: `${server.origin}/missing.bin`, sha256: 'c'.repeat(64) },
+      { cacheDir, auth: noAuth, retry: fast },
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SourceHttpError);
     expect(server.requests).toHaveLength(1);
@@ -363,9 +368,10 @@ describe('downloadVerified / fetchSources', () => {
   it('stops after 10 redirects', async () => {
     const server = await startServer((req, res) => res.writeHead(302, { location: `${req.url}x` }).end());
 
-    const error = await downloadVerified({ url: `${server.origin}/r`, sha256: 'd'.repeat(64) }, { cacheDir, auth: noAuth, retry: fast }).catch(
-      (e: unknown) => e,
-    );
+    const error = await downloadVerified(
+      { url: `${server.origin}/r`, sha256: 'd'.repeat(64) },
+      { cacheDir, auth: noAuth, retry: fast },
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SourceProtocolError);
     expect(server.requests).toHaveLength(11);
@@ -385,8 +391,10 @@ describe('downloadVerified / fetchSources', () => {
     });
     const source = { url: `${server.origin}/w.bin`, sha256: sha(body) };
 
-    const aborted = await downloadVerified(source, { cacheDir, auth: noAuth, retry: fast, signal: controller.signal }).catch((e: unknown) => e);
-    expect(aborted).toMatchObject({ message: "stop" });
+    const aborted = await downloadVerified(source, { cacheDir, auth: noAuth, retry: fast, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(aborted).toMatchObject({ message: 'stop' });
     expect(await partialFiles()).toEqual([`${sha(body)}.part`]);
     const path = await downloadVerified(source, { cacheDir, auth: noAuth, retry: fast });
 

@@ -31,13 +31,7 @@ import { parseContentLength, parseContentRange } from '../http/content-headers';
 import { HttpNetworkError, HttpRedirectError } from '../http/http-errors';
 import { httpRequest, type RequestResponse } from '../http/http-request';
 import { DOWNLOAD_RETRY, isRetryableStatus, parseRetryAfter, withRetry, type RetryOverrides } from '../http/retry-policy';
-import {
-  SourceChecksumError,
-  SourceHttpError,
-  SourceProtocolError,
-  SourceRetriesExhaustedError,
-  SourceSizeError,
-} from './download-errors';
+import { SourceChecksumError, SourceHttpError, SourceProtocolError, SourceRetriesExhaustedError, SourceSizeError } from './download-errors';
 import type { SourceProgressEvent } from './download-progress';
 import { normalizeSha256, redactUrl, urlBasename } from './remote-source';
 import { authFromEnv, tokenEnvVarsFor, type AuthResolver } from './source-auth';
@@ -107,9 +101,7 @@ export async function downloadVerified(source: SourceRef, options: DownloadOptio
     const controller = new AbortController();
     const listeners = new Set<OnSourceProgress>();
     const emit: OnSourceProgress = (event) => listeners.forEach((listener) => listener(event));
-    const promise = downloadLocked({ ...source, sha256 }, cacheDir, options, controller.signal, emit).finally(() =>
-      flights.delete(key),
-    );
+    const promise = downloadLocked({ ...source, sha256 }, cacheDir, options, controller.signal, emit).finally(() => flights.delete(key));
     promise.catch(() => undefined); // rejections are delivered to the callers below
     flight = { promise, listeners, callers: 0, controller };
     flights.set(key, flight);

@@ -21,14 +21,22 @@ export class BlobDigestMismatchError extends DigestMismatchError {
 
 export class OciLayoutError extends Error {
   override readonly name = 'OciLayoutError';
-  constructor(message: string, readonly dir: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly dir: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${message} (OCI layout ${dir})`, options);
   }
 }
 
 export class OciLayoutRefNotFoundError extends Error {
   override readonly name = 'OciLayoutRefNotFoundError';
-  constructor(readonly dir: string, readonly ref: string, readonly available: string[]) {
+  constructor(
+    readonly dir: string,
+    readonly ref: string,
+    readonly available: string[],
+  ) {
     super(`No image ${JSON.stringify(ref)} in OCI layout ${dir}; it has: ${available.length > 0 ? available.join(', ') : 'nothing'}`);
   }
 }

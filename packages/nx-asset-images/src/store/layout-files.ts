@@ -20,7 +20,8 @@ export async function ensureLayoutFile(dir: string): Promise<void> {
   const file = join(dir, 'oci-layout');
   try {
     const content = JSON.parse(await readFile(file, 'utf8')) as { imageLayoutVersion?: unknown };
-    if (content.imageLayoutVersion !== '1.0.0') throw new OciLayoutError(`unsupported imageLayoutVersion ${JSON.stringify(content.imageLayoutVersion)}`, dir);
+    if (content.imageLayoutVersion !== '1.0.0')
+      throw new OciLayoutError(`unsupported imageLayoutVersion ${JSON.stringify(content.imageLayoutVersion)}`, dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       if (error instanceof OciLayoutError) throw error;

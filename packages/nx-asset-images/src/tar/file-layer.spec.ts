@@ -24,7 +24,9 @@ describe('singleFileLayer', () => {
     writeFileSync(source, bytes);
     chmodSync(source, 0o755);
     const { layer, fileDigest } = await singleFileLayer({ sourcePath: source, path: 'models/w.bin' }, { mtime: 7 });
-    const expected = await collect(tarStream([{ path: 'models/w.bin', mode: 0o755, size: bytes.length, open: () => Readable.from([bytes]) }], { mtime: 7 }));
+    const expected = await collect(
+      tarStream([{ path: 'models/w.bin', mode: 0o755, size: bytes.length, open: () => Readable.from([bytes]) }], { mtime: 7 }),
+    );
     const streamed = await collect(layer.open());
     expect(fileDigest).toBe(sha(bytes));
     expect(streamed.equals(expected)).toBe(true);
@@ -45,7 +47,10 @@ describe('groupedFilesLayer', () => {
   it('is independent of input order', async () => {
     writeFileSync(join(work, 'a.txt'), 'a');
     writeFileSync(join(work, 'b.txt'), 'b');
-    const files = [{ sourcePath: join(work, 'a.txt'), path: 'x/a.txt' }, { sourcePath: join(work, 'b.txt'), path: 'b.txt' }];
+    const files = [
+      { sourcePath: join(work, 'a.txt'), path: 'x/a.txt' },
+      { sourcePath: join(work, 'b.txt'), path: 'b.txt' },
+    ];
     const one = await groupedFilesLayer(files);
     const two = await groupedFilesLayer([...files].reverse());
     expect(one.descriptor.digest).toBe(two.descriptor.digest);

@@ -17,12 +17,14 @@ export interface TarOptions {
 
 /** One record of a normalised archive: directories are implied by file paths, emitted once before their children. */
 export type TarRecord =
-  | { type: 'directory'; path: string; mode: 0o755 }
-  | { type: 'file'; path: string; mode: 0o644 | 0o755; size: number; entry: TarFileEntry };
+  { type: 'directory'; path: string; mode: 0o755 } | { type: 'file'; path: string; mode: 0o644 | 0o755; size: number; entry: TarFileEntry };
 
 export class InvalidTarPathError extends Error {
   override readonly name = 'InvalidTarPathError';
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`Invalid path in image layer ${JSON.stringify(path)}: ${reason}`);
   }
 }
@@ -76,9 +78,13 @@ export function normalizeTarEntries(entries: readonly TarFileEntry[]): TarRecord
   }
   const records: TarRecord[] = [
     ...[...directories].map((path): TarRecord => ({ type: 'directory', path, mode: 0o755 })),
-    ...[...files.values()].map(
-      (entry): TarRecord => ({ type: 'file', path: entry.path, mode: normalizeFileMode(entry.mode), size: entry.size, entry }),
-    ),
+    ...[...files.values()].map((entry): TarRecord => ({
+      type: 'file',
+      path: entry.path,
+      mode: normalizeFileMode(entry.mode),
+      size: entry.size,
+      entry,
+    })),
   ];
   return records.sort((a, b) => compareUtf8(a.path, b.path));
 }

@@ -36,7 +36,10 @@ export interface TarHeaderFields {
 
 export class TarHeaderError extends Error {
   override readonly name = 'TarHeaderError';
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }

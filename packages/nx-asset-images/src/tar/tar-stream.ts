@@ -5,8 +5,14 @@ import { normalizeTarEntries, type TarFileEntry, type TarOptions, type TarRecord
 /** A source produced a different number of bytes than its entry declared (e.g. the file changed while being read). */
 export class TarEntrySizeMismatchError extends Error {
   override readonly name = 'TarEntrySizeMismatchError';
-  constructor(readonly path: string, readonly expected: number, readonly actual: number) {
-    super(`${path}: expected ${expected} bytes, read ${actual}${actual > expected ? ' or more' : ''} (did the file change while being read?)`);
+  constructor(
+    readonly path: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(
+      `${path}: expected ${expected} bytes, read ${actual}${actual > expected ? ' or more' : ''} (did the file change while being read?)`,
+    );
   }
 }
 

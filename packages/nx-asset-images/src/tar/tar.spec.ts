@@ -48,7 +48,13 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('normalizeTarEntries', () => {
   it('adds each parent directory once, before its children, sorted byte-wise ("a" < "a-b" < "a/1")', () => {
-    const records = normalizeTarEntries([entry('b/z.txt', 'z'), entry('a-b', 'x'), entry('b/c/d.bin', 'd'), entry('a/1', '1'), entry('b/c/e', 'e', 0o100755)]);
+    const records = normalizeTarEntries([
+      entry('b/z.txt', 'z'),
+      entry('a-b', 'x'),
+      entry('b/c/d.bin', 'd'),
+      entry('a/1', '1'),
+      entry('b/c/e', 'e', 0o100755),
+    ]);
     expect(records.map((r) => `${r.type[0]} ${r.path} ${r.mode.toString(8)}`)).toEqual([
       'd a 755',
       'f a-b 644',

@@ -42,7 +42,12 @@ describe('dockerArchiveStream', () => {
     expect(bytes.length).toBe(dockerArchiveSize(image, ['localhost:5000/asset/bert:0.1', 'bert']));
     const files = await untar(bytes);
     expect([...files.keys()].sort()).toEqual(
-      ['index.json', 'manifest.json', 'oci-layout', ...[layer, image.config, image.manifest].map((b) => `blobs/sha256/${hex(b.descriptor.digest)}`)].sort(),
+      [
+        'index.json',
+        'manifest.json',
+        'oci-layout',
+        ...[layer, image.config, image.manifest].map((b) => `blobs/sha256/${hex(b.descriptor.digest)}`),
+      ].sort(),
     );
     expect(JSON.parse(files.get('manifest.json')!.toString())).toEqual([
       {
@@ -53,8 +58,14 @@ describe('dockerArchiveStream', () => {
     ]);
     const index = JSON.parse(files.get('index.json')!.toString());
     expect(index.manifests.map((m: { digest: string; annotations: Record<string, string> }) => [m.digest, m.annotations])).toEqual([
-      [image.manifest.descriptor.digest, { 'io.containerd.image.name': 'localhost:5000/asset/bert:0.1', 'org.opencontainers.image.ref.name': '0.1' }],
-      [image.manifest.descriptor.digest, { 'io.containerd.image.name': 'docker.io/library/bert:latest', 'org.opencontainers.image.ref.name': 'latest' }],
+      [
+        image.manifest.descriptor.digest,
+        { 'io.containerd.image.name': 'localhost:5000/asset/bert:0.1', 'org.opencontainers.image.ref.name': '0.1' },
+      ],
+      [
+        image.manifest.descriptor.digest,
+        { 'io.containerd.image.name': 'docker.io/library/bert:latest', 'org.opencontainers.image.ref.name': 'latest' },
+      ],
     ]);
     expect(files.get(`blobs/sha256/${hex(image.config.descriptor.digest)}`)!.equals(image.config.bytes)).toBe(true);
     expect(files.get(`blobs/sha256/${hex(layer.descriptor.digest)}`)!.toString()).toBe('a layer');

@@ -10,7 +10,11 @@ import { OCI_LAYOUT_FILE_CONTENT } from '../store/layout-files';
 
 export class InvalidRepoTagError extends Error {
   override readonly name = 'InvalidRepoTagError';
-  constructor(readonly repoTag: string, readonly reason: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly repoTag: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Cannot tag a loaded image ${JSON.stringify(repoTag)}: ${reason}`, options);
   }
 }
@@ -69,15 +73,25 @@ export function dockerArchiveEntries(image: Image, repoTags: readonly string[], 
         })),
   );
   const manifestJson: DockerArchiveManifestEntry[] = [
-    { Config: blobName(image.config.descriptor), RepoTags: tags.map((t) => t.repoTag), Layers: image.layers.map((l) => blobName(l.descriptor)) },
+    {
+      Config: blobName(image.config.descriptor),
+      RepoTags: tags.map((t) => t.repoTag),
+      Layers: image.layers.map((l) => blobName(l.descriptor)),
+    },
   ];
-  const bytesEntry = (path: string, bytes: Buffer): TarFileEntry => ({ path, mode: 0o644, size: bytes.length, open: () => Readable.from([bytes], { objectMode: false }) });
+  const bytesEntry = (path: string, bytes: Buffer): TarFileEntry => ({
+    path,
+    mode: 0o644,
+    size: bytes.length,
+    open: () => Readable.from([bytes], { objectMode: false }),
+  });
 
   const entries = new Map<string, TarFileEntry>();
   entries.set('oci-layout', bytesEntry('oci-layout', Buffer.from(OCI_LAYOUT_FILE_CONTENT)));
   entries.set('index.json', bytesEntry('index.json', canonicalJson(index)));
   entries.set('manifest.json', bytesEntry('manifest.json', Buffer.from(JSON.stringify(manifestJson))));
-  for (const blob of [image.config, image.manifest]) entries.set(blobName(blob.descriptor), bytesEntry(blobName(blob.descriptor), blob.bytes));
+  for (const blob of [image.config, image.manifest])
+    entries.set(blobName(blob.descriptor), bytesEntry(blobName(blob.descriptor), blob.bytes));
   const omit = options.omitBottomLayers ?? 0;
   image.layers.forEach((layer, i) => {
     const path = blobName(layer.descriptor);

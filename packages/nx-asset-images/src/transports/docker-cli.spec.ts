@@ -31,7 +31,11 @@ describe('runDocker', () => {
   it('streams stdin through its stages', async () => {
     const events: number[] = [];
     const tap = new ProgressTap({ label: 'in', total: 100_000, onProgress: (e) => events.push(e.bytes), everyBytes: 0 });
-    const run = await runDocker(['count'], { dockerCommand: fakeDocker, stdin: Readable.from([Buffer.alloc(60_000), Buffer.alloc(40_000)]), stdinThrough: [tap] });
+    const run = await runDocker(['count'], {
+      dockerCommand: fakeDocker,
+      stdin: Readable.from([Buffer.alloc(60_000), Buffer.alloc(40_000)]),
+      stdinThrough: [tap],
+    });
     expect(run.stdout).toBe('100000');
     expect(events.at(-1)).toBe(100_000);
   });
@@ -45,7 +49,11 @@ describe('runDocker', () => {
   });
 
   it('fails with the stream error when its input cannot be produced', async () => {
-    const broken = new Readable({ read() { this.destroy(new Error('archive broke')); } });
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('archive broke'));
+      },
+    });
     const error = await runDocker(['count'], { dockerCommand: fakeDocker, stdin: broken }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DockerCommandError);
     expect((error as Error).message).toMatch(/streaming its input failed: archive broke/);

@@ -42,7 +42,10 @@ export class DockerCommandError extends Error {
     readonly stderr: string,
     options: { cause?: unknown; reason?: string } = {},
   ) {
-    super(`docker ${argv.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: ${options.reason ?? (stderr.trim() || 'no output')}`, { cause: options.cause });
+    super(
+      `docker ${argv.join(' ')} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ''}: ${options.reason ?? (stderr.trim() || 'no output')}`,
+      { cause: options.cause },
+    );
   }
 }
 
@@ -63,21 +66,33 @@ export async function runDocker(argv: readonly string[], options: DockerRunOptio
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
   });
-  const feeding = options.stdin && child.stdin ? feed(options.stdin, options.stdinThrough ?? [], child.stdin, () => child.kill()) : Promise.resolve(undefined);
+  const feeding =
+    options.stdin && child.stdin
+      ? feed(options.stdin, options.stdinThrough ?? [], child.stdin, () => child.kill())
+      : Promise.resolve(undefined);
   const [result, feedError] = await Promise.all([child, feeding]);
   const stderr = typeof result.stderr === 'string' ? result.stderr : '';
   if (feedError !== undefined && !isBrokenPipe(feedError)) {
-    throw new DockerCommandError(argv, result.exitCode, stderr, { cause: feedError, reason: `streaming its input failed: ${(feedError as Error).message}` });
+    throw new DockerCommandError(argv, result.exitCode, stderr, {
+      cause: feedError,
+      reason: `streaming its input failed: ${(feedError as Error).message}`,
+    });
   }
   if (result.failed) {
-    const reason = options.inheritOutput && result.exitCode !== undefined ? "see Docker's output above" : stderr.trim() || result.shortMessage;
+    const reason =
+      options.inheritOutput && result.exitCode !== undefined ? "see Docker's output above" : stderr.trim() || result.shortMessage;
     throw new DockerCommandError(argv, result.exitCode, stderr, { cause: feedError ?? result, reason });
   }
   return { stdout: typeof result.stdout === 'string' ? result.stdout : '', stderr };
 }
 
 /** Resolves with the stream's error (undefined when it ended well); kills docker on failure so the command ends too. */
-function feed(source: Readable, through: readonly NodeJS.ReadWriteStream[], stdin: NodeJS.WritableStream, kill: () => void): Promise<unknown> {
+function feed(
+  source: Readable,
+  through: readonly NodeJS.ReadWriteStream[],
+  stdin: NodeJS.WritableStream,
+  kill: () => void,
+): Promise<unknown> {
   return pipeline([source, ...through, stdin] as unknown as Parameters<typeof pipeline>[0][]).then(
     () => undefined,
     (error: unknown) => {

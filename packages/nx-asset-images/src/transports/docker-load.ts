@@ -51,7 +51,11 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
   const { stdout } = await runDocker(['load'], {
     ...options,
     stdin: dockerArchiveStream(image, repoTags, archiveOptions),
-    stdinThrough: progressStages({ label: 'docker load', total: dockerArchiveSize(image, repoTags, archiveOptions), onProgress: options.onProgress }),
+    stdinThrough: progressStages({
+      label: 'docker load',
+      total: dockerArchiveSize(image, repoTags, archiveOptions),
+      onProgress: options.onProgress,
+    }),
   });
   const parsed = parseDockerLoadOutput(stdout);
   // The engine's id is the config digest with the classic image store, the

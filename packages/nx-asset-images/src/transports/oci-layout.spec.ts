@@ -37,7 +37,12 @@ describe('writeOciLayout', () => {
     for (const name of blobs) expect(sha(readFileSync(join(dir, 'blobs', 'sha256', name)))).toBe(`sha256:${name}`);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(index.manifests.map((m: { annotations: Record<string, string>; digest: string }) => [m.annotations['org.opencontainers.image.ref.name'], m.digest])).toEqual([
+    expect(
+      index.manifests.map((m: { annotations: Record<string, string>; digest: string }) => [
+        m.annotations['org.opencontainers.image.ref.name'],
+        m.digest,
+      ]),
+    ).toEqual([
       ['v1', image.manifest.descriptor.digest],
       ['latest', image.manifest.descriptor.digest],
     ]);
@@ -53,10 +58,11 @@ describe('writeOciLayout', () => {
     expect(result.skipped).toEqual([layerA.descriptor.digest]);
     expect(statSync(blobPath(dir, layerA.descriptor.digest)).mtimeMs).toBe(before);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-    expect(index.manifests.map((m: { annotations: Record<string, string>; digest: string }) => `${m.annotations['org.opencontainers.image.ref.name']}=${m.digest}`)).toEqual([
-      `v1=${image.manifest.descriptor.digest}`,
-      `latest=${image2.manifest.descriptor.digest}`,
-    ]);
+    expect(
+      index.manifests.map(
+        (m: { annotations: Record<string, string>; digest: string }) => `${m.annotations['org.opencontainers.image.ref.name']}=${m.digest}`,
+      ),
+    ).toEqual([`v1=${image.manifest.descriptor.digest}`, `latest=${image2.manifest.descriptor.digest}`]);
   });
 
   it('throws BlobDigestMismatchError and leaves no blob or temp file behind', async () => {
@@ -65,7 +71,11 @@ describe('writeOciLayout', () => {
     const bad = assembleImage({ layers: [lying] });
     const error = await writeOciLayout(dir, bad, { refNames: ['x'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BlobDigestMismatchError);
-    expect(error).toMatchObject({ expected: layerA.descriptor.digest, actual: sha('other bytes of some length!!!!!'), size: 'other bytes of some length!!!!!'.length });
+    expect(error).toMatchObject({
+      expected: layerA.descriptor.digest,
+      actual: sha('other bytes of some length!!!!!'),
+      size: 'other bytes of some length!!!!!'.length,
+    });
     expect(readdirSync(join(dir, 'blobs', 'sha256'))).toEqual([]);
     expect(existsSync(join(dir, 'index.json'))).toBe(false);
   });
@@ -75,7 +85,9 @@ describe('writeOciLayout', () => {
     const images = Array.from({ length: 8 }, (_, i) => assembleImage({ layers: [bytesLayer(Buffer.from(`layer ${i}`))] }));
     await Promise.all(images.map((img, i) => writeOciLayout(dir, img, { refNames: [`asset-${i}:1`] })));
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-    const refs = index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']).sort();
+    const refs = index.manifests
+      .map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'])
+      .sort();
     expect(refs).toEqual(images.map((_, i) => `asset-${i}:1`).sort());
     expect(existsSync(join(dir, 'index.json.lock'))).toBe(false);
   });

@@ -71,7 +71,11 @@ export async function readOciLayoutImage(dir: string, refOrDigest: string): Prom
   if (!index) throw new OciLayoutError('no index.json', dir);
   const entry = findIndexEntry(index, refOrDigest);
   if (!entry) {
-    throw new OciLayoutRefNotFoundError(dir, refOrDigest, index.manifests.map((m) => refNameOf(m) ?? m.digest));
+    throw new OciLayoutRefNotFoundError(
+      dir,
+      refOrDigest,
+      index.manifests.map((m) => refNameOf(m) ?? m.digest),
+    );
   }
   if (entry.mediaType !== MEDIA_TYPE_OCI_MANIFEST && entry.mediaType !== MEDIA_TYPE_DOCKER_MANIFEST) {
     throw new OciLayoutError(`${refOrDigest} is a ${entry.mediaType}, not an image manifest`, dir);

@@ -39,7 +39,9 @@ export async function writeStreamAtomic(target: string, source: Readable, option
   await mkdir(dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   try {
-    await pipeline([source, ...(options.through ?? []), createWriteStream(temp, { flags: 'wx' })] as unknown as Parameters<typeof pipeline>[0][]);
+    await pipeline([source, ...(options.through ?? []), createWriteStream(temp, { flags: 'wx' })] as unknown as Parameters<
+      typeof pipeline
+    >[0][]);
     await options.check?.();
     await rename(temp, target);
   } catch (error) {

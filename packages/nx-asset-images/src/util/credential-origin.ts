@@ -45,7 +45,11 @@ export function maySendCredentials(target: URL, owner: URL, alsoOwned: readonly 
  * Why `maySendCredentials` said no, for error messages (no secrets: origins only).
  * Undefined when it said yes.
  */
-export function credentialRefusal(target: URL, owner: URL, alsoOwned: readonly URL[] = []): 'not-http' | 'downgrade' | 'other-origin' | undefined {
+export function credentialRefusal(
+  target: URL,
+  owner: URL,
+  alsoOwned: readonly URL[] = [],
+): 'not-http' | 'downgrade' | 'other-origin' | undefined {
   if (maySendCredentials(target, owner, alsoOwned)) return undefined;
   if (!isHttpScheme(target) || !isHttpScheme(owner)) return 'not-http';
   if (isDowngrade(owner, target)) return 'downgrade';

@@ -25,7 +25,10 @@ export interface FileLockOptions {
 
 export class FileLockTimeoutError extends Error {
   override readonly name = 'FileLockTimeoutError';
-  constructor(readonly lockPath: string, readonly waitedMs: number) {
+  constructor(
+    readonly lockPath: string,
+    readonly waitedMs: number,
+  ) {
     super(`${lockPath}: still locked after ${waitedMs} ms (remove it if no build is running)`);
   }
 }
@@ -86,10 +89,13 @@ async function tryCreate(lockPath: string): Promise<boolean> {
 }
 
 function holdLock(lockPath: string, staleMs: number): ReleaseFileLock {
-  const refresh = setInterval(() => {
-    const now = new Date();
-    utimes(lockPath, now, now).catch(() => undefined);
-  }, Math.max(1, Math.floor(staleMs / 6)));
+  const refresh = setInterval(
+    () => {
+      const now = new Date();
+      utimes(lockPath, now, now).catch(() => undefined);
+    },
+    Math.max(1, Math.floor(staleMs / 6)),
+  );
   refresh.unref();
   let released = false;
   return async () => {

@@ -48,7 +48,9 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
     case 'lock-written':
       return logger.info(`Updated ${event.file}: commit it so \`nx affected\` sees the change.`);
     case 'layout-written':
-      return logger.info(`OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: ${event.written} blob(s) written, ${event.skipped} already there`);
+      return logger.info(
+        `OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: ${event.written} blob(s) written, ${event.skipped} already there`,
+      );
     case 'no-docker-engine':
       return logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
     case 'reassembling':

@@ -39,14 +39,18 @@ export class AssetPushError extends Error {
   }
 }
 
-export default async function assetPushExecutor(options: AssetPushExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function assetPushExecutor(
+  options: AssetPushExecutorOptions,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   const secrets: (string | undefined)[] = [];
   try {
     await pushAssetImageTask(options, context, secrets);
     return { success: true };
   } catch (error) {
     logger.error(scrubSecrets(error instanceof Error ? error.message : String(error), secrets));
-    if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(scrubSecrets(error.stack, secrets));
+    if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack)
+      logger.error(scrubSecrets(error.stack, secrets));
     return { success: false };
   }
 }
@@ -71,20 +75,29 @@ function pushRequestOf(options: AssetPushExecutorOptions, context: ExecutorConte
 }
 
 /** `secrets` collects what must never be printed (filled once credentials are read). */
-export async function pushAssetImageTask(options: AssetPushExecutorOptions, context: ExecutorContext, secrets: (string | undefined)[] = []): Promise<void> {
+export async function pushAssetImageTask(
+  options: AssetPushExecutorOptions,
+  context: ExecutorContext,
+  secrets: (string | undefined)[] = [],
+): Promise<void> {
   const started = Date.now();
   const { root, project, projects, manifestFile, resultDir } = pushRequestOf(options, context);
   const normalized = normalizePushOptions(options);
 
   const result = await readAssetImageResult(join(root, resultDir));
-  if (!result) throw new Error(`${project}: ${resultDir}/image.json is missing: run "nx run ${project}:asset-image" first (asset-push depends on it)`);
+  if (!result)
+    throw new Error(`${project}: ${resultDir}/image.json is missing: run "nx run ${project}:asset-image" first (asset-push depends on it)`);
   const refs = pushReferences(result, normalized.tags);
   const target = resultRepository(result);
   const registry = target.registry;
 
   const mountFrom = normalized.mountFrom
     ? explicitMountSources(target, normalized.mountFrom)
-    : defaultMountSources(target, result.layers.map((l) => l.digest), await mountCandidates(projects, root, project));
+    : defaultMountSources(
+        target,
+        result.layers.map((l) => l.digest),
+        await mountCandidates(projects, root, project),
+      );
 
   // A rebuild from the sources uses the parameters the result records (today's settings only for an image.json without them).
   const { image, origin } = await resolveAssetImage(root, manifestFile, result, {
@@ -98,11 +111,17 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
   try {
     credentials = await resolveDockerCredentials(registry);
   } catch (error) {
-    throw new AssetPushError(project, registry, `${project}: cannot read credentials for ${registry} from Docker's config: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new AssetPushError(
+      project,
+      registry,
+      `${project}: cannot read credentials for ${registry} from Docker's config: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (credentials) {
     secrets.push(credentials.password, credentials.identityToken, credentials.registryToken);
-    if (credentials.username && credentials.password) secrets.push(Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'));
+    if (credentials.username && credentials.password)
+      secrets.push(Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'));
   }
 
   const labels = blobLabels(result);
@@ -110,7 +129,9 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
   const progress = createProgressRenderer();
   const sizes = new Map(image.layers.map((l) => [l.descriptor.digest as string, l.descriptor.size]));
   sizes.set(image.config.descriptor.digest, image.config.descriptor.size);
-  logger.info(`Pushing ${result.manifestDigest} to ${registry}/${target.repository} (${refs.map((r) => r.tag).join(', ')})${mountFrom.length ? `, mounting from ${mountFrom.join(', ')}` : ''}`);
+  logger.info(
+    `Pushing ${result.manifestDigest} to ${registry}/${target.repository} (${refs.map((r) => r.tag).join(', ')})${mountFrom.length ? `, mounting from ${mountFrom.join(', ')}` : ''}`,
+  );
   let push;
   try {
     push = await pushImage(image, refs, {
@@ -126,7 +147,12 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
         progress.onProgress({ ...event, label: labels.get(event.label) ?? event.label });
       },
       onRetry: ({ digest, attempt, error }) =>
-        logger.warn(scrubSecrets(`${labels.get(digest) ?? digest}: attempt ${attempt} failed, retrying: ${error instanceof Error ? error.message : String(error)}`, secrets)),
+        logger.warn(
+          scrubSecrets(
+            `${labels.get(digest) ?? digest}: attempt ${attempt} failed, retrying: ${error instanceof Error ? error.message : String(error)}`,
+            secrets,
+          ),
+        ),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -140,12 +166,18 @@ export async function pushAssetImageTask(options: AssetPushExecutorOptions, cont
 }
 
 /** The other assets' repositories and, when their results are on disk, their layers. */
-async function mountCandidates(projects: NonNullable<ExecutorContext['projectsConfigurations']>['projects'], root: string, self: string): Promise<MountCandidate[]> {
+async function mountCandidates(
+  projects: NonNullable<ExecutorContext['projectsConfigurations']>['projects'],
+  root: string,
+  self: string,
+): Promise<MountCandidate[]> {
   const assets = findAssetImagesInWorkspace(projects, root, () => undefined);
   const out: MountCandidate[] = [];
   for (const asset of assets.values()) {
     if (asset.projectName === self) continue;
-    const other: AssetImageResult | undefined = await readAssetImageResult(join(root, assetImageOutputPath(projects[asset.projectName]?.targets, asset.projectName)));
+    const other: AssetImageResult | undefined = await readAssetImageResult(
+      join(root, assetImageOutputPath(projects[asset.projectName]?.targets, asset.projectName)),
+    );
     out.push({ reference: asset.reference, ...(other ? { layers: other.layers.map((l) => l.digest) } : {}) });
   }
   return out;

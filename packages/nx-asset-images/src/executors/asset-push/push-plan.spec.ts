@@ -37,7 +37,10 @@ function result(overrides: Partial<AssetImageResult> = {}): AssetImageResult {
 
 describe('normalizePushOptions', () => {
   it('merges insecure registries from the option and the environment, deduplicated', () => {
-    const n = normalizePushOptions({ insecureRegistries: ['reg.lan:5000', ' '] }, { NX_ASSET_IMAGES_INSECURE_REGISTRIES: 'reg.lan:5000, other:80,' });
+    const n = normalizePushOptions(
+      { insecureRegistries: ['reg.lan:5000', ' '] },
+      { NX_ASSET_IMAGES_INSECURE_REGISTRIES: 'reg.lan:5000, other:80,' },
+    );
     expect(n.insecureRegistries).toEqual(['reg.lan:5000', 'other:80']);
     expect(n.concurrency).toBe(3);
     expect(n.chunkSize).toBeUndefined();
@@ -64,13 +67,21 @@ describe('normalizePushOptions', () => {
   });
 
   it('keeps valid numbers and deduplicates tags', () => {
-    expect(normalizePushOptions({ concurrency: 5, chunkSize: 1024, tags: ['a', 'a', 'b'] }, {})).toEqual({ insecureRegistries: [], concurrency: 5, chunkSize: 1024, tags: ['a', 'b'] });
+    expect(normalizePushOptions({ concurrency: 5, chunkSize: 1024, tags: ['a', 'a', 'b'] }, {})).toEqual({
+      insecureRegistries: [],
+      concurrency: 5,
+      chunkSize: 1024,
+      tags: ['a', 'b'],
+    });
   });
 });
 
 describe('pushReferences', () => {
   it('defaults to every tag, the content tag included, on the image repository', () => {
-    expect(pushReferences(result()).map(formatImageReference)).toEqual(['localhost:5000/asset/bert:0.1', 'localhost:5000/asset/bert:sha256-aaaaaaaaaaaaaaaaaaaa']);
+    expect(pushReferences(result()).map(formatImageReference)).toEqual([
+      'localhost:5000/asset/bert:0.1',
+      'localhost:5000/asset/bert:sha256-aaaaaaaaaaaaaaaaaaaa',
+    ]);
   });
 
   it('normalises an image without registry to docker.io', () => {
@@ -103,13 +114,17 @@ describe('mount sources', () => {
   });
 
   it('defaults to other assets on the same registry, sharing ones first, non-sharing ones left out', () => {
-    const sources = defaultMountSources(target, [d('1'), d('2')], [
-      { reference: parseImageReference('localhost:5000/asset/unknown') },
-      { reference: parseImageReference('localhost:5000/asset/nothing-shared'), layers: [d('9')] },
-      { reference: parseImageReference('localhost:5000/asset/shares'), layers: [d('2')] },
-      { reference: parseImageReference('localhost:5000/asset/bert'), layers: [d('1')] },
-      { reference: parseImageReference('elsewhere.io/asset/shares'), layers: [d('1')] },
-    ]);
+    const sources = defaultMountSources(
+      target,
+      [d('1'), d('2')],
+      [
+        { reference: parseImageReference('localhost:5000/asset/unknown') },
+        { reference: parseImageReference('localhost:5000/asset/nothing-shared'), layers: [d('9')] },
+        { reference: parseImageReference('localhost:5000/asset/shares'), layers: [d('2')] },
+        { reference: parseImageReference('localhost:5000/asset/bert'), layers: [d('1')] },
+        { reference: parseImageReference('elsewhere.io/asset/shares'), layers: [d('1')] },
+      ],
+    );
     expect(sources).toEqual(['asset/shares', 'asset/unknown']);
   });
 
@@ -129,9 +144,17 @@ describe('reporting', () => {
 
   it('prints the manifest digest, every reference with it, and the counts', () => {
     const refs = pushReferences(result());
-    const lines = pushSummaryLines({ manifestDigest: d('a'), pushed: [], uploaded: [d('1')], skipped: [d('c')], mounted: [d('2')] }, refs, 3 * 1024 * 1024, 1.234);
+    const lines = pushSummaryLines(
+      { manifestDigest: d('a'), pushed: [], uploaded: [d('1')], skipped: [d('c')], mounted: [d('2')] },
+      refs,
+      3 * 1024 * 1024,
+      1.234,
+    );
     expect(lines[0]).toBe(`Pushed ${d('a')} in 1.23 s: 1 blob(s) uploaded (3.0 MiB), 1 skipped (already there), 1 mounted`);
-    expect(lines.slice(1)).toEqual([`  localhost:5000/asset/bert:0.1@${d('a')}`, `  localhost:5000/asset/bert:sha256-aaaaaaaaaaaaaaaaaaaa@${d('a')}`]);
+    expect(lines.slice(1)).toEqual([
+      `  localhost:5000/asset/bert:0.1@${d('a')}`,
+      `  localhost:5000/asset/bert:sha256-aaaaaaaaaaaaaaaaaaaa@${d('a')}`,
+    ]);
   });
 
   it('scrubs every known secret, and leaves short or missing ones alone', () => {

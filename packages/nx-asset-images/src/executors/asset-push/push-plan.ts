@@ -5,7 +5,14 @@
  */
 import type { AssetImageResult } from '../../build/asset-image-result';
 import type { Digest } from '../../oci/image';
-import { formatImageReference, parseImageReference, repositoryKey, withDigest, withTag, type ImageReference } from '../../oci/image-reference';
+import {
+  formatImageReference,
+  parseImageReference,
+  repositoryKey,
+  withDigest,
+  withTag,
+  type ImageReference,
+} from '../../oci/image-reference';
 import type { PushResult } from '../../transports/registry';
 import type { AssetPushExecutorOptions } from './schema';
 
@@ -32,17 +39,23 @@ export interface NormalizedPushOptions {
 }
 
 export function normalizePushOptions(options: AssetPushExecutorOptions, env: NodeJS.ProcessEnv = process.env): NormalizedPushOptions {
-  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const insecure = [...new Set([...(options.insecureRegistries ?? []).map((s) => s.trim()).filter((s) => s !== ''), ...fromEnv])];
   for (const host of insecure) {
-    if (/[/\s@]/.test(host)) throw new AssetPushOptionsError('insecureRegistries', `expected a host or host:port, got ${JSON.stringify(host)}`);
+    if (/[/\s@]/.test(host))
+      throw new AssetPushOptionsError('insecureRegistries', `expected a host or host:port, got ${JSON.stringify(host)}`);
   }
   const concurrency = options.concurrency ?? 3;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new AssetPushOptionsError('concurrency', `expected a whole number >= 1, got ${JSON.stringify(options.concurrency)}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new AssetPushOptionsError('concurrency', `expected a whole number >= 1, got ${JSON.stringify(options.concurrency)}`);
   if (options.chunkSize !== undefined && (!Number.isInteger(options.chunkSize) || options.chunkSize < 1)) {
     throw new AssetPushOptionsError('chunkSize', `expected a whole number of bytes >= 1, got ${JSON.stringify(options.chunkSize)}`);
   }
-  if (options.tags !== undefined && options.tags.length === 0) throw new AssetPushOptionsError('tags', 'empty list: nothing would be pushed (leave it out to push every tag)');
+  if (options.tags !== undefined && options.tags.length === 0)
+    throw new AssetPushOptionsError('tags', 'empty list: nothing would be pushed (leave it out to push every tag)');
   return {
     insecureRegistries: insecure,
     concurrency,
@@ -64,7 +77,10 @@ export function pushReferences(result: AssetImageResult, tags?: readonly string[
   const wanted = tags ?? result.tags;
   const unknown = wanted.filter((t) => !known.has(t));
   if (unknown.length > 0) {
-    throw new AssetPushOptionsError('tags', `${unknown.map((t) => JSON.stringify(t)).join(', ')} not among the built image's tags (${[...known].join(', ')}); add them to asset.json "tags" and build again`);
+    throw new AssetPushOptionsError(
+      'tags',
+      `${unknown.map((t) => JSON.stringify(t)).join(', ')} not among the built image's tags (${[...known].join(', ')}); add them to asset.json "tags" and build again`,
+    );
   }
   const repository = resultRepository(result);
   return [...new Set(wanted)].map((tag) => withTag(repository, tag));
@@ -81,7 +97,10 @@ export function explicitMountSources(target: ImageReference, entries: readonly s
     const first = entry.split('/')[0]!;
     const namesRegistry = entry.includes('/') && (/[.:]/.test(first) || first === 'localhost');
     if (namesRegistry && first.toLowerCase() !== target.registry.toLowerCase()) {
-      throw new AssetPushOptionsError('mountFrom', `${JSON.stringify(entry)} is on ${first}, not on ${target.registry}: a registry mounts only from its own repositories`);
+      throw new AssetPushOptionsError(
+        'mountFrom',
+        `${JSON.stringify(entry)} is on ${first}, not on ${target.registry}: a registry mounts only from its own repositories`,
+      );
     }
     const path = namesRegistry ? entry.slice(first.length + 1) : entry;
     const repository = path.replace(/@.*$/, '').replace(/:[^/]*$/, '');

@@ -59,7 +59,8 @@ export function requiredReference(use: AssetUse, result: AssetImageResult, docke
     );
   }
   const tag = use.reference.tag ?? 'latest';
-  if (!result.tags.includes(tag)) fail(`uses tag "${tag}", which is not one of the asset's tags (add it to asset.json and rebuild, or use one of them)`);
+  if (!result.tags.includes(tag))
+    fail(`uses tag "${tag}", which is not one of the asset's tags (add it to asset.json and rebuild, or use one of them)`);
   return familiarImageReference(withTag({ registry: use.reference.registry, repository: use.reference.repository }, tag));
 }
 

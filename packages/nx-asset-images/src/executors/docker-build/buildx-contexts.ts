@@ -19,7 +19,11 @@ export async function buildxAvailable(): Promise<boolean> {
 }
 
 /** `name -> source` for every asset use: the name as the Dockerfile resolves it, the source the layout store at the build's manifest digest. */
-export function layoutBuildContextMap(uses: readonly AssetUse[], results: ReadonlyMap<string, AssetImageResult>, layoutDir: string): Record<string, string> {
+export function layoutBuildContextMap(
+  uses: readonly AssetUse[],
+  results: ReadonlyMap<string, AssetImageResult>,
+  layoutDir: string,
+): Record<string, string> {
   const contexts: Record<string, string> = {};
   for (const use of uses) {
     const result = results.get(use.asset.projectName);

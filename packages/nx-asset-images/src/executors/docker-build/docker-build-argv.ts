@@ -33,6 +33,9 @@ export function defaultTags(options: DockerBuildExecutorOptions, projectName: st
   if (options.tags && options.tags.length > 0) return [...options.tags];
   if (!projectName) throw new Error('docker-build: no tags given and no project name to default to');
   // Docker repository names are lowercase, without `@` (Nx names may be `@scope/App`).
-  const name = projectName.toLowerCase().replace(/[^a-z0-9._/-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  const name = projectName
+    .toLowerCase()
+    .replace(/[^a-z0-9._/-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return [`${name || 'app'}:latest`];
 }

@@ -69,34 +69,73 @@ describe('findAssetUses + requiredReferencesByAsset', () => {
     Object.fromEntries(requiredReferencesByAsset(uses(text, buildArgs), RESULTS, 'apps/x/Dockerfile'));
 
   it.each<[string, string, Record<string, string> | undefined, Record<string, string[]>]>([
-    ['direct COPY --from', 'FROM busybox\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:0.1'] }],
-    ['no tag means latest', 'FROM busybox\nCOPY --from=localhost:5000/asset/bert / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:latest'] }],
-    ['docker.io normalised to the familiar form', 'FROM busybox\nCOPY --from=docker.io/asset/tok:1 / /t/\n', undefined, { tok: ['asset/tok:1'] }],
-    ['ARG default', 'ARG BERT=localhost:5000/asset/bert:0.1\nFROM busybox\nARG BERT\nCOPY --from=${BERT} / /a/\n', undefined, { bert: ['localhost:5000/asset/bert:0.1'] }],
+    [
+      'direct COPY --from',
+      'FROM busybox\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\n',
+      undefined,
+      { bert: ['localhost:5000/asset/bert:0.1'] },
+    ],
+    [
+      'no tag means latest',
+      'FROM busybox\nCOPY --from=localhost:5000/asset/bert / /a/\n',
+      undefined,
+      { bert: ['localhost:5000/asset/bert:latest'] },
+    ],
+    [
+      'docker.io normalised to the familiar form',
+      'FROM busybox\nCOPY --from=docker.io/asset/tok:1 / /t/\n',
+      undefined,
+      { tok: ['asset/tok:1'] },
+    ],
+    [
+      'ARG default',
+      'ARG BERT=localhost:5000/asset/bert:0.1\nFROM busybox\nARG BERT\nCOPY --from=${BERT} / /a/\n',
+      undefined,
+      { bert: ['localhost:5000/asset/bert:0.1'] },
+    ],
     [
       'build arg over the ARG default',
       'ARG BERT=localhost:5000/asset/bert:0.1\nFROM busybox\nARG BERT\nCOPY --from=${BERT} / /a/\n',
       { BERT: 'asset/tok:1' },
       { tok: ['asset/tok:1'] },
     ],
-    ['build arg for the tag', 'FROM busybox\nARG V=9\nCOPY --from=localhost:5000/asset/bert:${V} / /a/\n', { V: 'latest' }, { bert: ['localhost:5000/asset/bert:latest'] }],
+    [
+      'build arg for the tag',
+      'FROM busybox\nARG V=9\nCOPY --from=localhost:5000/asset/bert:${V} / /a/\n',
+      { V: 'latest' },
+      { bert: ['localhost:5000/asset/bert:latest'] },
+    ],
     ['a stage named like an asset is no asset', 'FROM busybox AS bert\nFROM busybox\nCOPY --from=bert / /a/\n', undefined, {}],
-    ['FROM and RUN --mount count', 'FROM asset/tok:1 AS t\nFROM busybox\nRUN --mount=type=bind,from=localhost:5000/asset/bert:0.1,target=/m true\n', undefined, { tok: ['asset/tok:1'], bert: ['localhost:5000/asset/bert:0.1'] }],
-    ['two uses of one tag give one reference', 'FROM busybox\nCOPY --from=asset/tok:1 /a /a\nCOPY --from=asset/tok:1 /b /b\n', undefined, { tok: ['asset/tok:1'] }],
+    [
+      'FROM and RUN --mount count',
+      'FROM asset/tok:1 AS t\nFROM busybox\nRUN --mount=type=bind,from=localhost:5000/asset/bert:0.1,target=/m true\n',
+      undefined,
+      { tok: ['asset/tok:1'], bert: ['localhost:5000/asset/bert:0.1'] },
+    ],
+    [
+      'two uses of one tag give one reference',
+      'FROM busybox\nCOPY --from=asset/tok:1 /a /a\nCOPY --from=asset/tok:1 /b /b\n',
+      undefined,
+      { tok: ['asset/tok:1'] },
+    ],
     ['other images are ignored', 'FROM python:3.12-slim\nCOPY --from=localhost:5000/other:1 / /\n', undefined, {}],
   ])('%s', (_name, text, buildArgs, expected) => {
     expect(select(text, buildArgs)).toEqual(expected);
   });
 
   it.each([
-    ['a tag the build does not have', 'FROM busybox\n\nCOPY --from=localhost:5000/asset/bert:0.0 / /a/\n', /apps\/x\/Dockerfile:3: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0".*tags: 0\.1, latest, sha256-a{20}/],
+    [
+      'a tag the build does not have',
+      'FROM busybox\n\nCOPY --from=localhost:5000/asset/bert:0.0 / /a/\n',
+      /apps\/x\/Dockerfile:3: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0".*tags: 0\.1, latest, sha256-a{20}/,
+    ],
     ['a digest', `FROM busybox\nCOPY --from=asset/tok@${MANIFEST} / /a/\n`, /use the content tag sha256-a{20}/],
   ])('error: %s', (_name, text, message) => {
     expect(() => select(text)).toThrow(AssetTagMismatchError);
     expect(() => select(text)).toThrow(message);
   });
 
-  it('leaves out an asset in the app\'s own folder', () => {
+  it("leaves out an asset in the app's own folder", () => {
     const own = findAssetUses(parseDockerfile('FROM busybox\nCOPY --from=asset/tok:1 / /\n', 'D'), ASSETS, 'assets/tok');
     expect(own).toEqual([]);
   });
@@ -120,18 +159,69 @@ describe('dockerBuildArgv', () => {
     ['defaults', {}, {}, ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
     [
       'every option',
-      { buildArgs: { A: '1', B: 'two words' }, target: 'prod', platform: 'linux/amd64', network: 'host', pull: true, noCache: true, extraArgs: ['--label', 'k=v'] },
+      {
+        buildArgs: { A: '1', B: 'two words' },
+        target: 'prod',
+        platform: 'linux/amd64',
+        network: 'host',
+        pull: true,
+        noCache: true,
+        extraArgs: ['--label', 'k=v'],
+      },
       {},
-      ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--build-arg', 'A=1', '--build-arg', 'B=two words', '--target', 'prod', '--platform', 'linux/amd64', '--network=host', '--pull=true', '--no-cache', '--label', 'k=v', 'apps/x'],
+      [
+        'build',
+        '-f',
+        'apps/x/Dockerfile',
+        '-t',
+        'x:latest',
+        '--build-arg',
+        'A=1',
+        '--build-arg',
+        'B=two words',
+        '--target',
+        'prod',
+        '--platform',
+        'linux/amd64',
+        '--network=host',
+        '--pull=true',
+        '--no-cache',
+        '--label',
+        'k=v',
+        'apps/x',
+      ],
     ],
     [
       'buildx with contexts loads by default',
       { network: 'none' },
       { buildx: true, buildContexts: { 'asset/tok:1': 'oci-layout:///s/oci@sha256:x' } },
-      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--network=none', '--pull=false', '--build-context', 'asset/tok:1=oci-layout:///s/oci@sha256:x', '--load', 'apps/x'],
+      [
+        'buildx',
+        'build',
+        '-f',
+        'apps/x/Dockerfile',
+        '-t',
+        'x:latest',
+        '--network=none',
+        '--pull=false',
+        '--build-context',
+        'asset/tok:1=oci-layout:///s/oci@sha256:x',
+        '--load',
+        'apps/x',
+      ],
     ],
-    ['buildx without load', { load: false }, { buildx: true }, ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
-    ['load is ignored without buildx', { load: true }, {}, ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
+    [
+      'buildx without load',
+      { load: false },
+      { buildx: true },
+      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x'],
+    ],
+    [
+      'load is ignored without buildx',
+      { load: true },
+      {},
+      ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x'],
+    ],
   ])('%s', (_name, options, invocation, expected) => {
     const opts = { ...base, ...options };
     expect(dockerBuildArgv(opts, { buildx: false, tags: defaultTags(opts, 'x'), ...invocation })).toEqual(expected);
@@ -148,7 +238,7 @@ describe('dockerBuildArgv', () => {
 });
 
 describe('layoutBuildContextMap', () => {
-  it('names each context as the Dockerfile resolves it, at the build\'s manifest digest', () => {
+  it("names each context as the Dockerfile resolves it, at the build's manifest digest", () => {
     const u = uses('ARG T=asset/tok:1\nFROM busybox\nARG T\nCOPY --from=$T / /t/\nCOPY --from=localhost:5000/asset/bert:0.1 / /b/\n');
     expect(layoutBuildContextMap(u, RESULTS, '/ws/.asset-images/oci')).toEqual({
       'asset/tok:1': `oci-layout:///ws/.asset-images/oci@${MANIFEST}`,

@@ -23,7 +23,10 @@ import { defaultTags, dockerBuildArgv } from './docker-build-argv';
 import { applyBuildArgs } from './dockerfile-build-args';
 import type { DockerBuildExecutorOptions } from './schema';
 
-export default async function dockerBuildExecutor(options: DockerBuildExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function dockerBuildExecutor(
+  options: DockerBuildExecutorOptions,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   try {
     await dockerBuildTask(options, context);
     return { success: true };
@@ -51,17 +54,22 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     if (results.has(name)) continue;
     const dir = assetImageOutputPath(projects[name]?.targets, name);
     const result = await readAssetImageResult(join(root, dir));
-    if (!result) throw new Error(`${dockerfile}:${use.line}: ${use.resolved} is asset "${name}", but ${dir}/image.json is missing: run "nx run ${name}:${assetTargetName()}" (docker-build depends on it)`);
+    if (!result)
+      throw new Error(
+        `${dockerfile}:${use.line}: ${use.resolved} is asset "${name}", but ${dir}/image.json is missing: run "nx run ${name}:${assetTargetName()}" (docker-build depends on it)`,
+      );
     results.set(name, result);
   }
   const needed = requiredReferencesByAsset(uses, results, dockerfile);
-  const manifestFileOf = (name: string): string => posix.join(uses.find((u) => u.asset.projectName === name)!.asset.root, ASSET_MANIFEST_FILE);
+  const manifestFileOf = (name: string): string =>
+    posix.join(uses.find((u) => u.asset.projectName === name)!.asset.root, ASSET_MANIFEST_FILE);
   // A rebuild from the sources uses the parameters the result records; today's settings only for an image.json without them.
   const rebuildDefaultsOf = (name: string) => unrecordedBuildDefaults(results.get(name)!, assetImageTargetOptions(projects[name]?.targets));
 
   // (b) every needed reference present at exactly that build, or handed to BuildKit from the layout store.
   const buildx = options.useBuildx === true && (await buildxAvailable());
-  if (options.useBuildx && !buildx) logger.warn('docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.');
+  if (options.useBuildx && !buildx)
+    logger.warn('docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.');
   let buildContexts: Record<string, string> | undefined;
   if (buildx) {
     buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
@@ -70,8 +78,13 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
       const result = results.get(name)!;
       const progress = createProgressRenderer();
       try {
-        const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, { onProgress: progress.onProgress, resolve: rebuildDefaultsOf(name) });
-        const state = Object.entries(outcome.before).map(([ref, p]) => `${ref} ${p}`).join(', ');
+        const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, {
+          onProgress: progress.onProgress,
+          resolve: rebuildDefaultsOf(name),
+        });
+        const state = Object.entries(outcome.before)
+          .map(([ref, p]) => `${ref} ${p}`)
+          .join(', ');
         if (outcome.action === 'none') logger.info(`${name}: ${refs.join(', ')} already at ${result.configDigest}`);
         else if (outcome.action === 'tagged') logger.info(`${name}: re-tagged ${result.configDigest} (was: ${state})`);
         else logger.info(`${name}: loaded ${result.manifestDigest} from the ${outcome.action.loaded} (was: ${state})`);
@@ -82,7 +95,11 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   }
 
   // (c) docker build.
-  const argv = dockerBuildArgv(options, { buildx, tags: defaultTags(options, context.projectName), ...(buildContexts ? { buildContexts } : {}) });
+  const argv = dockerBuildArgv(options, {
+    buildx,
+    tags: defaultTags(options, context.projectName),
+    ...(buildContexts ? { buildContexts } : {}),
+  });
   logger.info(`docker ${argv.join(' ')}`);
   await runDocker(argv, { cwd: root, inheritOutput: true });
 }

@@ -6,17 +6,7 @@ import { posix } from 'node:path';
 import type { AssetSource } from './asset-options';
 
 /** Extensions of large weight files; an asset's .gitignore keeps them out of git. */
-export const LARGE_FILE_PATTERNS = [
-  '*.bin',
-  '*.safetensors',
-  '*.gguf',
-  '*.onnx',
-  '*.pt',
-  '*.pth',
-  '*.ckpt',
-  '*.h5',
-  '*.msgpack',
-] as const;
+export const LARGE_FILE_PATTERNS = ['*.bin', '*.safetensors', '*.gguf', '*.onnx', '*.pt', '*.pth', '*.ckpt', '*.h5', '*.msgpack'] as const;
 
 /** The asset's own files, never ignored. */
 export const ASSET_OWN_FILES = ['asset.json', 'asset.lock.json', 'README.md'] as const;

@@ -56,9 +56,7 @@ export function normalizeRelativePath(option: string, input: string): string {
 }
 
 function parseTags(tags: string | string[] | undefined, imageReference: ImageReference): string[] {
-  const list = (Array.isArray(tags) ? tags : (tags ?? '').split(','))
-    .map((tag) => String(tag).trim())
-    .filter((tag) => tag.length > 0);
+  const list = (Array.isArray(tags) ? tags : (tags ?? '').split(',')).map((tag) => String(tag).trim()).filter((tag) => tag.length > 0);
   const unique = [...new Set(list)];
   for (const tag of unique) {
     try {
@@ -94,11 +92,19 @@ function parseSource(options: AssetGeneratorSchema): AssetSource[] {
   }
   if (parsed.username !== '' || parsed.password !== '') {
     // Not echoed back: the value holds a credential.
-    throw new InvalidAssetOptionError('source', undefined, 'must not carry credentials; set a token in the environment instead (NX_ASSET_IMAGES_TOKEN_<HOST>)');
+    throw new InvalidAssetOptionError(
+      'source',
+      undefined,
+      'must not carry credentials; set a token in the environment instead (NX_ASSET_IMAGES_TOKEN_<HOST>)',
+    );
   }
   const sha256 = normalizeSha256(options.sha256!.trim());
   if (sha256 === undefined) {
-    throw new InvalidAssetOptionError('sha256', options.sha256, 'expected 64 hexadecimal digits (the output of `sha256sum`), optionally prefixed by "sha256:"');
+    throw new InvalidAssetOptionError(
+      'sha256',
+      options.sha256,
+      'expected 64 hexadecimal digits (the output of `sha256sum`), optionally prefixed by "sha256:"',
+    );
   }
   const path = normalizeRelativePath('path', options.path!);
   if (RESERVED_FILES.has(path)) {

@@ -65,7 +65,11 @@ The app then depends on this asset in the project graph, and \`nx affected\` fol
 `);
     expect(tree.exists('assets/models/bert/.gitignore')).toBe(false);
     // What the plugin reads back: a valid manifest.
-    const parsed = parseAssetManifest(tree.read('assets/models/bert/asset.json', 'utf-8')!, 'assets/models/bert/asset.json', 'assets/models/bert');
+    const parsed = parseAssetManifest(
+      tree.read('assets/models/bert/asset.json', 'utf-8')!,
+      'assets/models/bert/asset.json',
+      'assets/models/bert',
+    );
     expect(parsed).toMatchObject({ name: 'models-bert', tags: ['latest'], destination: '/' });
     expect(
       tree
@@ -94,7 +98,9 @@ The app then depends on this asset in the project graph, and \`nx affected\` fol
       tags: ['0.1', 'latest'],
       sources: [{ url: 'https://example.com/files/tokenizer.json', sha256: 'ab'.repeat(32), path: 'tokenizer.json' }],
     });
-    expect(parseAssetManifest(tree.read('assets/tokenizer/asset.json', 'utf-8')!, 'asset.json', 'assets/tokenizer').sources).toHaveLength(1);
+    expect(parseAssetManifest(tree.read('assets/tokenizer/asset.json', 'utf-8')!, 'asset.json', 'assets/tokenizer').sources).toHaveLength(
+      1,
+    );
     const readme = tree.read('assets/tokenizer/README.md', 'utf-8')!;
     expect(readme).toContain('- `tokenizer.json` from https://example.com/files/tokenizer.json\n');
     expect(readme).toContain('COPY --from=localhost:5000/asset/tokenizer:0.1 / /assets/tokenizer\n');
@@ -131,7 +137,9 @@ The app then depends on this asset in the project graph, and \`nx affected\` fol
       ].join('\n'),
     );
     expect(readJson(tree, 'assets/models/bert/asset.json').exclude).toEqual(['.gitignore']);
-    expect(parseAssetManifest(tree.read('assets/models/bert/asset.json', 'utf-8')!, 'asset.json', 'assets/models/bert').exclude).toEqual(['.gitignore']);
+    expect(parseAssetManifest(tree.read('assets/models/bert/asset.json', 'utf-8')!, 'asset.json', 'assets/models/bert').exclude).toEqual([
+      '.gitignore',
+    ]);
   });
 
   it('merges into an existing .gitignore and keeps an existing README.md', async () => {
@@ -183,7 +191,12 @@ The app then depends on this asset in the project graph, and \`nx affected\` fol
     ['--source alone', { source: 'https://e.com/m.bin' }, 'sha256', /go together \(missing: --sha256, --path\)/],
     ['--sha256 without --path', { source: 'https://e.com/m.bin', sha256: SHA }, 'path', /missing: --path\)/],
     ['--path and --sha256 without --source', { sha256: SHA, path: 'm.bin' }, 'source', /missing: --source\)/],
-    ['a source URL with credentials', { source: 'https://user:secret@e.com/m.bin', sha256: SHA, path: 'm.bin' }, 'source', /^(?!.*secret).*credentials/],
+    [
+      'a source URL with credentials',
+      { source: 'https://user:secret@e.com/m.bin', sha256: SHA, path: 'm.bin' },
+      'source',
+      /^(?!.*secret).*credentials/,
+    ],
     ['a non-URL source', { source: 'not a url', sha256: SHA, path: 'm.bin' }, 'source', /not a URL/],
     ['an ftp source', { source: 'ftp://e.com/m.bin', sha256: SHA, path: 'm.bin' }, 'source', /http and https/],
     ['a path outside the folder', { source: 'https://e.com/m.bin', sha256: SHA, path: '../m.bin' }, 'path', /\.\./],

@@ -32,12 +32,18 @@ async function assertNoConflict(tree: Tree, name: string, directory: string): Pr
       throw new AssetConflictError(project.root, `A project named "${name}" already exists (in ${project.root}); choose another name.`);
     }
     if (project.root === directory) {
-      throw new AssetConflictError(project.root, `${directory} is already the root of project "${projectName}"; choose another --directory.`);
+      throw new AssetConflictError(
+        project.root,
+        `${directory} is already the root of project "${projectName}"; choose another --directory.`,
+      );
     }
   }
   const sameName = (await findAssetProjects(tree)).find((asset) => asset.name === name);
   if (sameName !== undefined) {
-    throw new AssetConflictError(sameName.manifestPath, `An asset named "${name}" already exists (${sameName.manifestPath}); choose another name.`);
+    throw new AssetConflictError(
+      sameName.manifestPath,
+      `An asset named "${name}" already exists (${sameName.manifestPath}); choose another name.`,
+    );
   }
 }
 

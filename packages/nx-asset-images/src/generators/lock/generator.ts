@@ -24,7 +24,11 @@ export async function lockGenerator(tree: Tree): Promise<LockSyncResult> {
     for (const asset of await findAssetProjects(tree)) {
       let analysis;
       try {
-        analysis = await prepareAsset(options, asset.manifestPath, { sources: 'skip', cache, text: tree.read(asset.manifestPath, 'utf-8') ?? '' });
+        analysis = await prepareAsset(options, asset.manifestPath, {
+          sources: 'skip',
+          cache,
+          text: tree.read(asset.manifestPath, 'utf-8') ?? '',
+        });
       } catch (error) {
         // A broken manifest is reported by its asset-image target; it must not stop the other locks.
         if (!(error instanceof AssetManifestError)) throw error;

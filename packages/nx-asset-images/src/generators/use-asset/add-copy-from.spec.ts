@@ -26,11 +26,7 @@ describe('addCopyFrom', () => {
       'FROM python:3.12\nCOPY --from=registry.example.com/asset/tokenizer:1 / /assets/tok\nCOPY --from=asset/t5 / /assets/t5\nCOPY --from=node:20 /usr/bin/node /usr/bin/\nRUN x\n',
       `FROM python:3.12\nCOPY --from=registry.example.com/asset/tokenizer:1 / /assets/tok\nCOPY --from=asset/t5 / /assets/t5\n${LINE}\nCOPY --from=node:20 /usr/bin/node /usr/bin/\nRUN x\n`,
     ],
-    [
-      'keeping CRLF line endings',
-      'FROM python:3.12\r\nRUN x\r\n',
-      `FROM python:3.12\r\n${LINE}\r\nRUN x\r\n`,
-    ],
+    ['keeping CRLF line endings', 'FROM python:3.12\r\nRUN x\r\n', `FROM python:3.12\r\n${LINE}\r\nRUN x\r\n`],
     ['at the end of a file without a final newline', 'FROM python:3.12', `FROM python:3.12\n${LINE}\n`],
     [
       'after a FROM continued over two lines, with its indentation',
@@ -50,7 +46,9 @@ describe('addCopyFrom', () => {
 
   it('copies from the asset destination', () => {
     const result = addCopyFrom(request('FROM x\n', { source: '/models/bert', destination: '/srv/bert' }));
-    expect(result.status === 'added' && result.text).toBe('FROM x\nCOPY --from=registry.example.com/asset/bert:0.1 /models/bert /srv/bert\n');
+    expect(result.status === 'added' && result.text).toBe(
+      'FROM x\nCOPY --from=registry.example.com/asset/bert:0.1 /models/bert /srv/bert\n',
+    );
   });
 
   it.each<[string, string, boolean]>([
@@ -58,7 +56,11 @@ describe('addCopyFrom', () => {
     ['another tag', 'FROM python:3.12\nCOPY --from=registry.example.com/asset/bert:0.2 / /models\n', false],
     ['a digest', `FROM python:3.12\nCOPY --from=registry.example.com/asset/bert@sha256:${'a'.repeat(64)} / /models\n`, false],
     ['an ARG default', 'ARG BERT=registry.example.com/asset/bert:0.1\nFROM python:3.12\nARG BERT\nCOPY --from=${BERT} / /m\n', true],
-    ['an earlier stage', 'FROM busybox AS assets\nCOPY --from=registry.example.com/asset/bert:0.1 / /m\nFROM python:3.12\nCOPY --from=assets /m /m\n', true],
+    [
+      'an earlier stage',
+      'FROM busybox AS assets\nCOPY --from=registry.example.com/asset/bert:0.1 / /m\nFROM python:3.12\nCOPY --from=assets /m /m\n',
+      true,
+    ],
   ])('reports an existing COPY --from of the asset image (%s) and changes nothing', (_label, text, sameTag) => {
     const result = addCopyFrom(request(text));
     expect(result).toMatchObject({ status: 'present', sameTag });

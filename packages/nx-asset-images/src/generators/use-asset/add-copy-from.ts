@@ -81,9 +81,7 @@ export function addCopyFrom(request: AddCopyFromRequest): AddCopyFromResult {
   const finalStage = parsed.stages.length - 1;
 
   const assetCopyLines = new Set(
-    copyFroms
-      .filter((r) => r.stage === finalStage && request.assetRepositoryKeys.has(repositoryKey(r.reference)))
-      .map((r) => r.line),
+    copyFroms.filter((r) => r.stage === finalStage && request.assetRepositoryKeys.has(repositoryKey(r.reference))).map((r) => r.line),
   );
   let anchor = instructions[lastFromIndex]!;
   for (const instruction of instructions.slice(lastFromIndex + 1)) {

@@ -76,16 +76,35 @@ describe('use-asset generator', () => {
     tree.write('apps/api/Dockerfile', text);
     await useAssetGenerator(tree, { project: 'api', asset: 'models-bert', skipFormat: true });
     expect(tree.read('apps/api/Dockerfile', 'utf-8')).toBe(text);
-    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('apps/api/Dockerfile:2 already copies from registry.example.com/asset/models-bert:0.0.9, not registry.example.com/asset/models-bert:0.1'));
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringContaining(
+        'apps/api/Dockerfile:2 already copies from registry.example.com/asset/models-bert:0.0.9, not registry.example.com/asset/models-bert:0.1',
+      ),
+    );
   });
 
   it.each<[string, { project: string; asset: string; destination?: string; dockerfile?: string }, string, RegExp]>([
     ['an unknown app', { project: 'nope', asset: 'models-bert' }, 'project', /Cannot find project "nope"/],
     ['an asset as the app', { project: 'models-bert', asset: 'assets-tokenizer' }, 'project', /"models-bert" is an asset project/],
-    ['an unknown asset', { project: 'api', asset: 'nope' }, 'asset', /Cannot find asset project "nope". Asset projects: assets-tokenizer, models-bert\./],
-    ['a project that is not an asset', { project: 'api', asset: 'api' }, 'asset', /Project "api" is not an asset project: apps\/api\/asset.json does not exist/],
+    [
+      'an unknown asset',
+      { project: 'api', asset: 'nope' },
+      'asset',
+      /Cannot find asset project "nope". Asset projects: assets-tokenizer, models-bert\./,
+    ],
+    [
+      'a project that is not an asset',
+      { project: 'api', asset: 'api' },
+      'asset',
+      /Project "api" is not an asset project: apps\/api\/asset.json does not exist/,
+    ],
     ['a relative destination', { project: 'api', asset: 'models-bert', destination: 'assets/x' }, 'destination', /absolute directory/],
-    ['a Dockerfile outside the project', { project: 'api', asset: 'models-bert', dockerfile: '../x/Dockerfile' }, 'dockerfile', /inside the project/],
+    [
+      'a Dockerfile outside the project',
+      { project: 'api', asset: 'models-bert', dockerfile: '../x/Dockerfile' },
+      'dockerfile',
+      /inside the project/,
+    ],
   ])('rejects %s without writing', async (_label, options, option, message) => {
     const before = tree.listChanges().length;
     const error = await useAssetGenerator(tree, { ...options, skipFormat: true }).catch((e: unknown) => e);

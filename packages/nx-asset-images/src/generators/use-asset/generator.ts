@@ -23,7 +23,11 @@ function findAsset(tree: Tree, assets: AssetProjectInTree[], name: string): Asse
   if (asset !== undefined) return asset;
   const project = getProjects(tree).get(name);
   if (project !== undefined) {
-    throw new UseAssetError('asset', name, `Project "${name}" is not an asset project: ${posix.join(project.root, ASSET_MANIFEST_FILE)} does not exist.`);
+    throw new UseAssetError(
+      'asset',
+      name,
+      `Project "${name}" is not an asset project: ${posix.join(project.root, ASSET_MANIFEST_FILE)} does not exist.`,
+    );
   }
   const known = assets.map((a) => a.name).sort();
   throw new UseAssetError(
@@ -44,7 +48,11 @@ function findAppRoot(tree: Tree, assets: AssetProjectInTree[], name: string): st
 
 function checkDestination(destination: string): string {
   if (!destination.startsWith('/') || /\s/.test(destination) || destination.split('/').includes('..')) {
-    throw new UseAssetError('destination', destination, `--destination must be an absolute directory inside the image without spaces or "..", got "${destination}".`);
+    throw new UseAssetError(
+      'destination',
+      destination,
+      `--destination must be an absolute directory inside the image without spaces or "..", got "${destination}".`,
+    );
   }
   return destination;
 }

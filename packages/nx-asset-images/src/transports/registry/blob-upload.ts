@@ -43,11 +43,17 @@ const MIN_CHUNK_SIZE = 64 * 1024;
 /** Codes and statuses after which the session cannot be continued, but a new one can succeed. */
 export function isUploadRestartable(error: unknown): boolean {
   if (!(error instanceof RegistryError) || error.status === undefined) return false;
-  if (error.code && ['BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'RANGE_INVALID', 'DIGEST_INVALID', 'SIZE_INVALID'].includes(error.code)) return true;
+  if (error.code && ['BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'RANGE_INVALID', 'DIGEST_INVALID', 'SIZE_INVALID'].includes(error.code))
+    return true;
   return error.status === 404 || error.status === 416;
 }
 
-export async function uploadBlob(session: RegistrySession, repository: string, blob: BlobSource, options: UploadBlobOptions = {}): Promise<void> {
+export async function uploadBlob(
+  session: RegistrySession,
+  repository: string,
+  blob: BlobSource,
+  options: UploadBlobOptions = {},
+): Promise<void> {
   const { digest, size } = blob.descriptor;
   const scopes = [repositoryScope(repository, 'pull,push')];
   let upload: UploadSession | undefined = options.session;
@@ -149,7 +155,10 @@ export async function uploadBlob(session: RegistrySession, repository: string, b
         offset += length;
         upload = { ...current, location, offset };
         if (confirmed !== undefined && confirmed !== offset && headerValue(response, 'range') !== undefined) {
-          throw new RegistryError({ method: 'PATCH', url: session.resolveUrl(location), registry: session.registry, status: 416, code: 'RANGE_INVALID' }, `PATCH upload of ${digest}: registry holds ${confirmed} bytes, expected ${offset}`);
+          throw new RegistryError(
+            { method: 'PATCH', url: session.resolveUrl(location), registry: session.registry, status: 416, code: 'RANGE_INVALID' },
+            `PATCH upload of ${digest}: registry holds ${confirmed} bytes, expected ${offset}`,
+          );
         }
       }
       await cursor.drain(); // the verifier's final check runs before the registry is asked to commit

@@ -24,7 +24,12 @@ export function parseCredentialHelperOutput(stdout: string): RegistryCredentials
 }
 
 /** Undefined when the helper has no credentials for the host ("credentials not found"). */
-export function getFromCredentialHelper(helper: string, serverUrl: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<RegistryCredentials | undefined> {
+export function getFromCredentialHelper(
+  helper: string,
+  serverUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 30_000,
+): Promise<RegistryCredentials | undefined> {
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
     const child = spawn(program, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
@@ -32,7 +37,15 @@ export function getFromCredentialHelper(helper: string, serverUrl: string, env: 
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', (e) => reject(new CredentialHelperError(helper, serverUrl, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${program} not found on PATH` : e.message)));
+    child.on('error', (e) =>
+      reject(
+        new CredentialHelperError(
+          helper,
+          serverUrl,
+          (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${program} not found on PATH` : e.message,
+        ),
+      ),
+    );
     child.on('close', (code) => {
       const stdout = Buffer.concat(out).toString('utf8').trim();
       if (code !== 0) {

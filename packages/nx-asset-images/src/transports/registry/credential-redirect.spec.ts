@@ -50,7 +50,9 @@ async function dockerConfigWith(auths: DockerConfigFile['auths']) {
 function captureConsole(): string[] {
   const lines: string[] = [];
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' ')));
+    vi.spyOn(console, method).mockImplementation(
+      (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 10 }))).join(' ')),
+    );
   }
   return lines;
 }
@@ -73,7 +75,15 @@ function expectStorageUntouchedByCredentials(s: FakeStorage) {
 
 function expectForeignChallenge(error: unknown, r: FakeRegistry, s: FakeStorage, scheme: string) {
   expect(error).toBeInstanceOf(ForeignAuthChallengeError);
-  expect(error).toMatchObject({ name: 'ForeignAuthChallengeError', registry: r.host, redirectHost: s.host, redirectOrigin: s.url, challengeScheme: scheme, status: 401, downgrade: false });
+  expect(error).toMatchObject({
+    name: 'ForeignAuthChallengeError',
+    registry: r.host,
+    redirectHost: s.host,
+    redirectOrigin: s.url,
+    challengeScheme: scheme,
+    status: 401,
+    downgrade: false,
+  });
   const message = (error as Error).message;
   expect(message).toContain(`${r.host} redirected to ${s.url}, which answered 401 asking for ${scheme} credentials`);
   expect(message).toContain(`none were sent to ${s.host}`);
@@ -81,7 +91,11 @@ function expectForeignChallenge(error: unknown, r: FakeRegistry, s: FakeStorage,
 }
 
 /** Pushes a one-layer image (seeded bytes) to `r` and returns the error with everything a user could have seen of it: the error, every retry message, console output. */
-async function pushExpectingFailure(r: FakeRegistry, dockerConfig: Awaited<ReturnType<typeof dockerConfigWith>>, seed: number): Promise<{ error: unknown; seen: string }> {
+async function pushExpectingFailure(
+  r: FakeRegistry,
+  dockerConfig: Awaited<ReturnType<typeof dockerConfigWith>>,
+  seed: number,
+): Promise<{ error: unknown; seen: string }> {
   const logs = captureConsole();
   const retries: string[] = [];
   const error = await pushImage(makeImage([bytesLayer(seededBytes(5000, seed))]), [parseImageReference(`${r.host}/asset/bert:1`)], {
@@ -97,14 +111,19 @@ const redirectToStorage = (digest: string) => `${storage!.url}/bucket/${digest}?
 describe('registry credentials and blob redirects to another host', () => {
   it('basic: storage that answers 401 Basic gets no Authorization header; the push fails naming registry and storage, no secret anywhere', async () => {
     storage = await startFakeStorage({ challenge: () => 'Basic realm="storage"' });
-    registry = await startFakeRegistry({ auth: { scheme: 'basic', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => redirectToStorage(digest) });
+    registry = await startFakeRegistry({
+      auth: { scheme: 'basic', user: USER, password: PASSWORD },
+      blobRedirect: (_repo, digest) => redirectToStorage(digest),
+    });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { auth: BASIC } });
     const { error, seen } = await pushExpectingFailure(registry, dockerConfig, 1);
 
     expectForeignChallenge(error, registry, storage, 'basic');
     expectStorageUntouchedByCredentials(storage);
     // The registry itself did get (and accept) the credentials.
-    expect(registry.requests.some((r) => r.method === 'HEAD' && r.headers.authorization === `Basic ${BASIC}` && r.status === 307)).toBe(true);
+    expect(registry.requests.some((r) => r.method === 'HEAD' && r.headers.authorization === `Basic ${BASIC}` && r.status === 307)).toBe(
+      true,
+    );
     expect(registry.manifests.size).toBe(0);
     expectNoSecret(seen, [PASSWORD, BASIC]);
   });
@@ -112,7 +131,10 @@ describe('registry credentials and blob redirects to another host', () => {
   it('basic: a pull whose blob GET is redirected to storage that wants Basic fails the same way', async () => {
     let redirecting = false;
     storage = await startFakeStorage({ challenge: () => 'Basic realm="storage"' });
-    registry = await startFakeRegistry({ auth: { scheme: 'basic', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => (redirecting ? redirectToStorage(digest) : undefined) });
+    registry = await startFakeRegistry({
+      auth: { scheme: 'basic', user: USER, password: PASSWORD },
+      blobRedirect: (_repo, digest) => (redirecting ? redirectToStorage(digest) : undefined),
+    });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { auth: BASIC } });
     const ref = parseImageReference(`${registry.host}/asset/bert:1`);
     await pushImage(makeImage([bytesLayer(seededBytes(5000, 2))]), [ref], { dockerConfig, retry: fast });
@@ -128,7 +150,10 @@ describe('registry credentials and blob redirects to another host', () => {
 
   it("bearer: storage that answers 401 Bearer with its own realm gets no Authorization and its token endpoint no request; the registry's realm is used", async () => {
     storage = await startFakeStorage({ challenge: (base) => `Bearer realm="${base}/token",service="storage",scope="blob:read"` });
-    registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => redirectToStorage(digest) });
+    registry = await startFakeRegistry({
+      auth: { scheme: 'bearer', user: USER, password: PASSWORD },
+      blobRedirect: (_repo, digest) => redirectToStorage(digest),
+    });
     const dockerConfig = await dockerConfigWith({ [registry.host]: { auth: BASIC } });
     const { error, seen } = await pushExpectingFailure(registry, dockerConfig, 3);
 
@@ -160,9 +185,15 @@ describe('registry credentials and blob redirects to another host', () => {
   it("a 401 from storage neither replaces the session's challenge nor its realm: the next registry request still authenticates at the registry", async () => {
     const redirected = new Set<string>();
     storage = await startFakeStorage({ challenge: (base) => `Bearer realm="${base}/token",service="storage"` });
-    registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: USER, password: PASSWORD }, blobRedirect: (_repo, digest) => (redirected.has(digest) ? redirectToStorage(digest) : undefined) });
+    registry = await startFakeRegistry({
+      auth: { scheme: 'bearer', user: USER, password: PASSWORD },
+      blobRedirect: (_repo, digest) => (redirected.has(digest) ? redirectToStorage(digest) : undefined),
+    });
     const image = makeImage([bytesLayer(seededBytes(5000, 5))]);
-    await pushImage(image, [parseImageReference(`${registry.host}/asset/bert:1`)], { dockerConfig: await dockerConfigWith({ [registry.host]: { auth: BASIC } }), retry: fast });
+    await pushImage(image, [parseImageReference(`${registry.host}/asset/bert:1`)], {
+      dockerConfig: await dockerConfigWith({ [registry.host]: { auth: BASIC } }),
+      retry: fast,
+    });
     const session = new RegistrySession({ registry: registry.host, credentials: { username: USER, password: PASSWORD }, retry: fast });
     try {
       const layer = image.layers[0]!.descriptor.digest;
@@ -171,7 +202,10 @@ describe('registry credentials and blob redirects to another host', () => {
       // Same session, requests the registry answers itself: a token from the registry's realm, never from storage's.
       expect(await blobExists(session, 'asset/bert', image.config.descriptor.digest)).toBe(true);
       expect(await blobExists(session, 'asset/bert', `sha256:${'0'.repeat(64)}`)).toBe(false);
-      await expect(getImageManifest(session, parseImageReference(`${registry.host}/asset/bert:missing`))).rejects.toMatchObject({ status: 404, code: 'MANIFEST_UNKNOWN' });
+      await expect(getImageManifest(session, parseImageReference(`${registry.host}/asset/bert:missing`))).rejects.toMatchObject({
+        status: 404,
+        code: 'MANIFEST_UNKNOWN',
+      });
       for (const request of registry.requests.slice(-3)) {
         expect(request.headers.authorization).toMatch(/^Bearer /);
         expect(registry.issuedTokens).toContain(String(request.headers.authorization).slice('Bearer '.length));

@@ -55,12 +55,17 @@ describe('resolveDockerCredentials', () => {
     const script = join(dir, 'bin', 'docker-credential-test');
     await writeFile(script, `#!/bin/sh\n${body}\n`);
     await chmod(script, 0o755);
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ credsStore: 'test', auths: { 'fallback.io': { auth: Buffer.from('f:fp').toString('base64') } } }));
+    await writeFile(
+      join(dir, 'config.json'),
+      JSON.stringify({ credsStore: 'test', auths: { 'fallback.io': { auth: Buffer.from('f:fp').toString('base64') } } }),
+    );
     return { configDir: dir, env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}` } };
   }
 
   it('asks the store with the host on stdin; <token> user means an identity token', async () => {
-    const options = await withHelper(`read host; if [ "$1" = get ] && [ "$host" = "reg.io:5000" ]; then echo '{"ServerURL":"reg.io:5000","Username":"<token>","Secret":"refresh-me"}'; else echo "credentials not found in native keychain"; exit 1; fi`);
+    const options = await withHelper(
+      `read host; if [ "$1" = get ] && [ "$host" = "reg.io:5000" ]; then echo '{"ServerURL":"reg.io:5000","Username":"<token>","Secret":"refresh-me"}'; else echo "credentials not found in native keychain"; exit 1; fi`,
+    );
     expect(await resolveDockerCredentials('reg.io:5000', options)).toEqual({ identityToken: 'refresh-me' });
     // not found in the store -> falls back to auths
     expect(await resolveDockerCredentials('fallback.io', options)).toEqual({ username: 'f', password: 'fp' });

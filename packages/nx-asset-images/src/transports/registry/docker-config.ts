@@ -87,7 +87,10 @@ export function credentialHelperFor(config: DockerConfigFile, registry: string):
 }
 
 /** Credentials for `registry` as Docker would find them; undefined means anonymous. */
-export async function resolveDockerCredentials(registry: string, options: DockerConfigOptions = {}): Promise<RegistryCredentials | undefined> {
+export async function resolveDockerCredentials(
+  registry: string,
+  options: DockerConfigOptions = {},
+): Promise<RegistryCredentials | undefined> {
   const config = await readDockerConfig(options);
   if (!config) return undefined;
   const helper = credentialHelperFor(config, registry);

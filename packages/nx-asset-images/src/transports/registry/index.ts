@@ -1,5 +1,20 @@
-export { pushImage, PushRequestError, referencedDigests, openRegistrySession, type PushOptions, type PushResult, type RegistryClientOptions } from './push-image';
-export { pullManifest, fetchBlob, pullImageToLayout, type PullOptions, type PullToLayoutOptions, type PullToLayoutResult } from './pull-image';
+export {
+  pushImage,
+  PushRequestError,
+  referencedDigests,
+  openRegistrySession,
+  type PushOptions,
+  type PushResult,
+  type RegistryClientOptions,
+} from './push-image';
+export {
+  pullManifest,
+  fetchBlob,
+  pullImageToLayout,
+  type PullOptions,
+  type PullToLayoutOptions,
+  type PullToLayoutResult,
+} from './pull-image';
 export type { PulledManifest, ManifestJson } from './manifest-get';
 export { RegistryError, RegistryAuthError, ForeignAuthChallengeError, StaleCredentialsError } from './registry-errors';
 export { DigestMismatchError } from '../../oci/digest';

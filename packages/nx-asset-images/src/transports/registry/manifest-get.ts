@@ -5,12 +5,22 @@
  */
 import type { Digest } from '../../oci/image';
 import type { ImageReference } from '../../oci/image-reference';
-import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST } from '../../oci/media-types';
+import {
+  MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
+  MEDIA_TYPE_OCI_INDEX,
+  MEDIA_TYPE_OCI_MANIFEST,
+} from '../../oci/media-types';
 import { DigestMismatchError, sha256Digest } from '../../oci/digest';
 import { headerValue, readResponseBody } from '../../http/response-body';
 import { repositoryScope, type RegistrySession } from './registry-session';
 
-export const MANIFEST_ACCEPT = [MEDIA_TYPE_OCI_MANIFEST, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_DOCKER_MANIFEST_LIST].join(', ');
+export const MANIFEST_ACCEPT = [
+  MEDIA_TYPE_OCI_MANIFEST,
+  MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_OCI_INDEX,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
+].join(', ');
 
 export interface PulledManifest {
   digest: Digest;
@@ -40,7 +50,8 @@ export async function getManifest(session: RegistrySession, repository: string, 
   const what = `manifest ${repository}@${reference}`;
   if (reference.startsWith('sha256:') && digest !== reference) throw new DigestMismatchError({ what, expected: reference, actual: digest });
   const stated = headerValue(response, 'docker-content-digest');
-  if (stated && stated.startsWith('sha256:') && stated !== digest) throw new DigestMismatchError({ what, expected: stated, actual: digest });
+  if (stated && stated.startsWith('sha256:') && stated !== digest)
+    throw new DigestMismatchError({ what, expected: stated, actual: digest });
   const json = JSON.parse(bytes.toString('utf8')) as ManifestJson;
   const mediaType = json.mediaType ?? headerValue(response, 'content-type')?.split(';')[0]?.trim() ?? MEDIA_TYPE_OCI_MANIFEST;
   return { digest, mediaType, bytes, json };
@@ -52,7 +63,11 @@ export interface PlatformWanted {
 }
 
 /** The image manifest for `ref`: an index is followed to the entry for `platform` (default linux/amd64), else its first entry. */
-export async function getImageManifest(session: RegistrySession, ref: ImageReference, platform: PlatformWanted = { os: 'linux', architecture: 'amd64' }): Promise<PulledManifest> {
+export async function getImageManifest(
+  session: RegistrySession,
+  ref: ImageReference,
+  platform: PlatformWanted = { os: 'linux', architecture: 'amd64' },
+): Promise<PulledManifest> {
   const reference = ref.digest ?? ref.tag ?? 'latest';
   const top = await getManifest(session, ref.repository, reference);
   if (!top.json.manifests) return top;

@@ -10,11 +10,22 @@ describe('parseWwwAuthenticate', () => {
   it.each([
     [
       'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/node:pull,push"',
-      [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/node:pull,push' } }],
+      [
+        {
+          scheme: 'bearer',
+          params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/node:pull,push' },
+        },
+      ],
     ],
     ['Basic realm="Registry Realm"', [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]],
     ['Bearer realm="r", error="invalid_token"', [{ scheme: 'bearer', params: { realm: 'r', error: 'invalid_token' } }]],
-    ['Bearer realm="r",scope="a" , Basic realm="b"', [{ scheme: 'bearer', params: { realm: 'r', scope: 'a' } }, { scheme: 'basic', params: { realm: 'b' } }]],
+    [
+      'Bearer realm="r",scope="a" , Basic realm="b"',
+      [
+        { scheme: 'bearer', params: { realm: 'r', scope: 'a' } },
+        { scheme: 'basic', params: { realm: 'b' } },
+      ],
+    ],
     ['Bearer realm=unquoted', [{ scheme: 'bearer', params: { realm: 'unquoted' } }]],
     ['Bearer realm="with \\"quote\\""', [{ scheme: 'bearer', params: { realm: 'with "quote"' } }]],
     ['', []],
@@ -25,7 +36,10 @@ describe('parseWwwAuthenticate', () => {
 
 describe('redactUrl', () => {
   it.each([
-    ['https://alice:pw@reg.io/v2/x/blobs/uploads/1?_state=abc&digest=sha256:1', 'https://reg.io/v2/x/blobs/uploads/1?_state=REDACTED&digest=sha256%3A1'],
+    [
+      'https://alice:pw@reg.io/v2/x/blobs/uploads/1?_state=abc&digest=sha256:1',
+      'https://reg.io/v2/x/blobs/uploads/1?_state=REDACTED&digest=sha256%3A1',
+    ],
     ['https://auth.io/token?service=s&access_token=tok', 'https://auth.io/token?service=s&access_token=REDACTED'],
     ['https://s3.io/blob?X-Amz-Signature=sig&X-Amz-Credential=c', 'https://s3.io/blob?X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED'],
     ['not a url?token=x', 'not a url'],
@@ -36,7 +50,14 @@ describe('redactUrl', () => {
 
 describe('errors', () => {
   it('carry method, redacted url, status and code', () => {
-    const e = new RegistryError({ method: 'PUT', url: 'http://bob:pw@h:1/v2/a/manifests/t?token=zz', registry: 'h:1', status: 400, code: 'MANIFEST_BLOB_UNKNOWN', detail: 'blob unknown' });
+    const e = new RegistryError({
+      method: 'PUT',
+      url: 'http://bob:pw@h:1/v2/a/manifests/t?token=zz',
+      registry: 'h:1',
+      status: 400,
+      code: 'MANIFEST_BLOB_UNKNOWN',
+      detail: 'blob unknown',
+    });
     expect(e.message).toBe('PUT http://h:1/v2/a/manifests/t?token=REDACTED failed: 400 MANIFEST_BLOB_UNKNOWN: blob unknown');
     expect(e.url).not.toContain('pw');
     const a = new RegistryAuthError({ method: 'GET', url: 'http://h:1/v2/', registry: '127.0.0.1:5001', status: 401, user: 'alice' });
@@ -51,8 +72,19 @@ describe('retry policy', () => {
     [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', status: 429 }), true],
     [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', status: 400 }), false],
     [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', status: 404 }), false],
-    [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }), true],
-    [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) }), true],
+    [
+      new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }),
+      true,
+    ],
+    [
+      new RegistryError({
+        method: 'GET',
+        url: 'http://h',
+        registry: 'h',
+        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      }),
+      true,
+    ],
     [new RegistryError({ method: 'GET', url: 'http://h', registry: 'h', cause: new Error('socket hang up') }), true],
     [Object.assign(new Error('x'), { code: 'EPIPE' }), true],
     [new Error('boom'), false],

@@ -36,8 +36,12 @@ describe('pull', () => {
     const result = await pullImageToLayout(ref, layout, opts);
     expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
     expect(result.fetched).toHaveLength(3);
-    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations: Record<string, string> }> };
-    expect(index.manifests).toEqual([expect.objectContaining({ digest: image.manifest.descriptor.digest, annotations: { 'org.opencontainers.image.ref.name': '1' } })]);
+    const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; annotations: Record<string, string> }>;
+    };
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: image.manifest.descriptor.digest, annotations: { 'org.opencontainers.image.ref.name': '1' } }),
+    ]);
     const layer = image.layers[0]!;
     expect((await readFile(join(layout, 'blobs', 'sha256', layer.descriptor.digest.slice(7)))).equals(seededBytes(100_000, 1))).toBe(true);
     // second pull fetches nothing

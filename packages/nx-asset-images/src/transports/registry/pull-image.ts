@@ -54,7 +54,11 @@ export interface PullToLayoutResult {
   fetched: Digest[];
 }
 
-export async function pullImageToLayout(ref: ImageReference, layoutDir: string, options: PullToLayoutOptions = {}): Promise<PullToLayoutResult> {
+export async function pullImageToLayout(
+  ref: ImageReference,
+  layoutDir: string,
+  options: PullToLayoutOptions = {},
+): Promise<PullToLayoutResult> {
   const session = await openRegistrySession(ref.registry, { ...options, maxSockets: (options.concurrency ?? 3) + 1 });
   try {
     const manifest = await getImageManifest(session, ref);
@@ -67,9 +71,14 @@ export async function pullImageToLayout(ref: ImageReference, layoutDir: string, 
       // Retried here, the request with its body: so not again inside getBlobStream.
       const outcome = await withRetry(
         () =>
-          writeBlob(layoutDir, descriptor, () => getBlobStream(session, ref.repository, descriptor.digest, descriptor.size, { retry: false }), {
-            onProgress: options.onProgress,
-          }),
+          writeBlob(
+            layoutDir,
+            descriptor,
+            () => getBlobStream(session, ref.repository, descriptor.digest, descriptor.size, { retry: false }),
+            {
+              onProgress: options.onProgress,
+            },
+          ),
         { ...session.retry, ...(options.signal ? { signal: options.signal } : {}) },
       );
       if (outcome === 'written') fetched.push(descriptor.digest);

@@ -30,7 +30,10 @@ describe('pushImage against a fake registry', () => {
     const image = makeImage([bytesLayer(seededBytes(300_000, 1)), bytesLayer(seededBytes(1000, 2))]);
     const dockerConfig = await noDockerConfig();
     const events: number[] = [];
-    const result = await pushImage(image, [ref(registry, 'asset/bert', '0.1'), ref(registry, 'asset/bert', 'latest')], { dockerConfig, onProgress: (e) => events.push(e.bytes) });
+    const result = await pushImage(image, [ref(registry, 'asset/bert', '0.1'), ref(registry, 'asset/bert', 'latest')], {
+      dockerConfig,
+      onProgress: (e) => events.push(e.bytes),
+    });
     expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
     expect(result.uploaded.sort()).toEqual([image.config.descriptor.digest, ...image.layers.map((l) => l.descriptor.digest)].sort());
     expect(result.pushed).toEqual([`${registry.host}/asset/bert:0.1`, `${registry.host}/asset/bert:latest`]);
@@ -67,7 +70,9 @@ describe('pushImage against a fake registry', () => {
     const result = await pushImage(image, [ref(registry, 'a/big', 't')], { dockerConfig: await noDockerConfig() });
     expect(result.uploaded).toContain(image.layers[0]!.descriptor.digest);
     expect(registry.requests.some((r) => r.method === 'PUT' && r.status === 413)).toBe(true);
-    const accepted = registry.requests.filter((r) => r.method === 'PATCH' && r.status === 202).map((r) => Number(r.headers['content-length']));
+    const accepted = registry.requests
+      .filter((r) => r.method === 'PATCH' && r.status === 202)
+      .map((r) => Number(r.headers['content-length']));
     expect(accepted.length).toBeGreaterThan(2);
     expect(Math.max(...accepted)).toBeLessThanOrEqual(3 * 1024 * 1024);
     expect(Math.max(...accepted)).toBeGreaterThanOrEqual(1024 * 1024);
@@ -83,7 +88,12 @@ describe('pushImage against a fake registry', () => {
     const result = await pushImage(second, [ref(registry, 'asset/two', 'v1')], { dockerConfig, mountFrom: ['asset/one'] });
     expect(result.mounted).toEqual([shared.descriptor.digest]);
     expect(result.uploaded).toHaveLength(2);
-    expect(registry.requests.some((r) => r.url.includes(`mount=${encodeURIComponent(shared.descriptor.digest)}`) || r.url.includes(`mount=${shared.descriptor.digest}`))).toBe(true);
+    expect(
+      registry.requests.some(
+        (r) =>
+          r.url.includes(`mount=${encodeURIComponent(shared.descriptor.digest)}`) || r.url.includes(`mount=${shared.descriptor.digest}`),
+      ),
+    ).toBe(true);
   });
 
   it('refuses to send a layer whose bytes do not match its digest, and tags nothing', async () => {
@@ -92,7 +102,9 @@ describe('pushImage against a fake registry', () => {
     const bad = Buffer.from(good);
     bad[49_999] ^= 1;
     const image = makeImage([bytesLayer(good, { lie: bad })]);
-    await expect(pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast })).rejects.toBeInstanceOf(DigestMismatchError);
+    await expect(
+      pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast }),
+    ).rejects.toBeInstanceOf(DigestMismatchError);
     expect(registry.manifests.size).toBe(0);
     expect(registry.blobs.has(image.layers[0]!.descriptor.digest)).toBe(false);
   });
@@ -131,7 +143,10 @@ describe('pushImage against a fake registry', () => {
   it('fails with a RegistryError after bounded attempts when the registry keeps failing, tagging nothing', async () => {
     registry = await startFakeRegistry({ fault: (req) => (req.method === 'PUT' ? 500 : undefined) });
     const image = makeImage([bytesLayer(seededBytes(1000, 10))]);
-    const error = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: { attempts: 3, baseDelayMs: 1 } }).catch((e: unknown) => e);
+    const error = await pushImage(image, [ref(registry, 'a/b', 't')], {
+      dockerConfig: await noDockerConfig(),
+      retry: { attempts: 3, baseDelayMs: 1 },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as RegistryError).status).toBe(500);
     expect((error as RegistryError).method).toBe('PUT');
@@ -152,7 +167,10 @@ describe('pushImage authentication', () => {
   it('basic: sends credentials from config.json auths', async () => {
     registry = await startFakeRegistry({ auth: { scheme: 'basic', user: 'alice', password: 's3cret-basic' } });
     const dockerConfig = await noDockerConfig();
-    await writeFile(join(dockerConfig.configDir, 'config.json'), JSON.stringify({ auths: { [`http://${registry.host}`]: { auth: Buffer.from('alice:s3cret-basic').toString('base64') } } }));
+    await writeFile(
+      join(dockerConfig.configDir, 'config.json'),
+      JSON.stringify({ auths: { [`http://${registry.host}`]: { auth: Buffer.from('alice:s3cret-basic').toString('base64') } } }),
+    );
     const image = makeImage([bytesLayer(seededBytes(1000, 12))]);
     const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig });
     expect(result.pushed).toHaveLength(1);
@@ -169,14 +187,20 @@ describe('pushImage authentication', () => {
     const tokenUrl = new URL(registry.tokenRequests[0]!.url, registry.url);
     expect(tokenUrl.searchParams.get('service')).toBe('fake-registry');
     expect(tokenUrl.searchParams.getAll('scope')).toEqual(['repository:asset/x:pull,push']);
-    expect(registry.requests.filter((r) => r.method === 'PUT').every((r) => String(r.headers.authorization).startsWith('Bearer '))).toBe(true);
+    expect(registry.requests.filter((r) => r.method === 'PUT').every((r) => String(r.headers.authorization).startsWith('Bearer '))).toBe(
+      true,
+    );
   });
 
   it('bearer: a token that expires in the middle of a chunked upload is renewed and the upload resumes', async () => {
     registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: 'alice', password: 'pw', tokenUses: 4 } });
     const data = seededBytes(300_000, 15);
     const image = makeImage([bytesLayer(data)]);
-    const result = await pushImage(image, [ref(registry, 'a/exp', 't')], { credentials: { username: 'alice', password: 'pw' }, chunkSize: 50_000, retry: fast });
+    const result = await pushImage(image, [ref(registry, 'a/exp', 't')], {
+      credentials: { username: 'alice', password: 'pw' },
+      chunkSize: 50_000,
+      retry: fast,
+    });
     expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
     expect(registry.tokenRequests.length).toBeGreaterThan(2);
     expect(registry.requests.some((r) => r.status === 401 && r.method === 'PATCH')).toBe(true);
@@ -186,7 +210,10 @@ describe('pushImage authentication', () => {
   it('wrong password: RegistryAuthError names the registry and user, never the password', async () => {
     registry = await startFakeRegistry({ auth: { scheme: 'bearer', user: 'alice', password: 'right' } });
     const image = makeImage([bytesLayer(seededBytes(100, 16))]);
-    const error = await pushImage(image, [ref(registry, 'a/b', 't')], { credentials: { username: 'alice', password: 'hunter2-wrong' }, retry: fast }).catch((e: unknown) => e);
+    const error = await pushImage(image, [ref(registry, 'a/b', 't')], {
+      credentials: { username: 'alice', password: 'hunter2-wrong' },
+      retry: fast,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistryAuthError);
     const message = (error as Error).message;
     expect(message).toContain(`authentication to ${registry.host} failed for user "alice"`);
@@ -209,7 +236,9 @@ describe('pushImage authentication', () => {
     );
     await chmod(script, 0o755);
     const image = makeImage([bytesLayer(seededBytes(100, 17))]);
-    await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: { configDir: dockerConfig.configDir, env: { PATH: `${bin}:${process.env.PATH}` } } });
+    await pushImage(image, [ref(registry, 'a/b', 't')], {
+      dockerConfig: { configDir: dockerConfig.configDir, env: { PATH: `${bin}:${process.env.PATH}` } },
+    });
     const { readFile } = await import('node:fs/promises');
     expect((await readFile(join(dockerConfig.configDir, 'asked'), 'utf8')).trim()).toBe(registry.host);
     expect(registry.manifests.has('a/b:t')).toBe(true);

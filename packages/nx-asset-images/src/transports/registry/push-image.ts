@@ -60,7 +60,10 @@ export class PushRequestError extends Error {
   override readonly name = 'PushRequestError';
 }
 
-export async function openRegistrySession(registry: string, options: RegistryClientOptions & { maxSockets?: number }): Promise<RegistrySession> {
+export async function openRegistrySession(
+  registry: string,
+  options: RegistryClientOptions & { maxSockets?: number },
+): Promise<RegistrySession> {
   const credentials = options.credentials ?? (await resolveDockerCredentials(registry, options.dockerConfig ?? {}));
   return new RegistrySession({
     registry,
@@ -75,8 +78,16 @@ export async function openRegistrySession(registry: string, options: RegistryCli
 
 /** The digests a manifest (or index) references: config and layers (or child manifests). */
 export function referencedDigests(manifestBytes: Buffer): Digest[] {
-  const parsed = JSON.parse(manifestBytes.toString('utf8')) as { config?: { digest: Digest }; layers?: Array<{ digest: Digest }>; manifests?: Array<{ digest: Digest }> };
-  return [...(parsed.config ? [parsed.config.digest] : []), ...(parsed.layers ?? []).map((l) => l.digest), ...(parsed.manifests ?? []).map((m) => m.digest)];
+  const parsed = JSON.parse(manifestBytes.toString('utf8')) as {
+    config?: { digest: Digest };
+    layers?: Array<{ digest: Digest }>;
+    manifests?: Array<{ digest: Digest }>;
+  };
+  return [
+    ...(parsed.config ? [parsed.config.digest] : []),
+    ...(parsed.layers ?? []).map((l) => l.digest),
+    ...(parsed.manifests ?? []).map((m) => m.digest),
+  ];
 }
 
 export async function pushImage(image: Image, refs: ImageReference[], options: PushOptions = {}): Promise<PushResult> {
@@ -84,7 +95,9 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
   if (!first) throw new PushRequestError('pushImage needs at least one reference');
   for (const ref of refs) {
     if (ref.registry !== first.registry || ref.repository !== first.repository) {
-      throw new PushRequestError(`all references of one push must name the same repository: ${formatImageReference(first)} vs ${formatImageReference(ref)}`);
+      throw new PushRequestError(
+        `all references of one push must name the same repository: ${formatImageReference(first)} vs ${formatImageReference(ref)}`,
+      );
     }
     if (ref.digest !== undefined && ref.digest !== image.manifest.descriptor.digest) {
       throw new PushRequestError(`${formatImageReference(ref)} does not name this image's manifest ${image.manifest.descriptor.digest}`);
@@ -115,7 +128,9 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
     for (const digest of referencedDigests(image.manifest.bytes)) {
       if (confirmed.has(digest)) continue;
       if (!(await blobExists(session, repository, digest, 'pull,push'))) {
-        throw new PushRequestError(`manifest ${manifestDigest} references ${digest}, which is neither in the image nor in ${first.registry}/${repository}`);
+        throw new PushRequestError(
+          `manifest ${manifestDigest} references ${digest}, which is neither in the image nor in ${first.registry}/${repository}`,
+        );
       }
     }
 
@@ -130,7 +145,13 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
   }
 }
 
-async function ensureBlob(session: RegistrySession, repository: string, blob: BlobSource, mountFrom: string[], options: PushOptions): Promise<'skipped' | 'mounted' | 'uploaded'> {
+async function ensureBlob(
+  session: RegistrySession,
+  repository: string,
+  blob: BlobSource,
+  mountFrom: string[],
+  options: PushOptions,
+): Promise<'skipped' | 'mounted' | 'uploaded'> {
   const { digest, size } = blob.descriptor;
   if (await blobExists(session, repository, digest, 'pull,push')) {
     options.onProgress?.({ label: digest, bytes: size, total: size });

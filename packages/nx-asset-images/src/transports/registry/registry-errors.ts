@@ -48,7 +48,10 @@ export class RegistryAuthError extends RegistryError {
 
   constructor(fields: RegistryErrorFields & { user?: string }) {
     const who = fields.user !== undefined ? ` for user ${JSON.stringify(fields.user)}` : ' (anonymous)';
-    const status = fields.status !== undefined ? ` (${fields.method} ${redactUrl(fields.url)} -> ${fields.status}${fields.code ? ` ${fields.code}` : ''})` : '';
+    const status =
+      fields.status !== undefined
+        ? ` (${fields.method} ${redactUrl(fields.url)} -> ${fields.status}${fields.code ? ` ${fields.code}` : ''})`
+        : '';
     super(fields, `authentication to ${fields.registry} failed${who}${status}`);
     if (fields.user !== undefined) this.user = fields.user;
   }
@@ -108,7 +111,10 @@ export class StaleCredentialsError extends RegistryError {
 export function registryErrorFromTransport(error: unknown, method: string, url: URL, registry: string): unknown {
   if (error instanceof HttpNetworkError) return new RegistryError({ method, url: error.target, registry, cause: error.cause });
   if (error instanceof HttpRedirectError) {
-    return new RegistryError({ method, url: error.target, registry, status: error.status, cause: error }, `${method} ${error.target.host}: ${error.reason}`);
+    return new RegistryError(
+      { method, url: error.target, registry, status: error.status, cause: error },
+      `${method} ${error.target.host}: ${error.reason}`,
+    );
   }
   return error;
 }

@@ -7,7 +7,11 @@ import { sha256 } from './__fixtures__/test-image';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => { s.closeAllConnections(); s.close(r); });
+  for (const s of servers.splice(0))
+    await new Promise((r) => {
+      s.closeAllConnections();
+      s.close(r);
+    });
 });
 async function serve(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
@@ -57,9 +61,13 @@ describe('RegistrySession', () => {
     });
     const session = new RegistrySession({ registry, retry: { attempts: 1 } });
     try {
-      const error = await session.request({ method: 'GET', path: '/v2/x/manifests/t', query: { token: 'secret-token' }, scopes: [], expect: [200] }).catch((e: unknown) => e);
+      const error = await session
+        .request({ method: 'GET', path: '/v2/x/manifests/t', query: { token: 'secret-token' }, scopes: [], expect: [200] })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'RegistryError', method: 'GET', status: 404, code: 'NAME_UNKNOWN', registry });
-      expect((error as Error).message).toBe(`GET http://${registry}/v2/x/manifests/t?token=REDACTED failed: 404 NAME_UNKNOWN: repository name not known to registry`);
+      expect((error as Error).message).toBe(
+        `GET http://${registry}/v2/x/manifests/t?token=REDACTED failed: 404 NAME_UNKNOWN: repository name not known to registry`,
+      );
     } finally {
       session.close();
     }

@@ -21,7 +21,14 @@ import { createAgents, destroyAgents, type HttpAgents } from '../../http/agents'
 import { httpRequest, type RequestResponse } from '../../http/http-request';
 import { discardResponseBody, headerValue, readResponseBody } from '../../http/response-body';
 import { isRetryableStatus, parseRetryAfter } from '../../http/retry-policy';
-import { ForeignAuthChallengeError, RegistryAuthError, RegistryError, StaleCredentialsError, parseRegistryErrorBody, registryErrorFromTransport } from './registry-errors';
+import {
+  ForeignAuthChallengeError,
+  RegistryAuthError,
+  RegistryError,
+  StaleCredentialsError,
+  parseRegistryErrorBody,
+  registryErrorFromTransport,
+} from './registry-errors';
 import { registryBaseUrl } from './registry-url';
 import { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate';
 import { basicAuthorization, fetchBearerToken, type BearerToken } from './token-auth';
@@ -141,7 +148,10 @@ export class RegistrySession {
           reauthenticated = true;
           authorization = await this.authorization(request.scopes, true);
           if (isOneShot(request.body)) {
-            throw new StaleCredentialsError({ method: request.method, url, registry: this.registry, status: 401 }, `${request.method} ${url.host}: credentials expired during the request; renewed`);
+            throw new StaleCredentialsError(
+              { method: request.method, url, registry: this.registry, status: 401 },
+              `${request.method} ${url.host}: credentials expired during the request; renewed`,
+            );
           }
           continue;
         }
@@ -150,13 +160,21 @@ export class RegistrySession {
       if (response.status === 403) {
         const body = await readResponseBody(response, 64 * 1024).catch(() => Buffer.alloc(0));
         // Storage refusing a (presigned) URL is not the registry refusing our credentials.
-        if (!own) throw new RegistryError({ method: request.method, url, registry: this.registry, status: 403, ...parseRegistryErrorBody(body) });
+        if (!own)
+          throw new RegistryError({ method: request.method, url, registry: this.registry, status: 403, ...parseRegistryErrorBody(body) });
         throw this.authError(request.method, url, 403, parseRegistryErrorBody(body).code);
       }
       if (!request.expect.includes(response.status)) {
         const body = request.method === 'HEAD' ? Buffer.alloc(0) : await readResponseBody(response, 64 * 1024).catch(() => Buffer.alloc(0));
         const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
-        throw new RegistryError({ method: request.method, url, registry: this.registry, status: response.status, ...parseRegistryErrorBody(body), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+        throw new RegistryError({
+          method: request.method,
+          url,
+          registry: this.registry,
+          status: response.status,
+          ...parseRegistryErrorBody(body),
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        });
       }
       return response;
     }
@@ -182,7 +200,9 @@ export class RegistrySession {
     } catch (error) {
       if (error instanceof DigestMismatchError || (error as Error).name === 'AbortError') throw error;
       const transport = registryErrorFromTransport(error, request.method, url, this.registry);
-      throw transport instanceof RegistryError ? transport : new RegistryError({ method: request.method, url, registry: this.registry, cause: error });
+      throw transport instanceof RegistryError
+        ? transport
+        : new RegistryError({ method: request.method, url, registry: this.registry, cause: error });
     }
   }
 
@@ -209,7 +229,14 @@ export class RegistrySession {
 
   private authError(method: string, url: URL, status: number, code?: string): RegistryAuthError {
     const user = this.user;
-    return new RegistryAuthError({ method, url, registry: this.registry, status, ...(code ? { code } : {}), ...(user !== undefined ? { user } : {}) });
+    return new RegistryAuthError({
+      method,
+      url,
+      registry: this.registry,
+      status,
+      ...(code ? { code } : {}),
+      ...(user !== undefined ? { user } : {}),
+    });
   }
 
   /**
@@ -226,7 +253,13 @@ export class RegistrySession {
         this.challenge = parseWwwAuthenticate(headerValue(response, 'www-authenticate'))[0] ?? null;
       } else if (isRetryableStatus(response.status)) {
         const retryAfterMs = parseRetryAfter(headerValue(response, 'retry-after'));
-        throw new RegistryError({ method: 'GET', url, registry: this.registry, status: response.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+        throw new RegistryError({
+          method: 'GET',
+          url,
+          registry: this.registry,
+          status: response.status,
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        });
       } else {
         this.challenge = null; // 200, or a registry that does not implement the ping: go anonymous until a 401 says otherwise
       }

@@ -15,7 +15,10 @@ export function isInsecureRegistry(registry: string, insecureRegistries: readonl
   const lower = registry.toLowerCase();
   if (LOOPBACK_HOSTS.has(hostWithoutPort(lower))) return true;
   return insecureRegistries.some((r) => {
-    const candidate = r.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
+    const candidate = r
+      .toLowerCase()
+      .replace(/^[a-z]+:\/\//, '')
+      .replace(/\/+$/, '');
     return candidate === lower || candidate === hostWithoutPort(lower);
   });
 }

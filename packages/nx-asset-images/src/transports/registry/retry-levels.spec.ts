@@ -34,7 +34,9 @@ afterEach(async () => {
 });
 
 /** A registry stand-in: `answer` decides each response (undefined: 500). Returns its host and what it was asked. */
-async function startServer(answer: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | void = () => false): Promise<{ host: string; seen: Seen[] }> {
+async function startServer(
+  answer: (req: http.IncomingMessage, res: http.ServerResponse) => boolean | void = () => false,
+): Promise<{ host: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   server = http.createServer((req, res) => {
     seen.push({ method: req.method ?? '', path: new URL(req.url ?? '/', 'http://x').pathname });
@@ -86,7 +88,9 @@ describe('one retry level per request (server always answers 500)', () => {
     const { host, seen } = await startServer((req, res) => {
       if (ping(req, res)) return true;
       if (req.url?.includes('/manifests/')) {
-        res.writeHead(200, { 'content-type': image.manifest.descriptor.mediaType, 'content-length': String(image.manifest.bytes.length) }).end(image.manifest.bytes);
+        res
+          .writeHead(200, { 'content-type': image.manifest.descriptor.mediaType, 'content-length': String(image.manifest.bytes.length) })
+          .end(image.manifest.bytes);
         return true;
       }
       return false;
@@ -99,7 +103,9 @@ describe('one retry level per request (server always answers 500)', () => {
 
   it('fetchBlob: attempts requests', async () => {
     const { host, seen } = await startServer(ping);
-    const error = await fetchBlob(parseImageReference(`${host}/a/b:1`), `sha256:${'a'.repeat(64)}`, await clientOptions()).catch((e: unknown) => e);
+    const error = await fetchBlob(parseImageReference(`${host}/a/b:1`), `sha256:${'a'.repeat(64)}`, await clientOptions()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RegistryError);
     expect(seen.filter((s) => s.path.includes('/blobs/'))).toHaveLength(ATTEMPTS);
   });
@@ -107,7 +113,9 @@ describe('one retry level per request (server always answers 500)', () => {
   it('push: the first HEAD is retried attempts times, pings included', async () => {
     const { host, seen } = await startServer();
     const image = makeImage([bytesLayer(seededBytes(100, 1))]);
-    const error = await pushImage(image, [parseImageReference(`${host}/a/b:1`)], { ...(await clientOptions()), concurrency: 1 }).catch((e: unknown) => e);
+    const error = await pushImage(image, [parseImageReference(`${host}/a/b:1`)], { ...(await clientOptions()), concurrency: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RegistryError);
     expect(seen).toHaveLength(ATTEMPTS);
   });

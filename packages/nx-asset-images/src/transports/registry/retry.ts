@@ -4,7 +4,15 @@
  * that as its default. Retries retryable statuses, dropped connections and
  * stale credentials; never 4xx answers that would fail again.
  */
-import { REGISTRY_RETRY, isRetryableNetworkError, isRetryableStatus, withRetry as withRetryPolicy, type RetryContext, type RetryOptions, type WithRetryOptions } from '../../http/retry-policy';
+import {
+  REGISTRY_RETRY,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  withRetry as withRetryPolicy,
+  type RetryContext,
+  type RetryOptions,
+  type WithRetryOptions,
+} from '../../http/retry-policy';
 import { RegistryError, StaleCredentialsError } from './registry-errors';
 
 export type { RetryOptions } from '../../http/retry-policy';
@@ -31,6 +39,9 @@ export interface RequestRetryOption {
 }
 
 /** The policy's `withRetry`, classifying failures with `isRetryableError` unless told otherwise. */
-export function withRetry<T>(fn: (context: RetryContext) => Promise<T>, options: Omit<WithRetryOptions, 'isRetryable'> & Partial<Pick<WithRetryOptions, 'isRetryable'>>): Promise<T> {
+export function withRetry<T>(
+  fn: (context: RetryContext) => Promise<T>,
+  options: Omit<WithRetryOptions, 'isRetryable'> & Partial<Pick<WithRetryOptions, 'isRetryable'>>,
+): Promise<T> {
   return withRetryPolicy(fn, { isRetryable: isRetryableError, ...options });
 }

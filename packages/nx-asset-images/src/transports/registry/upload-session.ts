@@ -29,9 +29,17 @@ export async function startUpload(session: RegistrySession, repository: string, 
   return { ...uploadSessionFrom(response, session, 'POST'), offset: 0 };
 }
 
-export function uploadSessionFrom(response: HttpResponse, session: RegistrySession, method: string): { location: string; chunkMinLength?: number } {
+export function uploadSessionFrom(
+  response: HttpResponse,
+  session: RegistrySession,
+  method: string,
+): { location: string; chunkMinLength?: number } {
   const location = headerValue(response, 'location');
-  if (!location) throw new RegistryError({ method, url: session.baseUrl, registry: session.registry, status: response.status }, `${method} upload: ${session.registry} answered ${response.status} without a Location`);
+  if (!location)
+    throw new RegistryError(
+      { method, url: session.baseUrl, registry: session.registry, status: response.status },
+      `${method} upload: ${session.registry} answered ${response.status} without a Location`,
+    );
   const min = Number(headerValue(response, 'oci-chunk-min-length'));
   return Number.isFinite(min) && min > 0 ? { location, chunkMinLength: min } : { location };
 }
@@ -49,9 +57,23 @@ export function nextOffsetFromRange(range: string | undefined): number | undefin
 export async function uploadStatus(session: RegistrySession, repository: string, location: string): Promise<UploadSession | undefined> {
   let response: HttpResponse;
   try {
-    response = await session.request({ method: 'GET', path: location, scopes: [repositoryScope(repository, 'pull,push')], expect: [204, 200] });
+    response = await session.request({
+      method: 'GET',
+      path: location,
+      scopes: [repositoryScope(repository, 'pull,push')],
+      expect: [204, 200],
+    });
   } catch (error) {
-    if (error instanceof RegistryError && error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 403 && error.status !== 429) return undefined;
+    if (
+      error instanceof RegistryError &&
+      error.status !== undefined &&
+      error.status >= 400 &&
+      error.status < 500 &&
+      error.status !== 401 &&
+      error.status !== 403 &&
+      error.status !== 429
+    )
+      return undefined;
     throw error;
   }
   await discardResponseBody(response);
@@ -62,7 +84,12 @@ export async function uploadStatus(session: RegistrySession, repository: string,
 
 export async function cancelUpload(session: RegistrySession, repository: string, location: string): Promise<void> {
   try {
-    const response = await session.request({ method: 'DELETE', path: location, scopes: [repositoryScope(repository, 'pull,push')], expect: [204, 200, 202, 404] });
+    const response = await session.request({
+      method: 'DELETE',
+      path: location,
+      scopes: [repositoryScope(repository, 'pull,push')],
+      expect: [204, 200, 202, 404],
+    });
     await discardResponseBody(response);
   } catch {
     /* best effort: an abandoned session expires on its own */

@@ -135,7 +135,8 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
         const auth = options.auth!;
         if (req.method === 'POST') {
           const form = new URLSearchParams((await readBody(req)).body.toString('utf8'));
-          if (!auth.identityToken || form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== auth.identityToken) return error(res, 401, 'UNAUTHORIZED');
+          if (!auth.identityToken || form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== auth.identityToken)
+            return error(res, 401, 'UNAUTHORIZED');
         } else if (req.headers.authorization !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) {
           return error(res, 401, 'UNAUTHORIZED');
         }
@@ -154,7 +155,12 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       const [, repo, kind, rest] = m as unknown as [string, string, string, string];
       if (!authorized(req)) {
         req.resume();
-        return send(res, 401, { 'www-authenticate': challenge(`repository:${repo}:pull,push`) }, JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }));
+        return send(
+          res,
+          401,
+          { 'www-authenticate': challenge(`repository:${repo}:pull,push`) },
+          JSON.stringify({ errors: [{ code: 'UNAUTHORIZED' }] }),
+        );
       }
       const fault = options.fault?.(req, index++);
       if (fault === 'drop') return req.socket.destroy();
@@ -174,7 +180,8 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
         const redirect = req.method === 'HEAD' || req.method === 'GET' ? options.blobRedirect?.(repo, rest, req) : undefined;
         if (redirect !== undefined) return send(res, 307, { location: redirect });
         if (req.method === 'HEAD') return send(res, has ? 200 : 404, has ? { 'docker-content-digest': rest } : {});
-        if (req.method === 'GET') return has ? send(res, 200, { 'docker-content-digest': rest }, blobs.get(rest)) : error(res, 404, 'BLOB_UNKNOWN');
+        if (req.method === 'GET')
+          return has ? send(res, 200, { 'docker-content-digest': rest }, blobs.get(rest)) : error(res, 404, 'BLOB_UNKNOWN');
       }
       if (kind === 'blobs/uploads') {
         const uploadHeaders = (id: string) => {
@@ -190,7 +197,10 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
           }
           const id = randomUUID();
           uploads.set(id, { repo, data: Buffer.alloc(0) });
-          return send(res, 202, { ...uploadHeaders(id), ...(options.chunkMinLength ? { 'oci-chunk-min-length': String(options.chunkMinLength) } : {}) });
+          return send(res, 202, {
+            ...uploadHeaders(id),
+            ...(options.chunkMinLength ? { 'oci-chunk-min-length': String(options.chunkMinLength) } : {}),
+          });
         }
         const upload = uploads.get(rest);
         if (!upload) return error(res, 404, 'BLOB_UPLOAD_UNKNOWN');
@@ -235,7 +245,12 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
           const found = manifests.get(rest.startsWith('sha256:') ? `${repo}@${rest}` : `${repo}:${rest}`);
           if (!found) return error(res, 404, 'MANIFEST_UNKNOWN');
           const mediaType = (JSON.parse(found.toString('utf8')) as { mediaType: string }).mediaType;
-          return send(res, 200, { 'content-type': mediaType, 'docker-content-digest': sha(found) }, req.method === 'GET' ? found : undefined);
+          return send(
+            res,
+            200,
+            { 'content-type': mediaType, 'docker-content-digest': sha(found) },
+            req.method === 'GET' ? found : undefined,
+          );
         }
       }
       return error(res, 405, 'UNSUPPORTED');

@@ -48,7 +48,10 @@ export function makeImage(layers: Layer[], label = 'test'): Image {
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     }),
   );
-  const config = { descriptor: { mediaType: MEDIA_TYPE_OCI_CONFIG, digest: sha256(configBytes), size: configBytes.length }, bytes: configBytes };
+  const config = {
+    descriptor: { mediaType: MEDIA_TYPE_OCI_CONFIG, digest: sha256(configBytes), size: configBytes.length },
+    bytes: configBytes,
+  };
   const manifestBytes = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -57,5 +60,12 @@ export function makeImage(layers: Layer[], label = 'test'): Image {
       layers: layers.map((l) => l.descriptor),
     }),
   );
-  return { manifest: { descriptor: { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: sha256(manifestBytes), size: manifestBytes.length }, bytes: manifestBytes }, config, layers };
+  return {
+    manifest: {
+      descriptor: { mediaType: MEDIA_TYPE_OCI_MANIFEST, digest: sha256(manifestBytes), size: manifestBytes.length },
+      bytes: manifestBytes,
+    },
+    config,
+    layers,
+  };
 }
