@@ -93,6 +93,11 @@ function usesPlugin(nxJson: string | Buffer | undefined): boolean {
   return nxJson !== undefined && nxJson.toString().includes('nx-asset-images');
 }
 
+/** A Workspace over an existing folder (a clone made by a test). */
+export function openWorkspace(root: string): Workspace {
+  return makeWorkspace(root);
+}
+
 function makeWorkspace(root: string): Workspace {
   const resolve = (...parts: string[]): string => {
     const p = path.resolve(root, ...parts);
@@ -181,4 +186,27 @@ export async function commitAll(ws: Workspace, message: string): Promise<string>
   await git(ws, 'add', '-A');
   await git(ws, 'commit', '-q', '--allow-empty', '-m', message);
   return (await git(ws, 'rev-parse', 'HEAD')).stdout.trim();
+}
+
+/**
+ * A git clone of `ws` in a new temp folder, as a teammate or a CI runner gets it:
+ * committed files only (no gitignored weights, no .asset-images, no dist), with
+ * node_modules linked to the original's. `git clone` options go in `cloneArgs`,
+ * its environment (GIT_LFS_SKIP_SMUDGE) in `env`.
+ */
+export async function cloneWorkspace(
+  ws: Workspace,
+  options: { cloneArgs?: string[]; env?: NodeJS.ProcessEnv; source?: string } = {},
+): Promise<Workspace> {
+  const parent = await mkdtemp(path.join(tmpdir(), 'nxai-clone-'));
+  const root = path.join(parent, 'ws');
+  await exec('git', ['clone', '-q', ...(options.cloneArgs ?? []), options.source ?? ws.root, root], {
+    env: { ...process.env, ...GIT_ENV, ...options.env },
+  });
+  await symlink(path.join(ws.root, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  const clone = makeWorkspace(root);
+  await git(clone, 'config', 'user.name', 'nxai e2e');
+  await git(clone, 'config', 'user.email', 'e2e@nxai.invalid');
+  await git(clone, 'config', 'commit.gpgsign', 'false');
+  return { ...clone, dispose: () => rm(parent, { recursive: true, force: true }) };
 }

@@ -7,9 +7,11 @@
  * `AssetBuildReporter`; rendering is the caller's.
  */
 import { join, posix } from 'node:path';
-import type { Image } from '../oci/image';
+import type { Descriptor, Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
+import { hasBlob } from '../store/blob-store';
+import { lockWithImage } from './lock-pin';
 import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve/docker-presence';
 import { dockerEngineVersion } from '../transports/docker-engine';
 import { writeOciLayout } from '../transports/oci-layout';
@@ -35,6 +37,8 @@ export interface BuildAssetRequest {
 export type AssetBuildEvent =
   | { kind: 'lock-written'; file: string }
   | { kind: 'layout-written'; dir: string; written: number; skipped: number }
+  /** Not written yet: `missing` layers of absent files are not in the store (they come from the registry when something needs them). */
+  | { kind: 'layout-deferred'; dir: string; missing: number }
   | { kind: 'docker-loaded'; engine: string; outcome: EnsureInDockerOutcome; configDigest: string }
   | { kind: 'no-docker-engine' }
   | { kind: 'reassembling'; project: string; reason: string };
@@ -83,9 +87,8 @@ export async function buildAsset(
     hashing.finish();
   }
   const { manifest } = analysis;
-  if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, analysis.lock, options.ci)) === 'written') {
-    reporter.event({ kind: 'lock-written', file: posix.join(manifest.projectRoot, 'asset.lock.json') });
-  }
+  // Files first (in CI a lock that does not match fails before anything is assembled), then, once the image is delivered, the lock with the image pin.
+  await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, analysis.lock, options.ci, { filesOnly: true });
 
   const layerDigests = layerDigestsOf(options);
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
@@ -97,7 +100,14 @@ export async function buildAsset(
     const staleBefore = layerDigests.staleEntries;
     let delivered = false;
     try {
-      await deliverImage(options, request, image, result, reporter);
+      await deliverImage(
+        options,
+        request,
+        image,
+        result,
+        reporter,
+        image.layers.filter((_, i) => analysis.layers[i]?.pinned).map((layer) => layer.descriptor),
+      );
       delivered = true;
     } catch (error) {
       // A remembered layer digest the streamed bytes contradicted: the entry is corrected by now, so the
@@ -106,6 +116,12 @@ export async function buildAsset(
       reporter.event({ kind: 'reassembling', project: manifest.name, reason: layerDigests.stale.at(-1)!.message });
     }
     if (delivered) {
+      // The pin only once delivery has streamed the layers: a remembered layer digest that turned out wrong
+      // (the round above) must not end up in the committed lock.
+      const lock = lockWithImage(analysis, image, options.mtime);
+      if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, lock, options.ci)) === 'written') {
+        reporter.event({ kind: 'lock-written', file: posix.join(manifest.projectRoot, 'asset.lock.json') });
+      }
       await writeAssetImageResult(join(options.workspaceRoot, request.outputPath), result);
       return { analysis, image, result };
     }
@@ -119,15 +135,28 @@ async function deliverImage(
   image: Image,
   result: AssetImageResult,
   reporter: AssetBuildReporter,
+  pinned: readonly Descriptor[],
 ): Promise<void> {
-  if (request.ociLayout) {
-    const dir = options.store.ociLayout;
+  const dir = options.store.ociLayout;
+  // Layers of absent files come from the registry only when something needs their bytes: a layout
+  // write alone does not, so it waits until they are in the store (after a docker load, an asset-pull).
+  const notHere = async () => (await Promise.all(pinned.map(async (d) => ((await hasBlob(dir, d)) ? undefined : d)))).filter(Boolean);
+  const writeLayout = async () => {
     const progress = reporter.progress();
     try {
       const written = await writeOciLayout(dir, image, { refNames: result.references, onProgress: progress.onProgress });
       reporter.event({ kind: 'layout-written', dir, written: written.written.length, skipped: written.skipped.length });
     } finally {
       progress.finish();
+    }
+  };
+  let layoutPending = false;
+  if (request.ociLayout) {
+    const missing = await notHere();
+    if (missing.length === 0) await writeLayout();
+    else {
+      layoutPending = true;
+      reporter.event({ kind: 'layout-deferred', dir, missing: missing.length });
     }
   }
   if (request.load === false) return;
@@ -148,4 +177,5 @@ async function deliverImage(
   } finally {
     progress.finish();
   }
+  if (layoutPending && (await notHere()).length === 0) await writeLayout();
 }

@@ -4,6 +4,8 @@ export interface AssetImagesPluginOptions {
   assetImageTargetName?: string;
   /** Name of the inferred target that pushes an asset's image. Default `asset-push`. */
   assetPushTargetName?: string;
+  /** Name of the inferred target that writes an asset's absent files from the registry. Default `asset-pull`. */
+  assetPullTargetName?: string;
   /** Name of the inferred target that builds an app's Dockerfile. Default `docker-build`. */
   dockerBuildTargetName?: string;
   /**
@@ -22,6 +24,7 @@ export interface AssetImagesPluginOptions {
 export interface NormalizedPluginOptions {
   assetImageTargetName: string;
   assetPushTargetName: string;
+  assetPullTargetName: string;
   dockerBuildTargetName: string;
   attachToTarget?: string;
   largeFileThreshold?: number;
@@ -32,6 +35,7 @@ export function normalizePluginOptions(options: AssetImagesPluginOptions | undef
   return {
     assetImageTargetName: options?.assetImageTargetName || 'asset-image',
     assetPushTargetName: options?.assetPushTargetName || 'asset-push',
+    assetPullTargetName: options?.assetPullTargetName || 'asset-pull',
     dockerBuildTargetName: options?.dockerBuildTargetName || 'docker-build',
     ...(attach ? { attachToTarget: attach } : {}),
     ...(typeof options?.largeFileThreshold === 'number' && options.largeFileThreshold > 0

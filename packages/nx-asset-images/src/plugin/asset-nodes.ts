@@ -5,7 +5,7 @@ import { readFileTextMemo } from '../nx/file-text-memo';
 import { cacheKey, graphCache } from './graph-cache';
 import { logger } from '../nx/nx-api';
 import { defaultAssetName, parseAssetManifest } from '../manifest/manifest';
-import { assetImageTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
+import { assetImageTarget, assetPullTarget, assetPushTarget, brokenManifestTarget } from './asset-targets';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 
 const CACHE_NAME = 'asset-nodes';
@@ -89,6 +89,7 @@ function buildAssetProjectNode(
     targets = {
       [opts.assetImageTargetName]: assetImageTarget(projectRoot, name, opts.largeFileThreshold),
       [opts.assetPushTargetName]: assetPushTarget(opts.assetImageTargetName),
+      [opts.assetPullTargetName]: assetPullTarget(),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -101,6 +102,7 @@ function buildAssetProjectNode(
     targets = {
       [opts.assetImageTargetName]: brokenManifestTarget(message),
       [opts.assetPushTargetName]: brokenManifestTarget(message),
+      [opts.assetPullTargetName]: brokenManifestTarget(message),
     };
   }
   return {
@@ -113,7 +115,7 @@ function buildAssetProjectNode(
         targets,
         metadata: {
           technologies: ['docker'],
-          targetGroups: { 'Asset image': [opts.assetImageTargetName, opts.assetPushTargetName] },
+          targetGroups: { 'Asset image': [opts.assetImageTargetName, opts.assetPushTargetName, opts.assetPullTargetName] },
         },
       },
     },

@@ -61,6 +61,21 @@ export function assetPushTarget(buildTargetName: string): TargetConfiguration {
   };
 }
 
+/** Writes the asset's absent files (pinned by its lock) from the registry; like `git lfs pull`. Never cached: it fills the folder. */
+export function assetPullTarget(): TargetConfiguration {
+  return {
+    executor: 'nx-asset-images:asset-pull',
+    cache: false,
+    options: {},
+    metadata: {
+      technologies: ['docker'],
+      description:
+        'Write the files the lock pins and this clone lacks (missing, or Git LFS pointers) from the registry, verified against the lock',
+      help: { command: 'nx run <project>:asset-pull --help', example: { options: { files: 'weights/*.bin' } } },
+    },
+  };
+}
+
 /** A target that fails with the manifest's error when run, so one broken asset.json never breaks the graph of the others. */
 export function brokenManifestTarget(message: string): TargetConfiguration {
   return {

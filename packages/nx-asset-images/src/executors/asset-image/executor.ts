@@ -51,6 +51,10 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
       return logger.info(
         `OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: ${event.written} blob(s) written, ${event.skipped} already there`,
       );
+    case 'layout-deferred':
+      return logger.info(
+        `OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: not written, ${event.missing} layer(s) of absent files are not here (fetched from the registry when needed)`,
+      );
     case 'no-docker-engine':
       return logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
     case 'reassembling':

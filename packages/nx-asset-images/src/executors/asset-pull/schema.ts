@@ -1,0 +1,4 @@
+export interface AssetPullExecutorOptions {
+  manifest?: string;
+  files?: string;
+}

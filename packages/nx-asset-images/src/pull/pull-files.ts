@@ -1,0 +1,169 @@
+/**
+ * `asset-pull`: writes the files the lock pins and this clone lacks (missing,
+ * or a Git LFS pointer in their place) into the asset folder, from the
+ * registry, like `git lfs pull` or `dvc pull`. Each file comes out of its
+ * layer (the lock's descriptor, fetched by digest into the layout store and
+ * verified there, then decompressed and read as a tar), is checked against the
+ * lock's size and sha256 while it is written to a temp file beside its place,
+ * gets the lock's mode and is renamed into place. Present files are left
+ * alone; a second run has nothing to do and fetches nothing.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, rm } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import picomatch from 'picomatch';
+import { extract } from 'tar-stream';
+import { AssetAbsentFilesError } from '../errors/asset-errors';
+import type { AnalyzedFile } from '../build/analyze-asset';
+import type { AssetBuildOptions } from '../build/build-options';
+import { pinnedLayerBytes } from '../build/pinned-layer-bytes';
+import { prepareAsset } from '../build/prepare-asset';
+import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
+import { CompressionUnavailableError } from '../oci/compression';
+import { DigestMismatchError } from '../oci/digest';
+import type { Digest } from '../oci/image';
+import { writeStreamAtomic } from '../util/atomic-write';
+import type { OnProgress } from '../util/progress';
+
+export interface PullFilesRequest {
+  /** Workspace-relative asset.json. */
+  manifestFile: string;
+  /** Only absent files matching this glob (relative to the asset folder). */
+  files?: string;
+  onProgress?: OnProgress;
+}
+
+export interface PullFilesOutcome {
+  project: string;
+  /** Files written, relative to the asset folder. */
+  written: string[];
+  /** Absent files the glob left out. */
+  skipped: string[];
+  /** Layer blobs that had to come from the registry (the rest were in the layout store). */
+  fetchedLayers: number;
+  bytes: number;
+}
+
+export async function pullAssetFiles(options: AssetBuildOptions, request: PullFilesRequest): Promise<PullFilesOutcome> {
+  const analysis = await prepareAsset(options, request.manifestFile, { sources: 'skip' });
+  const { manifest } = analysis;
+  const lockFile = posix.join(manifest.projectRoot, ASSET_LOCK_FILE);
+  const match = request.files ? picomatch(request.files, { dot: true }) : () => true;
+  const wanted = analysis.absent.filter((file) => match(file.relPath));
+  const outcome: PullFilesOutcome = {
+    project: manifest.name,
+    written: [],
+    skipped: analysis.absent.filter((file) => !match(file.relPath)).map((file) => file.relPath),
+    fetchedLayers: 0,
+    bytes: 0,
+  };
+  if (wanted.length === 0) return outcome;
+  // Each absent file's layer, as the lock pins it (whatever the layer plan of this build would be).
+  const pins = analysis.committedLock?.lockfileVersion === 2 ? (analysis.committedLock.image?.layers ?? []) : [];
+  const byLayer = new Map<AssetLockLayer, AnalyzedFile[]>();
+  const unpinned: string[] = [];
+  for (const file of wanted) {
+    const layer = pins.find((pin) => pin.files.includes(file.relPath));
+    if (!layer) unpinned.push(file.relPath);
+    else byLayer.set(layer, [...(byLayer.get(layer) ?? []), file]);
+  }
+  if (unpinned.length > 0) {
+    throw new AssetAbsentFilesError(
+      lockFile,
+      unpinned,
+      `${lockFile} does not pin their layer (lockfileVersion 1, or no "image"). Build where the files are (\`nx run ${manifest.name}:asset-image\`) and commit ${lockFile}.`,
+    );
+  }
+  const bytesOf = pinnedLayerBytes({
+    layoutDir: options.store.ociLayout,
+    image: manifest.image,
+    lockFile,
+    project: manifest.name,
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+  });
+  for (const [pin, files] of byLayer) {
+    const before = outcome.written.length;
+    await extractFiles(pin, files, bytesOf, outcome);
+    if (outcome.written.length !== before + files.length) {
+      const missing = files.filter((file) => !outcome.written.includes(file.relPath)).map((file) => file.relPath);
+      throw new AssetAbsentFilesError(lockFile, missing, `their layer ${pin.digest} does not hold them (the lock and the image disagree)`);
+    }
+  }
+  return outcome;
+}
+
+async function extractFiles(
+  pin: AssetLockLayer,
+  files: readonly AnalyzedFile[],
+  bytesOf: ReturnType<typeof pinnedLayerBytes>,
+  outcome: PullFilesOutcome,
+): Promise<void> {
+  const byImagePath = new Map(files.map((file) => [file.imagePath, file]));
+  const descriptor = { mediaType: pin.mediaType, digest: pin.digest as Digest, size: pin.size };
+  const tar = extract();
+  tar.on('entry', (header, stream, next) => {
+    const file = byImagePath.get(header.name.replace(/^\.?\//, ''));
+    if (!file || header.type !== 'file') {
+      stream.on('end', next);
+      stream.resume();
+      return;
+    }
+    writeVerified(file, stream as unknown as Readable).then(
+      () => {
+        outcome.written.push(file.relPath);
+        outcome.bytes += file.size;
+        next();
+      },
+      (error: unknown) => next(error as Error),
+    );
+  });
+  const source = bytesOf(
+    descriptor,
+    files.map((file) => file.relPath),
+  );
+  // tar-stream's extract is a streamx Writable, which Node's pipeline drives like its own streams.
+  await pipeline([source, ...decompression(pin.mediaType), tar] as unknown as NodeJS.ReadWriteStream[]);
+}
+
+/** The file at its place, checked against the lock while written; nothing half-written is left. */
+async function writeVerified(file: AnalyzedFile, source: Readable): Promise<void> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  // A Git LFS pointer in the file's place is replaced by the rename.
+  await writeStreamAtomic(file.absPath, source, {
+    through: [tap],
+    check: async () => {
+      const actual = hash.digest('hex');
+      if (actual !== file.sha256 || size !== file.size) {
+        throw new DigestMismatchError(
+          { what: file.relPath, expected: `sha256:${file.sha256}`, actual: `sha256:${actual}`, size, expectedSize: file.size },
+          `${file.relPath} from the registry has ${size} bytes sha256 ${actual}, the lock pins ${file.size} bytes sha256 ${file.sha256}`,
+        );
+      }
+    },
+  });
+  await chmod(file.absPath, file.mode & 0o7777).catch(async (error: unknown) => {
+    await rm(file.absPath, { force: true });
+    throw error;
+  });
+}
+
+function decompression(mediaType: string): NodeJS.ReadWriteStream[] {
+  if (mediaType.endsWith('+gzip') || mediaType.endsWith('.gzip')) return [zlib.createGunzip()];
+  if (mediaType.endsWith('+zstd') || mediaType.endsWith('.zstd')) {
+    const create = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
+    if (!create) throw new CompressionUnavailableError('zstd');
+    return [create()];
+  }
+  return [];
+}
