@@ -33,7 +33,9 @@ describe('buildAssetImage with a layer digest cache', () => {
         file: 'x/asset.json',
         projectRoot: 'x',
       },
-      lock: { lockfileVersion: 1, files: {} },
+      lock: { lockfileVersion: 2, files: {} },
+      absent: [],
+      removed: [],
       layers: [
         {
           kind: 'small-files',

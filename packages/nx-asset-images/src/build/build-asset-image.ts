@@ -15,7 +15,10 @@ import { compressedLayer, compressionIdentity, compressLayer, type Compression, 
 import type { AnalyzedLayer, AssetAnalysis } from './analyze-asset';
 import { LayerDigestCache, StaleLayerDigestError } from './layer-digest-cache';
 import type { AssetBuildOptions } from './build-options';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import { AssetAbsentFilesError } from '../errors/asset-errors';
+import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
+import { pinnedLayerBytes, type PinnedLayerBytes } from './pinned-layer-bytes';
 import { canonicalJson } from '../oci/canonical-json';
 import { sha256Digest } from '../oci/digest';
 
@@ -27,6 +30,8 @@ export interface BuildImageOptions {
   layerDigests?: LayerDigestCache;
   /** gzip/zstd level; default the codec's (see compression.ts). */
   compressionLevel?: number;
+  /** Where the bytes of a lock-pinned layer with absent files come from when a transport opens it; none: opening it is an error. */
+  pinnedBytes?: PinnedLayerBytes;
 }
 
 export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
@@ -61,7 +66,25 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   const mtime = options.mtime ?? 0;
   const layers: Layer[] = [];
   const settings: CompressionOptions = options.compressionLevel !== undefined ? { level: options.compressionLevel } : {};
+  const lockFile = posix.join(analysis.manifest.projectRoot, ASSET_LOCK_FILE);
+  const unbuildable = analysis.layers.filter((layer) => layer.files.some((file) => file.absent) && !layer.pinned);
+  if (unbuildable.length > 0) {
+    const files = unbuildable.flatMap((layer) => layer.files.filter((file) => file.absent).map((file) => file.relPath));
+    const why =
+      analysis.committedLock?.lockfileVersion !== 2 || !analysis.committedLock.image
+        ? `${lockFile} does not pin the image yet (lockfileVersion 1, or no "image")`
+        : 'the lock does not pin their layer as it is now (other files of that layer changed, or the build parameters: SOURCE_DATE_EPOCH, compression, destination)';
+    throw new AssetAbsentFilesError(
+      lockFile,
+      files,
+      `${why}. Build where the files are (\`nx run ${analysis.manifest.name}:asset-image\`), commit ${lockFile} and push the image, or run \`nx run ${analysis.manifest.name}:asset-pull\` first.`,
+    );
+  }
   for (const planned of analysis.layers) {
+    if (planned.pinned) {
+      layers.push(pinnedLayer(planned, planned.pinned, lockFile, options.pinnedBytes));
+      continue;
+    }
     for (let tries = 1; ; tries++) {
       const layer = await uncompressedLayer(planned, mtime, options.layerDigests);
       try {
@@ -85,6 +108,24 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
     },
     annotations,
   });
+}
+
+/** A layer with absent files, as the lock pins it: its bytes only when a transport opens it. */
+function pinnedLayer(planned: AnalyzedLayer, pin: AssetLockLayer, lockFile: string, bytes: PinnedLayerBytes | undefined): Layer {
+  const descriptor = { mediaType: pin.mediaType, digest: pin.digest as Digest, size: pin.size };
+  const absent = planned.files.filter((file) => file.absent).map((file) => file.relPath);
+  return {
+    descriptor,
+    diffId: pin.diffID as Digest,
+    open: () => {
+      if (bytes) return bytes(descriptor, absent);
+      throw new AssetAbsentFilesError(
+        lockFile,
+        absent,
+        `the bytes of layer ${pin.digest} are needed and no registry is configured to fetch them`,
+      );
+    },
+  };
 }
 
 async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: LayerDigestCache | undefined): Promise<Layer> {
@@ -157,5 +198,11 @@ export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildO
     platform: options.platform,
     ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
     layerDigests,
+    pinnedBytes: pinnedLayerBytes({
+      layoutDir: options.store.ociLayout,
+      image: analysis.manifest.image,
+      lockFile: posix.join(analysis.manifest.projectRoot, ASSET_LOCK_FILE),
+      project: analysis.manifest.name,
+    }),
   });
 }

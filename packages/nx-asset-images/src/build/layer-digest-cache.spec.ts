@@ -16,6 +16,7 @@ import { readAssetImageResult } from './asset-image-result';
 import { compressedLayerKey } from './build-asset-image';
 import { LayerDigestCache, StaleLayerDigestError } from './layer-digest-cache';
 import { resolveAssetImage } from '../resolve/resolve-asset-image';
+import { parseAssetLock } from '../lock/lock';
 
 const DIFF_ID = `sha256:${'d'.repeat(64)}` as Digest;
 const WRONG = `sha256:${'0'.repeat(64)}` as Digest;
@@ -155,6 +156,10 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
     expect(rebuilt.manifestDigest).toBe(right.manifestDigest);
     expect(rebuilt.layers).toEqual(right.layers);
     expect(await entries()).toEqual(good);
+    // The lock's image pin is the delivered image's, never the one assembled from the wrong entries.
+    const lock = parseAssetLock(await readFile(join(root, 'assets/x/asset.lock.json'), 'utf8'), 'lock');
+    expect(lock.image?.manifest).toBe(right.manifestDigest);
+    expect(lock.image?.layers.map((l) => l.digest)).toEqual(right.layers.map((l) => l.digest));
   });
 
   it('resolveAssetImage: a rebuild that disagrees with image.json drops the cached entries it used and recomputes them', async () => {

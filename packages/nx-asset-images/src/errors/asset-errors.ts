@@ -71,3 +71,26 @@ export class AssetHashError extends Error {
     super(`${path}: ${reason}`, options);
   }
 }
+
+/**
+ * Files the lock pins that this clone lacks (missing, or a Git LFS pointer in
+ * their place) are needed and cannot be had: their layer is not pinned by the
+ * lock (a version 1 lock, other build parameters, a layer whose other files
+ * changed), or their bytes are not in the registry. `files` are relative to
+ * the asset folder; the message says what to run.
+ */
+export class AssetAbsentFilesError extends Error {
+  override readonly name = 'AssetAbsentFilesError';
+  constructor(
+    /** The `asset.lock.json` that pins the files. */
+    readonly file: string,
+    readonly files: readonly string[],
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${file}: ${files.map((f) => JSON.stringify(f)).join(', ')} ${files.length === 1 ? 'is' : 'are'} not in this clone: ${reason}`,
+      options,
+    );
+  }
+}

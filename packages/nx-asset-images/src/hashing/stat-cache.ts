@@ -34,6 +34,8 @@ export interface StatCacheEntry {
 interface StatCacheFile {
   version: 1;
   entries: Record<string, StatCacheEntry>;
+  /** Asset files this workspace has had, hashed or not (the removal rule of absent files: see `hasSeen`). */
+  seen?: string[];
 }
 
 const CACHE_VERSION = 1;
@@ -79,20 +81,22 @@ function isEntry(value: unknown): value is StatCacheEntry {
   );
 }
 
-/** Entries of a cache file's text; invalid text or entries are dropped, never thrown. */
-function parseEntries(text: string | undefined): Map<string, StatCacheEntry> {
+/** Entries and seen paths of a cache file's text; invalid text or entries are dropped, never thrown. */
+function parseFile(text: string | undefined): { entries: Map<string, StatCacheEntry>; seen: Set<string> } {
   const entries = new Map<string, StatCacheEntry>();
-  if (text === undefined) return entries;
+  const seen = new Set<string>();
+  if (text === undefined) return { entries, seen };
   try {
     const data = JSON.parse(text) as Partial<StatCacheFile> | null;
-    if (data?.version !== CACHE_VERSION || data.entries === null || typeof data.entries !== 'object') return entries;
+    if (data?.version !== CACHE_VERSION || data.entries === null || typeof data.entries !== 'object') return { entries, seen };
     for (const [path, entry] of Object.entries(data.entries)) {
       if (isEntry(entry)) entries.set(path, entry);
     }
+    if (Array.isArray(data.seen)) for (const path of data.seen) if (typeof path === 'string') seen.add(path);
   } catch {
     // a corrupt cache is an empty cache
   }
-  return entries;
+  return { entries, seen };
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -107,18 +111,23 @@ export class StatCache {
   private readonly entries: Map<string, StatCacheEntry>;
   /** Paths set or deleted since load: these win over the disk when saving. */
   private readonly touched = new Set<string>();
+  private readonly seen: Set<string>;
+  private seenAdded = false;
 
   private constructor(
     /** Where the cache is saved; `undefined` for an in-memory cache. */
     readonly path: string | undefined,
     entries: Map<string, StatCacheEntry>,
+    seen: Set<string> = new Set(),
   ) {
     this.entries = entries;
+    this.seen = seen;
   }
 
   /** Loads the cache at `path`; a missing or corrupt file gives an empty cache. */
   static async load(path: string): Promise<StatCache> {
-    return new StatCache(path, parseEntries(await readIfExists(path)));
+    const { entries, seen } = parseFile(await readIfExists(path));
+    return new StatCache(path, entries, seen);
   }
 
   /** A cache that lives only as long as the object (`save()` does nothing). */
@@ -126,12 +135,25 @@ export class StatCache {
     return new StatCache(undefined, new Map());
   }
 
+  /** Records that this workspace has had the file at `absPath` (whether or not its hash could be cached). */
+  markSeen(absPath: string): void {
+    // A path with an entry is seen already (save() keeps it out of `seen`): not a change, or every run would rewrite the file.
+    if (this.hasSeen(absPath)) return;
+    this.seen.add(absPath);
+    this.seenAdded = true;
+  }
+
+  /** Whether this workspace has had a file at `absPath`: a pinned file that is gone was then removed, not absent. */
+  hasSeen(absPath: string): boolean {
+    return this.seen.has(absPath) || this.entries.has(absPath);
+  }
+
   get size(): number {
     return this.entries.size;
   }
 
   get dirty(): boolean {
-    return this.touched.size > 0;
+    return this.touched.size > 0 || this.seenAdded;
   }
 
   /** The entry for `absPath` when its stamp still matches `stamp`. */
@@ -157,13 +179,17 @@ export class StatCache {
   /** Writes the cache atomically, merged with entries other processes saved meanwhile (ours win). No-op when clean or in-memory. */
   async save(): Promise<void> {
     if (!this.path || !this.dirty) return;
-    const onDisk = parseEntries(await readIfExists(this.path));
-    for (const [path, entry] of onDisk) {
+    const onDisk = parseFile(await readIfExists(this.path));
+    for (const [path, entry] of onDisk.entries) {
       if (!this.touched.has(path)) this.entries.set(path, entry);
     }
+    for (const path of onDisk.seen) this.seen.add(path);
     const sorted: Record<string, StatCacheEntry> = {};
     for (const path of [...this.entries.keys()].sort()) sorted[path] = this.entries.get(path)!;
-    await writeFileAtomic(this.path, `${JSON.stringify({ version: CACHE_VERSION, entries: sorted } satisfies StatCacheFile)}\n`);
+    const seen = [...this.seen].filter((path) => !this.entries.has(path)).sort();
+    const file: StatCacheFile = { version: CACHE_VERSION, entries: sorted, ...(seen.length > 0 ? { seen } : {}) };
+    await writeFileAtomic(this.path, `${JSON.stringify(file)}\n`);
     this.touched.clear();
+    this.seenAdded = false;
   }
 }

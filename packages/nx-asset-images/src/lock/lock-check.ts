@@ -1,27 +1,45 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 import { AssetLockError } from '../errors/asset-errors';
-import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, readAssetLock, serializeAssetLock, type AssetLock } from './lock';
+import {
+  ASSET_LOCK_FILE,
+  diffLock,
+  formatLockDiff,
+  isLockDiffEmpty,
+  readAssetLock,
+  sameLockImage,
+  serializeAssetLock,
+  type AssetLock,
+} from './lock';
 
 export type LockOutcome = 'unchanged' | 'written';
 
 /**
  * Brings `asset.lock.json` in line with the content, like `npm install` does
- * package-lock.json; with `frozen` (CI), a lock that does not match is an error,
- * like `npm ci`, naming what differs.
+ * package-lock.json. With `frozen` (CI) the lock is never rewritten: files that
+ * differ from it are an error naming them, like `npm ci`; a lock whose files
+ * match but whose image pin is older (version 1, other build parameters) is
+ * left as it is. Absent files (pinned by the lock, not in the folder) are part
+ * of `actual` with the lock's values, so they are never a difference.
+ * `filesOnly`: only the CI check of the files, nothing written (before the
+ * image, and so its pin, is known).
  */
 export async function reconcileAssetLock(
   workspaceRoot: string,
   projectRoot: string,
   actual: AssetLock,
   frozen: boolean,
+  check: { filesOnly?: boolean } = {},
 ): Promise<LockOutcome> {
   const file = join(projectRoot, ASSET_LOCK_FILE);
   const path = join(workspaceRoot, file);
   const existing = await readAssetLock(path);
-  if (existing && isLockDiffEmpty(diffLock(existing, actual))) return 'unchanged';
   if (!existing && Object.keys(actual.files).length === 0) return 'unchanged';
+  const filesMatch = existing !== undefined && isLockDiffEmpty(diffLock(existing, actual));
+  if (check.filesOnly && (filesMatch || !frozen)) return 'unchanged';
+  if (filesMatch && existing.lockfileVersion === 2 && sameLockImage(existing.image, actual.image)) return 'unchanged';
   if (frozen) {
+    if (filesMatch) return 'unchanged';
     const detail = existing ? formatLockDiff(diffLock(existing, actual)) : 'the lock file is missing';
     throw new AssetLockError(
       file,

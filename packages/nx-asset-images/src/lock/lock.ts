@@ -1,28 +1,66 @@
 /**
- * `asset.lock.json`: the committed pin of an asset's local files, like
- * `package-lock.json`. Stable text (sorted keys, 2-space indent, trailing
- * newline) so a changed weight is a one-entry git diff.
+ * `asset.lock.json`: the committed pin of an asset, like `package-lock.json`.
+ * Stable text (sorted keys, 2-space indent, trailing newline) so a changed
+ * weight is a one-entry git diff.
+ *
+ * Version 2 pins each local file (size, sha256, mode) and the image built
+ * from them: the manifest digest and, per layer, digest, diffID, size, media
+ * type and the files it holds, plus the build parameters the layer bytes
+ * depend on (mtime, compression, destination: the files' paths in the tar). A clone without the weights builds the same
+ * image from it and fetches bytes from the registry by digest only when
+ * something needs them.
  *
  * ```json
- * { "lockfileVersion": 1, "files": { "weights/model.bin": { "size": 12, "sha256": "<64 hex>" } } }
+ * { "lockfileVersion": 2,
+ *   "files": { "weights/model.bin": { "size": 12, "sha256": "<64 hex>", "mode": 420 } },
+ *   "image": { "manifest": "sha256:…", "mediaType": "…", "mtime": 0, "compression": "none", "destination": "/",
+ *              "layers": [{ "digest": "sha256:…", "diffID": "sha256:…", "size": 2560, "mediaType": "…", "files": ["weights/model.bin"] }] } }
  * ```
+ * Version 1 (files with size and sha256 only) is read, and upgraded by the
+ * next build that has the bytes.
  */
 import { readFile } from 'node:fs/promises';
 import { AssetLockError } from '../errors/asset-errors';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
-export const ASSET_LOCK_VERSION = 1;
+export const ASSET_LOCK_VERSION = 2;
 
 export interface AssetLockEntry {
   size: number;
   /** 64 lowercase hex characters. */
   sha256: string;
+  /** Permission bits as the image holds them (0o644 or 0o755); absent in a version 1 lock. */
+  mode?: number;
+}
+
+export interface AssetLockLayer {
+  digest: string;
+  diffID: string;
+  size: number;
+  mediaType: string;
+  /** The local files the layer holds (paths relative to the asset folder), sorted. Remote sources are not listed. */
+  files: string[];
+}
+
+export interface AssetLockImage {
+  /** The image manifest's digest. */
+  manifest: string;
+  mediaType: string;
+  /** Seconds since the epoch of every tar entry the layers were built with. */
+  mtime: number;
+  /** Layer compression the layers were built with (`none`, `gzip`, `zstd`). */
+  compression: string;
+  /** asset.json `destination` the layers were built with: the directory of the files inside the tar. */
+  destination: string;
+  layers: AssetLockLayer[];
 }
 
 export interface AssetLock {
-  lockfileVersion: 1;
+  lockfileVersion: 1 | 2;
   /** Keyed by the file's path relative to the asset folder (posix). */
   files: Record<string, AssetLockEntry>;
+  /** The image the files were last built into (version 2). */
+  image?: AssetLockImage;
 }
 
 export interface AssetLockChange {
@@ -65,57 +103,137 @@ export function parseAssetLock(text: string, file: string): AssetLock {
     throw new AssetLockError(file, 'expected a JSON object with "lockfileVersion" and "files"');
   }
   const record = data as Record<string, unknown>;
-  if (record.lockfileVersion !== ASSET_LOCK_VERSION) {
-    throw new AssetLockError(file, `expected "lockfileVersion": ${ASSET_LOCK_VERSION}, got ${JSON.stringify(record.lockfileVersion)}`);
+  const version = record.lockfileVersion;
+  if (version !== 1 && version !== 2) {
+    throw new AssetLockError(file, `expected "lockfileVersion": 2 (or 1), got ${JSON.stringify(version)}`);
   }
   const files = record.files;
   if (files === null || typeof files !== 'object' || Array.isArray(files)) {
     throw new AssetLockError(file, 'expected "files" to be an object keyed by file path');
   }
-  const unknownKeys = Object.keys(record).filter((key) => key !== 'lockfileVersion' && key !== 'files');
+  const allowed = version === 1 ? ['lockfileVersion', 'files'] : ['lockfileVersion', 'files', 'image'];
+  const unknownKeys = Object.keys(record).filter((key) => !allowed.includes(key));
   if (unknownKeys.length > 0) {
     throw new AssetLockError(file, `unknown field ${JSON.stringify(unknownKeys[0])}`);
   }
   const result: Record<string, AssetLockEntry> = {};
   for (const [relPath, entry] of Object.entries(files as Record<string, unknown>)) {
     const e = entry as Partial<AssetLockEntry> | null;
+    const modeOk =
+      version === 1 ? e?.mode === undefined : Number.isSafeInteger(e?.mode) && (e!.mode as number) >= 0 && (e!.mode as number) <= 0o7777;
     if (
       e === null ||
       typeof e !== 'object' ||
       !Number.isSafeInteger(e.size) ||
       (e.size as number) < 0 ||
       typeof e.sha256 !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(e.sha256)
+      !/^[0-9a-f]{64}$/.test(e.sha256) ||
+      !modeOk
     ) {
-      throw new AssetLockError(file, `entry ${JSON.stringify(relPath)}: expected { "size": <bytes>, "sha256": "<64 lowercase hex>" }`);
+      const shape =
+        version === 1
+          ? '{ "size": <bytes>, "sha256": "<64 lowercase hex>" }'
+          : '{ "size": <bytes>, "sha256": "<64 lowercase hex>", "mode": <permission bits> }';
+      throw new AssetLockError(file, `files[${JSON.stringify(relPath)}]: expected ${shape}`);
     }
-    result[relPath] = { size: e.size as number, sha256: e.sha256 };
+    result[relPath] =
+      version === 1 ? { size: e.size as number, sha256: e.sha256 } : { size: e.size as number, sha256: e.sha256, mode: e.mode as number };
   }
-  return { lockfileVersion: 1, files: result };
+  if (version === 1) return { lockfileVersion: 1, files: result };
+  const image = record.image === undefined ? undefined : parseLockImage(record.image, file, result);
+  return { lockfileVersion: 2, files: result, ...(image ? { image } : {}) };
 }
 
-/** The lock's canonical text: keys sorted, 2-space indent, trailing newline. */
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+function parseLockImage(value: unknown, file: string, files: Record<string, AssetLockEntry>): AssetLockImage {
+  const fail = (field: string, expected: string): never => {
+    throw new AssetLockError(file, `${field}: expected ${expected}`);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('image', 'an object');
+  const v = value as Record<string, unknown>;
+  const unknown = Object.keys(v).find((k) => !['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'layers'].includes(k));
+  if (unknown !== undefined) fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, layers)');
+  if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
+  if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
+  if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
+  if (typeof v.compression !== 'string' || !['none', 'gzip', 'zstd'].includes(v.compression))
+    fail('image.compression', 'none, gzip or zstd');
+  if (typeof v.destination !== 'string' || !v.destination.startsWith('/')) fail('image.destination', 'an absolute directory');
+  if (!Array.isArray(v.layers)) fail('image.layers', 'an array');
+  const layers = (v.layers as unknown[]).map((raw, i): AssetLockLayer => {
+    const at = `image.layers[${i}]`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(at, 'an object');
+    const l = raw as Record<string, unknown>;
+    const extra = Object.keys(l).find((k) => !['digest', 'diffID', 'size', 'mediaType', 'files'].includes(k));
+    if (extra !== undefined) fail(`${at}.${extra}`, 'no such field (digest, diffID, size, mediaType, files)');
+    if (typeof l.digest !== 'string' || !DIGEST.test(l.digest)) fail(`${at}.digest`, 'a sha256 digest');
+    if (typeof l.diffID !== 'string' || !DIGEST.test(l.diffID)) fail(`${at}.diffID`, 'a sha256 digest');
+    if (!Number.isSafeInteger(l.size) || (l.size as number) < 0) fail(`${at}.size`, 'a size in bytes');
+    if (typeof l.mediaType !== 'string' || l.mediaType === '') fail(`${at}.mediaType`, 'a media type');
+    if (!Array.isArray(l.files) || !l.files.every((f) => typeof f === 'string')) fail(`${at}.files`, 'an array of file paths');
+    for (const f of l.files as string[]) {
+      if (!Object.prototype.hasOwnProperty.call(files, f)) fail(`${at}.files`, `paths listed in "files" ("${f}" is not)`);
+    }
+    return {
+      digest: l.digest as string,
+      diffID: l.diffID as string,
+      size: l.size as number,
+      mediaType: l.mediaType as string,
+      files: [...(l.files as string[])],
+    };
+  });
+  return {
+    manifest: v.manifest as string,
+    mediaType: v.mediaType as string,
+    mtime: v.mtime as number,
+    compression: v.compression as string,
+    destination: v.destination as string,
+    layers,
+  };
+}
+
+/** The lock's canonical text (always version 2): keys sorted, 2-space indent, trailing newline. */
 export function serializeAssetLock(lock: AssetLock): string {
   const files: Record<string, AssetLockEntry> = {};
   for (const relPath of Object.keys(lock.files).sort(comparePaths)) {
     const entry = lock.files[relPath];
-    files[relPath] = { size: entry.size, sha256: entry.sha256 };
+    files[relPath] = { size: entry.size, sha256: entry.sha256, mode: entry.mode ?? 0o644 };
   }
-  return `${JSON.stringify({ lockfileVersion: ASSET_LOCK_VERSION, files }, null, 2)}\n`;
+  const image = lock.image
+    ? {
+        manifest: lock.image.manifest,
+        mediaType: lock.image.mediaType,
+        mtime: lock.image.mtime,
+        compression: lock.image.compression,
+        destination: lock.image.destination,
+        layers: lock.image.layers.map((l) => ({
+          digest: l.digest,
+          diffID: l.diffID,
+          size: l.size,
+          mediaType: l.mediaType,
+          files: [...l.files].sort(comparePaths),
+        })),
+      }
+    : undefined;
+  return `${JSON.stringify({ lockfileVersion: ASSET_LOCK_VERSION, files, ...(image ? { image } : {}) }, null, 2)}\n`;
 }
 
 /** A lock from hashed files. Throws on a duplicate path. */
-export function lockFromHashes(files: readonly { relPath: string; size: number; sha256: string }[]): AssetLock {
+export function lockFromHashes(
+  files: readonly { relPath: string; size: number; sha256: string; mode: number }[],
+  image?: AssetLockImage,
+): AssetLock {
   const entries: Record<string, AssetLockEntry> = {};
   for (const file of files) {
     if (Object.prototype.hasOwnProperty.call(entries, file.relPath)) {
       throw new Error(`lockFromHashes: duplicate path ${JSON.stringify(file.relPath)}`);
     }
-    entries[file.relPath] = { size: file.size, sha256: file.sha256 };
+    entries[file.relPath] = { size: file.size, sha256: file.sha256, mode: file.mode & 0o7777 };
   }
   const sorted: Record<string, AssetLockEntry> = {};
   for (const relPath of Object.keys(entries).sort(comparePaths)) sorted[relPath] = entries[relPath];
-  return { lockfileVersion: 1, files: sorted };
+  return { lockfileVersion: 2, files: sorted, ...(image ? { image } : {}) };
 }
 
 /** What differs between the committed lock (`expected`) and the files on disk (`actual`); each list sorted by path. */
@@ -127,12 +245,26 @@ export function diffLock(expected: AssetLock, actual: AssetLock): AssetLockDiff 
     const want = expected.files[relPath];
     const have = actual.files[relPath];
     if (!Object.prototype.hasOwnProperty.call(expected.files, relPath)) added.push(relPath);
-    else if (want.sha256 !== have.sha256 || want.size !== have.size) changed.push({ relPath, expected: want, actual: have });
+    else if (
+      want.sha256 !== have.sha256 ||
+      want.size !== have.size ||
+      (want.mode !== undefined && have.mode !== undefined && want.mode !== have.mode)
+    ) {
+      changed.push({ relPath, expected: want, actual: have });
+    }
   }
   for (const relPath of Object.keys(expected.files).sort(comparePaths)) {
     if (!Object.prototype.hasOwnProperty.call(actual.files, relPath)) removed.push(relPath);
   }
   return { added, removed, changed };
+}
+
+/** Whether two image pins are the same (both absent counts as the same). */
+export function sameLockImage(a: AssetLockImage | undefined, b: AssetLockImage | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    serializeAssetLock({ lockfileVersion: 2, files: {}, image: a }) === serializeAssetLock({ lockfileVersion: 2, files: {}, image: b })
+  );
 }
 
 export function isLockDiffEmpty(diff: AssetLockDiff): boolean {
@@ -147,9 +279,14 @@ export function formatLockDiff(diff: AssetLockDiff): string {
     ...diff.removed.map((p) => `  - ${p} (in the lock, no longer a file)`),
     ...diff.changed.map(
       (c) =>
-        `  ~ ${c.relPath} (lock: ${c.expected.size} bytes sha256 ${short(c.expected.sha256)}, file: ${c.actual.size} bytes sha256 ${short(c.actual.sha256)})`,
+        `  ~ ${c.relPath} (lock: ${c.expected.size} bytes sha256 ${short(c.expected.sha256)}${modeText(c.expected.mode)}, ` +
+        `file: ${c.actual.size} bytes sha256 ${short(c.actual.sha256)}${modeText(c.actual.mode)})`,
     ),
   ].join('\n');
+}
+
+function modeText(mode: number | undefined): string {
+  return mode === undefined ? '' : ` mode ${mode.toString(8).padStart(4, '0')}`;
 }
 
 /** Byte-wise (code unit) order, the same on every machine and locale. */

@@ -8,6 +8,7 @@
  * other asset projects and are left out.
  */
 import { lstat, realpath, stat } from 'node:fs/promises';
+import { fileSelector } from './file-selection';
 import type { Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import fg from 'fast-glob';
@@ -32,6 +33,8 @@ export interface AssetFile {
 
 export interface ResolveAssetFilesOptions {
   workspaceRoot: string;
+  /** Paths the lock pins: a glob that matches none of the folder's files but one of these (absent in this clone) is not an error. */
+  pinned?: readonly string[];
 }
 
 type ManifestFields = Pick<AssetManifest, 'file' | 'projectRoot' | 'files' | 'exclude' | 'sources'>;
@@ -77,7 +80,8 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
       count++;
       if (!matched.has(entry.path)) matched.set(entry.path, { stats, field });
     }
-    if (count === 0 && !isDefaultFiles) {
+    const pinnedMatch = () => (options.pinned ?? []).some(fileSelector({ files: [glob], exclude: [...manifest.exclude, ...negated] }));
+    if (count === 0 && !isDefaultFiles && !pinnedMatch()) {
       throw new AssetFilesError(
         manifest.file,
         field,

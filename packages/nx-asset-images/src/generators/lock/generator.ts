@@ -4,6 +4,8 @@ import { assetBuildOptions } from '../../build/build-options';
 import { prepareAsset, withStatCache } from '../../build/prepare-asset';
 import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../lock/lock';
 import { AssetManifestError } from '../../errors/asset-errors';
+import { lockWithImage } from '../../build/lock-pin';
+import { assembleAssetImage, layerDigestsOf } from '../../build/build-asset-image';
 import { findAssetProjects } from '../asset/asset-projects';
 
 export interface LockSyncResult {
@@ -40,7 +42,15 @@ export async function lockGenerator(tree: Tree): Promise<LockSyncResult> {
       const existing = text === null ? undefined : parseAssetLock(text, lockPath);
       if (existing === undefined && Object.keys(analysis.lock.files).length === 0) continue;
       if (existing !== undefined && isLockDiffEmpty(diffLock(existing, analysis.lock))) continue;
-      tree.write(lockPath, serializeAssetLock(analysis.lock));
+      // The image pin needs every layer: with remote sources (not fetched here) the next asset-image build adds it.
+      // Absent files are no obstacle when the lock pins their layers (their bytes are not needed for the digests);
+      // leaving the pin out would lose it, and with it the way to build or pull them.
+      const assemblable = analysis.layers.every((layer) => layer.pinned !== undefined || layer.files.every((file) => !file.absent));
+      const lock =
+        analysis.manifest.sources.length === 0 && assemblable
+          ? lockWithImage(analysis, await assembleAssetImage(analysis, options, layerDigestsOf(options)), options.mtime)
+          : analysis.lock;
+      tree.write(lockPath, serializeAssetLock(lock));
       details.push(existing ? `${lockPath}:\n${formatLockDiff(diffLock(existing, analysis.lock))}` : `${lockPath}: missing`);
     }
   });

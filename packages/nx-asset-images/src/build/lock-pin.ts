@@ -1,0 +1,32 @@
+/**
+ * The lock (version 2) of a built image: the analysis's files and, as the
+ * image pin, the manifest digest and every layer's descriptor with the local
+ * files it holds, plus the build parameters the layer bytes depend on (mtime,
+ * compression, destination). Pure.
+ */
+import type { Image } from '../oci/image';
+import { lockFromHashes, type AssetLock } from '../lock/lock';
+import type { AssetAnalysis } from './analyze-asset';
+
+export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: number): AssetLock {
+  if (image.layers.length !== analysis.layers.length) {
+    throw new Error(`lockWithImage: ${image.layers.length} image layers for ${analysis.layers.length} planned layers`);
+  }
+  return lockFromHashes(
+    analysis.layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'),
+    {
+      manifest: image.manifest.descriptor.digest,
+      mediaType: image.manifest.descriptor.mediaType,
+      mtime,
+      compression: analysis.manifest.compression,
+      destination: analysis.manifest.destination,
+      layers: image.layers.map((layer, i) => ({
+        digest: layer.descriptor.digest,
+        diffID: layer.diffId,
+        size: layer.descriptor.size,
+        mediaType: layer.descriptor.mediaType,
+        files: analysis.layers[i]!.files.filter((file) => file.origin === 'local').map((file) => file.relPath),
+      })),
+    },
+  );
+}

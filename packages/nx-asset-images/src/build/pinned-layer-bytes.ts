@@ -1,0 +1,68 @@
+/**
+ * Bytes of a layer the lock pins whose files this clone lacks: from the
+ * workspace's OCI layout store when it holds the blob, else fetched from the
+ * asset's registry by digest (verified while streaming) into the store first,
+ * then read from there. Nothing is fetched until a transport opens the layer
+ * (a digest-only build, and the result, need no bytes).
+ */
+import { Readable } from 'node:stream';
+import { AssetAbsentFilesError } from '../errors/asset-errors';
+import type { Descriptor } from '../oci/image';
+import { parseImageReference } from '../oci/image-reference';
+import { hasBlob, openBlob, writeBlob } from '../store/blob-store';
+import { fetchBlob, RegistryError, type PullOptions } from '../transports/registry';
+import type { OnProgress } from '../util/progress';
+
+export interface PinnedLayerBytesOptions {
+  /** The workspace's OCI layout store. */
+  layoutDir: string;
+  /** asset.json `image` (repository) the lock's layers were pushed to. */
+  image: string;
+  /** The lock file, for errors. */
+  lockFile: string;
+  /** The asset project, for the fix an error names. */
+  project: string;
+  pull?: PullOptions;
+  onProgress?: OnProgress;
+}
+
+export type PinnedLayerBytes = (descriptor: Descriptor, files: readonly string[]) => Readable;
+
+export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerBytes {
+  return (descriptor, files) =>
+    Readable.from(
+      (async function* () {
+        if (!(await hasBlob(options.layoutDir, descriptor))) await fetchIntoStore(options, descriptor, files);
+        yield* openBlob(options.layoutDir, descriptor.digest);
+      })(),
+      { objectMode: false },
+    );
+}
+
+async function fetchIntoStore(options: PinnedLayerBytesOptions, descriptor: Descriptor, files: readonly string[]): Promise<void> {
+  const ref = parseImageReference(options.image);
+  const where = `${ref.registry}/${ref.repository}`;
+  try {
+    // fetchBlob retries getting the response; the body is verified while it is written (temp file, then rename).
+    await writeBlob(options.layoutDir, descriptor, () => fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }), {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) {
+      throw new AssetAbsentFilesError(
+        options.lockFile,
+        files,
+        `their layer ${descriptor.digest} is not in the registry (${where}). ` +
+          `Run \`nx run ${options.project}:asset-push\` where the files are, or get them into the folder (\`git lfs pull\`, a copy).`,
+        { cause: error },
+      );
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AssetAbsentFilesError(
+      options.lockFile,
+      files,
+      `their bytes are needed (layer ${descriptor.digest}) and could not be fetched from ${where}: ${reason}`,
+      { cause: error },
+    );
+  }
+}
