@@ -78,7 +78,10 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(result.layers.map((l) => l.files)).toEqual([['model.bin'], ['bin/run.sh', 'config.json', 'tokenizer/vocab.txt']]);
 
     const lock = JSON.parse(readFileSync(ws.path('assets/bert/asset.lock.json'), 'utf8'));
-    expect(lock.files['model.bin']).toEqual({ size: weight.length, sha256: sha256(weight) });
+    expect(lock.lockfileVersion).toBe(2);
+    expect(lock.files['model.bin']).toEqual({ size: weight.length, sha256: sha256(weight), mode: 0o644 });
+    expect(lock.files['bin/run.sh'].mode).toBe(0o755);
+    expect(lock.image.manifest).toBe(result.manifestDigest);
 
     const id = await docker(['image', 'inspect', '--format', '{{.Id}}', `${IMAGE}:0.1`]);
     expect(id.stdout.trim()).toBe(result.configDigest);
