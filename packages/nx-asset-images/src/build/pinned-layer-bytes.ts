@@ -5,13 +5,14 @@
  * then read from there. Nothing is fetched until a transport opens the layer
  * (a digest-only build, and the result, need no bytes).
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
 import type { Descriptor } from '../oci/image';
 import { parseImageReference } from '../oci/image-reference';
 import { hasBlob, openBlob, writeBlob } from '../store/blob-store';
 import { fetchBlob, RegistryError, type PullOptions } from '../transports/registry';
 import type { OnProgress } from '../util/progress';
+import { progressStages } from '../util/progress-tap';
 
 export interface PinnedLayerBytesOptions {
   /** The workspace's OCI layout store. */
@@ -24,6 +25,12 @@ export interface PinnedLayerBytesOptions {
   project: string;
   pull?: PullOptions;
   onProgress?: OnProgress;
+  /**
+   * `false`: a blob the store lacks is streamed from the registry (verified
+   * while it flows) without being kept, for a consumer that keeps what it
+   * needs itself (asset-pull writes the files). Default: into the store first.
+   */
+  keep?: boolean;
 }
 
 export type PinnedLayerBytes = (descriptor: Descriptor, files: readonly string[]) => Readable;
@@ -32,8 +39,20 @@ export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerB
   return (descriptor, files) =>
     Readable.from(
       (async function* () {
-        if (!(await hasBlob(options.layoutDir, descriptor))) await fetchIntoStore(options, descriptor, files);
-        yield* openBlob(options.layoutDir, descriptor.digest);
+        if (await hasBlob(options.layoutDir, descriptor)) {
+          yield* openBlob(options.layoutDir, descriptor.digest);
+        } else if (options.keep === false) {
+          const ref = parseImageReference(options.image);
+          const stream = await explained(options, descriptor, files, () =>
+            fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }),
+          );
+          const stages = progressStages({ label: descriptor.digest, total: descriptor.size, onProgress: options.onProgress });
+          // pipeline: a failure of the response (a digest mismatch at its end) fails the stream read here.
+          yield* stages.length === 0 ? stream : (pipeline([stream, ...stages], () => {}) as unknown as Readable);
+        } else {
+          await fetchIntoStore(options, descriptor, files);
+          yield* openBlob(options.layoutDir, descriptor.digest);
+        }
       })(),
       { objectMode: false },
     );
@@ -41,12 +60,25 @@ export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerB
 
 async function fetchIntoStore(options: PinnedLayerBytesOptions, descriptor: Descriptor, files: readonly string[]): Promise<void> {
   const ref = parseImageReference(options.image);
+  // fetchBlob retries getting the response; the body is verified while it is written (temp file, then rename).
+  await explained(options, descriptor, files, () =>
+    writeBlob(options.layoutDir, descriptor, () => fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }), {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    }),
+  );
+}
+
+/** Runs `work`; a registry failure becomes an AssetAbsentFilesError naming the files, the digest, the registry and the fix. */
+async function explained<T>(
+  options: PinnedLayerBytesOptions,
+  descriptor: Descriptor,
+  files: readonly string[],
+  work: () => Promise<T>,
+): Promise<T> {
+  const ref = parseImageReference(options.image);
   const where = `${ref.registry}/${ref.repository}`;
   try {
-    // fetchBlob retries getting the response; the body is verified while it is written (temp file, then rename).
-    await writeBlob(options.layoutDir, descriptor, () => fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }), {
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    return await work();
   } catch (error) {
     if (error instanceof RegistryError && error.status === 404) {
       throw new AssetAbsentFilesError(

@@ -77,7 +77,9 @@ export async function pullAssetFiles(options: AssetBuildOptions, request: PullFi
       `${lockFile} does not pin their layer (lockfileVersion 1, or no "image"). Build where the files are (\`nx run ${manifest.name}:asset-image\`) and commit ${lockFile}.`,
     );
   }
+  // The files are what this keeps: a layer the store lacks streams from the registry straight into them.
   const bytesOf = pinnedLayerBytes({
+    keep: false,
     layoutDir: options.store.ociLayout,
     image: manifest.image,
     lockFile,
