@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
 import { sha256Digest } from '../oci/digest';
 import type { Digest } from '../oci/image';
+import { hasBlob } from '../store/blob-store';
 import { listenLoopback, type LoopbackAddress } from '../transports/registry/__fixtures__/loopback-server';
 import { pinnedLayerBytes } from './pinned-layer-bytes';
 
@@ -115,7 +116,6 @@ describe('pinnedLayerBytes: errors that say which files and which registry', () 
       pull: { retry: { attempts: 1 } },
     });
     await expect(drain(open(descriptor, ['a']))).rejects.toThrow();
-    const { hasBlob } = await import('../store/blob-store');
     expect(await hasBlob(dir, descriptor)).toBe(false);
   });
 });
