@@ -93,7 +93,6 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
   const local = await resolveAssetFiles(manifest, { workspaceRoot: options.workspaceRoot, pinned: pinnedPaths });
   const inputs: Input[] = [];
   for (const file of local) {
-    options.cache.markSeen(file.absPath);
     const pinned = committedLock?.files[file.relPath];
     const pointer = await readPointer(manifest, lockFile, file, pinned);
     if (pointer) {
@@ -111,7 +110,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     if (present.has(relPath)) continue;
     const absPath = resolve(assetDir, relPath);
     const entry = committedLock!.files[relPath]!;
-    if (!selected(relPath) || options.cache.hasSeen(absPath)) removed.push(relPath);
+    if (!selected(relPath) || options.cache.hasSeen(absPath, entry.sha256)) removed.push(relPath);
     else
       inputs.push({
         relPath,
@@ -149,6 +148,9 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     { cache: options.cache, onProgress: options.onProgress },
   );
   const hashes = new Map<string, { sha256: string; layerDigest?: Digest }>(readable.map((input, i) => [input.relPath, hashList[i]!]));
+  for (const [i, input] of readable.entries()) {
+    if (input.origin === 'local') options.cache.markSeen(resolve(assetDir, input.relPath), hashList[i]!.sha256);
+  }
   for (const input of inputs) if (input.absent !== undefined) hashes.set(input.relPath, { sha256: input.sha256! });
   const pins = committedLock?.lockfileVersion === 2 ? committedLock.image : undefined;
   const pinsApply =

@@ -34,8 +34,8 @@ export interface StatCacheEntry {
 interface StatCacheFile {
   version: 1;
   entries: Record<string, StatCacheEntry>;
-  /** Asset files this workspace has had, hashed or not (the removal rule of absent files: see `hasSeen`). */
-  seen?: string[];
+  /** Asset files this workspace has had, path -> the sha256 it had, hashed or not (the removal rule of absent files: see `hasSeen`). */
+  seen?: Record<string, string>;
 }
 
 const CACHE_VERSION = 1;
@@ -82,9 +82,9 @@ function isEntry(value: unknown): value is StatCacheEntry {
 }
 
 /** Entries and seen paths of a cache file's text; invalid text or entries are dropped, never thrown. */
-function parseFile(text: string | undefined): { entries: Map<string, StatCacheEntry>; seen: Set<string> } {
+function parseFile(text: string | undefined): { entries: Map<string, StatCacheEntry>; seen: Map<string, string> } {
   const entries = new Map<string, StatCacheEntry>();
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   if (text === undefined) return { entries, seen };
   try {
     const data = JSON.parse(text) as Partial<StatCacheFile> | null;
@@ -92,7 +92,9 @@ function parseFile(text: string | undefined): { entries: Map<string, StatCacheEn
     for (const [path, entry] of Object.entries(data.entries)) {
       if (isEntry(entry)) entries.set(path, entry);
     }
-    if (Array.isArray(data.seen)) for (const path of data.seen) if (typeof path === 'string') seen.add(path);
+    if (data.seen !== null && typeof data.seen === 'object' && !Array.isArray(data.seen)) {
+      for (const [path, sha] of Object.entries(data.seen)) if (typeof sha === 'string' && /^[0-9a-f]{64}$/.test(sha)) seen.set(path, sha);
+    }
   } catch {
     // a corrupt cache is an empty cache
   }
@@ -111,14 +113,14 @@ export class StatCache {
   private readonly entries: Map<string, StatCacheEntry>;
   /** Paths set or deleted since load: these win over the disk when saving. */
   private readonly touched = new Set<string>();
-  private readonly seen: Set<string>;
+  private readonly seen: Map<string, string>;
   private seenAdded = false;
 
   private constructor(
     /** Where the cache is saved; `undefined` for an in-memory cache. */
     readonly path: string | undefined,
     entries: Map<string, StatCacheEntry>,
-    seen: Set<string> = new Set(),
+    seen: Map<string, string> = new Map(),
   ) {
     this.entries = entries;
     this.seen = seen;
@@ -135,17 +137,21 @@ export class StatCache {
     return new StatCache(undefined, new Map());
   }
 
-  /** Records that this workspace has had the file at `absPath` (whether or not its hash could be cached). */
-  markSeen(absPath: string): void {
-    // A path with an entry is seen already (save() keeps it out of `seen`): not a change, or every run would rewrite the file.
-    if (this.hasSeen(absPath)) return;
-    this.seen.add(absPath);
+  /** Records that this workspace has had the file at `absPath` with this content (whether or not its hash could be cached). */
+  markSeen(absPath: string, sha256: string): void {
+    // Seen already, here or as an entry (save() keeps those out of `seen`): not a change, or every run would rewrite the file.
+    if (this.hasSeen(absPath, sha256)) return;
+    this.seen.set(absPath, sha256);
     this.seenAdded = true;
   }
 
-  /** Whether this workspace has had a file at `absPath`: a pinned file that is gone was then removed, not absent. */
-  hasSeen(absPath: string): boolean {
-    return this.seen.has(absPath) || this.entries.has(absPath);
+  /**
+   * Whether this workspace has had the file at `absPath` with exactly this
+   * content: a pinned file that is gone was then removed, not absent. Another
+   * content (a teammate's new weight at a path this workspace once had) is not.
+   */
+  hasSeen(absPath: string, sha256: string): boolean {
+    return this.seen.get(absPath) === sha256 || this.entries.get(absPath)?.sha256 === sha256;
   }
 
   get size(): number {
@@ -183,11 +189,13 @@ export class StatCache {
     for (const [path, entry] of onDisk.entries) {
       if (!this.touched.has(path)) this.entries.set(path, entry);
     }
-    for (const path of onDisk.seen) this.seen.add(path);
+    for (const [path, sha] of onDisk.seen) if (!this.seen.has(path)) this.seen.set(path, sha);
     const sorted: Record<string, StatCacheEntry> = {};
     for (const path of [...this.entries.keys()].sort()) sorted[path] = this.entries.get(path)!;
-    const seen = [...this.seen].filter((path) => !this.entries.has(path)).sort();
-    const file: StatCacheFile = { version: CACHE_VERSION, entries: sorted, ...(seen.length > 0 ? { seen } : {}) };
+    const seen: Record<string, string> = {};
+    for (const [path, sha] of [...this.seen].sort(([a], [b]) => (a < b ? -1 : 1)))
+      if (this.entries.get(path)?.sha256 !== sha) seen[path] = sha;
+    const file: StatCacheFile = { version: CACHE_VERSION, entries: sorted, ...(Object.keys(seen).length > 0 ? { seen } : {}) };
     await writeFileAtomic(this.path, `${JSON.stringify(file)}\n`);
     this.touched.clear();
     this.seenAdded = false;

@@ -89,7 +89,7 @@ describe('asset.lock.json', () => {
     [
       'no mode (v2)',
       `{"lockfileVersion":2,"files":{"a":{"size":1,"sha256":"${A}"}}}`,
-      /files\["a"\]: expected .*"mode": <permission bits>/,
+      /files\["a"\]: expected .*"mode": 420 \(0644\) or 493 \(0755\)/,
     ],
     ['negative mode', `{"lockfileVersion":2,"files":{"a":{"size":1,"sha256":"${A}","mode":-1}}}`, /files\["a"\]/],
     ['mode above 07777', `{"lockfileVersion":2,"files":{"a":{"size":1,"sha256":"${A}","mode":4096}}}`, /files\["a"\]/],
@@ -210,10 +210,26 @@ describe('asset.lock.json version 2', () => {
     expect(lock.files.a!.mode).toBeUndefined();
   });
 
-  it.each([0, 0o644, 0o755, 0o4755, 0o7777])('accepts mode %o', (mode) => {
+  it.each([0o644, 0o755])('accepts mode %o', (mode) => {
     const text = broken((l) => (l.files['model.bin'].mode = mode));
     expect(parseAssetLock(text, FILE).files['model.bin']!.mode).toBe(mode);
   });
+
+  // asset-pull applies the mode: only what an image holds (layer-plan normalises to 0644/0755).
+  it.each([0, 0o600, 0o777, 0o4755, 0o7777])('rejects mode %o naming the file', (mode) => {
+    const text = broken((l) => (l.files['model.bin'].mode = mode));
+    expect(() => parseAssetLock(text, FILE)).toThrow(/files\["model\.bin"\]: expected .*"mode": 420 \(0644\) or 493 \(0755\)/);
+  });
+
+  // asset-pull writes the lock's paths: a hostile lock must not name a file outside the asset folder.
+  it.each(['/home/u/.bashrc', '../outside.bin', 'weights/../../x', 'a/./b', 'a//b', 'weights\\..\\x', 'C:/x', '..', ''])(
+    'rejects the path %j',
+    (relPath) => {
+      const text = broken((l) => (l.files[relPath] = l.files['model.bin']));
+      expect(() => parseAssetLock(text, FILE)).toThrow(AssetLockError);
+      expect(() => parseAssetLock(text, FILE)).toThrow(/expected a path inside the asset folder/);
+    },
+  );
 
   it.each<[string, (lock: Record<string, any>) => void, string]>([
     ['image not an object', (l) => (l.image = []), 'image'],

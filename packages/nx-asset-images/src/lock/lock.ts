@@ -20,6 +20,7 @@
  * next build that has the bytes.
  */
 import { readFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { AssetLockError } from '../errors/asset-errors';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
@@ -118,9 +119,17 @@ export function parseAssetLock(text: string, file: string): AssetLock {
   }
   const result: Record<string, AssetLockEntry> = {};
   for (const [relPath, entry] of Object.entries(files as Record<string, unknown>)) {
+    if (!isSafeRelativePath(relPath)) {
+      // asset-pull writes these paths: never outside the asset folder.
+      throw new AssetLockError(
+        file,
+        `files[${JSON.stringify(relPath)}]: expected a path inside the asset folder (relative, "/"-separated, no "..", no "\\")`,
+      );
+    }
     const e = entry as Partial<AssetLockEntry> | null;
     const modeOk =
-      version === 1 ? e?.mode === undefined : Number.isSafeInteger(e?.mode) && (e!.mode as number) >= 0 && (e!.mode as number) <= 0o7777;
+      // The image holds 0644 or 0755 (layer-plan normalises), and asset-pull applies the mode: nothing else is valid.
+      version === 1 ? e?.mode === undefined : e?.mode === 0o644 || e?.mode === 0o755;
     if (
       e === null ||
       typeof e !== 'object' ||
@@ -133,7 +142,7 @@ export function parseAssetLock(text: string, file: string): AssetLock {
       const shape =
         version === 1
           ? '{ "size": <bytes>, "sha256": "<64 lowercase hex>" }'
-          : '{ "size": <bytes>, "sha256": "<64 lowercase hex>", "mode": <permission bits> }';
+          : '{ "size": <bytes>, "sha256": "<64 lowercase hex>", "mode": 420 (0644) or 493 (0755) }';
       throw new AssetLockError(file, `files[${JSON.stringify(relPath)}]: expected ${shape}`);
     }
     result[relPath] =
@@ -287,6 +296,20 @@ export function formatLockDiff(diff: AssetLockDiff): string {
 
 function modeText(mode: number | undefined): string {
   return mode === undefined ? '' : ` mode ${mode.toString(8).padStart(4, '0')}`;
+}
+
+/** A normalised relative posix path below the folder: what a lock key must be (it is written by asset-pull). */
+export function isSafeRelativePath(relPath: string): boolean {
+  return (
+    relPath !== '' &&
+    !relPath.includes('\\') &&
+    !relPath.includes('\0') &&
+    !posix.isAbsolute(relPath) &&
+    !/^[A-Za-z]:/.test(relPath) &&
+    posix.normalize(relPath) === relPath &&
+    relPath !== '..' &&
+    !relPath.startsWith('../')
+  );
 }
 
 /** Byte-wise (code unit) order, the same on every machine and locale. */

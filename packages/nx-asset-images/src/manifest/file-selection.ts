@@ -9,6 +9,7 @@
  */
 import picomatch from 'picomatch';
 import type { AssetManifest } from './manifest';
+import { isAtomicWriteTemp } from '../util/atomic-write';
 
 const METADATA = new Set(['asset.json', 'asset.lock.json', 'README.md']);
 
@@ -19,7 +20,8 @@ export function fileSelector(manifest: SelectionFields): (relPath: string) => bo
   const exclude = [...manifest.exclude, ...manifest.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1))].map(
     globMatcher,
   );
-  return (relPath) => !METADATA.has(relPath) && include.some((m) => m(relPath)) && !exclude.some((m) => m(relPath));
+  return (relPath) =>
+    !METADATA.has(relPath) && !isAtomicWriteTemp(relPath) && include.some((m) => m(relPath)) && !exclude.some((m) => m(relPath));
 }
 
 /** A glob, or a path that matches itself and everything below it (a folder named without magic, or `tmp/`). */

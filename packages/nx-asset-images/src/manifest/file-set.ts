@@ -9,6 +9,7 @@
  */
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { fileSelector } from './file-selection';
+import { isAtomicWriteTemp } from '../util/atomic-write';
 import type { Stats } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import fg from 'fast-glob';
@@ -76,7 +77,7 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
     let count = 0;
     for (const entry of entries) {
       const stats = entry.stats as Stats;
-      if (stats.isDirectory()) continue;
+      if (stats.isDirectory() || isAtomicWriteTemp(entry.path)) continue;
       count++;
       if (!matched.has(entry.path)) matched.set(entry.path, { stats, field });
     }

@@ -9,8 +9,8 @@
  * alone; a second run has nothing to do and fetches nothing.
  */
 import { createHash } from 'node:crypto';
-import { chmod, rm } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { chmod, realpath, rm } from 'node:fs/promises';
+import { dirname, posix, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -22,6 +22,7 @@ import type { AssetBuildOptions } from '../build/build-options';
 import { pinnedLayerBytes } from '../build/pinned-layer-bytes';
 import { prepareAsset } from '../build/prepare-asset';
 import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
+import { imagePathOf } from '../build/layer-plan';
 import { CompressionUnavailableError } from '../oci/compression';
 import { DigestMismatchError } from '../oci/digest';
 import type { Digest } from '../oci/image';
@@ -86,28 +87,36 @@ export async function pullAssetFiles(options: AssetBuildOptions, request: PullFi
     project: manifest.name,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
+  const assetDir = resolve(options.workspaceRoot, manifest.projectRoot);
+  // The lock's destination, not asset.json's: the layer's entry names are the ones it was built with.
+  const destination = analysis.committedLock?.image?.destination ?? manifest.destination;
   for (const [pin, files] of byLayer) {
-    const before = outcome.written.length;
-    await extractFiles(pin, files, bytesOf, outcome);
-    if (outcome.written.length !== before + files.length) {
-      const missing = files.filter((file) => !outcome.written.includes(file.relPath)).map((file) => file.relPath);
+    for (const file of files) await assertInsideFolder(assetDir, file.absPath, lockFile, file.relPath);
+    const missing = await extractFiles(pin, files, destination, bytesOf, outcome);
+    if (missing.length > 0) {
       throw new AssetAbsentFilesError(lockFile, missing, `their layer ${pin.digest} does not hold them (the lock and the image disagree)`);
     }
   }
   return outcome;
 }
 
+/** Returns the files the layer did not hold. */
 async function extractFiles(
   pin: AssetLockLayer,
   files: readonly AnalyzedFile[],
+  destination: string,
   bytesOf: ReturnType<typeof pinnedLayerBytes>,
   outcome: PullFilesOutcome,
-): Promise<void> {
-  const byImagePath = new Map(files.map((file) => [file.imagePath, file]));
+): Promise<string[]> {
+  const byImagePath = new Map(files.map((file) => [imagePathOf(destination, file.relPath), file]));
   const descriptor = { mediaType: pin.mediaType, digest: pin.digest as Digest, size: pin.size };
   const tar = extract();
   tar.on('entry', (header, stream, next) => {
-    const file = byImagePath.get(header.name.replace(/^\.?\//, ''));
+    // The extract destroys the entry stream with its own error when it fails; the pipeline reports that one.
+    stream.on('error', () => {});
+    const name = header.name.replace(/^\.?\//, '');
+    const file = byImagePath.get(name);
+    if (file) byImagePath.delete(name);
     if (!file || header.type !== 'file') {
       stream.on('end', next);
       stream.resume();
@@ -128,6 +137,33 @@ async function extractFiles(
   );
   // tar-stream's extract is a streamx Writable, which Node's pipeline drives like its own streams.
   await pipeline([source, ...decompression(pin.mediaType), tar] as unknown as NodeJS.ReadWriteStream[]);
+  return [...byImagePath.values()].map((file) => file.relPath);
+}
+
+/**
+ * A path the lock names is written only inside the asset folder: lock keys are
+ * checked when read (relative, no ".."), and here the nearest existing folder
+ * above the file must resolve (symlinks followed) inside the asset folder.
+ */
+async function assertInsideFolder(assetDir: string, absPath: string, lockFile: string, relPath: string): Promise<void> {
+  const root = await realpath(assetDir);
+  let dir = dirname(absPath);
+  for (;;) {
+    const real = await realpath(dir).catch(() => undefined);
+    if (real !== undefined) {
+      if (real !== root && !real.startsWith(root + sep)) {
+        throw new AssetAbsentFilesError(
+          lockFile,
+          [relPath],
+          `its folder resolves to ${real}, outside the asset folder; asset-pull never writes there`,
+        );
+      }
+      return;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 /** The file at its place, checked against the lock while written; nothing half-written is left. */

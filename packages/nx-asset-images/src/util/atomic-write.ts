@@ -10,6 +10,11 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Whether a path (any separator) names a temp file of `tempPathFor`: left behind by an interrupted write, it is never content. */
+export function isAtomicWriteTemp(path: string): boolean {
+  return /(^|[\\/])\.[^\\/]+\.\d+\.[0-9a-f]{8}\.tmp$/.test(path);
+}
+
 /** Writes `data` to a temp file beside `target`, then renames it into place: readers never see a half-written file. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
