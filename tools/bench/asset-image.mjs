@@ -15,25 +15,36 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   closeSync,
-  cpSync,
   existsSync,
   statSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchServices, cliArgs, DOCKER, GiB, log, MiB, now, parseSize, repo, run, timed } from './lib.mjs';
+import {
+  benchServices,
+  cliArgs,
+  DOCKER,
+  GiB,
+  linkBenchNodeModules,
+  log,
+  MiB,
+  now,
+  nxBinRelative,
+  parseSize,
+  repo,
+  run,
+  timed,
+  writeRandomFile,
+} from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -129,24 +140,6 @@ const dockerEnv = (buildkit) => ({
 });
 const docker = (args, buildkit) => run(DOCKER, args, { env: dockerEnv(buildkit) });
 
-/** Random bytes, written in 8 MiB chunks from a 64 MiB random pool with a chunk counter (unique, incompressible). */
-function writeRandomFile(path, size) {
-  const pool = randomBytes(64 * MiB);
-  const fd = openSync(path, 'w');
-  let written = 0;
-  for (let i = 0; written < size; i++) {
-    const off = (i % 8) * 8 * MiB;
-    const chunk = pool.subarray(off, off + Math.min(8 * MiB, size - written));
-    if (chunk.length >= 8) chunk.writeBigUInt64LE(BigInt(i), 0);
-    written += writeSync(fd, chunk);
-  }
-  closeSync(fd);
-}
-
-function nxBinRelative() {
-  const pkg = JSON.parse(readFileSync(join(repo, 'node_modules', 'nx', 'package.json'), 'utf8'));
-  return typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.nx;
-}
 const nxBin = (root) => join(root, 'node_modules', 'nx', nxBinRelative());
 /** Nx env without the services (no DOCKER_HOST: nx runs never touch the engine; targetDefaults say load: false anyway). */
 function nxEnv(daemon) {
@@ -201,19 +194,8 @@ function createWorkspace() {
     if (name.endsWith('.bin')) writeRandomFile(p, size);
     else writeFileSync(p, randomBytes(size / 2).toString('hex'));
   }
-  // node_modules: symlinks to every package of this repo's node_modules (nx, @nx/*, ajv, fast-glob, ...), and a
-  // snapshot copy of the built plugin package (dist, src for the schema.json files, package.json, its own node_modules): others may rebuild
-  // packages/nx-asset-images/dist while the benchmark runs; the snapshot keeps one build for the whole run.
-  const nm = join(ws, 'node_modules');
-  mkdirSync(nm, { recursive: true });
-  for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
-    symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
-  }
+  linkBenchNodeModules(ws);
   const plugin = join(repo, 'packages', 'nx-asset-images');
-  for (const name of readdirSync(plugin)) {
-    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
-  }
   results.env.pluginDistBuilt = statSync(join(plugin, 'dist', 'executors', 'asset-image', 'executor.js')).mtime.toISOString();
   results.env.repoCommit = run('git', ['rev-parse', '--short', 'HEAD']).stdout.trim();
   const git = (...a) => run('git', a, { cwd: ws, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });

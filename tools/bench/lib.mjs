@@ -1,6 +1,7 @@
 // Shared scaffolding of the benchmark scripts: options, timing, processes, the test services.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,4 +76,41 @@ export function benchServices(state) {
       run('bash', [script, 'stop', state], { check: false });
     },
   };
+}
+
+/** Random bytes, written in 8 MiB chunks from a 64 MiB random pool with a chunk counter (unique, incompressible). */
+export function writeRandomFile(path, size) {
+  const pool = randomBytes(64 * MiB);
+  const fd = openSync(path, 'w');
+  let written = 0;
+  for (let i = 0; written < size; i++) {
+    const off = (i % 8) * 8 * MiB;
+    const chunk = pool.subarray(off, off + Math.min(8 * MiB, size - written));
+    if (chunk.length >= 8) chunk.writeBigUInt64LE(BigInt(i), 0);
+    written += writeSync(fd, chunk);
+  }
+  closeSync(fd);
+}
+
+/** nx's bin script, relative to node_modules/nx. */
+export function nxBinRelative() {
+  const pkg = JSON.parse(readFileSync(join(repo, 'node_modules', 'nx', 'package.json'), 'utf8'));
+  return typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.nx;
+}
+
+/**
+ * A benchmark workspace's node_modules: symlinks to this repo's packages, and a
+ * snapshot of the built plugin (others may rebuild packages/nx-asset-images/dist
+ * while the benchmark runs; the snapshot keeps one build for the whole run).
+ */
+export function linkBenchNodeModules(ws) {
+  const nm = join(ws, 'node_modules');
+  mkdirSync(nm, { recursive: true });
+  for (const name of readdirSync(join(repo, 'node_modules'))) {
+    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
+    symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
+  }
+  const plugin = join(repo, 'packages', 'nx-asset-images');
+  for (const name of readdirSync(plugin))
+    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
 }

@@ -18,26 +18,26 @@
 // It starts and stops its own services (tools/test-services.sh in a temp state dir,
 // also on failure and SIGINT) and removes everything it wrote.
 // Results: tools/bench/results/push-<date>[-quick].md
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  createReadStream,
-  linkSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchServices, cliArgs, DOCKER, GiB, log, MiB, parseSize, repo, run, timed } from './lib.mjs';
+import {
+  benchServices,
+  cliArgs,
+  DOCKER,
+  GiB,
+  linkBenchNodeModules,
+  log,
+  MiB,
+  nxBinRelative,
+  parseSize,
+  repo,
+  run,
+  timed,
+  writeRandomFile,
+} from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { argv, flag, opt } = cliArgs();
@@ -76,28 +76,12 @@ process.on('SIGTERM', () => {
 const dockerEnv = () => ({ ...process.env, ...svc, DOCKER_BUILDKIT: '0' });
 const docker = (args) => timed(DOCKER, args, { env: dockerEnv() });
 
-function writeRandomFile(path, size) {
-  const pool = randomBytes(64 * MiB);
-  const fd = openSync(path, 'w');
-  let written = 0;
-  for (let i = 0; written < size; i++) {
-    const off = (i % 8) * 8 * MiB;
-    const chunk = pool.subarray(off, off + Math.min(8 * MiB, size - written));
-    if (chunk.length >= 8) chunk.writeBigUInt64LE(BigInt(i), 0);
-    written += writeSync(fd, chunk);
-  }
-  closeSync(fd);
-}
 async function sha256File(path) {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk);
   return hash.digest('hex');
 }
 
-function nxBinRelative() {
-  const pkg = JSON.parse(readFileSync(join(repo, 'node_modules', 'nx', 'package.json'), 'utf8'));
-  return typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.nx;
-}
 function nxEnv() {
   // DOCKER_CONFIG from the services: an isolated, empty Docker config (the no-auth registry needs no login).
   const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'false', DOCKER_CONFIG: svc.DOCKER_CONFIG };
@@ -127,16 +111,7 @@ function createWorkspace(image) {
   w('.gitignore', '/node_modules\n/.nx\n/.asset-images\n/dist\n*.bin\n');
   w('assets/bench/asset.json', JSON.stringify({ name: 'bench', image, tags: ['0.1'] }, null, 2));
   for (const [name, size] of Object.entries(FILES)) writeRandomFile(join(ws, 'assets/bench', name), size);
-  // node_modules: symlinks to this repo's packages, and a snapshot of the built plugin (others may rebuild dist meanwhile).
-  const nm = join(ws, 'node_modules');
-  mkdirSync(nm, { recursive: true });
-  for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
-    symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
-  }
-  const plugin = join(repo, 'packages', 'nx-asset-images');
-  for (const name of readdirSync(plugin))
-    cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
+  linkBenchNodeModules(ws);
   const git = (...a) =>
     run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'commit.gpgsign=false', ...a], {
       cwd: ws,

@@ -15,24 +15,26 @@
 //      the weights.
 // Each measurement starts from a fresh clone (no layout store, no Nx cache) where it says so.
 // Results: tools/bench/results/registry-store-<date>[-quick].md
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchServices, cliArgs, DOCKER, GiB, log, MiB, parseSize, repo, run, timed } from './lib.mjs';
+import {
+  benchServices,
+  cliArgs,
+  DOCKER,
+  GiB,
+  linkBenchNodeModules,
+  log,
+  MiB,
+  nxBinRelative,
+  parseSize,
+  repo,
+  run,
+  timed,
+  writeRandomFile,
+} from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { flag, opt } = cliArgs();
@@ -62,23 +64,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const dockerEnv = () => ({ ...process.env, ...svc, DOCKER_BUILDKIT: '0' });
 const docker = (args, check = true) => timed(DOCKER, args, { env: dockerEnv(), check });
 
-function writeRandomFile(path, size) {
-  const pool = randomBytes(64 * MiB);
-  const fd = openSync(path, 'w');
-  let written = 0;
-  for (let i = 0; written < size; i++) {
-    const off = (i % 8) * 8 * MiB;
-    const chunk = pool.subarray(off, off + Math.min(8 * MiB, size - written));
-    if (chunk.length >= 8) chunk.writeBigUInt64LE(BigInt(i), 0);
-    written += writeSync(fd, chunk);
-  }
-  closeSync(fd);
-}
-
-function nxBinRelative() {
-  const pkg = JSON.parse(readFileSync(join(repo, 'node_modules', 'nx', 'package.json'), 'utf8'));
-  return typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.nx;
-}
 const nxEnv = (root) => {
   const env = {
     ...process.env,
@@ -117,15 +102,7 @@ function createWorkspace(ws, image, appTag) {
     JSON.stringify({ name: 'api', root: 'apps/api', targets: { 'docker-build': { options: { network: 'host', tags: [appTag] } } } }),
   );
   w('apps/api/Dockerfile', `FROM busybox\nCOPY --from=${image}:0.1 / /assets/bench/\n`);
-  // node_modules: symlinks to this repo's packages, and a snapshot of the built plugin.
-  const nm = join(ws, 'node_modules');
-  mkdirSync(nm, { recursive: true });
-  for (const name of readdirSync(join(repo, 'node_modules'))) {
-    if (name === 'nx-asset-images' || name.startsWith('.')) continue;
-    symlinkSync(join(repo, 'node_modules', name), join(nm, name), 'dir');
-  }
-  const plugin = join(repo, 'packages', 'nx-asset-images');
-  for (const name of readdirSync(plugin)) cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true });
+  linkBenchNodeModules(ws);
   git(ws, 'init', '-q', '-b', 'main');
   git(ws, 'add', '-A');
   git(ws, 'commit', '-q', '-m', 'initial');
