@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerRunRm } from './support/docker';
+import { dockerRunRm, removeImagesOf } from './support/docker';
 import { startNxCacheServer, type NxCacheServer } from './support/nx-cache-server';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
@@ -21,15 +21,6 @@ const app = (tag: string, image: string) => ({
   'apps/api/Dockerfile': `FROM busybox\nCOPY --from=${image}:0.1 / /assets/bert/\n`,
 });
 const NX_JSON = `${JSON.stringify({ plugins: [{ plugin: 'nx-asset-images', options: { largeFileThreshold: 1024 * 1024 } }] }, null, 2)}\n`;
-
-async function forget(...references: string[]): Promise<void> {
-  const ids = new Set<string>();
-  for (const reference of references) {
-    for (const id of (await docker(['image', 'ls', '-q', '--filter', `reference=${reference}`])).stdout.split('\n').filter(Boolean))
-      ids.add(id);
-  }
-  if (ids.size > 0) await docker(['rmi', '-f', ...ids], { reject: false });
-}
 
 describe('CI runner with a shared Nx remote cache, no weights', () => {
   const REG = servicesEnv().NXAI_REGISTRY;
@@ -56,7 +47,7 @@ describe('CI runner with a shared Nx remote cache, no weights', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await forget(IMAGE, APP);
+    await removeImagesOf(IMAGE, APP);
     await runner?.dispose();
     await ws?.dispose();
     await cache?.close();
@@ -64,7 +55,7 @@ describe('CI runner with a shared Nx remote cache, no weights', () => {
 
   it('the asset-image task is a remote cache hit (same content key without the bytes) and the app gets the weights', async () => {
     runner = await cloneWorkspace(ws);
-    await forget(IMAGE, APP);
+    await removeImagesOf(IMAGE, APP);
     const lockBefore = await runner.read('assets/bert/asset.lock.json');
     const gets = cache.log.length;
     const run = await runNx(runner, ['run', 'api:docker-build'], { env: { ...cache.env(), CI: 'true' } });
@@ -104,7 +95,7 @@ describe('Git LFS pointers in place of the weights', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await forget(IMAGE, APP);
+    await removeImagesOf(IMAGE, APP);
     for (const c of clones) await c.dispose();
     await ws?.dispose();
   });
@@ -114,7 +105,7 @@ describe('Git LFS pointers in place of the weights', () => {
     clones.push(clone);
     const pointer = readFileSync(clone.path('assets/bert/weights/model.bin'), 'utf8');
     expect(pointer).toContain(`oid sha256:${sha256(weight)}`);
-    await forget(IMAGE, APP);
+    await removeImagesOf(IMAGE, APP);
     await runNx(clone, ['run', 'api:docker-build']);
     const sums = await dockerRunRm(APP, ['sha256sum', '/assets/bert/weights/model.bin']);
     expect(sums.stdout).toContain(`${sha256(weight)}  /assets/bert/weights/model.bin`);

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerRunRm } from './support/docker';
+import { dockerRunRm, removeImagesOf } from './support/docker';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
 
@@ -33,12 +33,6 @@ describe('the registry is the asset store', () => {
     return c;
   };
 
-  async function forgetImages(): Promise<void> {
-    const ids = (await docker(['image', 'ls', '-q', '--filter', `reference=${IMAGE}`])).stdout.split('\n').filter(Boolean);
-    const appIds = (await docker(['image', 'ls', '-q', '--filter', `reference=${APP_TAG}`])).stdout.split('\n').filter(Boolean);
-    if (ids.length + appIds.length > 0) await docker(['rmi', '-f', ...new Set([...ids, ...appIds])], { reject: false });
-  }
-
   beforeAll(async () => {
     ws = await createWorkspace({
       'nx.json': `${JSON.stringify({ plugins: [{ plugin: 'nx-asset-images', options: { largeFileThreshold: 1024 * 1024 } }] }, null, 2)}\n`,
@@ -55,7 +49,7 @@ describe('the registry is the asset store', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await forgetImages();
+    await removeImagesOf(IMAGE, APP_TAG);
     await ws?.dispose();
     for (const c of clones) await c.dispose();
   });
@@ -75,7 +69,7 @@ describe('the registry is the asset store', () => {
   it("a teammate's fresh clone without the weights builds the app with them, byte for byte, and leaves the lock alone", async () => {
     const teammate = await clone();
     expect(existsSync(teammate.path('assets/bert/weights/model.bin'))).toBe(false);
-    await forgetImages();
+    await removeImagesOf(IMAGE, APP_TAG);
     const lockBefore = await teammate.read('assets/bert/asset.lock.json');
     const built = await runNx(teammate, ['run', 'api:docker-build']);
     expect(built.stdout).not.toContain('Updated assets/bert/asset.lock.json');
@@ -114,7 +108,7 @@ describe('the registry is the asset store', () => {
     const editor = await clone();
     const newConfig = '{"hidden_size": 16}\n';
     await editor.write('assets/bert/config.json', newConfig);
-    await forgetImages();
+    await removeImagesOf(IMAGE, APP_TAG);
     await runNx(editor, ['run', 'bert:asset-image', '--load=false']);
     const lock = JSON.parse(await editor.read('assets/bert/asset.lock.json'));
     const original = JSON.parse(await ws.read('assets/bert/asset.lock.json'));
@@ -131,7 +125,7 @@ describe('the registry is the asset store', () => {
     await git(editor, 'push', '-q', 'origin', 'HEAD:refs/heads/edited');
     const third = await clone();
     await git(third, 'checkout', '-q', 'edited');
-    await forgetImages();
+    await removeImagesOf(IMAGE, APP_TAG);
     await runNx(third, ['run', 'api:docker-build']);
     const sums = await dockerRunRm(APP_TAG, ['sha256sum', '/assets/bert/weights/model.bin', '/assets/bert/config.json']);
     expect(sums.stdout).toContain(`${sha256(weight)}  /assets/bert/weights/model.bin`);

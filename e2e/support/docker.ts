@@ -56,3 +56,13 @@ export function dockerRunRm(image: string, cmd: readonly string[] = [], opts: Do
   args.push(...flags, image, ...cmd);
   return docker(args, rest);
 }
+
+/** Removes every image of these repositories (all their tags, by id), so the next step must get them anew. */
+export async function removeImagesOf(...repositories: string[]): Promise<void> {
+  const ids = new Set<string>();
+  for (const repository of repositories) {
+    for (const id of (await docker(['image', 'ls', '-q', '--filter', `reference=${repository}`])).stdout.split('\n').filter(Boolean))
+      ids.add(id);
+  }
+  if (ids.size > 0) await docker(['rmi', '-f', ...ids], { reject: false });
+}

@@ -8,11 +8,10 @@
  * gets the lock's mode and is renamed into place. Present files are left
  * alone; a second run has nothing to do and fetches nothing.
  */
-import { createHash } from 'node:crypto';
 import { chmod, realpath, rm } from 'node:fs/promises';
 import { dirname, posix, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import picomatch from 'picomatch';
 import { extract } from 'tar-stream';
@@ -24,7 +23,7 @@ import { prepareAsset } from '../build/prepare-asset';
 import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
 import { imagePathOf } from '../build/layer-plan';
 import { CompressionUnavailableError } from '../oci/compression';
-import { DigestMismatchError } from '../oci/digest';
+import { DigestingPassThrough, DigestMismatchError } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { writeStreamAtomic } from '../util/atomic-write';
 import type { OnProgress } from '../util/progress';
@@ -168,20 +167,13 @@ async function assertInsideFolder(assetDir: string, absPath: string, lockFile: s
 
 /** The file at its place, checked against the lock while written; nothing half-written is left. */
 async function writeVerified(file: AnalyzedFile, source: Readable): Promise<void> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const tap = new DigestingPassThrough();
   // A Git LFS pointer in the file's place is replaced by the rename.
   await writeStreamAtomic(file.absPath, source, {
     through: [tap],
     check: async () => {
-      const actual = hash.digest('hex');
+      const actual = tap.digest().slice('sha256:'.length);
+      const size = tap.size;
       if (actual !== file.sha256 || size !== file.size) {
         throw new DigestMismatchError(
           { what: file.relPath, expected: `sha256:${file.sha256}`, actual: `sha256:${actual}`, size, expectedSize: file.size },
