@@ -2,16 +2,28 @@
  * `GET /v2/<name>/blobs/<digest>` as a stream verified while it flows: a
  * wrong byte count or digest makes the stream fail at its end, before the
  * last bytes are released.
+ *
+ * Resumable: when the connection drops mid-body, the next attempt asks for
+ * the rest (`Range: bytes=<received>-`) and the stream goes on where it
+ * stopped; one hash covers every byte. A 206 must start at the byte asked
+ * for; a 200 (a server or storage that ignores Range) is read past the bytes
+ * already delivered. Attempts are bounded by the session's retry policy,
+ * counted afresh after an attempt that brought new bytes (a flaky but
+ * progressing link still finishes).
  */
 import type { Readable } from 'node:stream';
+import { parseContentLength, parseContentRange } from '../../http/content-headers';
+import type { RequestResponse } from '../../http/http-request';
 import type { Digest } from '../../oci/image';
 import { DigestVerifier } from '../../oci/digest';
+import { RegistryError } from './registry-errors';
 import { repositoryScope, type RegistryRequest, type RegistrySession } from './registry-session';
-import type { RequestRetryOption } from './retry';
+import { withRetry, type RequestRetryOption } from './retry';
 
 /**
- * Retries getting the response (unless `retry: false`), not the body: a caller
- * that wants a failed body retried retries the whole call, with `retry: false`.
+ * Retries getting the response (unless `retry: false`), and resumes a body
+ * that breaks off. With `retry: false` nothing is retried nor resumed: a
+ * caller that retries the whole transfer itself retries the whole call.
  */
 export async function getBlobStream(
   session: RegistrySession,
@@ -20,25 +32,108 @@ export async function getBlobStream(
   size?: number,
   options: RequestRetryOption = {},
 ): Promise<Readable> {
-  const request: RegistryRequest = {
+  const requestFrom = (offset: number): RegistryRequest => ({
     method: 'GET',
     path: `/v2/${repository}/blobs/${digest}`,
     scopes: [repositoryScope(repository, 'pull')],
-    expect: [200],
-  };
-  const response = options.retry === false ? await session.request(request) : await session.requestWithRetry(request);
-  const length = response.headers['content-length'] !== undefined ? Number(response.headers['content-length']) : undefined;
-  const expectedSize = size ?? length;
+    expect: offset > 0 ? [200, 206] : [200],
+    ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+  });
+  const resumable = options.retry !== false;
+  const first = resumable ? await session.requestWithRetry(requestFrom(0)) : await session.request(requestFrom(0));
+  const expectedSize = size ?? parseContentLength(first.headers['content-length']);
   const verifier = new DigestVerifier(digest, {
     what: `blob ${repository}@${digest}`,
     ...(expectedSize !== undefined ? { size: expectedSize } : {}),
   });
-  response.body.on('error', (error) => verifier.destroy(error));
-  response.body.on('aborted', () =>
-    verifier.destroy(Object.assign(new Error(`blob ${digest}: connection closed early`), { code: 'ECONNRESET' })),
-  );
   // The bytes start flowing at once; an early failure is kept on the stream (`errored`) and
   // reported to whoever consumes it (pipeline, async iteration) rather than thrown as unhandled.
   verifier.on('error', () => undefined);
-  return response.body.pipe(verifier);
+  if (!resumable) {
+    first.body.on('error', (error) => verifier.destroy(error));
+    first.body.on('aborted', () => verifier.destroy(connectionClosedEarly(digest)));
+    return first.body.pipe(verifier);
+  }
+
+  const transfer = { delivered: 0, atAttemptStart: 0 };
+  let pending: RequestResponse | undefined = first;
+  withRetry(
+    async () => {
+      transfer.atAttemptStart = transfer.delivered;
+      const response = pending ?? (await session.request(requestFrom(transfer.delivered)));
+      pending = undefined;
+      await deliver(session, response, transfer, verifier, digest, expectedSize);
+    },
+    {
+      ...session.retry,
+      ...(session.signal ? { signal: session.signal } : {}),
+      madeProgress: () => transfer.delivered > transfer.atAttemptStart,
+    },
+  ).then(
+    () => verifier.end(),
+    (error: unknown) => verifier.destroy(error as Error),
+  );
+  return verifier;
+}
+
+/** Writes the body's new bytes into `out` (with backpressure); throws a retryable error when the body breaks off early. */
+async function deliver(
+  session: RegistrySession,
+  response: RequestResponse,
+  transfer: { delivered: number },
+  out: DigestVerifier,
+  digest: Digest,
+  expectedSize: number | undefined,
+): Promise<void> {
+  let skip = 0;
+  if (response.status === 206) {
+    const range = parseContentRange(response.headers['content-range']);
+    if (range?.kind !== 'range' || range.start !== transfer.delivered) {
+      response.body.destroy();
+      throw new RegistryError(
+        { method: 'GET', url: response.url, registry: session.registry, status: response.status },
+        `blob ${digest}: asked for bytes from ${transfer.delivered}, got Content-Range ${JSON.stringify(response.headers['content-range'] ?? '')}`,
+      );
+    }
+  } else {
+    // 200: the whole blob again (the first response, or a server that ignores Range).
+    skip = transfer.delivered;
+  }
+  const length = parseContentLength(response.headers['content-length']);
+  let received = 0;
+  try {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      const fresh = skip > 0 ? chunk.subarray(Math.min(skip, chunk.length)) : chunk;
+      skip = Math.max(0, skip - chunk.length);
+      if (fresh.length === 0) continue;
+      if (out.destroyed) {
+        response.body.destroy();
+        return;
+      }
+      transfer.delivered += fresh.length;
+      if (!out.write(fresh)) await drained(out);
+    }
+  } catch (error) {
+    if (out.destroyed) return;
+    throw Object.assign(connectionClosedEarly(digest), { cause: error });
+  }
+  const short = (length !== undefined && received < length) || (expectedSize !== undefined && transfer.delivered < expectedSize);
+  if (short) throw connectionClosedEarly(digest);
+}
+
+function drained(stream: DigestVerifier): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+}
+
+function connectionClosedEarly(digest: Digest): Error {
+  return Object.assign(new Error(`blob ${digest}: connection closed early`), { code: 'ECONNRESET' });
 }

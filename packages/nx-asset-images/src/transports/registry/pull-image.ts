@@ -14,7 +14,6 @@ import type { OnProgress } from '../../util/progress';
 import { getBlobStream } from './blob-fetch';
 import { getImageManifest, type PulledManifest } from './manifest-get';
 import { openRegistrySession, type RegistryClientOptions } from './push-image';
-import { withRetry } from './retry';
 
 export type PullOptions = RegistryClientOptions;
 
@@ -68,18 +67,14 @@ export async function pullImageToLayout(
     const wanted = [config, ...layers].filter((d, i, all) => all.findIndex((o) => o.digest === d.digest) === i);
     await ensureLayoutFile(layoutDir);
     await runWithConcurrency(wanted, options.concurrency ?? 3, async (descriptor) => {
-      // Retried here, the request with its body: so not again inside getBlobStream.
-      const outcome = await withRetry(
-        () =>
-          writeBlob(
-            layoutDir,
-            descriptor,
-            () => getBlobStream(session, ref.repository, descriptor.digest, descriptor.size, { retry: false }),
-            {
-              onProgress: options.onProgress,
-            },
-          ),
-        { ...session.retry, ...(options.signal ? { signal: options.signal } : {}) },
+      // getBlobStream retries the request and resumes a body that breaks off.
+      const outcome = await writeBlob(
+        layoutDir,
+        descriptor,
+        () => getBlobStream(session, ref.repository, descriptor.digest, descriptor.size),
+        {
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        },
       );
       if (outcome === 'written') fetched.push(descriptor.digest);
     });

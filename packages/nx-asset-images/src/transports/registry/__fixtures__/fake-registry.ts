@@ -5,8 +5,9 @@
  * reference present blobs, basic or bearer auth with a token endpoint whose
  * tokens can be made to expire after N uses (basic credentials, or an
  * identity token exchanged with the OAuth2 refresh_token grant), blob reads
- * redirected elsewhere (storage), a body limit (413), and seeded faults
- * (dropped connections, 500, 429).
+ * redirected elsewhere (storage), ranged blob reads (`Range: bytes=N-`), a
+ * body limit (413), and seeded faults (dropped connections, also halfway
+ * through a request or a blob body, 500, 429).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -30,6 +31,8 @@ export interface FakeRegistryOptions {
   /** PUT/PATCH bodies larger than this are refused with 413. */
   maxBodySize?: number;
   chunkMinLength?: number;
+  /** Blob GETs answer 200 with the whole blob whatever their Range (a server that does not do ranges). */
+  ignoreRange?: boolean;
 }
 
 export interface RecordedRequest {
@@ -180,8 +183,21 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
         const redirect = req.method === 'HEAD' || req.method === 'GET' ? options.blobRedirect?.(repo, rest, req) : undefined;
         if (redirect !== undefined) return send(res, 307, { location: redirect });
         if (req.method === 'HEAD') return send(res, has ? 200 : 404, has ? { 'docker-content-digest': rest } : {});
-        if (req.method === 'GET')
-          return has ? send(res, 200, { 'docker-content-digest': rest }, blobs.get(rest)) : error(res, 404, 'BLOB_UNKNOWN');
+        if (req.method === 'GET') {
+          if (!has) return error(res, 404, 'BLOB_UNKNOWN');
+          const whole = blobs.get(rest)!;
+          const range = options.ignoreRange ? undefined : /^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''));
+          const start = range ? Number(range[1]) : 0;
+          if (start > whole.length) return send(res, 416, { 'content-range': `bytes */${whole.length}` });
+          const part = whole.subarray(start);
+          const headers: Record<string, string> = { 'docker-content-digest': rest, 'content-length': String(part.length) };
+          if (range) headers['content-range'] = `bytes ${start}-${whole.length - 1}/${whole.length}`;
+          res.writeHead(range ? 206 : 200, headers);
+          // A connection dropped mid-body: the headers promise every byte, half of them come.
+          if (fault === 'drop-mid-body' && part.length > 1)
+            return res.write(part.subarray(0, part.length >> 1), () => res.socket?.destroy());
+          return res.end(part);
+        }
       }
       if (kind === 'blobs/uploads') {
         const uploadHeaders = (id: string) => {
