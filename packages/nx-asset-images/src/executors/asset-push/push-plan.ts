@@ -13,10 +13,9 @@ import {
   withTag,
   type ImageReference,
 } from '../../oci/image-reference';
-import type { PushResult } from '../../transports/registry';
+import { insecureRegistriesFromEnv, type PushResult } from '../../transports/registry';
 import type { AssetPushExecutorOptions } from './schema';
 
-export const INSECURE_REGISTRIES_ENV = 'NX_ASSET_IMAGES_INSECURE_REGISTRIES';
 /** Mount attempts cost one request per missing blob each: try a few repositories, not every asset. */
 export const MAX_DEFAULT_MOUNT_SOURCES = 5;
 
@@ -39,10 +38,7 @@ export interface NormalizedPushOptions {
 }
 
 export function normalizePushOptions(options: AssetPushExecutorOptions, env: NodeJS.ProcessEnv = process.env): NormalizedPushOptions {
-  const fromEnv = (env[INSECURE_REGISTRIES_ENV] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const fromEnv = insecureRegistriesFromEnv(env);
   const insecure = [...new Set([...(options.insecureRegistries ?? []).map((s) => s.trim()).filter((s) => s !== ''), ...fromEnv])];
   for (const host of insecure) {
     if (/[/\s@]/.test(host))

@@ -24,3 +24,4 @@ export { CredentialHelperError } from './credential-helper';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';
 export { redactUrl } from './redact';
 export { RegistrySession, type RegistrySessionOptions } from './registry-session';
+export { INSECURE_REGISTRIES_ENV, insecureRegistriesFromEnv } from './registry-url';

@@ -21,6 +21,7 @@ import { resolveDockerCredentials, type DockerConfigOptions } from './docker-con
 import type { RetryOptions } from './retry';
 import { runWithConcurrency } from '../../util/concurrency';
 import { cancelUpload } from './upload-session';
+import { insecureRegistriesFromEnv } from './registry-url';
 
 export interface RegistryClientOptions {
   /** Explicit credentials; when absent they come from Docker's config.json (and its credential helpers). */
@@ -65,10 +66,12 @@ export async function openRegistrySession(
   options: RegistryClientOptions & { maxSockets?: number },
 ): Promise<RegistrySession> {
   const credentials = options.credentials ?? (await resolveDockerCredentials(registry, options.dockerConfig ?? {}));
+  // Every client (push, pull, the build's and asset-pull's fetches by digest) honours NX_ASSET_IMAGES_INSECURE_REGISTRIES.
+  const insecureRegistries = [...(options.insecureRegistries ?? []), ...insecureRegistriesFromEnv()];
   return new RegistrySession({
     registry,
     ...(credentials ? { credentials } : {}),
-    ...(options.insecureRegistries ? { insecureRegistries: options.insecureRegistries } : {}),
+    ...(insecureRegistries.length > 0 ? { insecureRegistries } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

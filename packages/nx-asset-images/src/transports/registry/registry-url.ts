@@ -2,6 +2,17 @@
  * Where a registry host is reached: HTTPS by default, plain HTTP only for
  * loopback hosts and hosts the caller marks insecure.
  */
+/** Comma-separated hosts (`host` or `host:port`) every registry client reaches over plain HTTP, besides loopback ones. */
+export const INSECURE_REGISTRIES_ENV = 'NX_ASSET_IMAGES_INSECURE_REGISTRIES';
+
+/** The hosts `NX_ASSET_IMAGES_INSECURE_REGISTRIES` lists. */
+export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[INSECURE_REGISTRIES_ENV] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** `localhost:5000` -> `localhost`; `[::1]:5000` -> `[::1]`. */
