@@ -132,6 +132,35 @@ describe('the registry is the asset store', () => {
     expect(sums.stdout).toContain(`${sha256(newConfig)}  /assets/bert/config.json`);
   });
 
+  it('asset.json renamed to another repository where the weights are absent: the push mounts the weight layer from the one the lock names, downloading nothing', async () => {
+    const renamer = await clone();
+    const original = JSON.parse(await ws.read('assets/bert/asset.lock.json'));
+    expect(original.image.repository).toBe(IMAGE);
+    const RENAMED = `${REG}/nxai-e2e/renamed-${RUN}`;
+    const asset = JSON.parse(await renamer.read('assets/bert/asset.json'));
+    await renamer.write('assets/bert/asset.json', `${JSON.stringify({ ...asset, image: RENAMED }, null, 2)}\n`);
+    await runNx(renamer, ['run', 'bert:asset-image', '--load=false']);
+    const lock = JSON.parse(await renamer.read('assets/bert/asset.lock.json'));
+    // The weight layer is carried over from the lock: it is still where the lock said, not yet in the renamed repository.
+    expect(lock.image.repository).toBe(IMAGE);
+    const push = await runNx(renamer, ['run', 'bert:asset-push', '--exclude-task-dependencies']);
+    expect(push.stdout).toContain(`mounting from nxai-e2e/store-${RUN}`);
+    expect(push.stdout).toMatch(/\b[1-9]\d* mounted/);
+    const weightDigest = lock.image.layers.find((l: { files: string[] }) => l.files.includes('weights/model.bin')).digest;
+    expect(existsSync(renamer.path('.asset-images/oci/blobs/sha256', weightDigest.slice(7)))).toBe(false);
+    // The renamed repository now holds the weight: a clone of the rename builds the app from it.
+    await git(renamer, 'commit', '-qam', 'rename');
+    await git(renamer, 'push', '-q', 'origin', 'HEAD:refs/heads/renamed');
+    const next = await clone();
+    await git(next, 'checkout', '-q', 'renamed');
+    const nextLock = JSON.parse(await next.read('assets/bert/asset.lock.json'));
+    nextLock.image.repository = RENAMED; // only the renamed repository is asked
+    await next.write('assets/bert/asset.lock.json', `${JSON.stringify(nextLock, null, 2)}\n`);
+    await runNx(next, ['run', 'bert:asset-pull']);
+    expect(sha256(readFileSync(next.path('assets/bert/weights/model.bin')))).toBe(sha256(weight));
+    await removeImagesOf(RENAMED);
+  });
+
   it('a file this workspace had and deleted is removed from the lock; one it never had stays pinned (absent)', async () => {
     // Never had it: a clone builds, the weight stays in the lock.
     const fresh = await clone();
@@ -150,10 +179,12 @@ describe('the registry is the asset store', () => {
 
   it('an asset whose weight layer the registry lacks: the error names the file, the digest, the registry and the fix', async () => {
     const other = await clone();
-    // Point the asset at a repository nothing was pushed to: the lock still pins the layers.
+    // Point the asset and its lock at a repository nothing was pushed to: the lock still pins the layers.
     const asset = JSON.parse(await other.read('assets/bert/asset.json'));
     await other.write('assets/bert/asset.json', `${JSON.stringify({ ...asset, image: `${REG}/nxai-e2e/never-pushed-${RUN}` }, null, 2)}\n`);
     const lock = JSON.parse(await other.read('assets/bert/asset.lock.json'));
+    lock.image.repository = `${REG}/nxai-e2e/never-pushed-${RUN}`;
+    await other.write('assets/bert/asset.lock.json', `${JSON.stringify(lock, null, 2)}\n`);
     const run = await runNx(other, ['run', 'bert:asset-pull'], { reject: false });
     const out = run.stdout + run.stderr;
     expect(run.exitCode).not.toBe(0);

@@ -201,6 +201,7 @@ export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildO
     pinnedBytes: pinnedLayerBytes({
       layoutDir: options.store.ociLayout,
       image: analysis.manifest.image,
+      ...(analysis.committedLock?.image?.repository !== undefined ? { lockRepository: analysis.committedLock.image.repository } : {}),
       lockFile: posix.join(analysis.manifest.projectRoot, ASSET_LOCK_FILE),
       project: analysis.manifest.name,
     }),

@@ -2,9 +2,10 @@
  * The lock (version 2) of a built image: the analysis's files and, as the
  * image pin, the manifest digest and every layer's descriptor with the local
  * files it holds, plus the build parameters the layer bytes depend on (mtime,
- * compression, destination). Pure.
+ * compression, destination) and the repository the layers come from. Pure.
  */
 import type { Image } from '../oci/image';
+import { parseImageReference } from '../oci/image-reference';
 import { lockFromHashes, type AssetLock } from '../lock/lock';
 import type { AssetAnalysis } from './analyze-asset';
 
@@ -20,6 +21,7 @@ export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: numb
       mtime,
       compression: analysis.manifest.compression,
       destination: analysis.manifest.destination,
+      repository: layerRepository(analysis),
       layers: image.layers.map((layer, i) => ({
         digest: layer.descriptor.digest,
         diffID: layer.diffId,
@@ -29,4 +31,17 @@ export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: numb
       })),
     },
   );
+}
+
+/**
+ * Where the layers can be fetched from: asset.json's image, unless a layer is
+ * carried over from the committed lock (its bytes absent here), whose
+ * recorded repository still holds it until this image is pushed.
+ */
+export function layerRepository(analysis: AssetAnalysis): string {
+  const carried = analysis.layers.some((layer) => layer.pinned !== undefined);
+  const earlier = analysis.committedLock?.image?.repository;
+  if (carried && earlier !== undefined) return earlier;
+  const ref = parseImageReference(analysis.manifest.image);
+  return `${ref.registry}/${ref.repository}`;
 }

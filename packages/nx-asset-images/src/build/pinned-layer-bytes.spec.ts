@@ -118,4 +118,38 @@ describe('pinnedLayerBytes: errors that say which files and which registry', () 
     await expect(drain(open(descriptor, ['a']))).rejects.toThrow();
     expect(await hasBlob(dir, descriptor)).toBe(false);
   });
+
+  it("asks the lock's repository when asset.json's image (renamed where the weights are absent) lacks the layer", async () => {
+    const asked: string[] = [];
+    const server = await registry((req, res) => {
+      if (req.url === '/v2/') return res.writeHead(200).end();
+      asked.push(req.url ?? '');
+      if (req.url?.startsWith('/v2/team/old/')) return res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+    });
+    for (const keep of [true, false]) {
+      asked.length = 0;
+      const open = pinnedLayerBytes({
+        layoutDir: await layout(),
+        image: `${server.host}/team/new:0.2`,
+        lockRepository: `${server.host}/team/old`,
+        lockFile: 'l',
+        project: 'bert',
+        keep,
+        pull: { retry: { attempts: 1 } },
+      });
+      expect(await drain(open(descriptor, ['a']))).toEqual(bytes);
+      expect(asked).toEqual([`/v2/team/new/blobs/${descriptor.digest}`, `/v2/team/old/blobs/${descriptor.digest}`]);
+    }
+    const neither = pinnedLayerBytes({
+      layoutDir: await layout(),
+      image: `${server.host}/team/new:0.2`,
+      lockRepository: `${server.host}/team/gone`,
+      lockFile: 'l',
+      project: 'bert',
+      pull: { retry: { attempts: 1 } },
+    });
+    const error = await drain(neither(descriptor, ['a'])).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(`is not in the registry (${server.host}/team/new, ${server.host}/team/gone)`);
+  });
 });

@@ -8,7 +8,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
 import type { Descriptor } from '../oci/image';
-import { parseImageReference } from '../oci/image-reference';
+import { parseImageReference, repositoryKey, withoutTagOrDigest, type ImageReference } from '../oci/image-reference';
 import { hasBlob, openBlob, writeBlob } from '../store/blob-store';
 import { fetchBlob, RegistryError, type PullOptions } from '../transports/registry';
 import type { OnProgress } from '../util/progress';
@@ -17,8 +17,10 @@ import { progressStages } from '../util/progress-tap';
 export interface PinnedLayerBytesOptions {
   /** The workspace's OCI layout store. */
   layoutDir: string;
-  /** asset.json `image` (repository) the lock's layers were pushed to. */
+  /** asset.json `image`: its repository is asked for the layers first. */
   image: string;
+  /** The lock's `image.repository` (`registry/repository`), asked next when it is another one. */
+  lockRepository?: string;
   /** The lock file, for errors. */
   lockFile: string;
   /** The asset project, for the fix an error names. */
@@ -42,10 +44,7 @@ export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerB
         if (await hasBlob(options.layoutDir, descriptor)) {
           yield* openBlob(options.layoutDir, descriptor.digest);
         } else if (options.keep === false) {
-          const ref = parseImageReference(options.image);
-          const stream = await explained(options, descriptor, files, () =>
-            fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }),
-          );
+          const stream = await explained(options, descriptor, files, () => fetchFromSources(options, descriptor));
           const stages = progressStages({ label: descriptor.digest, total: descriptor.size, onProgress: options.onProgress });
           // pipeline: a failure of the response (a digest mismatch at its end) fails the stream read here.
           yield* stages.length === 0 ? stream : (pipeline([stream, ...stages], () => {}) as unknown as Readable);
@@ -59,13 +58,37 @@ export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerB
 }
 
 async function fetchIntoStore(options: PinnedLayerBytesOptions, descriptor: Descriptor, files: readonly string[]): Promise<void> {
-  const ref = parseImageReference(options.image);
-  // fetchBlob retries getting the response; the body is verified while it is written (temp file, then rename).
+  // fetchBlob retries getting the response and resumes a body that breaks off; the bytes are verified while
+  // they are written (temp file, then rename).
   await explained(options, descriptor, files, () =>
-    writeBlob(options.layoutDir, descriptor, () => fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size }), {
+    writeBlob(options.layoutDir, descriptor, () => fetchFromSources(options, descriptor), {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     }),
   );
+}
+
+/** The repositories that may hold the layers: asset.json's image, then the lock's when it is another one. */
+function sourcesOf(options: PinnedLayerBytesOptions): ImageReference[] {
+  const refs = [withoutTagOrDigest(parseImageReference(options.image))];
+  if (options.lockRepository !== undefined) {
+    const recorded = parseImageReference(options.lockRepository);
+    if (!refs.some((ref) => repositoryKey(ref) === repositoryKey(recorded))) refs.push(recorded);
+  }
+  return refs;
+}
+
+/** The blob from the first repository that has it; a 404 from every one is the last 404. */
+async function fetchFromSources(options: PinnedLayerBytesOptions, descriptor: Descriptor): Promise<Readable> {
+  let notFound: unknown;
+  for (const ref of sourcesOf(options)) {
+    try {
+      return await fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size });
+    } catch (error) {
+      if (!(error instanceof RegistryError && error.status === 404)) throw error;
+      notFound = error;
+    }
+  }
+  throw notFound;
 }
 
 /** Runs `work`; a registry failure becomes an AssetAbsentFilesError naming the files, the digest, the registry and the fix. */
@@ -75,8 +98,9 @@ async function explained<T>(
   files: readonly string[],
   work: () => Promise<T>,
 ): Promise<T> {
-  const ref = parseImageReference(options.image);
-  const where = `${ref.registry}/${ref.repository}`;
+  const where = sourcesOf(options)
+    .map((ref) => `${ref.registry}/${ref.repository}`)
+    .join(', ');
   try {
     return await work();
   } catch (error) {

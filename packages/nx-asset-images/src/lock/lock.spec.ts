@@ -247,6 +247,11 @@ describe('asset.lock.json version 2', () => {
     ['no compression', (l) => delete l.image.compression, 'image.compression'],
     ['no destination', (l) => delete l.image.destination, 'image.destination'],
     ['relative destination', (l) => (l.image.destination = 'models'), 'image.destination'],
+    ['repository with a tag', (l) => (l.image.repository = 'localhost:5000/asset/bert:0.1'), 'image.repository'],
+    ['repository with a digest', (l) => (l.image.repository = `localhost:5000/asset/bert@${D1}`), 'image.repository'],
+    ['repository without a registry', (l) => (l.image.repository = 'bert'), 'image.repository'],
+    ['repository not a string', (l) => (l.image.repository = 5), 'image.repository'],
+    ['repository in upper case', (l) => (l.image.repository = 'localhost:5000/Asset/Bert'), 'image.repository'],
     ['layers not an array', (l) => (l.image.layers = {}), 'image.layers'],
     ['layer not an object', (l) => (l.image.layers[0] = 'x'), 'image.layers[0]'],
     ['layer null', (l) => (l.image.layers[1] = null), 'image.layers[1]'],
@@ -285,6 +290,20 @@ describe('asset.lock.json version 2', () => {
     expect(JSON.parse(text).lockfileVersion).toBe(2);
     // Key order of the written image is fixed, whatever the input's.
     expect(Object.keys(JSON.parse(text).image)).toEqual(['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'layers']);
+    // The layers' repository, when recorded, is kept in its place.
+    const withRepository = serializeAssetLock(
+      parseAssetLock(JSON.stringify({ ...data, image: { repository: 'registry.example.com:5000/asset/bert', ...data.image } }), FILE),
+    );
+    expect(JSON.parse(withRepository).image.repository).toBe('registry.example.com:5000/asset/bert');
+    expect(Object.keys(JSON.parse(withRepository).image)).toEqual([
+      'manifest',
+      'mediaType',
+      'mtime',
+      'compression',
+      'destination',
+      'repository',
+      'layers',
+    ]);
     expect(Object.keys(JSON.parse(text).image.layers[0])).toEqual(['digest', 'diffID', 'size', 'mediaType', 'files']);
   });
 

@@ -53,6 +53,13 @@ export interface AssetLockImage {
   compression: string;
   /** asset.json `destination` the layers were built with: the directory of the files inside the tar. */
   destination: string;
+  /**
+   * Where a clone without the bytes fetches the layers (`registry/repository`):
+   * asset.json's image when the layers were built from the files, the earlier
+   * lock's when a pinned layer was carried over from it (asset.json's image
+   * changed where the weights are absent). Optional: older locks lack it.
+   */
+  repository?: string;
   layers: AssetLockLayer[];
 }
 
@@ -154,6 +161,8 @@ export function parseAssetLock(text: string, file: string): AssetLock {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** `host[:port]/name[/name...]`: lower-case path components, no tag or digest. */
+const REPOSITORY = /^[A-Za-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 
 function parseLockImage(value: unknown, file: string, files: Record<string, AssetLockEntry>): AssetLockImage {
   const fail = (field: string, expected: string): never => {
@@ -161,14 +170,19 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('image', 'an object');
   const v = value as Record<string, unknown>;
-  const unknown = Object.keys(v).find((k) => !['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'layers'].includes(k));
-  if (unknown !== undefined) fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, layers)');
+  const unknown = Object.keys(v).find(
+    (k) => !['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'repository', 'layers'].includes(k),
+  );
+  if (unknown !== undefined)
+    fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, repository, layers)');
   if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
   if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
   if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
   if (typeof v.compression !== 'string' || !['none', 'gzip', 'zstd'].includes(v.compression))
     fail('image.compression', 'none, gzip or zstd');
   if (typeof v.destination !== 'string' || !v.destination.startsWith('/')) fail('image.destination', 'an absolute directory');
+  if (v.repository !== undefined && (typeof v.repository !== 'string' || !REPOSITORY.test(v.repository)))
+    fail('image.repository', 'registry/repository, without tag or digest');
   if (!Array.isArray(v.layers)) fail('image.layers', 'an array');
   const layers = (v.layers as unknown[]).map((raw, i): AssetLockLayer => {
     const at = `image.layers[${i}]`;
@@ -198,6 +212,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     mtime: v.mtime as number,
     compression: v.compression as string,
     destination: v.destination as string,
+    ...(typeof v.repository === 'string' ? { repository: v.repository } : {}),
     layers,
   };
 }
@@ -216,6 +231,7 @@ export function serializeAssetLock(lock: AssetLock): string {
         mtime: lock.image.mtime,
         compression: lock.image.compression,
         destination: lock.image.destination,
+        ...(lock.image.repository !== undefined ? { repository: lock.image.repository } : {}),
         layers: lock.image.layers.map((l) => ({
           digest: l.digest,
           diffID: l.diffID,

@@ -82,6 +82,7 @@ export async function pullAssetFiles(options: AssetBuildOptions, request: PullFi
     keep: false,
     layoutDir: options.store.ociLayout,
     image: manifest.image,
+    ...(analysis.committedLock?.image?.repository !== undefined ? { lockRepository: analysis.committedLock.image.repository } : {}),
     lockFile,
     project: manifest.name,
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),

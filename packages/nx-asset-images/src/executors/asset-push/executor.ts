@@ -9,6 +9,9 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
+import { ASSET_LOCK_FILE, readAssetLock } from '../../lock/lock';
+import type { Digest } from '../../oci/image';
+import { parseImageReference } from '../../oci/image-reference';
 import { resolveAssetImage, unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
 import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
@@ -96,7 +99,7 @@ export async function pushAssetImageTask(
     : defaultMountSources(
         target,
         result.layers.map((l) => l.digest),
-        await mountCandidates(projects, root, project),
+        [...(await lockedRepository(root, manifestFile)), ...(await mountCandidates(projects, root, project))],
       );
 
   // A rebuild from the sources uses the parameters the result records (today's settings only for an image.json without them).
@@ -166,6 +169,18 @@ export async function pushAssetImageTask(
 }
 
 /** The other assets' repositories and, when their results are on disk, their layers. */
+/**
+ * The repository the committed lock says the layers come from (asset.json's
+ * image renamed where the weights are absent): mounted from first, since it
+ * holds them.
+ */
+async function lockedRepository(root: string, manifestFile: string): Promise<MountCandidate[]> {
+  const lock = await readAssetLock(join(root, posix.dirname(manifestFile), ASSET_LOCK_FILE)).catch(() => undefined);
+  const recorded = lock?.image?.repository;
+  if (recorded === undefined) return [];
+  return [{ reference: parseImageReference(recorded), layers: lock!.image!.layers.map((l) => l.digest as Digest) }];
+}
+
 async function mountCandidates(
   projects: NonNullable<ExecutorContext['projectsConfigurations']>['projects'],
   root: string,
