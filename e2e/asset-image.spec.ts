@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerBuild, dockerRunRm } from './support/docker';
 import { exec } from './support/exec';
+import { hashStats } from './support/hash-stats';
 import { commitAll, createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -44,15 +45,6 @@ interface Result {
 
 function readResult(ws: Workspace): Result {
   return JSON.parse(readFileSync(ws.path('dist/asset-images', PROJECT, 'image.json'), 'utf8')) as Result;
-}
-
-function hashStats(file: string): { tool: string; bytesRead: number; filesOpened: number }[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
 }
 
 describe('asset-image: build, load, COPY --from', () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseImageReference } from '../packages/nx-asset-images/src/oci/image-reference';
-import { pushImage, RegistryError, referencedDigests } from '../packages/nx-asset-images/src/transports/registry';
+import { fetchBlob, pushImage, RegistryError, referencedDigests } from '../packages/nx-asset-images/src/transports/registry';
 import { bytesLayer, makeImage, seededBytes } from '../packages/nx-asset-images/src/transports/registry/__fixtures__/test-image';
 import { exec } from './support/exec';
 import { startFaultProxy } from './support/fault-proxy';
@@ -170,6 +170,37 @@ describe('registry client under failures', () => {
       expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
       expect(proxy.injected.length).toBeGreaterThan(0);
       expect((await assertTagsConsistent(NXAI_REGISTRY, repository)).sort()).toEqual(['1', 'latest']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a blob download cut off halfway, twice, through a proxy in front of the real registry: resumed with Range (206), byte-identical', async () => {
+    const { NXAI_REGISTRY } = servicesEnv();
+    const repository = `e2e/resume-${unique}`;
+    const bytes = seededBytes(8 * 1024 * 1024, 77);
+    const image = makeImage([bytesLayer(bytes)], 'resume');
+    await pushImage(image, [parseImageReference(`${NXAI_REGISTRY}/${repository}:1`)], isolated());
+    const proxy = await startFaultProxy({ target: NXAI_REGISTRY, seed: 5, rate: 1, faults: ['cut-response'], maxFaults: 2 });
+    try {
+      const layer = image.layers[0]!.descriptor;
+      const stream = await fetchBlob(parseImageReference(`${proxy.host}/${repository}:1`), layer.digest, {
+        ...isolated(),
+        size: layer.size,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+      const gets = proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(layer.digest));
+      expect(proxy.injected.map((f) => f.fault)).toEqual(['cut-response', 'cut-response']);
+      expect(gets).toHaveLength(3);
+      expect(gets[0]!.range).toBeUndefined();
+      // Each resume starts from what had arrived, further each time; the registry answers the ranges with 206.
+      const starts = gets.slice(1).map((g) => Number(/^bytes=(\d+)-$/.exec(g.range ?? '')?.[1]));
+      expect(starts[0]).toBeGreaterThan(0);
+      expect(starts[1]).toBeGreaterThan(starts[0]!);
+      expect(gets.slice(1).map((g) => g.status)).toEqual([206, 206]);
     } finally {
       await proxy.close();
     }

@@ -11,6 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerRunRm, removeImagesOf } from './support/docker';
+import { hashStats } from './support/hash-stats';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
 
@@ -102,6 +103,15 @@ describe('the registry is the asset store', () => {
     const again = await runNx(other, ['run', 'bert:asset-pull']);
     expect(again.stdout).toContain('every file the lock pins is here');
     expect(readFileSync(other.path('assets/bert/weights/model.bin')).equals(weight)).toBe(true);
+    // asset-pull told the stat cache what it wrote (the lock's content, verified): the next build reads none of
+    // the weight, and its layer digest from that record is right (the lock, pinning the manifest, is unchanged).
+    const lockBefore = await other.read('assets/bert/asset.lock.json');
+    const stats = other.path('hash-stats.jsonl');
+    await runNx(other, ['run', 'bert:asset-image', '--load=false', '--skip-nx-cache'], { env: { NX_ASSET_IMAGES_HASH_STATS: stats } });
+    const lines = hashStats(stats);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.reduce((n, s) => n + s.bytesRead, 0)).toBeLessThan(weight.length);
+    expect(await other.read('assets/bert/asset.lock.json')).toBe(lockBefore);
   });
 
   it('a config edit without the weights builds and pushes a new image that reuses the weight layer; a third clone gets the new config and the original weight', async () => {

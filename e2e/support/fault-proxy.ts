@@ -3,7 +3,8 @@
 // it drops connections before forwarding, drops them halfway through a
 // request body, answers 500/429 without forwarding, or forwards and then
 // answers 500 anyway (the registry did the work, the client thinks it did
-// not). Hosts header is kept, so the registry's Location headers point back
+// not), or forwards and cuts the response body off halfway (`cut-response`:
+// the headers promise every byte, half come). Hosts header is kept, so the registry's Location headers point back
 // at the proxy. Bounded: it stops injecting after `maxFaults`.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { seededRandom } from '../../packages/nx-asset-images/src/transports/regi
 
 export { seededRandom };
 
-export type ProxyFault = 'drop' | 'drop-mid-body' | '500' | '429' | '500-after';
+export type ProxyFault = 'drop' | 'drop-mid-body' | '500' | '429' | '500-after' | 'cut-response';
 
 export interface FaultProxyOptions {
   /** `127.0.0.1:5000` */
@@ -27,6 +28,8 @@ export interface FaultProxy {
   host: string;
   injected: Array<{ fault: ProxyFault; method: string; path: string }>;
   forwarded: number;
+  /** Every request forwarded, with its Range header and the registry's status. */
+  requests: Array<{ method: string; path: string; range?: string; status?: number }>;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const faults = options.faults ?? ['drop', 'drop-mid-body', '500', '429', '500-after'];
   const [targetHost, targetPort] = options.target.split(':') as [string, string];
   const agent = new http.Agent({ keepAlive: true });
-  const proxy: FaultProxy = { host: '', injected: [], forwarded: 0, close: async () => undefined };
+  const proxy: FaultProxy = { host: '', injected: [], forwarded: 0, requests: [], close: async () => undefined };
 
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
@@ -56,9 +59,33 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return res.end(body);
     }
     proxy.forwarded++;
+    const record: FaultProxy['requests'][number] = {
+      method: req.method ?? '',
+      path: path.split('?')[0]!,
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+    };
+    proxy.requests.push(record);
     const upstream = http.request(
       { host: targetHost, port: Number(targetPort), method: req.method, path, headers: req.headers, agent },
       (up) => {
+        record.status = up.statusCode;
+        if (fault === 'cut-response') {
+          const half = Math.floor(Number(up.headers['content-length'] ?? 0) / 2);
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          let sent = 0;
+          up.on('data', (chunk: Buffer) => {
+            if (sent >= half) return;
+            const part = chunk.subarray(0, half - sent);
+            sent += part.length;
+            res.write(part, () => {
+              if (sent >= half) {
+                up.destroy();
+                res.socket?.destroy();
+              }
+            });
+          });
+          return;
+        }
         if (fault === '500-after') {
           up.resume();
           res.writeHead(500, { 'content-type': 'application/json', 'content-length': 2 });

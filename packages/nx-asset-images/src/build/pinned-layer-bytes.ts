@@ -1,15 +1,16 @@
 /**
  * Bytes of a layer the lock pins whose files this clone lacks: from the
  * workspace's OCI layout store when it holds the blob, else fetched from the
- * asset's registry by digest (verified while streaming) into the store first,
- * then read from there. Nothing is fetched until a transport opens the layer
+ * asset's registry by digest (verified while streaming, resumed when the
+ * connection drops) and kept in the store as it flows on to the consumer
+ * (`docker load`, a push, an OCI layout). Nothing is fetched until a transport opens the layer
  * (a digest-only build, and the result, need no bytes).
  */
 import { pipeline, Readable } from 'node:stream';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
 import type { Descriptor } from '../oci/image';
 import { parseImageReference, repositoryKey, withoutTagOrDigest, type ImageReference } from '../oci/image-reference';
-import { hasBlob, openBlob, writeBlob } from '../store/blob-store';
+import { hasBlob, openBlob, writeBlobThrough } from '../store/blob-store';
 import { fetchBlob, RegistryError, type PullOptions } from '../transports/registry';
 import type { OnProgress } from '../util/progress';
 import { progressStages } from '../util/progress-tap';
@@ -28,9 +29,11 @@ export interface PinnedLayerBytesOptions {
   pull?: PullOptions;
   onProgress?: OnProgress;
   /**
-   * `false`: a blob the store lacks is streamed from the registry (verified
-   * while it flows) without being kept, for a consumer that keeps what it
-   * needs itself (asset-pull writes the files). Default: into the store first.
+   * `false`: a blob the store lacks is streamed from the registry without
+   * being kept, for a consumer that keeps what it needs itself and verifies
+   * it (asset-pull checks each file it writes against the lock's sha256): its
+   * size is checked, its digest is not computed (one hash pass, not two). Default: kept in the store
+   * while it flows.
    */
   keep?: boolean;
 }
@@ -43,28 +46,18 @@ export function pinnedLayerBytes(options: PinnedLayerBytesOptions): PinnedLayerB
       (async function* () {
         if (await hasBlob(options.layoutDir, descriptor)) {
           yield* openBlob(options.layoutDir, descriptor.digest);
-        } else if (options.keep === false) {
+        } else {
           const stream = await explained(options, descriptor, files, () => fetchFromSources(options, descriptor));
           const stages = progressStages({ label: descriptor.digest, total: descriptor.size, onProgress: options.onProgress });
           // pipeline: a failure of the response (a digest mismatch at its end) fails the stream read here.
-          yield* stages.length === 0 ? stream : (pipeline([stream, ...stages], () => {}) as unknown as Readable);
-        } else {
-          await fetchIntoStore(options, descriptor, files);
-          yield* openBlob(options.layoutDir, descriptor.digest);
+          const flowing = stages.length === 0 ? stream : (pipeline([stream, ...stages], () => {}) as unknown as Readable);
+          // Kept in the store while it flows on (unless told not to): the consumer need not wait for the whole blob on disk.
+          const bytes = options.keep === false ? flowing : writeBlobThrough(options.layoutDir, descriptor, flowing);
+          yield* explainedStream(options, descriptor, files, bytes);
         }
       })(),
       { objectMode: false },
     );
-}
-
-async function fetchIntoStore(options: PinnedLayerBytesOptions, descriptor: Descriptor, files: readonly string[]): Promise<void> {
-  // fetchBlob retries getting the response and resumes a body that breaks off; the bytes are verified while
-  // they are written (temp file, then rename).
-  await explained(options, descriptor, files, () =>
-    writeBlob(options.layoutDir, descriptor, () => fetchFromSources(options, descriptor), {
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    }),
-  );
 }
 
 /** The repositories that may hold the layers: asset.json's image, then the lock's when it is another one. */
@@ -82,13 +75,37 @@ async function fetchFromSources(options: PinnedLayerBytesOptions, descriptor: De
   let notFound: unknown;
   for (const ref of sourcesOf(options)) {
     try {
-      return await fetchBlob(ref, descriptor.digest, { ...options.pull, size: descriptor.size });
+      // Kept in the store: the blob's digest is checked. Not kept: the consumer checks what it keeps (asset-pull: each file).
+      return await fetchBlob(ref, descriptor.digest, {
+        ...options.pull,
+        size: descriptor.size,
+        ...(options.keep === false ? { verifyDigest: false } : {}),
+      });
     } catch (error) {
       if (!(error instanceof RegistryError && error.status === 404)) throw error;
       notFound = error;
     }
   }
   throw notFound;
+}
+
+/** The bytes of a fetch; a failure while they flow (the connection lost for good) is explained like a failure to start. */
+async function* explainedStream(
+  options: PinnedLayerBytesOptions,
+  descriptor: Descriptor,
+  files: readonly string[],
+  bytes: AsyncIterable<Buffer>,
+): AsyncGenerator<Buffer> {
+  const iterator = bytes[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await explained(options, descriptor, files, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 /** Runs `work`; a registry failure becomes an AssetAbsentFilesError naming the files, the digest, the registry and the fix. */

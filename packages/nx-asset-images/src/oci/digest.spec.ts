@@ -47,6 +47,20 @@ describe('DigestVerifier', () => {
     },
   );
 
+  it.each<[string, Buffer[], boolean]>([
+    ['other bytes of the right size pass (the consumer verifies what it keeps)', [Buffer.from('hello wOrld')], true],
+    ['too few bytes fail', [Buffer.from('hello')], false],
+    ['too many bytes fail', [bytes, Buffer.from('!')], false],
+  ])('sizeOnly: %s', async (_name, chunks, passes) => {
+    const { received, error } = await run(chunks, new DigestVerifier(digest, { what: 'blob x', size: 11, sizeOnly: true }));
+    if (passes) {
+      expect(error).toBeUndefined();
+      expect(received.equals(Buffer.concat(chunks))).toBe(true);
+    } else {
+      expect(error).toBeInstanceOf(DigestMismatchError);
+    }
+  });
+
   it('rejects an expected value that is not a sha256 digest', () => {
     expect(() => new DigestVerifier('sha512:abc' as never, { what: 'x' })).toThrow(/Not a sha256 digest/);
   });

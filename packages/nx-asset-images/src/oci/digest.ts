@@ -113,6 +113,12 @@ export interface VerifyOptions {
   what: string;
   /** Exact byte count expected; more fails at once, fewer at the end. */
   size?: number;
+  /**
+   * Check only the size, not the digest: for a consumer that verifies every
+   * byte it keeps against digests it trusts (asset-pull: each file against
+   * the lock's sha256), so the bytes are hashed once, not twice.
+   */
+  sizeOnly?: boolean;
 }
 
 /**
@@ -136,7 +142,7 @@ export class DigestVerifier extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk);
+    if (this.options.sizeOnly !== true) this.hash.update(chunk);
     this.size += chunk.length;
     const { size: expectedSize, what } = this.options;
     if (expectedSize !== undefined && this.size > expectedSize) {
@@ -149,7 +155,7 @@ export class DigestVerifier extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    const actual: Digest = `sha256:${this.hash.digest('hex')}`;
+    const actual: Digest = this.options.sizeOnly === true ? this.expected : `sha256:${this.hash.digest('hex')}`;
     const { size: expectedSize, what } = this.options;
     if (actual !== this.expected || (expectedSize !== undefined && this.size !== expectedSize)) {
       callback(

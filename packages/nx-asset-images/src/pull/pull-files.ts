@@ -8,7 +8,7 @@
  * gets the lock's mode and is renamed into place. Present files are left
  * alone; a second run has nothing to do and fetches nothing.
  */
-import { chmod, realpath, rm } from 'node:fs/promises';
+import { chmod, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, posix, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -16,14 +16,15 @@ import * as zlib from 'node:zlib';
 import picomatch from 'picomatch';
 import { extract } from 'tar-stream';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
-import type { AnalyzedFile } from '../build/analyze-asset';
+import type { AnalyzedFile, AssetAnalysis } from '../build/analyze-asset';
 import type { AssetBuildOptions } from '../build/build-options';
 import { pinnedLayerBytes } from '../build/pinned-layer-bytes';
-import { prepareAsset } from '../build/prepare-asset';
+import { prepareAsset, withStatCache } from '../build/prepare-asset';
+import { frameKey, stampOf, type StatCache } from '../hashing/stat-cache';
 import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
 import { imagePathOf } from '../build/layer-plan';
 import { CompressionUnavailableError } from '../oci/compression';
-import { DigestingPassThrough, DigestMismatchError } from '../oci/digest';
+import { digestHex, DigestingPassThrough, DigestMismatchError } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { writeStreamAtomic } from '../util/atomic-write';
 import type { OnProgress } from '../util/progress';
@@ -48,7 +49,11 @@ export interface PullFilesOutcome {
 }
 
 export async function pullAssetFiles(options: AssetBuildOptions, request: PullFilesRequest): Promise<PullFilesOutcome> {
-  const analysis = await prepareAsset(options, request.manifestFile, { sources: 'skip' });
+  return withStatCache(options, (cache) => pullWithCache(options, request, cache));
+}
+
+async function pullWithCache(options: AssetBuildOptions, request: PullFilesRequest, cache: StatCache): Promise<PullFilesOutcome> {
+  const analysis = await prepareAsset(options, request.manifestFile, { sources: 'skip', cache });
   const { manifest } = analysis;
   const lockFile = posix.join(manifest.projectRoot, ASSET_LOCK_FILE);
   const match = request.files ? picomatch(request.files, { dot: true }) : () => true;
@@ -92,7 +97,7 @@ export async function pullAssetFiles(options: AssetBuildOptions, request: PullFi
   const destination = analysis.committedLock?.image?.destination ?? manifest.destination;
   for (const [pin, files] of byLayer) {
     for (const file of files) await assertInsideFolder(assetDir, file.absPath, lockFile, file.relPath);
-    const missing = await extractFiles(pin, files, destination, bytesOf, outcome);
+    const missing = await extractFiles(pin, files, destination, bytesOf, outcome, (file) => remember(cache, analysis, pin, file));
     if (missing.length > 0) {
       throw new AssetAbsentFilesError(lockFile, missing, `their layer ${pin.digest} does not hold them (the lock and the image disagree)`);
     }
@@ -107,6 +112,7 @@ async function extractFiles(
   destination: string,
   bytesOf: ReturnType<typeof pinnedLayerBytes>,
   outcome: PullFilesOutcome,
+  written: (file: AnalyzedFile) => Promise<void>,
 ): Promise<string[]> {
   const byImagePath = new Map(files.map((file) => [imagePathOf(destination, file.relPath), file]));
   const descriptor = { mediaType: pin.mediaType, digest: pin.digest as Digest, size: pin.size };
@@ -122,14 +128,16 @@ async function extractFiles(
       stream.resume();
       return;
     }
-    writeVerified(file, stream as unknown as Readable).then(
-      () => {
-        outcome.written.push(file.relPath);
-        outcome.bytes += file.size;
-        next();
-      },
-      (error: unknown) => next(error as Error),
-    );
+    writeVerified(file, stream as unknown as Readable)
+      .then(() => written(file))
+      .then(
+        () => {
+          outcome.written.push(file.relPath);
+          outcome.bytes += file.size;
+          next();
+        },
+        (error: unknown) => next(error as Error),
+      );
   });
   const source = bytesOf(
     descriptor,
@@ -138,6 +146,24 @@ async function extractFiles(
   // tar-stream's extract is a streamx Writable, which Node's pipeline drives like its own streams.
   await pipeline([source, ...decompression(pin.mediaType), tar] as unknown as NodeJS.ReadWriteStream[]);
   return [...byImagePath.values()].map((file) => file.relPath);
+}
+
+/**
+ * The stat cache learns the file as written (its content is the lock's, just
+ * verified), so the next build does not read it again: its sha256 and, for a
+ * large file whose layer the lock pins with this very frame (same path,
+ * mode, mtime), that layer's diffID, which is the digest of frame and content.
+ */
+async function remember(cache: StatCache, analysis: AssetAnalysis, pin: AssetLockLayer, file: AnalyzedFile): Promise<void> {
+  const stats = await stat(file.absPath, { bigint: true });
+  const layer = analysis.layers.find((candidate) => candidate.files.some((f) => f.relPath === file.relPath));
+  const framed = layer?.kind === 'large-file' && layer.frame !== undefined && layer.pinned === pin;
+  cache.store(file.absPath, stampOf(stats), {
+    sha256: file.sha256,
+    size: file.size,
+    ...(framed ? { layers: { [frameKey(layer.frame!.prefix, layer.frame!.suffix)]: digestHex(pin.diffID as Digest) } } : {}),
+  });
+  cache.markSeen(file.absPath, file.sha256);
 }
 
 /**

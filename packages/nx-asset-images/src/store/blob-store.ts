@@ -5,14 +5,14 @@
  * verified. Used by the layout writer and the registry pull alike.
  */
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DigestingPassThrough, digestHex, isDigest, sha256Digest } from '../oci/digest';
 import type { Descriptor, Digest } from '../oci/image';
 import { progressStages } from '../util/progress-tap';
 import type { OnProgress } from '../util/progress';
-import { writeStreamAtomic } from '../util/atomic-write';
+import { tempPathFor, writeStreamAtomic } from '../util/atomic-write';
 import { BlobDigestMismatchError, OciLayoutError } from './layout-errors';
 
 /** A blob's path inside a layout (or a layout-shaped archive), `/`-separated: `blobs/sha256/<hex>`. */
@@ -55,6 +55,41 @@ export async function writeBlob(
     },
   });
   return 'written';
+}
+
+/**
+ * Keeps a blob in the store while its bytes go on to a consumer: each chunk
+ * is written to a temp file beside the blob's path, then passed on; when the
+ * source ends with exactly the descriptor's size the temp file is renamed
+ * into place. Nothing is read back (a fetch that feeds `docker load` need
+ * not wait for the whole blob on disk first). The source must verify its own
+ * digest, failing before it releases its last bytes (the registry client's
+ * verified stream does); a failure, or a consumer that stops early, leaves
+ * nothing behind.
+ */
+export async function* writeBlobThrough(dir: string, descriptor: Descriptor, verified: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const target = blobPath(dir, descriptor.digest);
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempPathFor(target);
+  const file = await open(temp, 'wx');
+  let kept = false;
+  try {
+    let size = 0;
+    for await (const chunk of verified) {
+      for (let offset = 0; offset < chunk.length;) offset += (await file.write(chunk, offset)).bytesWritten;
+      size += chunk.length;
+      yield chunk;
+    }
+    if (size !== descriptor.size) throw new BlobDigestMismatchError(descriptor.digest, descriptor.digest, size, descriptor.size);
+    await file.close();
+    await rename(temp, target);
+    kept = true;
+  } finally {
+    if (!kept) {
+      await file.close().catch(() => undefined);
+      await rm(temp, { force: true });
+    }
+  }
 }
 
 /** True when the layout holds a file of the descriptor's size for its digest (the write path verified it). */

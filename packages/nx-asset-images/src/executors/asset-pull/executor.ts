@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { assetBuildOptions } from '../../build/build-options';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
+import { assetImageTargetOptions } from '../../nx/asset-image-target';
 import { pullAssetFiles } from '../../pull/pull-files';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 import type { AssetPullExecutorOptions } from './schema';
@@ -23,7 +24,8 @@ export default async function assetPullExecutor(
   }
   const progress = createProgressRenderer();
   try {
-    const outcome = await pullAssetFiles(assetBuildOptions(context.root), {
+    // The asset-image target's options (largeFileThreshold, platform): the layer plan the pulled files are recorded under.
+    const outcome = await pullAssetFiles(assetBuildOptions(context.root, assetImageTargetOptions(project?.targets)), {
       manifestFile,
       ...(options.files ? { files: options.files } : {}),
       onProgress: progress.onProgress,

@@ -25,12 +25,22 @@ import { withRetry, type RequestRetryOption } from './retry';
  * that breaks off. With `retry: false` nothing is retried nor resumed: a
  * caller that retries the whole transfer itself retries the whole call.
  */
+export interface BlobStreamOptions extends RequestRetryOption {
+  /**
+   * `false`: the blob's digest is not computed (its size still is checked),
+   * for a consumer that verifies every byte it keeps itself against digests
+   * it already trusts (asset-pull checks each file against the lock's
+   * sha256): one hash pass over the bytes instead of two.
+   */
+  verifyDigest?: boolean;
+}
+
 export async function getBlobStream(
   session: RegistrySession,
   repository: string,
   digest: Digest,
   size?: number,
-  options: RequestRetryOption = {},
+  options: BlobStreamOptions = {},
 ): Promise<Readable> {
   const requestFrom = (offset: number): RegistryRequest => ({
     method: 'GET',
@@ -45,6 +55,7 @@ export async function getBlobStream(
   const verifier = new DigestVerifier(digest, {
     what: `blob ${repository}@${digest}`,
     ...(expectedSize !== undefined ? { size: expectedSize } : {}),
+    ...(options.verifyDigest === false ? { sizeOnly: true } : {}),
   });
   // The bytes start flowing at once; an early failure is kept on the stream (`errored`) and
   // reported to whoever consumes it (pipeline, async iteration) rather than thrown as unhandled.

@@ -30,10 +30,16 @@ export async function pullManifest(ref: ImageReference, options: PullOptions = {
  * A verified stream of one blob. The session closes when the stream ends or fails.
  * The stream errors (DigestMismatchError) instead of ending when the bytes are wrong.
  */
-export async function fetchBlob(ref: ImageReference, digest: Digest, options: PullOptions & { size?: number } = {}): Promise<Readable> {
+export async function fetchBlob(
+  ref: ImageReference,
+  digest: Digest,
+  options: PullOptions & { size?: number; verifyDigest?: boolean } = {},
+): Promise<Readable> {
   const session = await openRegistrySession(ref.registry, options);
   try {
-    const stream = await getBlobStream(session, ref.repository, digest, options.size);
+    const stream = await getBlobStream(session, ref.repository, digest, options.size, {
+      ...(options.verifyDigest === false ? { verifyDigest: false } : {}),
+    });
     stream.once('close', () => session.close());
     return stream;
   } catch (error) {
