@@ -21,6 +21,8 @@ import type { AssetBuildOptions } from './build-options';
 import { assembleAssetImage, layerDigestsOf } from './build-asset-image';
 import { assetReferences } from './image-references';
 import { prepareAsset } from './prepare-asset';
+import { unchangedVersionTags } from './lock-pin';
+import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
 
 export interface BuildAssetRequest {
   /** asset.json, workspace-relative. */
@@ -41,7 +43,9 @@ export type AssetBuildEvent =
   | { kind: 'layout-deferred'; dir: string; missing: number }
   | { kind: 'docker-loaded'; engine: string; outcome: EnsureInDockerOutcome; configDigest: string }
   | { kind: 'no-docker-engine' }
-  | { kind: 'reassembling'; project: string; reason: string };
+  | { kind: 'reassembling'; project: string; reason: string }
+  /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
+  | { kind: 'version-tags-unchanged'; project: string; tags: string[]; from: string; to: string };
 
 export interface AssetBuildReporter {
   /** A step that streams bytes begins (hashing, layout write, docker load); `finish` is called when it ends. */
@@ -119,6 +123,21 @@ export async function buildAsset(
       // The pin only once delivery has streamed the layers: a remembered layer digest that turned out wrong
       // (the round above) must not end up in the committed lock.
       const lock = lockWithImage(analysis, image, options.mtime);
+      const committed = analysis.committedLock?.image;
+      const kept = unchangedVersionTags(
+        committed,
+        { manifest: lock.image!.manifest, tags: manifest.tags },
+        options.mutableTags ?? DEFAULT_MUTABLE_TAGS,
+      );
+      if (kept.length > 0) {
+        reporter.event({
+          kind: 'version-tags-unchanged',
+          project: manifest.name,
+          tags: kept,
+          from: committed!.manifest,
+          to: lock.image!.manifest,
+        });
+      }
       if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, lock, options.ci)) === 'written') {
         reporter.event({ kind: 'lock-written', file: posix.join(manifest.projectRoot, 'asset.lock.json') });
       }

@@ -7,6 +7,8 @@ export interface AssetBuildOptions extends BuildEnvironment {
   store: AssetStorePaths;
   /** gzip/zstd level; default the codec's. Only a rebuild of a recorded result sets it. */
   compressionLevel?: number;
+  /** Tags that may change content (asset-push's `mutableTags`); default `latest`. A build warns when any other stays on new content. */
+  mutableTags?: readonly string[];
 }
 
 /** The options of a build in `workspaceRoot` from the environment and the asset-image target's options. */

@@ -6,7 +6,7 @@
  */
 import type { Image } from '../oci/image';
 import { parseImageReference } from '../oci/image-reference';
-import { lockFromHashes, type AssetLock } from '../lock/lock';
+import { lockFromHashes, type AssetLock, type AssetLockImage } from '../lock/lock';
 import type { AssetAnalysis } from './analyze-asset';
 
 export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: number): AssetLock {
@@ -22,6 +22,7 @@ export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: numb
       compression: analysis.manifest.compression,
       destination: analysis.manifest.destination,
       repository: layerRepository(analysis),
+      tags: [...analysis.manifest.tags],
       layers: image.layers.map((layer, i) => ({
         digest: layer.descriptor.digest,
         diffID: layer.diffId,
@@ -44,4 +45,18 @@ export function layerRepository(analysis: AssetAnalysis): string {
   if (carried && earlier !== undefined) return earlier;
   const ref = parseImageReference(analysis.manifest.image);
   return `${ref.registry}/${ref.repository}`;
+}
+
+/**
+ * The version tags (not `mutable`) that stayed the same while the content
+ * changed since the committed pin: pushing would move them to other content,
+ * which asset-push refuses. Empty when the pin does not record its tags.
+ */
+export function unchangedVersionTags(
+  committed: AssetLockImage | undefined,
+  next: { manifest: string; tags: readonly string[] },
+  mutable: readonly string[],
+): string[] {
+  if (committed?.tags === undefined || committed.manifest === next.manifest) return [];
+  return next.tags.filter((tag) => committed.tags!.includes(tag) && !mutable.includes(tag));
 }

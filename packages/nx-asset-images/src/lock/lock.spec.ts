@@ -252,6 +252,8 @@ describe('asset.lock.json version 2', () => {
     ['repository without a registry', (l) => (l.image.repository = 'bert'), 'image.repository'],
     ['repository not a string', (l) => (l.image.repository = 5), 'image.repository'],
     ['repository in upper case', (l) => (l.image.repository = 'localhost:5000/Asset/Bert'), 'image.repository'],
+    ['tags not an array', (l) => (l.image.tags = '0.1'), 'image.tags'],
+    ['a tag that is no tag', (l) => (l.image.tags = ['0.1', 'a/b']), 'image.tags'],
     ['layers not an array', (l) => (l.image.layers = {}), 'image.layers'],
     ['layer not an object', (l) => (l.image.layers[0] = 'x'), 'image.layers[0]'],
     ['layer null', (l) => (l.image.layers[1] = null), 'image.layers[1]'],

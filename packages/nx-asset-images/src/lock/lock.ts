@@ -60,6 +60,8 @@ export interface AssetLockImage {
    * changed where the weights are absent). Optional: older locks lack it.
    */
   repository?: string;
+  /** asset.json `tags` the image was built with: a later build whose content differs under the same version tags warns. */
+  tags?: string[];
   layers: AssetLockLayer[];
 }
 
@@ -162,6 +164,7 @@ export function parseAssetLock(text: string, file: string): AssetLock {
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** `host[:port]/name[/name...]`: lower-case path components, no tag or digest. */
+const TAG = /^[\w][\w.-]{0,127}$/;
 const REPOSITORY = /^[A-Za-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 
 function parseLockImage(value: unknown, file: string, files: Record<string, AssetLockEntry>): AssetLockImage {
@@ -171,10 +174,10 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('image', 'an object');
   const v = value as Record<string, unknown>;
   const unknown = Object.keys(v).find(
-    (k) => !['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'repository', 'layers'].includes(k),
+    (k) => !['manifest', 'mediaType', 'mtime', 'compression', 'destination', 'repository', 'tags', 'layers'].includes(k),
   );
   if (unknown !== undefined)
-    fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, repository, layers)');
+    fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, repository, tags, layers)');
   if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
   if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
   if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
@@ -183,6 +186,8 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   if (typeof v.destination !== 'string' || !v.destination.startsWith('/')) fail('image.destination', 'an absolute directory');
   if (v.repository !== undefined && (typeof v.repository !== 'string' || !REPOSITORY.test(v.repository)))
     fail('image.repository', 'registry/repository, without tag or digest');
+  if (v.tags !== undefined && (!Array.isArray(v.tags) || !v.tags.every((t) => typeof t === 'string' && TAG.test(t))))
+    fail('image.tags', 'an array of image tags');
   if (!Array.isArray(v.layers)) fail('image.layers', 'an array');
   const layers = (v.layers as unknown[]).map((raw, i): AssetLockLayer => {
     const at = `image.layers[${i}]`;
@@ -213,6 +218,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     compression: v.compression as string,
     destination: v.destination as string,
     ...(typeof v.repository === 'string' ? { repository: v.repository } : {}),
+    ...(Array.isArray(v.tags) ? { tags: [...(v.tags as string[])] } : {}),
     layers,
   };
 }
@@ -232,6 +238,7 @@ export function serializeAssetLock(lock: AssetLock): string {
         compression: lock.image.compression,
         destination: lock.image.destination,
         ...(lock.image.repository !== undefined ? { repository: lock.image.repository } : {}),
+        ...(lock.image.tags !== undefined ? { tags: [...lock.image.tags] } : {}),
         layers: lock.image.layers.map((l) => ({
           digest: l.digest,
           diffID: l.diffID,

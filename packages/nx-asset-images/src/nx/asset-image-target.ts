@@ -6,6 +6,7 @@
 import { assetResultDir } from '../build/asset-image-result';
 
 export const ASSET_IMAGE_EXECUTOR = 'nx-asset-images:asset-image';
+export const ASSET_PUSH_EXECUTOR = 'nx-asset-images:asset-push';
 
 type Targets = Record<string, { executor?: string; options?: Record<string, unknown> }> | undefined;
 
@@ -21,4 +22,10 @@ export function assetImageOutputPath(targets: Targets, projectName: string): str
     if (target.executor === ASSET_IMAGE_EXECUTOR && typeof out === 'string') return out;
   }
   return assetResultDir(projectName);
+}
+
+/** The asset-push target's `mutableTags`, when it sets a list: the tags a build may see change content without a warning. */
+export function assetPushMutableTags(targets: Targets): string[] | undefined {
+  const value = Object.values(targets ?? {}).find((t) => t.executor === ASSET_PUSH_EXECUTOR)?.options?.['mutableTags'];
+  return Array.isArray(value) && value.every((t) => typeof t === 'string') ? [...(value as string[])] : undefined;
 }

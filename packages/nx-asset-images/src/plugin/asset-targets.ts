@@ -1,6 +1,7 @@
 import type { TargetConfiguration } from '@nx/devkit';
 
 import { assetResultDir } from '../build/asset-image-result';
+import { ASSET_PUSH_EXECUTOR } from '../nx/asset-image-target';
 
 export { assetResultDir };
 
@@ -50,7 +51,7 @@ export function assetImageTarget(projectRoot: string, projectName: string, large
 
 export function assetPushTarget(buildTargetName: string): TargetConfiguration {
   return {
-    executor: 'nx-asset-images:asset-push',
+    executor: ASSET_PUSH_EXECUTOR,
     cache: false,
     dependsOn: [buildTargetName],
     options: {},

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { buildAsset, type AssetBuildEvent } from '../../build/asset-build';
 import { assetBuildOptions } from '../../build/build-options';
+import { assetPushMutableTags } from '../../nx/asset-image-target';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 
 export interface AssetImageExecutorOptions {
@@ -18,7 +19,9 @@ export default async function assetImageExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   try {
-    await buildAssetImageTask(options, context.root);
+    const targets = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.targets : undefined;
+    const mutableTags = assetPushMutableTags(targets);
+    await buildAssetImageTask(options, context.root, mutableTags ? { mutableTags } : {});
     return { success: true };
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
@@ -28,10 +31,14 @@ export default async function assetImageExecutor(
 }
 
 /** What `nx run <asset>:asset-image` does (also called by tools/bench). */
-export async function buildAssetImageTask(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
+export async function buildAssetImageTask(
+  options: AssetImageExecutorOptions,
+  workspaceRoot: string,
+  tags: { mutableTags?: readonly string[] } = {},
+): Promise<void> {
   const started = Date.now();
   const { image, result } = await buildAsset(
-    assetBuildOptions(workspaceRoot, options),
+    { ...assetBuildOptions(workspaceRoot, options), ...tags },
     { manifestFile: options.manifest, outputPath: options.outputPath, ociLayout: options.ociLayout ?? true, load: options.load ?? 'auto' },
     { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
   );
@@ -57,6 +64,11 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
       );
     case 'no-docker-engine':
       return logger.info('No Docker engine answers: the image was not loaded (set load: false to skip this check).');
+    case 'version-tags-unchanged':
+      return logger.warn(
+        `${event.project}: the content changed since asset.lock.json (${event.from} -> ${event.to}) but asset.json keeps the tag(s) ${event.tags.join(', ')}. ` +
+          `A version tag names one content for good: asset-push will refuse to move ${event.tags.length === 1 ? 'it' : 'them'}. Add a new tag to asset.json "tags".`,
+      );
     case 'reassembling':
       return logger.warn(`${event.project}: ${event.reason}; assembling the image again`);
     case 'docker-loaded': {

@@ -15,10 +15,11 @@ import { parseImageReference } from '../../oci/image-reference';
 import { resolveAssetImage, unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
 import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
-import { pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
+import { ImmutableTagError, pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
 import {
   blobLabels,
+  nextVersion,
   defaultMountSources,
   explicitMountSources,
   normalizePushOptions,
@@ -143,6 +144,7 @@ export async function pushAssetImageTask(
       concurrency: normalized.concurrency,
       ...(normalized.chunkSize !== undefined ? { chunkSize: normalized.chunkSize } : {}),
       mountFrom,
+      tagPolicy: { mutable: normalized.mutableTags, force: normalized.force },
       onProgress: (event) => {
         // A skipped or mounted blob is reported once, complete: no bytes moved, so no rate line for it.
         if (!moving.has(event.label) && event.total !== undefined && event.bytes === event.total) return;
@@ -158,11 +160,26 @@ export async function pushAssetImageTask(
         ),
     });
   } catch (error) {
+    if (error instanceof ImmutableTagError) {
+      throw new AssetPushError(
+        project,
+        registry,
+        `${project}: ${error.message}. Add a new tag to ${manifestFile} "tags" (a new version, e.g. "${nextVersion(error.conflicts[0]!.tag)}") and build again; ` +
+          `or list the tag in the asset-push option "mutableTags", or push with --force to move it anyway.`,
+        { cause: error },
+      );
+    }
     const message = error instanceof Error ? error.message : String(error);
     const named = message.includes(registry) ? message : `${registry}: ${message}`;
     throw new AssetPushError(project, registry, `${project}: push to ${registry}/${target.repository} failed: ${named}`, { cause: error });
   } finally {
     progress.finish();
+  }
+  for (const move of push.moved) {
+    const why = normalized.mutableTags.includes(move.tag) ? 'a mutable tag' : 'forced (--force): a version tag now names other content';
+    logger.warn(
+      `${project}: moved ${target.registry}/${target.repository}:${move.tag} from ${move.from} to ${push.manifestDigest} (${why})`,
+    );
   }
   const uploadedBytes = push.uploaded.reduce((sum, digest) => sum + (sizes.get(digest) ?? 0), 0);
   logger.info(pushSummaryLines(push, refs, uploadedBytes, (Date.now() - started) / 1000).join('\n'));

@@ -3,6 +3,7 @@ import type { AssetImageResult } from '../../build/asset-image-result';
 import type { Digest } from '../../oci/image';
 import { formatImageReference, parseImageReference } from '../../oci/image-reference';
 import {
+  nextVersion,
   AssetPushOptionsError,
   blobLabels,
   defaultMountSources,
@@ -66,9 +67,26 @@ describe('normalizePushOptions', () => {
     expect((error as AssetPushOptionsError).option).toBe(option);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ['mutableTags not a list', { mutableTags: 'latest' }, 'mutableTags'],
+    ['mutableTags with a number', { mutableTags: ['latest', 1] }, 'mutableTags'],
+    ['force not a boolean', { force: 'yes' }, 'force'],
+  ])('rejects %s, naming the option', (_name, options, option) => {
+    expect(() => normalizePushOptions(options as never, {})).toThrow(`asset-push: option "${option}"`);
+  });
+
+  it('mutableTags and force as given', () => {
+    expect(normalizePushOptions({ mutableTags: ['latest', 'stable'], force: true }, {})).toMatchObject({
+      mutableTags: ['latest', 'stable'],
+      force: true,
+    });
+  });
+
   it('keeps valid numbers and deduplicates tags', () => {
     expect(normalizePushOptions({ concurrency: 5, chunkSize: 1024, tags: ['a', 'a', 'b'] }, {})).toEqual({
       insecureRegistries: [],
+      mutableTags: ['latest'],
+      force: false,
       concurrency: 5,
       chunkSize: 1024,
       tags: ['a', 'b'],
@@ -145,7 +163,7 @@ describe('reporting', () => {
   it('prints the manifest digest, every reference with it, and the counts', () => {
     const refs = pushReferences(result());
     const lines = pushSummaryLines(
-      { manifestDigest: d('a'), pushed: [], uploaded: [d('1')], skipped: [d('c')], mounted: [d('2')] },
+      { manifestDigest: d('a'), pushed: [], uploaded: [d('1')], skipped: [d('c')], mounted: [d('2')], moved: [] },
       refs,
       3 * 1024 * 1024,
       1.234,
@@ -159,5 +177,18 @@ describe('reporting', () => {
 
   it('scrubs every known secret, and leaves short or missing ones alone', () => {
     expect(scrubSecrets('auth s3cr3t and czNjcjN0 for user', ['s3cr3t', 'czNjcjN0', undefined, 'us'])).toBe('auth *** and *** for user');
+  });
+});
+
+describe('nextVersion', () => {
+  it.each([
+    ['0.1', '0.2'],
+    ['1.9', '1.10'],
+    ['v3', 'v4'],
+    ['2024-06-01', '2024-06-2'],
+    ['1.0.0-rc1', '1.0.0-rc2'],
+    ['stable', 'stable-2'],
+  ])('%s -> %s', (tag, next) => {
+    expect(nextVersion(tag)).toBe(next);
   });
 });

@@ -13,7 +13,7 @@ import {
   withTag,
   type ImageReference,
 } from '../../oci/image-reference';
-import { insecureRegistriesFromEnv, type PushResult } from '../../transports/registry';
+import { DEFAULT_MUTABLE_TAGS, insecureRegistriesFromEnv, type PushResult } from '../../transports/registry';
 import type { AssetPushExecutorOptions } from './schema';
 
 /** Mount attempts cost one request per missing blob each: try a few repositories, not every asset. */
@@ -31,6 +31,8 @@ export class AssetPushOptionsError extends Error {
 
 export interface NormalizedPushOptions {
   tags?: string[];
+  mutableTags: string[];
+  force: boolean;
   insecureRegistries: string[];
   concurrency: number;
   chunkSize?: number;
@@ -52,8 +54,14 @@ export function normalizePushOptions(options: AssetPushExecutorOptions, env: Nod
   }
   if (options.tags !== undefined && options.tags.length === 0)
     throw new AssetPushOptionsError('tags', 'empty list: nothing would be pushed (leave it out to push every tag)');
+  if (options.mutableTags !== undefined && (!Array.isArray(options.mutableTags) || options.mutableTags.some((t) => typeof t !== 'string')))
+    throw new AssetPushOptionsError('mutableTags', `expected a list of tags, got ${JSON.stringify(options.mutableTags)}`);
+  if (options.force !== undefined && typeof options.force !== 'boolean')
+    throw new AssetPushOptionsError('force', `expected true or false, got ${JSON.stringify(options.force)}`);
   return {
     insecureRegistries: insecure,
+    mutableTags: [...(options.mutableTags ?? DEFAULT_MUTABLE_TAGS)],
+    force: options.force === true,
     concurrency,
     ...(options.tags !== undefined ? { tags: [...new Set(options.tags)] } : {}),
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
@@ -169,4 +177,11 @@ export function scrubSecrets(message: string, secrets: readonly (string | undefi
     if (secret && secret.length >= 3) out = out.split(secret).join('***');
   }
   return out;
+}
+
+/** A suggestion for the tag after `tag`: its last number plus one (`0.1` -> `0.2`, `v3` -> `v4`), else `<tag>-2`. */
+export function nextVersion(tag: string): string {
+  const match = /^(.*?)(\d+)(\D*)$/.exec(tag);
+  if (!match) return `${tag}-2`;
+  return `${match[1]}${Number(match[2]) + 1}${match[3]}`;
 }

@@ -14,4 +14,8 @@ export interface AssetPushExecutorOptions {
   chunkSize?: number;
   /** Repositories of the same registry to mount shared blobs from; default the other asset images on that registry. */
   mountFrom?: string[];
+  /** Tags that may move to other content; default `["latest"]`. Every other tag is a version and never moves. */
+  mutableTags?: string[];
+  /** Move version tags that name other content anyway (each move is printed). */
+  force?: boolean;
 }

@@ -25,3 +25,4 @@ export { DEFAULT_RETRY, type RetryOptions } from './retry';
 export { redactUrl } from './redact';
 export { RegistrySession, type RegistrySessionOptions } from './registry-session';
 export { INSECURE_REGISTRIES_ENV, insecureRegistriesFromEnv } from './registry-url';
+export { DEFAULT_MUTABLE_TAGS, ImmutableTagError, tagDecisions, type TagConflict, type TagMove, type TagPolicy } from './tag-guard';

@@ -6,6 +6,7 @@ import { parseImageReference } from '../../oci/image-reference';
 import { pushImage } from './push-image';
 import { DigestMismatchError } from '../../oci/digest';
 import { RegistryAuthError, RegistryError } from './registry-errors';
+import { ImmutableTagError } from './tag-guard';
 import { seededRandom, startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
 import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
 
@@ -160,6 +161,57 @@ describe('pushImage against a fake registry', () => {
     const image = makeImage([bytesLayer(seededBytes(10, 11))]);
     const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast });
     expect(result.uploaded).toHaveLength(2);
+  });
+});
+
+describe('pushImage: version tags never move', () => {
+  const seed = async () => {
+    registry = await startFakeRegistry();
+    const dockerConfig = await noDockerConfig();
+    const first = makeImage([bytesLayer(seededBytes(5000, 1))], 'first');
+    await pushImage(first, [ref(registry, 'asset/bert', '0.1'), ref(registry, 'asset/bert', 'latest')], { dockerConfig });
+    const second = makeImage([bytesLayer(seededBytes(5000, 2))], 'second');
+    return { dockerConfig, first, second, r: registry };
+  };
+  const policy = { mutable: ['latest'] };
+
+  it('a version tag that names other content fails the push before anything is written', async () => {
+    const { dockerConfig, first, second, r } = await seed();
+    const before = r.requests.length;
+    const error = await pushImage(second, [ref(r, 'asset/bert', '0.1'), ref(r, 'asset/bert', 'latest')], {
+      dockerConfig,
+      tagPolicy: policy,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImmutableTagError);
+    expect(error).toMatchObject({
+      conflicts: [{ tag: '0.1', held: first.manifest.descriptor.digest }],
+      next: second.manifest.descriptor.digest,
+    });
+    expect((error as Error).message).toContain(`asset/bert:0.1 names ${first.manifest.descriptor.digest}`);
+    // Only reads: no upload, no manifest, and both tags still name the first image.
+    expect(r.requests.slice(before).every((q) => q.method === 'HEAD' || q.method === 'GET')).toBe(true);
+    expect(r.manifests.get('asset/bert:0.1')?.equals(first.manifest.bytes)).toBe(true);
+    expect(r.manifests.get('asset/bert:latest')?.equals(first.manifest.bytes)).toBe(true);
+  });
+
+  it.each<[string, string[], boolean, string[]]>([
+    ['a new version tag, and latest moves', ['0.2', 'latest'], false, ['latest']],
+    ['force moves a version tag and says so', ['0.1', 'latest'], true, ['0.1', 'latest']],
+  ])('%s', async (_name, tags, force, moved) => {
+    const { dockerConfig, first, second, r } = await seed();
+    const result = await pushImage(
+      second,
+      tags.map((t) => ref(r, 'asset/bert', t)),
+      { dockerConfig, tagPolicy: { ...policy, force } },
+    );
+    expect(result.moved).toEqual(moved.map((tag) => ({ tag, from: first.manifest.descriptor.digest })));
+    for (const tag of tags) expect(r.manifests.get(`asset/bert:${tag}`)?.equals(second.manifest.bytes)).toBe(true);
+  });
+
+  it('pushing the same content again is no move', async () => {
+    const { dockerConfig, first, r } = await seed();
+    const result = await pushImage(first, [ref(r, 'asset/bert', '0.1')], { dockerConfig, tagPolicy: policy });
+    expect(result.moved).toEqual([]);
   });
 });
 

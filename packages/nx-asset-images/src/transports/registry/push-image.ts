@@ -22,6 +22,7 @@ import type { RetryOptions } from './retry';
 import { runWithConcurrency } from '../../util/concurrency';
 import { cancelUpload } from './upload-session';
 import { insecureRegistriesFromEnv } from './registry-url';
+import { ImmutableTagError, tagDecisions, tagDigest, type TagMove, type TagPolicy } from './tag-guard';
 
 export interface RegistryClientOptions {
   /** Explicit credentials; when absent they come from Docker's config.json (and its credential helpers). */
@@ -44,6 +45,12 @@ export interface PushOptions extends RegistryClientOptions {
   onProgress?: OnProgress;
   /** Other repositories of the same registry to try a cross-repository mount from. */
   mountFrom?: string[];
+  /**
+   * Version tags never move: before anything is written, every tag is read;
+   * one that names other content and is not `mutable` fails the push
+   * (`ImmutableTagError`) unless `force`. Without a policy, tags are written as given.
+   */
+  tagPolicy?: TagPolicy;
   /** Told about each failed blob-upload attempt that will be retried (for logs; the error is already redacted). */
   onRetry?: (event: { digest: Digest; attempt: number; error: unknown }) => void;
 }
@@ -55,6 +62,8 @@ export interface PushResult {
   uploaded: Digest[];
   skipped: Digest[];
   mounted: Digest[];
+  /** Tags that named other content before and name this image now (mutable ones, or forced). */
+  moved: TagMove[];
 }
 
 export class PushRequestError extends Error {
@@ -114,13 +123,22 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
   const session = await openRegistrySession(first.registry, { ...options, maxSockets: concurrency + 2 });
   const repository = first.repository;
   const mountFrom = (options.mountFrom ?? []).filter((r) => r !== repository);
-  const result: PushResult = { manifestDigest, pushed: [], uploaded: [], skipped: [], mounted: [] };
+  const result: PushResult = { manifestDigest, pushed: [], uploaded: [], skipped: [], mounted: [], moved: [] };
 
   const blobs = new Map<Digest, BlobSource>();
   blobs.set(image.config.descriptor.digest, { descriptor: image.config.descriptor, open: () => Readable.from([image.config.bytes]) });
   for (const layer of image.layers) if (!blobs.has(layer.descriptor.digest)) blobs.set(layer.descriptor.digest, layer);
 
   try {
+    if (options.tagPolicy) {
+      // Before any byte moves: a tag that would change meaning stops the push here.
+      const tags = [...new Set(refs.flatMap((r) => (r.tag !== undefined ? [r.tag] : [])))];
+      const current = new Map<string, Digest | undefined>();
+      for (const tag of tags) current.set(tag, await tagDigest(session, repository, tag));
+      const { conflicts, moves } = tagDecisions(current, manifestDigest, options.tagPolicy);
+      if (conflicts.length > 0) throw new ImmutableTagError(first.registry, repository, manifestDigest, conflicts);
+      result.moved = moves;
+    }
     await runWithConcurrency([...blobs.values()], concurrency, async (blob) => {
       const outcome = await ensureBlob(session, repository, blob, mountFrom, options);
       result[outcome].push(blob.descriptor.digest);
