@@ -192,7 +192,8 @@ function tryParsePlatform(value: string): RebuildParameters['platform'] {
 }
 
 /** The image from the layout when its manifest, config and every layer blob are there (sizes checked; digests were verified on write). */
-async function completeLayoutImage(dir: string, digest: Digest): Promise<Image | undefined> {
+/** The image of `digest` from the layout store when it holds the manifest and every blob; undefined otherwise. */
+export async function completeLayoutImage(dir: string, digest: Digest): Promise<Image | undefined> {
   let image: Image;
   try {
     image = await readOciLayoutImage(dir, digest);

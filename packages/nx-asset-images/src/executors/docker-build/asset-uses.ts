@@ -4,6 +4,8 @@
  * assets' build results in, decisions out.
  */
 import type { AssetImageResult } from '../../build/asset-image-result';
+import { contentTagFor } from '../../build/image-references';
+import type { Digest } from '../../oci/image';
 import type { ParsedDockerfile } from '../../dockerfile/parsed-dockerfile';
 import { findImageReferences } from '../../dockerfile/find-image-references';
 import { familiarImageReference, repositoryKey, withTag, type ImageReference } from '../../oci/image-reference';
@@ -42,29 +44,55 @@ export class AssetTagMismatchError extends Error {
   }
 }
 
+/** A use that pins a digest: Docker gets the build under its content tag, and the Dockerfile the app is built from says so. */
+export interface DigestPin {
+  use: AssetUse;
+  digest: Digest;
+  /** The reference Docker holds the pinned build under (`<repo>:sha256-<20 hex>`), written in the Dockerfile instead. */
+  dockerReference: string;
+  /** The asset's current build, or another one (found in the store or the registry). */
+  current: boolean;
+}
+
 /**
  * The Docker reference (familiar form, with tag) that must name exactly the
- * asset's build for this use. A tag the build does not carry (an old version)
- * or a digest reference is an `AssetTagMismatchError`.
+ * asset's build for a use by tag. A tag the build does not carry (an old
+ * version) is an `AssetTagMismatchError`. A use that pins a digest is a
+ * `DigestPin` (see `digestPinOf`).
  */
 export function requiredReference(use: AssetUse, result: AssetImageResult, dockerfile: string): string {
-  const fail = (reason: string): never => {
-    throw new AssetTagMismatchError(dockerfile, use.line, use.resolved, use.asset.projectName, result.tags, reason);
-  };
-  if (use.reference.digest !== undefined) {
-    fail(
-      use.reference.digest === result.manifestDigest
-        ? `pins the digest; Docker cannot find a loaded image by its manifest digest without pulling, use the content tag ${result.contentTag} instead`
-        : `pins ${use.reference.digest}, which is not the asset's current build (${result.manifestDigest})`,
+  if (use.reference.digest !== undefined) return digestPinOf(use, result).dockerReference;
+  const tag = use.reference.tag ?? 'latest';
+  if (!result.tags.includes(tag)) {
+    throw new AssetTagMismatchError(
+      dockerfile,
+      use.line,
+      use.resolved,
+      use.asset.projectName,
+      result.tags,
+      `uses tag "${tag}", which is not one of the asset's tags (add it to asset.json and rebuild, or use one of them)`,
     );
   }
-  const tag = use.reference.tag ?? 'latest';
-  if (!result.tags.includes(tag))
-    fail(`uses tag "${tag}", which is not one of the asset's tags (add it to asset.json and rebuild, or use one of them)`);
   return familiarImageReference(withTag({ registry: use.reference.registry, repository: use.reference.repository }, tag));
 }
 
-/** The references each used asset project needs in Docker: project name -> distinct references, in Dockerfile order. */
+/** Docker cannot look a loaded image up by manifest digest: a pinned build goes in under its content tag. */
+export function digestPinOf(use: AssetUse, result: AssetImageResult): DigestPin {
+  const digest = use.reference.digest!;
+  const repository = { registry: use.reference.registry, repository: use.reference.repository };
+  return {
+    use,
+    digest,
+    dockerReference: familiarImageReference(withTag(repository, contentTagFor(digest))),
+    current: digest === result.manifestDigest,
+  };
+}
+
+/**
+ * The references each used asset project needs in Docker at its current
+ * build (project name -> distinct references, in Dockerfile order), and the
+ * uses that pin a digest.
+ */
 export function requiredReferencesByAsset(
   uses: readonly AssetUse[],
   results: ReadonlyMap<string, AssetImageResult>,
@@ -74,10 +102,23 @@ export function requiredReferencesByAsset(
   for (const use of uses) {
     const result = results.get(use.asset.projectName);
     if (!result) throw new Error(`${dockerfile}:${use.line}: no build result for asset "${use.asset.projectName}"`);
+    // A pin of another build is not the current build's business: see pinsOf.
+    if (use.reference.digest !== undefined && !digestPinOf(use, result).current) continue;
     const ref = requiredReference(use, result, dockerfile);
     const list = byAsset.get(use.asset.projectName) ?? [];
     if (!list.includes(ref)) list.push(ref);
     byAsset.set(use.asset.projectName, list);
   }
   return byAsset;
+}
+
+/** The uses that pin a digest, one per distinct written reference. */
+export function digestPinsOf(uses: readonly AssetUse[], results: ReadonlyMap<string, AssetImageResult>): DigestPin[] {
+  const pins: DigestPin[] = [];
+  for (const use of uses) {
+    const result = results.get(use.asset.projectName);
+    if (!result || use.reference.digest === undefined || pins.some((p) => p.use.resolved === use.resolved)) continue;
+    pins.push(digestPinOf(use, result));
+  }
+  return pins;
 }

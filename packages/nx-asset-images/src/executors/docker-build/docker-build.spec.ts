@@ -4,7 +4,8 @@ import { dockerPresence } from '../../resolve/docker-presence';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { parseImageReference, repositoryKey } from '../../oci/image-reference';
 import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
-import { AssetTagMismatchError, findAssetUses, requiredReferencesByAsset } from './asset-uses';
+import { AssetTagMismatchError, digestPinsOf, findAssetUses, requiredReferencesByAsset } from './asset-uses';
+import { rewriteDigestPins } from './pinned-dockerfile';
 import { layoutBuildContextMap } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv } from './docker-build-argv';
 import { applyBuildArgs, quoteArgValue } from './dockerfile-build-args';
@@ -129,10 +130,55 @@ describe('findAssetUses + requiredReferencesByAsset', () => {
       'FROM busybox\n\nCOPY --from=localhost:5000/asset/bert:0.0 / /a/\n',
       /apps\/x\/Dockerfile:3: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0".*tags: 0\.1, latest, sha256-a{20}/,
     ],
-    ['a digest', `FROM busybox\nCOPY --from=asset/tok@${MANIFEST} / /a/\n`, /use the content tag sha256-a{20}/],
   ])('error: %s', (_name, text, message) => {
     expect(() => select(text)).toThrow(AssetTagMismatchError);
     expect(() => select(text)).toThrow(message);
+  });
+
+  it.each<[string, string, Record<string, string[]>, { resolved: string; dockerReference: string; current: boolean }[]]>([
+    [
+      "the current build's digest: Docker gets it under its content tag",
+      `FROM busybox\nCOPY --from=asset/tok@${MANIFEST} / /a/\n`,
+      { tok: [`asset/tok:sha256-${'a'.repeat(20)}`] },
+      [{ resolved: `asset/tok@${MANIFEST}`, dockerReference: `asset/tok:sha256-${'a'.repeat(20)}`, current: true }],
+    ],
+    [
+      'tag and digest',
+      `FROM busybox\nCOPY --from=localhost:5000/asset/bert:0.1@${MANIFEST} / /a/\n`,
+      { bert: [`localhost:5000/asset/bert:sha256-${'a'.repeat(20)}`] },
+      [
+        {
+          resolved: `localhost:5000/asset/bert:0.1@${MANIFEST}`,
+          dockerReference: `localhost:5000/asset/bert:sha256-${'a'.repeat(20)}`,
+          current: true,
+        },
+      ],
+    ],
+    [
+      'another build: not a reference of the current build, a pin of its own',
+      `FROM busybox\nCOPY --from=asset/tok@sha256:${'b'.repeat(64)} / /a/\n`,
+      {},
+      [{ resolved: `asset/tok@sha256:${'b'.repeat(64)}`, dockerReference: `asset/tok:sha256-${'b'.repeat(20)}`, current: false }],
+    ],
+  ])('digest pins: %s', (_name, text, references, pins) => {
+    expect(select(text)).toEqual(references);
+    expect(
+      digestPinsOf(uses(text), RESULTS).map((p) => ({ resolved: p.use.resolved, dockerReference: p.dockerReference, current: p.current })),
+    ).toEqual(pins);
+  });
+
+  it('rewrites pinned references in the Dockerfile and in build args, longest first', () => {
+    const text = `ARG T=asset/tok@${MANIFEST}\nFROM busybox\nARG T\nCOPY --from=\${T} / /a/\nCOPY --from=localhost:5000/asset/bert:0.1@${MANIFEST} / /b/\n`;
+    const buildArgs = { T: `asset/tok@${MANIFEST}`, OTHER: 'x' };
+    const pins = digestPinsOf(uses(text, buildArgs), RESULTS);
+    const rewritten = rewriteDigestPins(applyBuildArgs(text, buildArgs), buildArgs, pins);
+    const tag = `sha256-${'a'.repeat(20)}`;
+    expect(rewritten.buildArgs).toEqual({ T: `asset/tok:${tag}`, OTHER: 'x' });
+    expect(rewritten.text).toContain(`COPY --from=localhost:5000/asset/bert:${tag} / /b/`);
+    expect(rewritten.text).toContain(`ARG T='asset/tok:${tag}'`);
+    expect(rewritten.text).not.toContain('@sha256:');
+    // Line numbers do not move.
+    expect(rewritten.text.split('\n')).toHaveLength(text.split('\n').length);
   });
 
   it("leaves out an asset in the app's own folder", () => {

@@ -5,6 +5,8 @@
  * cache), then run `docker build`, streaming Docker's output.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
@@ -17,7 +19,9 @@ import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
 import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
 import { normalizePluginOptions } from '../../nx/plugin-options';
 import { createProgressRenderer } from '../progress-renderer';
-import { findAssetUses, requiredReferencesByAsset } from './asset-uses';
+import { digestPinsOf, findAssetUses, requiredReferencesByAsset, type DigestPin } from './asset-uses';
+import { rewriteDigestPins } from './pinned-dockerfile';
+import { ensurePinnedInDocker, PinnedImageUnavailableError, resolvePinnedImage } from '../../resolve/pinned-image';
 import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv } from './docker-build-argv';
 import { applyBuildArgs } from './dockerfile-build-args';
@@ -61,6 +65,7 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     results.set(name, result);
   }
   const needed = requiredReferencesByAsset(uses, results, dockerfile);
+  const pins = digestPinsOf(uses, results);
   const manifestFileOf = (name: string): string =>
     posix.join(uses.find((u) => u.asset.projectName === name)!.asset.root, ASSET_MANIFEST_FILE);
   // A rebuild from the sources uses the parameters the result records; today's settings only for an image.json without them.
@@ -94,14 +99,60 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     }
   }
 
+  // (b') digest pins: Docker holds each pinned build under its content tag (another build than the current one comes
+  // from the layout store or the registry), and the app is built from a Dockerfile that says that tag.
+  let buildOptions = options;
+  let generated: string | undefined;
+  if (pins.length > 0 && !buildx) {
+    for (const pin of pins.filter((p) => !p.current)) await loadPinnedBuild(root, pin, dockerfile);
+    const rewritten = rewriteDigestPins(text, options.buildArgs, pins);
+    const left = findAssetUses(parseDockerfile(rewritten.text, dockerfile), assets, projectRoot).filter((u) => u.reference.digest);
+    if (left.length > 0) {
+      throw new Error(
+        `${dockerfile}:${left[0]!.line}: ${left[0]!.resolved} pins a digest, but the reference is put together from several parts (ARGs); write it in one ARG or literally so docker-build can hand Docker the pinned build`,
+      );
+    }
+    generated = await mkdtemp(join(tmpdir(), 'nxai-dockerfile-'));
+    const path = join(generated, 'Dockerfile');
+    await writeFile(path, rewritten.text);
+    buildOptions = { ...options, dockerfile: path, ...(rewritten.buildArgs ? { buildArgs: rewritten.buildArgs } : {}) };
+    for (const pin of pins) logger.info(`${pin.use.resolved} -> ${pin.dockerReference} (the pinned build, by its content tag)`);
+  }
+
   // (c) docker build.
-  const argv = dockerBuildArgv(options, {
+  const argv = dockerBuildArgv(buildOptions, {
     buildx,
     tags: defaultTags(options, context.projectName),
     ...(buildContexts ? { buildContexts } : {}),
   });
   logger.info(`docker ${argv.join(' ')}`);
-  await runDocker(argv, { cwd: root, inheritOutput: true });
+  try {
+    await runDocker(argv, { cwd: root, inheritOutput: true });
+  } finally {
+    if (generated) await rm(generated, { recursive: true, force: true });
+  }
+}
+
+/** A pin of a build other than the asset's current one: from the layout store or the registry, into Docker under its content tag. */
+async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string): Promise<void> {
+  const ref = { ...pin.use.reference, digest: pin.digest };
+  const progress = createProgressRenderer();
+  try {
+    const { image, origin } = await resolvePinnedImage(root, ref, { onProgress: progress.onProgress });
+    const state = await ensurePinnedInDocker(image, pin.dockerReference, { onProgress: progress.onProgress });
+    logger.info(
+      `${pin.use.asset.projectName}: ${pin.dockerReference} ${state === 'present' ? 'already in Docker' : `loaded from the ${origin}`}`,
+    );
+  } catch (error) {
+    if (!(error instanceof PinnedImageUnavailableError)) throw error;
+    throw new Error(
+      `${dockerfile}:${pin.use.line}: ${pin.use.resolved} pins a build of asset "${pin.use.asset.projectName}" that is neither in this workspace's store nor in the registry (${error.message}). ` +
+        `Push that build where it was made (\`nx run ${pin.use.asset.projectName}:asset-push\`), or pin a build that exists (the current one is in dist/asset-images/${pin.use.asset.projectName}/image.json).`,
+      { cause: error },
+    );
+  } finally {
+    progress.finish();
+  }
 }
 
 function assetTargetName(): string {
