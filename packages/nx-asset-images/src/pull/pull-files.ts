@@ -171,7 +171,7 @@ async function remember(cache: StatCache, analysis: AssetAnalysis, pin: AssetLoc
  * checked when read (relative, no ".."), and here the nearest existing folder
  * above the file must resolve (symlinks followed) inside the asset folder.
  */
-async function assertInsideFolder(assetDir: string, absPath: string, lockFile: string, relPath: string): Promise<void> {
+export async function assertInsideFolder(assetDir: string, absPath: string, lockFile: string, relPath: string): Promise<void> {
   const root = await realpath(assetDir);
   let dir = dirname(absPath);
   for (;;) {
