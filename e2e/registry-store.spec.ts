@@ -118,6 +118,10 @@ describe('the registry is the asset store', () => {
     const editor = await clone();
     const newConfig = '{"hidden_size": 16}\n';
     await editor.write('assets/bert/config.json', newConfig);
+    // New content is a new version: 0.1 keeps naming the original (asset-push refuses to move a version tag).
+    const asset = JSON.parse(await editor.read('assets/bert/asset.json'));
+    await editor.write('assets/bert/asset.json', `${JSON.stringify({ ...asset, tags: ['0.2'] }, null, 2)}\n`);
+    await editor.write('apps/api/Dockerfile', `FROM busybox\nCOPY --from=${IMAGE}:0.2 / /assets/bert/\n`);
     await removeImagesOf(IMAGE, APP_TAG);
     await runNx(editor, ['run', 'bert:asset-image', '--load=false']);
     const lock = JSON.parse(await editor.read('assets/bert/asset.lock.json'));

@@ -44,6 +44,20 @@ export class AssetTagMismatchError extends Error {
   }
 }
 
+/** A digest pin whose build neither the layout store nor the registry holds, or that docker-build cannot rewrite. */
+export class DigestPinError extends Error {
+  override readonly name = 'DigestPinError';
+  constructor(
+    readonly dockerfile: string,
+    readonly line: number,
+    readonly written: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dockerfile}:${line}: ${written} ${message}`, options);
+  }
+}
+
 /** A use that pins a digest: Docker gets the build under its content tag, and the Dockerfile the app is built from says so. */
 export interface DigestPin {
   use: AssetUse;

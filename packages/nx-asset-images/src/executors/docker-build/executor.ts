@@ -19,7 +19,7 @@ import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
 import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
 import { normalizePluginOptions } from '../../nx/plugin-options';
 import { createProgressRenderer } from '../progress-renderer';
-import { digestPinsOf, findAssetUses, requiredReferencesByAsset, type DigestPin } from './asset-uses';
+import { DigestPinError, digestPinsOf, findAssetUses, requiredReferencesByAsset, type DigestPin } from './asset-uses';
 import { rewriteDigestPins } from './pinned-dockerfile';
 import { ensurePinnedInDocker, PinnedImageUnavailableError, resolvePinnedImage } from '../../resolve/pinned-image';
 import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';
@@ -108,8 +108,11 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     const rewritten = rewriteDigestPins(text, options.buildArgs, pins);
     const left = findAssetUses(parseDockerfile(rewritten.text, dockerfile), assets, projectRoot).filter((u) => u.reference.digest);
     if (left.length > 0) {
-      throw new Error(
-        `${dockerfile}:${left[0]!.line}: ${left[0]!.resolved} pins a digest, but the reference is put together from several parts (ARGs); write it in one ARG or literally so docker-build can hand Docker the pinned build`,
+      throw new DigestPinError(
+        dockerfile,
+        left[0]!.line,
+        left[0]!.resolved,
+        'pins a digest, but the reference is put together from several parts (ARGs); write it in one ARG or literally so docker-build can hand Docker the pinned build',
       );
     }
     generated = await mkdtemp(join(tmpdir(), 'nxai-dockerfile-'));
@@ -145,8 +148,11 @@ async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string)
     );
   } catch (error) {
     if (!(error instanceof PinnedImageUnavailableError)) throw error;
-    throw new Error(
-      `${dockerfile}:${pin.use.line}: ${pin.use.resolved} pins a build of asset "${pin.use.asset.projectName}" that is neither in this workspace's store nor in the registry (${error.message}). ` +
+    throw new DigestPinError(
+      dockerfile,
+      pin.use.line,
+      pin.use.resolved,
+      `pins a build of asset "${pin.use.asset.projectName}" that is neither in this workspace's store nor in the registry (${error.message}). ` +
         `Push that build where it was made (\`nx run ${pin.use.asset.projectName}:asset-push\`), or pin a build that exists (the current one is in dist/asset-images/${pin.use.asset.projectName}/image.json).`,
       { cause: error },
     );
