@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import type { Digest, Image, Layer } from '../oci/image';
 import { assembleImage } from '../oci/assemble-image';
+import { assembleImageIndex, type ImageIndex, type Platform } from '../oci/image-index';
 import { digestReadable } from '../oci/digest';
 import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
 import { frameLayer } from '../tar/single-file-frame';
@@ -100,12 +101,36 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   return assembleImage({
     layers,
     configOptions: {
-      created: new Date(mtime * 1000).toISOString().replace('.000Z', 'Z'),
+      created: createdOf(mtime),
       os: options.platform?.os ?? 'linux',
       architecture: options.platform?.architecture ?? 'amd64',
       variant: options.platform?.variant,
       labels: annotations,
     },
+    annotations,
+  });
+}
+
+function createdOf(mtime: number): string {
+  return new Date(mtime * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The multi-platform image of an analysed asset: the layers of
+ * `buildAssetImage` (computed once), one config and manifest per platform,
+ * one index. With one platform, use `buildAssetImage` (a plain manifest).
+ */
+export async function buildAssetImageIndex(
+  analysis: AssetAnalysis,
+  platforms: readonly Platform[],
+  options: Omit<BuildImageOptions, 'platform'> = {},
+): Promise<ImageIndex> {
+  const first = await buildAssetImage(analysis, { ...options, platform: platforms[0] });
+  const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
+  return assembleImageIndex({
+    layers: first.layers,
+    platforms,
+    configOptions: { created: createdOf(options.mtime ?? 0), labels: annotations },
     annotations,
   });
 }
