@@ -218,9 +218,26 @@ export function layerDigestsOf(options: AssetBuildOptions): LayerDigestCache {
 
 /** The image of an analysed asset with the options' mtime, platform and compression level. */
 export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildOptions, layerDigests: LayerDigestCache): Promise<Image> {
-  return buildAssetImage(analysis, {
+  return buildAssetImage(analysis, { ...assemblyOptions(analysis, options, layerDigests), platform: options.platform });
+}
+
+/** The multi-platform image (one index) of an analysed asset for `platforms`. */
+export function assembleAssetIndex(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+  platforms: readonly Platform[],
+): Promise<ImageIndex> {
+  return buildAssetImageIndex(analysis, platforms, assemblyOptions(analysis, options, layerDigests));
+}
+
+function assemblyOptions(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+): Omit<BuildImageOptions, 'platform'> {
+  return {
     mtime: options.mtime,
-    platform: options.platform,
     ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
     layerDigests,
     pinnedBytes: pinnedLayerBytes({
@@ -230,5 +247,5 @@ export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildO
       lockFile: posix.join(analysis.manifest.projectRoot, ASSET_LOCK_FILE),
       project: analysis.manifest.name,
     }),
-  });
+  };
 }

@@ -139,3 +139,25 @@ export async function readOciLayoutImage(dir: string, refOrDigest: string, platf
     })),
   };
 }
+
+/** Reads the multi-platform index `refOrDigest` (a ref name or the index digest) from the layout, with every platform's image. */
+export async function readOciLayoutIndex(dir: string, refOrDigest: string): Promise<ImageIndex> {
+  const index = await readIndex(dir);
+  if (!index) throw new OciLayoutError('no index.json', dir);
+  const entry = findIndexEntry(index, refOrDigest);
+  if (!entry)
+    throw new OciLayoutRefNotFoundError(
+      dir,
+      refOrDigest,
+      index.manifests.map((m) => refNameOf(m) ?? m.digest),
+    );
+  if (entry.mediaType !== MEDIA_TYPE_OCI_INDEX) throw new OciLayoutError(`${refOrDigest} is a ${entry.mediaType}, not an image index`, dir);
+  const bytes = await readVerifiedBlob(dir, entry);
+  const inner = JSON.parse(bytes.toString('utf8')) as OciIndex;
+  const images = [];
+  for (const manifest of inner.manifests) {
+    if (!manifest.platform) throw new OciLayoutError(`index ${entry.digest}: manifest ${manifest.digest} names no platform`, dir);
+    images.push({ platform: { ...manifest.platform }, image: await readOciLayoutImage(dir, entry.digest, manifest.platform) });
+  }
+  return { index: { descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: entry.size }, bytes }, images };
+}

@@ -1,0 +1,70 @@
+// A multi-platform asset (issue 13, work in progress), end to end: real nx,
+// the test dockerd and registry, skopeo. asset.json lists linux/amd64 and
+// linux/arm64: the build records one index (the asset's digest, in the
+// result and the lock) over two manifests that share every layer; the layout
+// holds the index; Docker gets the amd64 variant; the push sends the index
+// with both manifests, which skopeo reads per architecture.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, removeImagesOf } from './support/docker';
+import { exec } from './support/exec';
+import { servicesEnv } from './support/services';
+import { createWorkspace, runNx, type Workspace } from './support/workspace';
+
+const RUN = randomBytes(3).toString('hex');
+
+describe('an asset for linux/amd64 and linux/arm64', () => {
+  const REG = servicesEnv().NXAI_REGISTRY;
+  const IMAGE = `${REG}/nxai-e2e/plat-${RUN}`;
+  let ws: Workspace;
+  let result: { manifestDigest: string; platforms: { platform: string; manifestDigest: string; configDigest: string }[] };
+
+  beforeAll(async () => {
+    ws = await createWorkspace({
+      'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.1'], platforms: ['linux/amd64', 'linux/arm64'] }, null, 2)}\n`,
+      'assets/bert/model.bin': randomBytes(512 * 1024),
+      'assets/bert/config.json': '{"hidden_size": 8}\n',
+    });
+    await runNx(ws, ['run', 'bert:asset-image']);
+    result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await removeImagesOf(IMAGE);
+    await ws?.dispose();
+  });
+
+  it('records the index as the asset digest, in the result and the lock, with both platforms', async () => {
+    expect(result.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    const lock = JSON.parse(await ws.read('assets/bert/asset.lock.json'));
+    expect(lock.image.manifest).toBe(result.manifestDigest);
+    expect(lock.image.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    // The layout's index.json names the index under the asset's references; the index blob lists both manifests.
+    const entries = JSON.parse(await ws.read('.asset-images/oci/index.json')).manifests as { digest: string; mediaType: string }[];
+    expect(
+      entries.filter((e) => e.digest === result.manifestDigest).every((e) => e.mediaType === 'application/vnd.oci.image.index.v1+json'),
+    ).toBe(true);
+    expect(entries.some((e) => e.digest === result.manifestDigest)).toBe(true);
+    const raw = JSON.parse(await ws.read(`.asset-images/oci/blobs/sha256/${result.manifestDigest.slice(7)}`));
+    expect(raw.manifests.map((m: { digest: string }) => m.digest)).toEqual(result.platforms.map((p) => p.manifestDigest));
+  });
+
+  it('Docker holds the amd64 variant under the tag', async () => {
+    const id = (await docker(['image', 'inspect', '--format', '{{.Id}} {{.Architecture}}', `${IMAGE}:0.1`])).stdout.trim();
+    expect(id).toBe(`${result.platforms[0]!.configDigest} amd64`);
+  });
+
+  it('asset-push sends the index with both manifests; skopeo reads each architecture from the registry, same layers', async () => {
+    await runNx(ws, ['run', 'bert:asset-push']);
+    const layers: string[][] = [];
+    for (const arch of ['amd64', 'arm64']) {
+      const inspected = JSON.parse(
+        (await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, `docker://${IMAGE}:0.1`])).stdout,
+      );
+      expect(inspected.Digest).toBe(result.manifestDigest);
+      expect(inspected.Architecture).toBe(arch);
+      layers.push(inspected.Layers);
+    }
+    expect(layers[1]).toEqual(layers[0]);
+  });
+});
