@@ -16,6 +16,7 @@ const RUN = randomBytes(3).toString('hex');
 describe('an asset for linux/amd64 and linux/arm64', () => {
   const REG = servicesEnv().NXAI_REGISTRY;
   const IMAGE = `${REG}/nxai-e2e/plat-${RUN}`;
+  const APP = `nxai-e2e/plat-app-${RUN}`;
   let ws: Workspace;
   let result: { manifestDigest: string; platforms: { platform: string; manifestDigest: string; configDigest: string }[] };
 
@@ -24,13 +25,17 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
       'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.1'], platforms: ['linux/amd64', 'linux/arm64'] }, null, 2)}\n`,
       'assets/bert/model.bin': randomBytes(512 * 1024),
       'assets/bert/config.json': '{"hidden_size": 8}\n',
+      'apps/arm/project.json': `${JSON.stringify({ name: 'arm', root: 'apps/arm', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/arm64', tags: [`${APP}-arm`] } } } }, null, 2)}\n`,
+      'apps/arm/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
+      'apps/amd/project.json': `${JSON.stringify({ name: 'amd', root: 'apps/amd', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/amd64', tags: [`${APP}-amd`] } } } }, null, 2)}\n`,
+      'apps/amd/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
     });
     await runNx(ws, ['run', 'bert:asset-image']);
     result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
   }, 300_000);
 
   afterAll(async () => {
-    await removeImagesOf(IMAGE);
+    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
     await ws?.dispose();
   });
 
@@ -67,4 +72,32 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     }
     expect(layers[1]).toEqual(layers[0]);
   });
+
+  // BuildKit through Docker 20.10's own CLI (a newer CLI first on PATH wants the buildx plugin for DOCKER_BUILDKIT=1).
+  const buildkit = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  it.each([
+    ['arm', 'arm64', 'BuildKit', buildkit],
+    ['amd', 'amd64', 'BuildKit', buildkit],
+    ['arm', 'arm64', 'the legacy builder', { DOCKER_BUILDKIT: '0' }],
+    ['amd', 'amd64', 'the legacy builder', { DOCKER_BUILDKIT: '0' }],
+  ])(
+    'docker-build of the %s app (linux/%s, %s): Docker gets that variant and the app is built for it',
+    async (app, arch, _builder, env) => {
+      // --noCache: the legacy builder's cache does not key on the platform, and both variants hold the same files.
+      const run = await runNx(ws, ['run', `${app}:docker-build`, '--noCache'], { env });
+      const variant = result.platforms.find((p) => p.platform === `linux/${arch}`)!;
+      // Docker got that variant for the build (afterwards the cache-hit hook puts back the asset-image target's own, amd64).
+      expect(run.stdout).toMatch(new RegExp(`${variant.manifestDigest}|${variant.configDigest}`));
+      const built = (await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-${app}`])).stdout.trim();
+      expect(built).toBe(arch);
+      // The app holds the asset's files (copied out without running the foreign architecture).
+      const id = (await docker(['create', `${APP}-${app}`, '/none'])).stdout.trim();
+      try {
+        await docker(['cp', `${id}:/assets/bert/config.json`, ws.path(`copied-${app}-${arch}.json`)]);
+        expect(await ws.read(`copied-${app}-${arch}.json`)).toBe('{"hidden_size": 8}\n');
+      } finally {
+        await docker(['rm', id]);
+      }
+    },
+  );
 });
