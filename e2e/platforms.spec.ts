@@ -5,6 +5,7 @@
 // holds the index; Docker gets the amd64 variant; the push sends the index
 // with both manifests, which skopeo reads per architecture.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, removeImagesOf } from './support/docker';
 import { exec } from './support/exec';
@@ -100,4 +101,14 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
       }
     },
   );
+
+  it('without the layout store and with Docker emptied, the arm64 app still builds: the variant comes from a verified rebuild of the index', async () => {
+    rmSync(ws.path('.asset-images/oci'), { recursive: true, force: true });
+    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
+    for (const p of result.platforms) await docker(['rmi', '-f', p.configDigest]).catch(() => undefined);
+    const run = await runNx(ws, ['run', 'arm:docker-build', '--noCache'], { env: buildkit });
+    const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
+    expect(run.stdout).toContain(`loaded ${arm.manifestDigest} from the sources`);
+    expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-arm`])).stdout.trim()).toBe('arm64');
+  });
 });

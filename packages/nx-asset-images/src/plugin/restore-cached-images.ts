@@ -20,9 +20,7 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
   const { readAssetImageResult, variantOf } = await import('../build/asset-image-result.js');
-  const { assetStorePaths } = await import('../build/asset-store.js');
-  const { parsePlatform } = await import('../build/environment.js');
-  const { readOciLayoutImage } = await import('../transports/oci-layout.js');
+  const { variantFromIndex } = await import('../resolve/resolve-asset-index.js');
   const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
   const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
@@ -36,7 +34,7 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       if (!result || !hit.task.projectRoot) continue;
       // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
       const targetOptions = targetOptionsOf(project, target);
-      // A multi-platform build: Docker holds the variant of the target's platform (WIP: its bytes from the layout store).
+      // A multi-platform build: Docker holds the variant of the target's platform (bytes: layout store, rebuild, registry).
       const platform = typeof targetOptions['platform'] === 'string' ? targetOptions['platform'] : 'linux/amd64';
       const variant = variantOf(result, platform);
       if (!variant) continue;
@@ -49,14 +47,7 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
           resolve: unrecordedBuildDefaults(result, targetOptions),
           ...(result.platforms
             ? {
-                resolveImage: async () => ({
-                  image: await readOciLayoutImage(
-                    assetStorePaths(context.workspaceRoot).ociLayout,
-                    result.manifestDigest,
-                    parsePlatform(platform),
-                  ),
-                  origin: 'layout' as const,
-                }),
+                resolveImage: async () => variantFromIndex(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, platform),
               }
             : {}),
         },

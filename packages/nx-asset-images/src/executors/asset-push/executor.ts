@@ -9,8 +9,7 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
-import { assetStorePaths } from '../../build/asset-store';
-import { readOciLayoutIndex } from '../../transports/oci-layout';
+import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
 import { ASSET_LOCK_FILE, readAssetLock } from '../../lock/lock';
 import type { Digest } from '../../oci/image';
 import { parseImageReference } from '../../oci/image-reference';
@@ -106,10 +105,11 @@ export async function pushAssetImageTask(
       );
 
   // A rebuild from the sources uses the parameters the result records (today's settings only for an image.json without them).
-  // A multi-platform build goes up as its index with every platform (WIP: from the layout store only, for now).
-  const multi = result.platforms ? await readOciLayoutIndex(assetStorePaths(root).ociLayout, result.manifestDigest) : undefined;
-  const { image, origin } = multi
-    ? { image: multi.images[0]!.image, origin: 'layout' as const }
+  // A multi-platform build goes up as its index with every platform (layout store, else a verified rebuild).
+  const resolved = result.platforms ? await resolveAssetIndex(root, manifestFile, result, { pull: false }) : undefined;
+  const multi = resolved?.index;
+  const { image, origin } = resolved
+    ? { image: resolved.index.images[0]!.image, origin: resolved.origin }
     : await resolveAssetImage(root, manifestFile, result, {
         pull: false,
         ...unrecordedBuildDefaults(result, assetImageTargetOptions(projects[project]?.targets)),

@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, variantOf, type AssetImageResult } from '../../build/asset-image-result';
-import { assetStorePaths } from '../../build/asset-store';
-import { DEFAULT_PLATFORM, parsePlatform } from '../../build/environment';
-import { readOciLayoutImage } from '../../transports/oci-layout';
+import { DEFAULT_PLATFORM } from '../../build/environment';
+import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
@@ -100,10 +99,7 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
           resolve: rebuildDefaultsOf(name),
           ...(built.platforms
             ? {
-                resolveImage: async () => ({
-                  image: await readOciLayoutImage(assetStorePaths(root).ociLayout, built.manifestDigest, parsePlatform(platform)),
-                  origin: 'layout' as const,
-                }),
+                resolveImage: async () => variantFromIndex(root, manifestFileOf(name), built, platform),
               }
             : {}),
         });
