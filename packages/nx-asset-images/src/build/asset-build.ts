@@ -11,7 +11,7 @@ import type { Descriptor, Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
-import { lockWithImage } from './lock-pin';
+import { lockWithBuilt } from './lock-pin';
 import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve/docker-presence';
 import { dockerEngineVersion } from '../transports/docker-engine';
 import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
@@ -25,7 +25,7 @@ import {
   type AssetImageResult,
 } from './asset-image-result';
 import type { AssetBuildOptions } from './build-options';
-import { assembleAssetImage, assembleAssetIndex, layerDigestsOf } from './build-asset-image';
+import { assembleAsset, layerDigestsOf } from './build-asset-image';
 import { assetReferences } from './image-references';
 import { prepareAsset } from './prepare-asset';
 import { unchangedVersionTags } from './lock-pin';
@@ -107,14 +107,9 @@ export async function buildAsset(
     ...(manifest.platforms?.length === 1 ? { ...options, platform: manifest.platforms[0]! } : options),
     compression: manifest.compression,
   });
-  // asset.json's platforms: several give one index over a manifest per platform (the layers shared); one is that platform's image.
-  const platforms = manifest.platforms;
-  const single = platforms?.length === 1 ? { ...options, platform: platforms[0]! } : options;
   for (let round = 1; ; round++) {
-    const built: Image | ImageIndex =
-      platforms && platforms.length > 1
-        ? await assembleAssetIndex(analysis, options, layerDigests, platforms)
-        : await assembleAssetImage(analysis, single, layerDigests);
+    // asset.json's platforms: several give one index over a manifest per platform (the layers shared); one, that platform's image.
+    const built = await assembleAsset(analysis, options, layerDigests);
     // The image whose layers (and, for one platform, manifest) the lock pins.
     const image = 'index' in built ? built.images[0]!.image : built;
     const digest = 'index' in built ? built.index.descriptor.digest : built.manifest.descriptor.digest;
@@ -141,15 +136,7 @@ export async function buildAsset(
     if (delivered) {
       // The pin only once delivery has streamed the layers: a remembered layer digest that turned out wrong
       // (the round above) must not end up in the committed lock.
-      const pinnedImage = lockWithImage(analysis, image, options.mtime);
-      // A multi-platform asset is pinned by its index (the layers are every platform's).
-      const lock =
-        'index' in built
-          ? {
-              ...pinnedImage,
-              image: { ...pinnedImage.image!, manifest: built.index.descriptor.digest, mediaType: built.index.descriptor.mediaType },
-            }
-          : pinnedImage;
+      const lock = lockWithBuilt(analysis, built, options.mtime);
       const committed = analysis.committedLock?.image;
       const kept = unchangedVersionTags(
         committed,

@@ -221,6 +221,21 @@ export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildO
   return buildAssetImage(analysis, { ...assemblyOptions(analysis, options, layerDigests), platform: options.platform });
 }
 
+/**
+ * What an analysed asset builds to under asset.json's `platforms`: one index
+ * over a manifest per platform for several, that platform's image for one,
+ * the options' platform (the target's) when asset.json names none.
+ */
+export function assembleAsset(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+): Promise<Image | ImageIndex> {
+  const platforms = analysis.manifest.platforms;
+  if (platforms && platforms.length > 1) return assembleAssetIndex(analysis, options, layerDigests, platforms);
+  return assembleAssetImage(analysis, platforms?.length === 1 ? { ...options, platform: platforms[0]! } : options, layerDigests);
+}
+
 /** The multi-platform image (one index) of an analysed asset for `platforms`. */
 export function assembleAssetIndex(
   analysis: AssetAnalysis,
