@@ -10,7 +10,8 @@ import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-imag
 import type { Image } from '../packages/nx-asset-images/src/oci/image';
 import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
 import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
-import { readOciLayoutImage, writeOciLayout } from '../packages/nx-asset-images/src/transports/oci-layout';
+import { readOciLayoutImage, writeOciLayout, writeOciLayoutIndex } from '../packages/nx-asset-images/src/transports/oci-layout';
+import { assembleImageIndex } from '../packages/nx-asset-images/src/oci/image-index';
 import { exec } from './support/exec';
 
 const dirs: string[] = [];
@@ -106,5 +107,33 @@ describe('writeOciLayout with real readers', () => {
     expect(digests[2]).toBe(digests[0]);
     expect(digests[3]).toBe(digests[1]);
     expect(digests[0]).not.toBe(digests[1]);
+  });
+
+  it('a multi-platform index (linux/amd64 + linux/arm64 over the same layers): skopeo reads each variant, umoci unpacks each byte-identical', async () => {
+    const image = await buildImage(src);
+    const multi = assembleImageIndex({
+      layers: image.layers,
+      platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' },
+      ],
+    });
+    const layout = path.join(tempDir(), 'layout');
+    await writeOciLayoutIndex(layout, multi, { refNames: ['0.1'] });
+    const raw = JSON.parse((await exec('skopeo', ['inspect', '--raw', `oci:${layout}:0.1`])).stdout);
+    expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    for (const [arch, which] of [
+      ['amd64', 0],
+      ['arm64', 1],
+    ] as const) {
+      const inspected = JSON.parse((await exec('skopeo', ['inspect', '--override-arch', arch, `oci:${layout}:0.1`])).stdout);
+      // skopeo names the index by its digest and reads the variant's config and layers.
+      expect(inspected.Digest).toBe(multi.index.descriptor.digest);
+      expect(inspected.Architecture).toBe(arch);
+      expect(inspected.Layers).toEqual(image.layers.map((l) => l.descriptor.digest));
+      // umoci takes a manifest: each platform's, by the digest the index names.
+      await writeOciLayout(layout, multi.images[which]!.image, { refNames: [`0.1-${arch}`] });
+      await expectUnpackedFilesMatch(layout, `0.1-${arch}`, src);
+    }
   });
 });

@@ -11,14 +11,21 @@ import type { Descriptor, Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
-import { lockWithImage } from './lock-pin';
+import { lockWithBuilt } from './lock-pin';
 import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve/docker-presence';
 import { dockerEngineVersion } from '../transports/docker-engine';
-import { writeOciLayout } from '../transports/oci-layout';
+import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
+import { selectPlatformImage, type ImageIndex } from '../oci/image-index';
 import type { AssetAnalysis } from './analyze-asset';
-import { assetBuildParameters, assetImageResult, writeAssetImageResult, type AssetImageResult } from './asset-image-result';
+import {
+  assetBuildParameters,
+  assetImageIndexResult,
+  assetImageResult,
+  writeAssetImageResult,
+  type AssetImageResult,
+} from './asset-image-result';
 import type { AssetBuildOptions } from './build-options';
-import { assembleAssetImage, layerDigestsOf } from './build-asset-image';
+import { assembleAsset, layerDigestsOf } from './build-asset-image';
 import { assetReferences } from './image-references';
 import { prepareAsset } from './prepare-asset';
 import { unchangedVersionTags } from './lock-pin';
@@ -96,18 +103,25 @@ export async function buildAsset(
 
   const layerDigests = layerDigestsOf(options);
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
-  const build = assetBuildParameters({ ...options, compression: manifest.compression });
+  const build = assetBuildParameters({
+    ...(manifest.platforms?.length === 1 ? { ...options, platform: manifest.platforms[0]! } : options),
+    compression: manifest.compression,
+  });
   for (let round = 1; ; round++) {
-    const image = await assembleAssetImage(analysis, options, layerDigests);
-    const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
-    const result = assetImageResult(analysis, image, refs, build);
+    // asset.json's platforms: several give one index over a manifest per platform (the layers shared); one, that platform's image.
+    const built = await assembleAsset(analysis, options, layerDigests);
+    // The image whose layers (and, for one platform, manifest) the lock pins.
+    const image = 'index' in built ? built.images[0]!.image : built;
+    const digest = 'index' in built ? built.index.descriptor.digest : built.manifest.descriptor.digest;
+    const refs = assetReferences(manifest.image, manifest.tags, digest);
+    const result = 'index' in built ? assetImageIndexResult(analysis, built, refs, build) : assetImageResult(analysis, image, refs, build);
     const staleBefore = layerDigests.staleEntries;
     let delivered = false;
     try {
       await deliverImage(
         options,
         request,
-        image,
+        built,
         result,
         reporter,
         image.layers.filter((_, i) => analysis.layers[i]?.pinned).map((layer) => layer.descriptor),
@@ -122,7 +136,7 @@ export async function buildAsset(
     if (delivered) {
       // The pin only once delivery has streamed the layers: a remembered layer digest that turned out wrong
       // (the round above) must not end up in the committed lock.
-      const lock = lockWithImage(analysis, image, options.mtime);
+      const lock = lockWithBuilt(analysis, built, options.mtime);
       const committed = analysis.committedLock?.image;
       const kept = unchangedVersionTags(
         committed,
@@ -151,7 +165,7 @@ export async function buildAsset(
 async function deliverImage(
   options: AssetBuildOptions,
   request: BuildAssetRequest,
-  image: Image,
+  built: Image | ImageIndex,
   result: AssetImageResult,
   reporter: AssetBuildReporter,
   pinned: readonly Descriptor[],
@@ -163,7 +177,9 @@ async function deliverImage(
   const writeLayout = async () => {
     const progress = reporter.progress();
     try {
-      const written = await writeOciLayout(dir, image, { refNames: result.references, onProgress: progress.onProgress });
+      const layoutOptions = { refNames: result.references, onProgress: progress.onProgress };
+      const written =
+        'index' in built ? await writeOciLayoutIndex(dir, built, layoutOptions) : await writeOciLayout(dir, built, layoutOptions);
       reporter.event({ kind: 'layout-written', dir, written: written.written.length, skipped: written.skipped.length });
     } finally {
       progress.finish();
@@ -187,12 +203,18 @@ async function deliverImage(
   }
   const progress = reporter.progress();
   try {
+    // Docker gets the variant of the build's platform (the target's, default linux/amd64) under the asset's tags.
+    const variant = 'index' in built ? (selectPlatformImage(built, options.platform) ?? built.images[0]!) : undefined;
+    const image = variant ? variant.image : (built as Image);
+    const held = variant
+      ? { ...result, manifestDigest: image.manifest.descriptor.digest, configDigest: image.config.descriptor.digest }
+      : result;
     // Docker may hold this very build already (same config digest): then only tags move, no bytes.
-    const outcome = await ensureAssetImageInDocker(options.workspaceRoot, request.manifestFile, result, result.references, {
+    const outcome = await ensureAssetImageInDocker(options.workspaceRoot, request.manifestFile, held, result.references, {
       onProgress: progress.onProgress,
       resolveImage: async () => ({ image, origin: 'sources' }),
     });
-    reporter.event({ kind: 'docker-loaded', engine, outcome, configDigest: result.configDigest });
+    reporter.event({ kind: 'docker-loaded', engine, outcome, configDigest: held.configDigest });
   } finally {
     progress.finish();
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, Image } from '../oci/image';
+import { platformKey, type ImageIndex } from '../oci/image-index';
 import { compressionLevel, compressionLibrary, type Compression } from '../oci/compression';
 import { writeFileAtomic } from '../util/atomic-write';
 import type { AssetAnalysis } from './analyze-asset';
@@ -48,6 +49,19 @@ export interface AssetImageResult {
   layers: { digest: Digest; diffId: Digest; size: number; mediaType: string; files: string[] }[];
   /** Absent in an image.json written before they were recorded: a rebuild then uses today's settings. */
   build?: AssetBuildParameters;
+  /**
+   * A multi-platform build: `manifestDigest` is then the index's (the asset's
+   * digest, the one its content tag derives from) and `configDigest` the
+   * first platform's; each platform's manifest and config here, in index order.
+   */
+  platforms?: PlatformResult[];
+}
+
+export interface PlatformResult {
+  /** `os/architecture[/variant]` */
+  platform: string;
+  manifestDigest: Digest;
+  configDigest: Digest;
 }
 
 export interface BuildParameterInputs {
@@ -96,6 +110,41 @@ export function assetImageResult(
     })),
     ...(build ? { build } : {}),
   };
+}
+
+/** The result of a multi-platform build: the index's digest, every platform's manifest and config (the layers are shared). */
+export function assetImageIndexResult(
+  analysis: AssetAnalysis,
+  index: ImageIndex,
+  refs: AssetReferences,
+  build?: AssetBuildParameters,
+): AssetImageResult {
+  const first = assetImageResult(analysis, index.images[0]!.image, refs, build);
+  return {
+    ...first,
+    manifestDigest: index.index.descriptor.digest,
+    platforms: index.images.map(({ platform, image }) => ({
+      platform: platformKey(platform),
+      manifestDigest: image.manifest.descriptor.digest,
+      configDigest: image.config.descriptor.digest,
+    })),
+  };
+}
+
+/**
+ * The digests Docker holds one variant by: for a multi-platform result the
+ * wanted platform's manifest and config (undefined when the build lacks that
+ * platform); a single-platform result as it is.
+ */
+export function variantOf(
+  result: AssetImageResult,
+  platform: string,
+): Pick<AssetImageResult, 'manifestDigest' | 'configDigest'> | undefined {
+  if (!result.platforms) return result;
+  const [os = '', architecture = '', variant] = platform.split('/');
+  const key = platformKey({ os, architecture, ...(variant ? { variant } : {}) });
+  const entry = result.platforms.find((p) => p.platform === key);
+  return entry ? { manifestDigest: entry.manifestDigest, configDigest: entry.configDigest } : undefined;
 }
 
 export async function writeAssetImageResult(dir: string, result: AssetImageResult): Promise<void> {

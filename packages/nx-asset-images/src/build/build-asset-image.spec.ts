@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AssetAnalysis } from './analyze-asset';
-import { buildAssetImage } from './build-asset-image';
+import { buildAssetImage, buildAssetImageIndex } from './build-asset-image';
 import { LayerDigestCache } from './layer-digest-cache';
 import { createHash } from 'node:crypto';
 
@@ -69,5 +69,28 @@ describe('buildAssetImage with a layer digest cache', () => {
     await writeFile(join(dir, 'a.txt'), 'world');
     const third = await buildAssetImage(analysis('world'), { layerDigests: cache });
     expect(third.layers[0]!.diffId).not.toBe(first.layers[0]!.diffId);
+  });
+
+  it('a multi-platform build: the index over one manifest per platform with the same layers; the amd64 one is the single-platform image', async () => {
+    await writeFile(join(dir, 'a.txt'), 'hello');
+    const single = await buildAssetImage(analysis('hello'), { mtime: 10 });
+    const multi = await buildAssetImageIndex(
+      analysis('hello'),
+      [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' },
+      ],
+      { mtime: 10 },
+    );
+    expect(multi.images.map((i) => i.image.layers.map((l) => l.descriptor.digest))).toEqual([
+      single.layers.map((l) => l.descriptor.digest),
+      single.layers.map((l) => l.descriptor.digest),
+    ]);
+    // Same config options as the single-platform build: its manifest is the index's amd64 entry.
+    expect(multi.images[0]!.image.manifest.descriptor.digest).toBe(single.manifest.descriptor.digest);
+    expect(JSON.parse(multi.images[1]!.image.config.bytes.toString('utf8'))).toMatchObject({
+      architecture: 'arm64',
+      created: '1970-01-01T00:00:10Z',
+    });
   });
 });

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import type { Digest, Image, Layer } from '../oci/image';
 import { assembleImage } from '../oci/assemble-image';
+import { assembleImageIndex, type ImageIndex, type Platform } from '../oci/image-index';
 import { digestReadable } from '../oci/digest';
 import { MEDIA_TYPE_OCI_LAYER } from '../oci/media-types';
 import { frameLayer } from '../tar/single-file-frame';
@@ -100,12 +101,36 @@ export async function buildAssetImage(analysis: AssetAnalysis, options: BuildIma
   return assembleImage({
     layers,
     configOptions: {
-      created: new Date(mtime * 1000).toISOString().replace('.000Z', 'Z'),
+      created: createdOf(mtime),
       os: options.platform?.os ?? 'linux',
       architecture: options.platform?.architecture ?? 'amd64',
       variant: options.platform?.variant,
       labels: annotations,
     },
+    annotations,
+  });
+}
+
+function createdOf(mtime: number): string {
+  return new Date(mtime * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The multi-platform image of an analysed asset: the layers of
+ * `buildAssetImage` (computed once), one config and manifest per platform,
+ * one index. With one platform, use `buildAssetImage` (a plain manifest).
+ */
+export async function buildAssetImageIndex(
+  analysis: AssetAnalysis,
+  platforms: readonly Platform[],
+  options: Omit<BuildImageOptions, 'platform'> = {},
+): Promise<ImageIndex> {
+  const first = await buildAssetImage(analysis, { ...options, platform: platforms[0] });
+  const annotations = { [ANNOTATION_TITLE]: analysis.manifest.name, ...analysis.manifest.annotations };
+  return assembleImageIndex({
+    layers: first.layers,
+    platforms,
+    configOptions: { created: createdOf(options.mtime ?? 0), labels: annotations },
     annotations,
   });
 }
@@ -193,9 +218,41 @@ export function layerDigestsOf(options: AssetBuildOptions): LayerDigestCache {
 
 /** The image of an analysed asset with the options' mtime, platform and compression level. */
 export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildOptions, layerDigests: LayerDigestCache): Promise<Image> {
-  return buildAssetImage(analysis, {
+  return buildAssetImage(analysis, { ...assemblyOptions(analysis, options, layerDigests), platform: options.platform });
+}
+
+/**
+ * What an analysed asset builds to under asset.json's `platforms`: one index
+ * over a manifest per platform for several, that platform's image for one,
+ * the options' platform (the target's) when asset.json names none.
+ */
+export function assembleAsset(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+): Promise<Image | ImageIndex> {
+  const platforms = analysis.manifest.platforms;
+  if (platforms && platforms.length > 1) return assembleAssetIndex(analysis, options, layerDigests, platforms);
+  return assembleAssetImage(analysis, platforms?.length === 1 ? { ...options, platform: platforms[0]! } : options, layerDigests);
+}
+
+/** The multi-platform image (one index) of an analysed asset for `platforms`. */
+export function assembleAssetIndex(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+  platforms: readonly Platform[],
+): Promise<ImageIndex> {
+  return buildAssetImageIndex(analysis, platforms, assemblyOptions(analysis, options, layerDigests));
+}
+
+function assemblyOptions(
+  analysis: AssetAnalysis,
+  options: AssetBuildOptions,
+  layerDigests: LayerDigestCache,
+): Omit<BuildImageOptions, 'platform'> {
+  return {
     mtime: options.mtime,
-    platform: options.platform,
     ...(options.compressionLevel !== undefined ? { compressionLevel: options.compressionLevel } : {}),
     layerDigests,
     pinnedBytes: pinnedLayerBytes({
@@ -205,5 +262,5 @@ export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildO
       lockFile: posix.join(analysis.manifest.projectRoot, ASSET_LOCK_FILE),
       project: analysis.manifest.name,
     }),
-  });
+  };
 }

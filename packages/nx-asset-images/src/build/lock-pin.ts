@@ -5,9 +5,17 @@
  * compression, destination) and the repository the layers come from. Pure.
  */
 import type { Image } from '../oci/image';
+import type { ImageIndex } from '../oci/image-index';
 import { parseImageReference } from '../oci/image-reference';
 import { lockFromHashes, type AssetLock, type AssetLockImage } from '../lock/lock';
 import type { AssetAnalysis } from './analyze-asset';
+
+/** The lock of what `assembleAsset` built: a multi-platform asset is pinned by its index (the layers are every platform's). */
+export function lockWithBuilt(analysis: AssetAnalysis, built: Image | ImageIndex, mtime: number): AssetLock {
+  if (!('index' in built)) return lockWithImage(analysis, built, mtime);
+  const lock = lockWithImage(analysis, built.images[0]!.image, mtime);
+  return { ...lock, image: { ...lock.image!, manifest: built.index.descriptor.digest, mediaType: built.index.descriptor.mediaType } };
+}
 
 export function lockWithImage(analysis: AssetAnalysis, image: Image, mtime: number): AssetLock {
   if (image.layers.length !== analysis.layers.length) {

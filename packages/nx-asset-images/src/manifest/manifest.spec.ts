@@ -62,6 +62,15 @@ describe('parseAssetManifest', () => {
     });
   });
 
+  it('parses platforms in their order; without the field none is set (the plugin option decides)', () => {
+    expect(parse({ image: 'asset/bert', platforms: ['linux/amd64', 'linux/arm64', 'linux/arm/v7'] }).platforms).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+      { os: 'linux', architecture: 'arm', variant: 'v7' },
+    ]);
+    expect(parse({ image: 'asset/bert' }).platforms).toBeUndefined();
+  });
+
   it.each([
     ['assets/models/bert', 'assets-models-bert'],
     ['./assets/x/', 'assets-x'],
@@ -92,6 +101,16 @@ describe('parseAssetManifest', () => {
     ['tag item wrong type', { image: 'asset/bert', tags: ['ok', 3] }, 'tags[1]', /expected string/],
     ['invalid tag', { image: 'asset/bert', tags: ['-bad'] }, 'tags[0]', /A Docker tag/],
     ['duplicate tags', { image: 'asset/bert', tags: ['a', 'a'] }, 'tags', /no duplicate items/],
+    ['platforms empty', { image: 'asset/bert', platforms: [] }, 'platforms', /non-empty array|more than 0|at least 1/],
+    ['platform without architecture', { image: 'asset/bert', platforms: ['linux'] }, 'platforms[0]', /platforms\[0\]/],
+    ['platform in upper case', { image: 'asset/bert', platforms: ['linux/AMD64'] }, 'platforms[0]', /platforms\[0\]/],
+    ['platform twice', { image: 'asset/bert', platforms: ['linux/amd64', 'linux/amd64'] }, 'platforms', /duplicate/],
+    [
+      'arm64 and arm64/v8, which are one',
+      { image: 'asset/bert', platforms: ['linux/arm64', 'linux/arm64/v8'] },
+      'platforms[1]',
+      /each platform once \(linux\/arm64 is platforms\[0\] too\)/,
+    ],
     [
       'compression enum',
       { image: 'asset/bert', compression: 'lz4' },

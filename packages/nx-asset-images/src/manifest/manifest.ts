@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference, type ImageReference } from '../oci/image-reference';
+import { platformKey, type Platform } from '../oci/image-index';
 import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
 import { tokenEnvVarName } from '../sources/source-auth';
@@ -39,6 +40,8 @@ export interface AssetManifest {
   destination: string;
   sources: AssetSource[];
   compression: AssetCompression;
+  /** Set in asset.json: the platforms to build for (else the plugin option's). */
+  platforms?: Platform[];
   annotations: Record<string, string>;
 }
 
@@ -57,6 +60,7 @@ interface RawAssetManifest {
   destination?: string;
   sources?: { url: string; sha256: string; path: string; size?: number }[];
   compression?: AssetCompression;
+  platforms?: string[];
   annotations?: Record<string, string>;
 }
 
@@ -121,8 +125,23 @@ function parseStrict(text: string, file: string, projectRoot: string): AssetMani
     destination: checkDestination(file, raw.destination ?? '/'),
     sources: checkSources(file, raw.sources ?? []),
     compression: raw.compression ?? 'none',
+    ...(raw.platforms ? { platforms: checkPlatforms(file, raw.platforms) } : {}),
     annotations: { ...(raw.annotations ?? {}) },
   };
+}
+
+/** `os/architecture[/variant]` each, every platform once (`linux/arm64` and `linux/arm64/v8` are one). */
+function checkPlatforms(file: string, platforms: readonly string[]): Platform[] {
+  const seen = new Map<string, number>();
+  return platforms.map((value, i) => {
+    const [os, architecture, variant] = value.split('/') as [string, string, string | undefined];
+    const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
+    const key = platformKey(platform);
+    if (seen.has(key))
+      throw new AssetManifestError(file, `platforms[${i}]`, `each platform once (${key} is platforms[${seen.get(key)}] too)`, value);
+    seen.set(key, i);
+    return platform;
+  });
 }
 
 function summarise(text: string): AssetManifestSummary {

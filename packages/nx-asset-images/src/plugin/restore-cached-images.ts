@@ -19,7 +19,8 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
-  const { readAssetImageResult } = await import('../build/asset-image-result.js');
+  const { readAssetImageResult, variantOf } = await import('../build/asset-image-result.js');
+  const { variantFromIndex } = await import('../resolve/resolve-asset-index.js');
   const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
   const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
   const { dockerEngineVersion } = await import('../transports/docker-engine.js');
@@ -32,13 +33,23 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
       if (!result || !hit.task.projectRoot) continue;
       // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
+      const targetOptions = targetOptionsOf(project, target);
+      // A multi-platform build: Docker holds the variant of the target's platform (bytes: layout store, rebuild, registry).
+      const platform = typeof targetOptions['platform'] === 'string' ? targetOptions['platform'] : 'linux/amd64';
+      const variant = variantOf(result, platform);
+      if (!variant) continue;
       const outcome = await ensureAssetImageInDocker(
         context.workspaceRoot,
         `${hit.task.projectRoot}/asset.json`,
-        result,
+        { ...result, ...variant },
         result.references,
         {
-          resolve: unrecordedBuildDefaults(result, targetOptionsOf(project, target)),
+          resolve: unrecordedBuildDefaults(result, targetOptions),
+          ...(result.platforms
+            ? {
+                resolveImage: async () => variantFromIndex(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, platform),
+              }
+            : {}),
         },
       );
       if (outcome.action !== 'none') {

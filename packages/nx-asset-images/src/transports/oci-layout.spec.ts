@@ -8,7 +8,8 @@ import { assembleImage } from '../oci/assemble-image';
 import { bytesLayer } from '../oci/bytes-layer';
 import type { Digest, Layer } from '../oci/image';
 import { blobPath } from '../store/blob-store';
-import { BlobDigestMismatchError, OciLayoutRefNotFoundError, readOciLayoutImage, writeOciLayout } from './oci-layout';
+import { BlobDigestMismatchError, OciLayoutRefNotFoundError, readOciLayoutImage, writeOciLayout, writeOciLayoutIndex } from './oci-layout';
+import { assembleImageIndex } from '../oci/image-index';
 
 const work = mkdtempSync(join(tmpdir(), 'oci-layout-spec-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -124,5 +125,62 @@ describe('readOciLayoutImage', () => {
     await writeOciLayout(dir, image, { refNames: ['v1'] });
     writeFileSync(blobPath(dir, image.manifest.descriptor.digest as Digest), '{}');
     await expect(readOciLayoutImage(dir, 'v1')).rejects.toBeInstanceOf(BlobDigestMismatchError);
+  });
+});
+
+describe('writeOciLayoutIndex (multi-platform)', () => {
+  const multi = assembleImageIndex({
+    layers: [layerA, layerB],
+    platforms: [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ],
+  });
+
+  it('writes the shared layers once, a config and manifest per platform, the index blob, and index.json naming the index', async () => {
+    const dir = freshDir();
+    const result = await writeOciLayoutIndex(dir, multi, { refNames: ['0.1'] });
+    expect(result.manifestDigest).toBe(multi.index.descriptor.digest);
+    const expected = [
+      layerA.descriptor.digest,
+      layerB.descriptor.digest,
+      ...multi.images.flatMap(({ image: i }) => [i.config.descriptor.digest, i.manifest.descriptor.digest]),
+      multi.index.descriptor.digest,
+    ];
+    expect(readdirSync(join(dir, 'blobs', 'sha256')).sort()).toEqual(expected.map((d) => d.slice(7)).sort());
+    expect(result.written).toHaveLength(expected.length);
+    const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+    expect(index.manifests).toEqual([
+      expect.objectContaining({
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        digest: multi.index.descriptor.digest,
+        annotations: { 'org.opencontainers.image.ref.name': '0.1' },
+      }),
+    ]);
+    // A second write has nothing to do.
+    expect((await writeOciLayoutIndex(dir, multi, { refNames: ['0.1'] })).written).toEqual([]);
+  });
+
+  it.each([
+    [{ os: 'linux', architecture: 'amd64' }, 0],
+    [{ os: 'linux', architecture: 'arm64' }, 1],
+    [undefined, 0],
+  ])('reads back the image of %j by ref name and by index digest', async (platform, which) => {
+    const dir = freshDir();
+    await writeOciLayoutIndex(dir, multi, { refNames: ['0.1'] });
+    for (const ref of ['0.1', multi.index.descriptor.digest]) {
+      const read = await readOciLayoutImage(dir, ref, platform);
+      expect(read.manifest.descriptor.digest).toBe(multi.images[which]!.image.manifest.descriptor.digest);
+      expect(read.config.bytes.equals(multi.images[which]!.image.config.bytes)).toBe(true);
+      expect((await collect(read.layers[0]!.open())).toString()).toBe('layer A bytes (not really a tar)');
+    }
+  });
+
+  it('a platform the index lacks is an error naming the ones it has', async () => {
+    const dir = freshDir();
+    await writeOciLayoutIndex(dir, multi, { refNames: ['0.1'] });
+    await expect(readOciLayoutImage(dir, '0.1', { os: 'linux', architecture: 's390x' })).rejects.toThrow(
+      /no manifest for linux\/s390x \(it has linux\/amd64, linux\/arm64\)/,
+    );
   });
 });

@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import type { BytesBlob, Descriptor, Digest, Image, Layer } from '../oci/image';
 import type { ImageConfig } from '../oci/image-config';
 import type { OciManifest } from '../oci/manifest';
-import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types';
-import { findIndexEntry, refNameOf } from '../oci/oci-index';
+import { platformKey, type ImageIndex, type Platform } from '../oci/image-index';
+import { MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_OCI_INDEX, MEDIA_TYPE_OCI_MANIFEST } from '../oci/media-types';
+import { findIndexEntry, refNameOf, type OciIndex } from '../oci/oci-index';
 import { openBlob, readVerifiedBlob, writeBlob } from '../store/blob-store';
 import { OciLayoutError, OciLayoutRefNotFoundError } from '../store/layout-errors';
 import { addIndexEntries, ensureLayoutFile, readIndex } from '../store/layout-files';
@@ -62,14 +63,54 @@ function bytesSource(blob: BytesBlob): { descriptor: Descriptor; open: () => Rea
 }
 
 /**
+ * Writes a multi-platform `index` into the layout at `dir`: every layer once
+ * (the platforms share them), each platform's config and manifest, the index
+ * blob, and `index.json` entries (one per ref name) pointing at the index.
+ */
+export async function writeOciLayoutIndex(dir: string, index: ImageIndex, options: WriteOciLayoutOptions): Promise<WriteOciLayoutResult> {
+  await ensureLayoutFile(dir);
+  const result: WriteOciLayoutResult = { manifestDigest: index.index.descriptor.digest, written: [], skipped: [] };
+  const done = new Set<Digest>();
+  const unique = <T extends { descriptor: Descriptor }>(blobs: T[]): T[] =>
+    blobs.filter((blob) => !done.has(blob.descriptor.digest) && done.add(blob.descriptor.digest));
+  const layers = unique(
+    index.images.flatMap(({ image }) => image.layers.map((layer) => ({ descriptor: layer.descriptor, open: () => layer.open() }))),
+  );
+  const small = unique([
+    ...index.images.flatMap(({ image }) => [bytesSource(image.config), bytesSource(image.manifest)]),
+    bytesSource(index.index),
+  ]);
+  const write = (blob: { descriptor: Descriptor; open: () => Readable }) =>
+    writeBlob(dir, blob.descriptor, blob.open, { onProgress: options.onProgress });
+  const outcomes = await mapWithConcurrency(layers, LAYOUT_WRITE_CONCURRENCY, write);
+  for (const blob of small) outcomes.push(await write(blob));
+  [...layers, ...small].forEach((blob, i) => result[outcomes[i]!].push(blob.descriptor.digest));
+  await addIndexEntries(dir, index.index.descriptor, options.refNames);
+  return result;
+}
+
+/**
  * Reads the image named `refOrDigest` (a ref name in `index.json` or a
  * manifest digest) from the layout at `dir`. Manifest and config are read and
  * verified; layers' `open()` stream the blob files.
  */
-export async function readOciLayoutImage(dir: string, refOrDigest: string): Promise<Image> {
+export async function readOciLayoutImage(dir: string, refOrDigest: string, platform?: Platform): Promise<Image> {
   const index = await readIndex(dir);
   if (!index) throw new OciLayoutError('no index.json', dir);
-  const entry = findIndexEntry(index, refOrDigest);
+  let entry = findIndexEntry(index, refOrDigest);
+  if (entry && entry.mediaType === MEDIA_TYPE_OCI_INDEX) {
+    // A multi-platform asset: the manifest for `platform` (default linux/amd64) inside the index blob.
+    const inner = JSON.parse((await readVerifiedBlob(dir, entry)).toString('utf8')) as OciIndex;
+    const wanted = platform ?? { os: 'linux', architecture: 'amd64' };
+    const chosen = inner.manifests.find((m) => m.platform && platformKey(m.platform) === platformKey(wanted));
+    if (!chosen) {
+      throw new OciLayoutError(
+        `${refOrDigest} has no manifest for ${platformKey(wanted)} (it has ${inner.manifests.map((m) => (m.platform ? platformKey(m.platform) : m.digest)).join(', ')})`,
+        dir,
+      );
+    }
+    entry = chosen;
+  }
   if (!entry) {
     throw new OciLayoutRefNotFoundError(
       dir,
@@ -97,4 +138,26 @@ export async function readOciLayoutImage(dir: string, refOrDigest: string): Prom
       open: () => openBlob(dir, descriptor.digest),
     })),
   };
+}
+
+/** Reads the multi-platform index `refOrDigest` (a ref name or the index digest) from the layout, with every platform's image. */
+export async function readOciLayoutIndex(dir: string, refOrDigest: string): Promise<ImageIndex> {
+  const index = await readIndex(dir);
+  if (!index) throw new OciLayoutError('no index.json', dir);
+  const entry = findIndexEntry(index, refOrDigest);
+  if (!entry)
+    throw new OciLayoutRefNotFoundError(
+      dir,
+      refOrDigest,
+      index.manifests.map((m) => refNameOf(m) ?? m.digest),
+    );
+  if (entry.mediaType !== MEDIA_TYPE_OCI_INDEX) throw new OciLayoutError(`${refOrDigest} is a ${entry.mediaType}, not an image index`, dir);
+  const bytes = await readVerifiedBlob(dir, entry);
+  const inner = JSON.parse(bytes.toString('utf8')) as OciIndex;
+  const images = [];
+  for (const manifest of inner.manifests) {
+    if (!manifest.platform) throw new OciLayoutError(`index ${entry.digest}: manifest ${manifest.digest} names no platform`, dir);
+    images.push({ platform: { ...manifest.platform }, image: await readOciLayoutImage(dir, entry.digest, manifest.platform) });
+  }
+  return { index: { descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: entry.size }, bytes }, images };
 }

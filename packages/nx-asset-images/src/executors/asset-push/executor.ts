@@ -9,6 +9,7 @@ import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
+import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
 import { ASSET_LOCK_FILE, readAssetLock } from '../../lock/lock';
 import type { Digest } from '../../oci/image';
 import { parseImageReference } from '../../oci/image-reference';
@@ -104,10 +105,15 @@ export async function pushAssetImageTask(
       );
 
   // A rebuild from the sources uses the parameters the result records (today's settings only for an image.json without them).
-  const { image, origin } = await resolveAssetImage(root, manifestFile, result, {
-    pull: false,
-    ...unrecordedBuildDefaults(result, assetImageTargetOptions(projects[project]?.targets)),
-  });
+  // A multi-platform build goes up as its index with every platform (layout store, else a verified rebuild).
+  const resolved = result.platforms ? await resolveAssetIndex(root, manifestFile, result, { pull: false }) : undefined;
+  const multi = resolved?.index;
+  const { image, origin } = resolved
+    ? { image: resolved.index.images[0]!.image, origin: resolved.origin }
+    : await resolveAssetImage(root, manifestFile, result, {
+        pull: false,
+        ...unrecordedBuildDefaults(result, assetImageTargetOptions(projects[project]?.targets)),
+      });
   if (origin === 'sources') logger.info(`${project}: streaming the layers from the asset's files (not in the layout store)`);
 
   // Read credentials once, here, so that whatever they hold can be scrubbed from any message.
@@ -138,7 +144,7 @@ export async function pushAssetImageTask(
   );
   let push;
   try {
-    push = await pushImage(image, refs, {
+    push = await pushImage(multi ?? image, refs, {
       ...(credentials ? { credentials } : {}),
       insecureRegistries: normalized.insecureRegistries,
       concurrency: normalized.concurrency,

@@ -9,7 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
+import { readAssetImageResult, variantOf, type AssetImageResult } from '../../build/asset-image-result';
+import { DEFAULT_PLATFORM } from '../../build/environment';
+import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
@@ -80,12 +82,26 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
   } else {
     for (const [name, refs] of needed) {
-      const result = results.get(name)!;
+      const built = results.get(name)!;
+      // A multi-platform asset: Docker gets the variant of this build's platform under the asset's tags.
+      const platform = options.platform ?? DEFAULT_PLATFORM;
+      const variant = variantOf(built, platform);
+      if (!variant) {
+        throw new Error(
+          `${dockerfile}: the app builds for ${platform}, and asset "${name}" is built for ${built.platforms!.map((p) => p.platform).join(', ')}: add ${platform} to its asset.json "platforms"`,
+        );
+      }
+      const result = { ...built, ...variant };
       const progress = createProgressRenderer();
       try {
         const outcome = await ensureAssetImageInDocker(root, manifestFileOf(name), result, refs, {
           onProgress: progress.onProgress,
           resolve: rebuildDefaultsOf(name),
+          ...(built.platforms
+            ? {
+                resolveImage: async () => variantFromIndex(root, manifestFileOf(name), built, platform),
+              }
+            : {}),
         });
         const state = Object.entries(outcome.before)
           .map(([ref, p]) => `${ref} ${p}`)

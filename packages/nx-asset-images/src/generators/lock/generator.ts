@@ -4,8 +4,8 @@ import { assetBuildOptions } from '../../build/build-options';
 import { prepareAsset, withStatCache } from '../../build/prepare-asset';
 import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../lock/lock';
 import { AssetManifestError } from '../../errors/asset-errors';
-import { lockWithImage } from '../../build/lock-pin';
-import { assembleAssetImage, layerDigestsOf } from '../../build/build-asset-image';
+import { lockWithBuilt } from '../../build/lock-pin';
+import { assembleAsset, layerDigestsOf } from '../../build/build-asset-image';
 import { findAssetProjects } from '../asset/asset-projects';
 
 export interface LockSyncResult {
@@ -48,7 +48,7 @@ export async function lockGenerator(tree: Tree): Promise<LockSyncResult> {
       const assemblable = analysis.layers.every((layer) => layer.pinned !== undefined || layer.files.every((file) => !file.absent));
       const lock =
         analysis.manifest.sources.length === 0 && assemblable
-          ? lockWithImage(analysis, await assembleAssetImage(analysis, options, layerDigestsOf(options)), options.mtime)
+          ? lockWithBuilt(analysis, await assembleAsset(analysis, options, layerDigestsOf(options)), options.mtime)
           : analysis.lock;
       tree.write(lockPath, serializeAssetLock(lock));
       details.push(existing ? `${lockPath}:\n${formatLockDiff(diffLock(existing, analysis.lock))}` : `${lockPath}: missing`);

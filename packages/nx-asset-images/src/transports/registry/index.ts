@@ -11,6 +11,7 @@ export {
   pullManifest,
   fetchBlob,
   pullImageToLayout,
+  pullIndexToLayout,
   type PullOptions,
   type PullToLayoutOptions,
   type PullToLayoutResult,

@@ -12,7 +12,7 @@ import { addIndexEntries, ensureLayoutFile } from '../../store/layout-files';
 import { runWithConcurrency } from '../../util/concurrency';
 import type { OnProgress } from '../../util/progress';
 import { getBlobStream } from './blob-fetch';
-import { getImageManifest, type PulledManifest } from './manifest-get';
+import { getImageManifest, getManifest, type PulledManifest } from './manifest-get';
 import { openRegistrySession, type RegistryClientOptions } from './push-image';
 
 export type PullOptions = RegistryClientOptions;
@@ -91,4 +91,37 @@ export async function pullImageToLayout(
   } finally {
     session.close();
   }
+}
+
+/**
+ * A multi-platform index and every platform's image into the layout (the
+ * shared layers once): each child manifest by digest, then the index blob
+ * and its index.json entry. A plain manifest is pulled as `pullImageToLayout` does.
+ */
+export async function pullIndexToLayout(
+  ref: ImageReference,
+  layoutDir: string,
+  options: PullToLayoutOptions = {},
+): Promise<PullToLayoutResult> {
+  const session = await openRegistrySession(ref.registry, options);
+  let index: PulledManifest;
+  try {
+    index = await getManifest(session, ref.repository, ref.digest ?? ref.tag ?? 'latest');
+  } finally {
+    session.close();
+  }
+  if (!index.json.manifests) return pullImageToLayout(ref, layoutDir, options);
+  const fetched: Digest[] = [];
+  for (const child of index.json.manifests) {
+    const pulled = await pullImageToLayout(
+      { registry: ref.registry, repository: ref.repository, digest: child.digest },
+      layoutDir,
+      options,
+    );
+    fetched.push(...pulled.fetched.filter((d) => !fetched.includes(d)));
+  }
+  const descriptor = { mediaType: index.mediaType, digest: index.digest, size: index.bytes.length };
+  await writeBlob(layoutDir, descriptor, () => Readable.from([index.bytes], { objectMode: false }));
+  await addIndexEntries(layoutDir, descriptor, ref.tag ? [ref.tag] : []);
+  return { manifestDigest: index.digest, fetched };
 }

@@ -7,6 +7,7 @@ import { pushImage } from './push-image';
 import { DigestMismatchError } from '../../oci/digest';
 import { RegistryAuthError, RegistryError } from './registry-errors';
 import { ImmutableTagError } from './tag-guard';
+import { assembleImageIndex } from '../../oci/image-index';
 import { seededRandom, startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
 import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
 
@@ -161,6 +162,41 @@ describe('pushImage against a fake registry', () => {
     const image = makeImage([bytesLayer(seededBytes(10, 11))]);
     const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast });
     expect(result.uploaded).toHaveLength(2);
+  });
+});
+
+describe('pushImage of a multi-platform index', () => {
+  it('uploads the shared layers once and every config, puts each platform manifest by digest, then the index under its tags', async () => {
+    registry = await startFakeRegistry();
+    const dockerConfig = await noDockerConfig();
+    const layers = [bytesLayer(seededBytes(200_000, 7)), bytesLayer(seededBytes(900, 8))];
+    const index = assembleImageIndex({
+      layers,
+      platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' },
+      ],
+    });
+    const result = await pushImage(index, [ref(registry, 'asset/multi', '0.1')], { dockerConfig, tagPolicy: { mutable: ['latest'] } });
+    expect(result.manifestDigest).toBe(index.index.descriptor.digest);
+    const configs = index.images.map((i) => i.image.config.descriptor.digest);
+    expect(result.uploaded.sort()).toEqual([...configs, ...layers.map((l) => l.descriptor.digest)].sort());
+    // Each layer went up once.
+    const layerPuts = registry.requests.filter(
+      (r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/') && decodeURIComponent(r.url).includes(layers[0]!.descriptor.digest),
+    );
+    expect(layerPuts).toHaveLength(1);
+    expect(registry.manifests.get('asset/multi:0.1')?.equals(index.index.bytes)).toBe(true);
+    for (const { image } of index.images) {
+      expect(registry.manifests.get(`asset/multi@${image.manifest.descriptor.digest}`)?.equals(image.manifest.bytes)).toBe(true);
+    }
+    const puts = registry.requests
+      .filter((r) => r.method === 'PUT' && r.url.includes('/manifests/'))
+      .map((r) => r.url.split('/manifests/')[1]);
+    expect(puts).toEqual([...index.images.map((i) => i.image.manifest.descriptor.digest), '0.1']);
+    const again = await pushImage(index, [ref(registry, 'asset/multi', '0.1')], { dockerConfig, tagPolicy: { mutable: ['latest'] } });
+    expect(again.uploaded).toEqual([]);
+    expect(again.moved).toEqual([]);
   });
 });
 

@@ -8,7 +8,8 @@
  */
 import { Readable } from 'node:stream';
 import { verifyBytes } from '../../oci/digest';
-import type { Digest, Image } from '../../oci/image';
+import type { BytesBlob, Digest, Image } from '../../oci/image';
+import type { ImageIndex } from '../../oci/image-index';
 import { formatImageReference, type ImageReference } from '../../oci/image-reference';
 import type { OnProgress } from '../../util/progress';
 import { blobExists } from './blob-exists';
@@ -102,32 +103,56 @@ export function referencedDigests(manifestBytes: Buffer): Digest[] {
   ];
 }
 
-export async function pushImage(image: Image, refs: ImageReference[], options: PushOptions = {}): Promise<PushResult> {
+/** What a push writes: blobs (configs, layers), then manifests by digest (an index's platform manifests), then `top` under each tag. */
+interface PushSubject {
+  top: BytesBlob;
+  children: readonly BytesBlob[];
+  blobs: Map<Digest, BlobSource>;
+}
+
+function subjectOf(image: Image | ImageIndex): PushSubject {
+  const images = 'index' in image ? image.images.map((entry) => entry.image) : [image];
+  const blobs = new Map<Digest, BlobSource>();
+  for (const one of images) {
+    verifyBytes(one.manifest.bytes, one.manifest.descriptor.digest, { what: 'manifest' });
+    verifyBytes(one.config.bytes, one.config.descriptor.digest, { what: 'config' });
+    const config = one.config;
+    if (!blobs.has(config.descriptor.digest))
+      blobs.set(config.descriptor.digest, { descriptor: config.descriptor, open: () => Readable.from([config.bytes]) });
+    for (const layer of one.layers) if (!blobs.has(layer.descriptor.digest)) blobs.set(layer.descriptor.digest, layer);
+  }
+  if (!('index' in image)) return { top: image.manifest, children: [], blobs };
+  verifyBytes(image.index.bytes, image.index.descriptor.digest, { what: 'index' });
+  return { top: image.index, children: images.map((one) => one.manifest), blobs };
+}
+
+/**
+ * Pushes an image, or a multi-platform index with every platform's manifest
+ * (layers once, they are shared), under `refs`. The index's digest is the
+ * asset's; its tags are written last.
+ */
+export async function pushImage(image: Image | ImageIndex, refs: ImageReference[], options: PushOptions = {}): Promise<PushResult> {
   const first = refs[0];
   if (!first) throw new PushRequestError('pushImage needs at least one reference');
+  const subject = subjectOf(image);
+  const manifestDigest = subject.top.descriptor.digest;
   for (const ref of refs) {
     if (ref.registry !== first.registry || ref.repository !== first.repository) {
       throw new PushRequestError(
         `all references of one push must name the same repository: ${formatImageReference(first)} vs ${formatImageReference(ref)}`,
       );
     }
-    if (ref.digest !== undefined && ref.digest !== image.manifest.descriptor.digest) {
-      throw new PushRequestError(`${formatImageReference(ref)} does not name this image's manifest ${image.manifest.descriptor.digest}`);
+    if (ref.digest !== undefined && ref.digest !== manifestDigest) {
+      throw new PushRequestError(`${formatImageReference(ref)} does not name this image's manifest ${manifestDigest}`);
     }
   }
-  verifyBytes(image.manifest.bytes, image.manifest.descriptor.digest, { what: 'manifest' });
-  verifyBytes(image.config.bytes, image.config.descriptor.digest, { what: 'config' });
-  const manifestDigest = image.manifest.descriptor.digest;
 
   const concurrency = Math.max(1, options.concurrency ?? 3);
   const session = await openRegistrySession(first.registry, { ...options, maxSockets: concurrency + 2 });
   const repository = first.repository;
   const mountFrom = (options.mountFrom ?? []).filter((r) => r !== repository);
   const result: PushResult = { manifestDigest, pushed: [], uploaded: [], skipped: [], mounted: [], moved: [] };
-
-  const blobs = new Map<Digest, BlobSource>();
-  blobs.set(image.config.descriptor.digest, { descriptor: image.config.descriptor, open: () => Readable.from([image.config.bytes]) });
-  for (const layer of image.layers) if (!blobs.has(layer.descriptor.digest)) blobs.set(layer.descriptor.digest, layer);
+  const blobs = subject.blobs;
 
   try {
     if (options.tagPolicy) {
@@ -144,20 +169,26 @@ export async function pushImage(image: Image, refs: ImageReference[], options: P
       result[outcome].push(blob.descriptor.digest);
     });
 
-    // Every blob the manifest names must be confirmed present before any tag moves.
+    // Every blob a manifest names must be confirmed present before any manifest goes up, and any tag moves.
     const confirmed = new Set<Digest>(blobs.keys());
-    for (const digest of referencedDigests(image.manifest.bytes)) {
-      if (confirmed.has(digest)) continue;
-      if (!(await blobExists(session, repository, digest, 'pull,push'))) {
-        throw new PushRequestError(
-          `manifest ${manifestDigest} references ${digest}, which is neither in the image nor in ${first.registry}/${repository}`,
-        );
+    const manifests = subject.children.length > 0 ? subject.children : [subject.top];
+    for (const manifest of manifests) {
+      for (const digest of referencedDigests(manifest.bytes)) {
+        if (confirmed.has(digest)) continue;
+        if (!(await blobExists(session, repository, digest, 'pull,push'))) {
+          throw new PushRequestError(
+            `manifest ${manifest.descriptor.digest} references ${digest}, which is neither in the image nor in ${first.registry}/${repository}`,
+          );
+        }
+        confirmed.add(digest);
       }
     }
+    // An index's platform manifests, by digest, before the index that names them.
+    for (const child of subject.children) await putManifest(session, repository, child.descriptor.digest, child);
 
     const targets = refs.map((r) => r.tag ?? r.digest!);
     for (const target of [...new Set(targets)]) {
-      await putManifest(session, repository, target, image.manifest);
+      await putManifest(session, repository, target, subject.top);
     }
     result.pushed = refs.map((r) => formatImageReference(r));
     return result;

@@ -248,8 +248,16 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       }
       if (kind === 'manifests') {
         if (req.method === 'PUT') {
-          const parsed = JSON.parse(body.toString('utf8')) as { config: { digest: string }; layers: Array<{ digest: string }> };
-          for (const d of [parsed.config.digest, ...parsed.layers.map((l) => l.digest)]) {
+          const parsed = JSON.parse(body.toString('utf8')) as {
+            config?: { digest: string };
+            layers?: Array<{ digest: string }>;
+            manifests?: Array<{ digest: string }>;
+          };
+          // An index must name manifests the repository has; an image manifest, blobs it has.
+          for (const m of parsed.manifests ?? []) {
+            if (!manifests.has(`${repo}@${m.digest}`)) return error(res, 400, 'MANIFEST_UNKNOWN', m.digest);
+          }
+          for (const d of [...(parsed.config ? [parsed.config.digest] : []), ...(parsed.layers ?? []).map((l) => l.digest)]) {
             if (!repoSet(repo).has(d)) return error(res, 400, 'MANIFEST_BLOB_UNKNOWN', d);
           }
           const digest = sha(body);

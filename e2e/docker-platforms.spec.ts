@@ -1,0 +1,62 @@
+// What Docker 20.10 does with the platform of a loaded asset image, the fact
+// the platforms work (issue 13) builds on: BuildKit building an app for
+// linux/arm64 finds `COPY --from=<asset>` only when the image Docker holds
+// under that tag is the arm64 variant (its config says so); the legacy
+// builder does not look. The variants come from one index over the same layers.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assembleImageIndex } from '../packages/nx-asset-images/src/oci/image-index';
+import { groupedFilesLayer } from '../packages/nx-asset-images/src/tar/file-layer';
+import { dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
+import { docker } from './support/docker';
+import { servicesEnv } from './support/services';
+
+const dirs: string[] = [];
+const tags: string[] = [];
+afterAll(async () => {
+  for (const tag of tags) await docker(['rmi', '-f', tag]).catch(() => undefined);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const RUN = `${process.pid}-${Date.now()}`;
+// BuildKit through Docker 20.10's own CLI: a newer CLI first on PATH wants the buildx plugin for DOCKER_BUILDKIT=1.
+const buildkit = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+
+describe('a loaded asset variant and the platform of an app build (Docker 20.10)', () => {
+  it('BuildKit --platform linux/arm64 needs the arm64 variant under the tag; with it, the app builds', async () => {
+    const src = mkdtempSync(path.join(tmpdir(), 'nxai-plat-'));
+    dirs.push(src);
+    writeFileSync(path.join(src, 'config.json'), '{"hidden_size": 8}\n');
+    const layer = await groupedFilesLayer([{ sourcePath: path.join(src, 'config.json'), path: 'config.json' }]);
+    const multi = assembleImageIndex({
+      layers: [layer],
+      platforms: [
+        { os: 'linux', architecture: 'amd64' },
+        { os: 'linux', architecture: 'arm64' },
+      ],
+    });
+    const tag = `nxai-e2e/plat-asset:${RUN}`;
+    tags.push(tag, `nxai-e2e/plat-app:${RUN}`);
+    const ctx = mkdtempSync(path.join(tmpdir(), 'nxai-plat-ctx-'));
+    dirs.push(ctx);
+    writeFileSync(path.join(ctx, 'Dockerfile'), `FROM scratch\nCOPY --from=${tag} / /assets/\n`);
+    const build = () =>
+      docker(['build', '--platform', 'linux/arm64', '--network=host', '-t', `nxai-e2e/plat-app:${RUN}`, ctx], {
+        env: buildkit,
+        reject: false,
+      });
+    const host = { dockerHost: servicesEnv().DOCKER_HOST };
+
+    await dockerLoad(multi.images[0]!.image, [tag], host);
+    const withAmd64 = await build();
+    expect(withAmd64.exitCode).not.toBe(0);
+    expect(withAmd64.stderr + withAmd64.stdout).toMatch(/not found|no match for platform|failed to do request/); // it is not used: BuildKit goes to the registry for it;
+
+    await dockerLoad(multi.images[1]!.image, [tag], host);
+    const withArm64 = await build();
+    expect(withArm64.exitCode, withArm64.stderr).toBe(0);
+    const inspect = await docker(['image', 'inspect', '--format', '{{.Architecture}}', `nxai-e2e/plat-app:${RUN}`]);
+    expect(inspect.stdout.trim()).toBe('arm64');
+  });
+});

@@ -1,0 +1,114 @@
+// A multi-platform asset (issue 13, work in progress), end to end: real nx,
+// the test dockerd and registry, skopeo. asset.json lists linux/amd64 and
+// linux/arm64: the build records one index (the asset's digest, in the
+// result and the lock) over two manifests that share every layer; the layout
+// holds the index; Docker gets the amd64 variant; the push sends the index
+// with both manifests, which skopeo reads per architecture.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, removeImagesOf } from './support/docker';
+import { exec } from './support/exec';
+import { servicesEnv } from './support/services';
+import { createWorkspace, runNx, type Workspace } from './support/workspace';
+
+const RUN = randomBytes(3).toString('hex');
+
+describe('an asset for linux/amd64 and linux/arm64', () => {
+  const REG = servicesEnv().NXAI_REGISTRY;
+  const IMAGE = `${REG}/nxai-e2e/plat-${RUN}`;
+  const APP = `nxai-e2e/plat-app-${RUN}`;
+  let ws: Workspace;
+  let result: { manifestDigest: string; platforms: { platform: string; manifestDigest: string; configDigest: string }[] };
+
+  beforeAll(async () => {
+    ws = await createWorkspace({
+      'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.1'], platforms: ['linux/amd64', 'linux/arm64'] }, null, 2)}\n`,
+      'assets/bert/model.bin': randomBytes(512 * 1024),
+      'assets/bert/config.json': '{"hidden_size": 8}\n',
+      'apps/arm/project.json': `${JSON.stringify({ name: 'arm', root: 'apps/arm', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/arm64', tags: [`${APP}-arm`] } } } }, null, 2)}\n`,
+      'apps/arm/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
+      'apps/amd/project.json': `${JSON.stringify({ name: 'amd', root: 'apps/amd', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/amd64', tags: [`${APP}-amd`] } } } }, null, 2)}\n`,
+      'apps/amd/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
+    });
+    await runNx(ws, ['run', 'bert:asset-image']);
+    result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
+    await ws?.dispose();
+  });
+
+  it('records the index as the asset digest, in the result and the lock, with both platforms', async () => {
+    expect(result.platforms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    const lock = JSON.parse(await ws.read('assets/bert/asset.lock.json'));
+    expect(lock.image.manifest).toBe(result.manifestDigest);
+    expect(lock.image.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    // The layout's index.json names the index under the asset's references; the index blob lists both manifests.
+    const entries = JSON.parse(await ws.read('.asset-images/oci/index.json')).manifests as { digest: string; mediaType: string }[];
+    expect(
+      entries.filter((e) => e.digest === result.manifestDigest).every((e) => e.mediaType === 'application/vnd.oci.image.index.v1+json'),
+    ).toBe(true);
+    expect(entries.some((e) => e.digest === result.manifestDigest)).toBe(true);
+    const raw = JSON.parse(await ws.read(`.asset-images/oci/blobs/sha256/${result.manifestDigest.slice(7)}`));
+    expect(raw.manifests.map((m: { digest: string }) => m.digest)).toEqual(result.platforms.map((p) => p.manifestDigest));
+  });
+
+  it('Docker holds the amd64 variant under the tag', async () => {
+    const id = (await docker(['image', 'inspect', '--format', '{{.Id}} {{.Architecture}}', `${IMAGE}:0.1`])).stdout.trim();
+    expect(id).toBe(`${result.platforms[0]!.configDigest} amd64`);
+  });
+
+  it('asset-push sends the index with both manifests; skopeo reads each architecture from the registry, same layers', async () => {
+    await runNx(ws, ['run', 'bert:asset-push']);
+    const layers: string[][] = [];
+    for (const arch of ['amd64', 'arm64']) {
+      const inspected = JSON.parse(
+        (await exec('skopeo', ['inspect', '--tls-verify=false', '--override-arch', arch, `docker://${IMAGE}:0.1`])).stdout,
+      );
+      expect(inspected.Digest).toBe(result.manifestDigest);
+      expect(inspected.Architecture).toBe(arch);
+      layers.push(inspected.Layers);
+    }
+    expect(layers[1]).toEqual(layers[0]);
+  });
+
+  // BuildKit through Docker 20.10's own CLI (a newer CLI first on PATH wants the buildx plugin for DOCKER_BUILDKIT=1).
+  const buildkit = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  it.each([
+    ['arm', 'arm64', 'BuildKit', buildkit],
+    ['amd', 'amd64', 'BuildKit', buildkit],
+    ['arm', 'arm64', 'the legacy builder', { DOCKER_BUILDKIT: '0' }],
+    ['amd', 'amd64', 'the legacy builder', { DOCKER_BUILDKIT: '0' }],
+  ])(
+    'docker-build of the %s app (linux/%s, %s): Docker gets that variant and the app is built for it',
+    async (app, arch, _builder, env) => {
+      // --noCache: the legacy builder's cache does not key on the platform, and both variants hold the same files.
+      const run = await runNx(ws, ['run', `${app}:docker-build`, '--noCache'], { env });
+      const variant = result.platforms.find((p) => p.platform === `linux/${arch}`)!;
+      // Docker got that variant for the build (afterwards the cache-hit hook puts back the asset-image target's own, amd64).
+      expect(run.stdout).toMatch(new RegExp(`${variant.manifestDigest}|${variant.configDigest}`));
+      const built = (await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-${app}`])).stdout.trim();
+      expect(built).toBe(arch);
+      // The app holds the asset's files (copied out without running the foreign architecture).
+      const id = (await docker(['create', `${APP}-${app}`, '/none'])).stdout.trim();
+      try {
+        await docker(['cp', `${id}:/assets/bert/config.json`, ws.path(`copied-${app}-${arch}.json`)]);
+        expect(await ws.read(`copied-${app}-${arch}.json`)).toBe('{"hidden_size": 8}\n');
+      } finally {
+        await docker(['rm', id]);
+      }
+    },
+  );
+
+  it('without the layout store and with Docker emptied, the arm64 app still builds: the variant comes from a verified rebuild of the index', async () => {
+    rmSync(ws.path('.asset-images/oci'), { recursive: true, force: true });
+    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
+    for (const p of result.platforms) await docker(['rmi', '-f', p.configDigest]).catch(() => undefined);
+    const run = await runNx(ws, ['run', 'arm:docker-build', '--noCache'], { env: buildkit });
+    const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
+    expect(run.stdout).toContain(`loaded ${arm.manifestDigest} from the sources`);
+    expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-arm`])).stdout.trim()).toBe('arm64');
+  });
+});
