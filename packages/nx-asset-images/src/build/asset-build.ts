@@ -25,7 +25,7 @@ import {
   type AssetImageResult,
 } from './asset-image-result';
 import type { AssetBuildOptions } from './build-options';
-import { assembleAsset, layerDigestsOf } from './build-asset-image';
+import { assembleAsset, layerDigestsOf, withManifestPlatform } from './build-asset-image';
 import { assetReferences } from './image-references';
 import { prepareAsset } from './prepare-asset';
 import { unchangedVersionTags } from './lock-pin';
@@ -104,7 +104,7 @@ export async function buildAsset(
   const layerDigests = layerDigestsOf(options);
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
   const build = assetBuildParameters({
-    ...(manifest.platforms?.length === 1 ? { ...options, platform: manifest.platforms[0]! } : options),
+    ...withManifestPlatform(manifest, options),
     compression: manifest.compression,
   });
   for (let round = 1; ; round++) {

@@ -233,7 +233,12 @@ export function assembleAsset(
 ): Promise<Image | ImageIndex> {
   const platforms = analysis.manifest.platforms;
   if (platforms && platforms.length > 1) return assembleAssetIndex(analysis, options, layerDigests, platforms);
-  return assembleAssetImage(analysis, platforms?.length === 1 ? { ...options, platform: platforms[0]! } : options, layerDigests);
+  return assembleAssetImage(analysis, withManifestPlatform(analysis.manifest, options), layerDigests);
+}
+
+/** The options with asset.json's platform when it names exactly one (it wins over the target's); else as they are. */
+export function withManifestPlatform<T extends { platform: Platform }>(manifest: { platforms?: readonly Platform[] }, options: T): T {
+  return manifest.platforms?.length === 1 ? { ...options, platform: manifest.platforms[0]! } : options;
 }
 
 /** The multi-platform image (one index) of an analysed asset for `platforms`. */

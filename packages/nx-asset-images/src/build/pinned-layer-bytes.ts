@@ -96,15 +96,10 @@ async function* explainedStream(
   files: readonly string[],
   bytes: AsyncIterable<Buffer>,
 ): AsyncGenerator<Buffer> {
-  const iterator = bytes[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const next = await explained(options, descriptor, files, () => iterator.next());
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    await iterator.return?.();
+    yield* bytes;
+  } catch (error) {
+    throw explanation(options, descriptor, files, error);
   }
 }
 
@@ -115,27 +110,36 @@ async function explained<T>(
   files: readonly string[],
   work: () => Promise<T>,
 ): Promise<T> {
-  const where = sourcesOf(options)
-    .map((ref) => `${ref.registry}/${ref.repository}`)
-    .join(', ');
   try {
     return await work();
   } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) {
-      throw new AssetAbsentFilesError(
-        options.lockFile,
-        files,
-        `their layer ${descriptor.digest} is not in the registry (${where}). ` +
-          `Run \`nx run ${options.project}:asset-push\` where the files are, or get them into the folder (\`git lfs pull\`, a copy).`,
-        { cause: error },
-      );
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new AssetAbsentFilesError(
+    throw explanation(options, descriptor, files, error);
+  }
+}
+
+function explanation(
+  options: PinnedLayerBytesOptions,
+  descriptor: Descriptor,
+  files: readonly string[],
+  error: unknown,
+): AssetAbsentFilesError {
+  const where = sourcesOf(options)
+    .map((ref) => `${ref.registry}/${ref.repository}`)
+    .join(', ');
+  if (error instanceof RegistryError && error.status === 404) {
+    return new AssetAbsentFilesError(
       options.lockFile,
       files,
-      `their bytes are needed (layer ${descriptor.digest}) and could not be fetched from ${where}: ${reason}`,
+      `their layer ${descriptor.digest} is not in the registry (${where}). ` +
+        `Run \`nx run ${options.project}:asset-push\` where the files are, or get them into the folder (\`git lfs pull\`, a copy).`,
       { cause: error },
     );
   }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AssetAbsentFilesError(
+    options.lockFile,
+    files,
+    `their bytes are needed (layer ${descriptor.digest}) and could not be fetched from ${where}: ${reason}`,
+    { cause: error },
+  );
 }

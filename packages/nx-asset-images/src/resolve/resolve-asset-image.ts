@@ -86,16 +86,15 @@ export async function resolveAssetImage(
   throw new AssetImageUnavailableError(expected.project, expected.manifestDigest, attempts);
 }
 
-/** A rebuild from the asset's files with the recorded parameters: the image when it gives exactly the promised digest. */
-async function rebuildFromSources(
+/** The build options of a rebuild of `expected`: its recorded parameters, each missing one from `fallback`. */
+export function rebuildOptions(
   workspaceRoot: string,
   store: AssetStorePaths,
-  manifestFile: string,
-  expected: AssetImageResult,
-  options: ResolveAssetImageOptions,
-): Promise<{ image: Image } | { mismatch: string }> {
-  const build = rebuildParameters(expected, options);
-  const buildOptions: AssetBuildOptions = {
+  expected: Pick<AssetImageResult, 'build'>,
+  fallback: Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> = {},
+): AssetBuildOptions {
+  const build = rebuildParameters(expected, fallback);
+  return {
     workspaceRoot,
     store,
     ci: false,
@@ -104,6 +103,17 @@ async function rebuildFromSources(
     largeFileThreshold: build.largeFileThreshold,
     ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
   };
+}
+
+/** A rebuild from the asset's files with the recorded parameters: the image when it gives exactly the promised digest. */
+async function rebuildFromSources(
+  workspaceRoot: string,
+  store: AssetStorePaths,
+  manifestFile: string,
+  expected: AssetImageResult,
+  options: ResolveAssetImageOptions,
+): Promise<{ image: Image } | { mismatch: string }> {
+  const buildOptions = rebuildOptions(workspaceRoot, store, expected, options);
   return withStatCache(buildOptions, async (cache) => {
     const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
     const layerDigests = layerDigestsOf(buildOptions);
@@ -191,24 +201,38 @@ function tryParsePlatform(value: string): RebuildParameters['platform'] {
   }
 }
 
-/** The image from the layout when its manifest, config and every layer blob are there (sizes checked; digests were verified on write). */
-/** The image of `digest` from the layout store when it holds the manifest and every blob; undefined otherwise. */
+/**
+ * The image of `digest` from the layout store when it holds the manifest,
+ * config and every layer blob (sizes checked; digests were verified on write);
+ * undefined otherwise.
+ */
 export async function completeLayoutImage(dir: string, digest: Digest): Promise<Image | undefined> {
-  let image: Image;
+  const image = await readIfInLayout(() => readOciLayoutImage(dir, digest));
+  return image && (await holdsLayers(dir, [image])) ? image : undefined;
+}
+
+/** What `read` gives, or undefined when the layout lacks it (no such ref or digest, no layout). */
+export async function readIfInLayout<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
-    image = await readOciLayoutImage(dir, digest);
+    return await read();
   } catch (error) {
     if ((error as { name?: string }).name === 'OciLayoutRefNotFoundError' || (error as NodeJS.ErrnoException).code === 'ENOENT')
       return undefined;
     throw error;
   }
-  for (const layer of image.layers) {
-    const info = await stat(blobPath(dir, layer.descriptor.digest)).catch(() => undefined);
-    if (info?.size !== layer.descriptor.size) return undefined;
-  }
-  return image;
 }
 
-function message(error: unknown): string {
+/** Whether the layout holds a blob of the right size for every layer of `images`. */
+export async function holdsLayers(dir: string, images: readonly Image[]): Promise<boolean> {
+  for (const image of images) {
+    for (const layer of image.layers) {
+      const info = await stat(blobPath(dir, layer.descriptor.digest)).catch(() => undefined);
+      if (info?.size !== layer.descriptor.size) return false;
+    }
+  }
+  return true;
+}
+
+export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

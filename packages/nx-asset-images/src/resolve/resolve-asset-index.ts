@@ -5,21 +5,18 @@
  * the recorded parameters and platforms, accepted only at exactly the promised
  * index digest, (3) the registry by digest (every platform) into the store.
  */
-import { stat } from 'node:fs/promises';
 import type { AssetImageResult } from '../build/asset-image-result';
-import type { AssetBuildOptions } from '../build/build-options';
 import { assetStorePaths } from '../build/asset-store';
 import { assembleAssetIndex, layerDigestsOf } from '../build/build-asset-image';
-import { DEFAULT_PLATFORM, parsePlatform } from '../build/environment';
+import { parsePlatform } from '../build/environment';
 import { prepareAsset, withStatCache } from '../build/prepare-asset';
 import { selectPlatformImage, type ImageIndex } from '../oci/image-index';
 import type { Image } from '../oci/image';
 import { parseImageReference, withDigest } from '../oci/image-reference';
-import { blobPath } from '../store/blob-store';
 import { readOciLayoutIndex } from '../transports/oci-layout';
 import { pullIndexToLayout, type PullOptions } from '../transports/registry';
 import type { OnProgress } from '../util/progress';
-import { AssetImageUnavailableError, rebuildParameters, type ImageOrigin } from './resolve-asset-image';
+import { AssetImageUnavailableError, holdsLayers, message, readIfInLayout, rebuildOptions, type ImageOrigin } from './resolve-asset-image';
 
 export async function resolveAssetIndex(
   workspaceRoot: string,
@@ -36,16 +33,7 @@ export async function resolveAssetIndex(
   if (fromLayout) return { index: fromLayout, origin: 'layout' };
 
   try {
-    const build = rebuildParameters(expected);
-    const buildOptions: AssetBuildOptions = {
-      workspaceRoot,
-      store,
-      ci: false,
-      mtime: build.mtime ?? 0,
-      platform: build.platform ?? parsePlatform(DEFAULT_PLATFORM),
-      largeFileThreshold: build.largeFileThreshold,
-      ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
-    };
+    const buildOptions = rebuildOptions(workspaceRoot, store, expected);
     const platforms = (expected.platforms ?? []).map((p) => parsePlatform(p.platform));
     const index = await withStatCache(buildOptions, async (cache) => {
       const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
@@ -75,25 +63,14 @@ export async function resolveAssetIndex(
 }
 
 async function completeLayoutIndex(dir: string, expected: AssetImageResult): Promise<ImageIndex | undefined> {
-  let index: ImageIndex;
-  try {
-    index = await readOciLayoutIndex(dir, expected.manifestDigest);
-  } catch (error) {
-    if ((error as { name?: string }).name === 'OciLayoutRefNotFoundError' || (error as NodeJS.ErrnoException).code === 'ENOENT')
-      return undefined;
-    throw error;
-  }
-  for (const { image } of index.images) {
-    for (const layer of image.layers) {
-      const info = await stat(blobPath(dir, layer.descriptor.digest)).catch(() => undefined);
-      if (info?.size !== layer.descriptor.size) return undefined;
-    }
-  }
-  return index;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const index = await readIfInLayout(() => readOciLayoutIndex(dir, expected.manifestDigest));
+  return index &&
+    (await holdsLayers(
+      dir,
+      index.images.map((entry) => entry.image),
+    ))
+    ? index
+    : undefined;
 }
 
 /** The image of `platform` from the multi-platform build `expected` (resolved as above). */
