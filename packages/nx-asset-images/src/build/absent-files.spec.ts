@@ -68,12 +68,14 @@ describe('absent files', () => {
   });
 
   it('a build writes a version 2 lock with modes and the image pin', async () => {
-    const { image } = await build();
+    const { image, result } = await build();
     const lock = await readLock();
     expect(lock.lockfileVersion).toBe(2);
+    // The default builds linux/amd64 and linux/arm64: the pin is the index's digest, the layers are shared.
+    expect(result.platforms?.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(lock.files['model.bin']).toEqual({ size: 3000, sha256: MODEL_SHA, mode: 0o755 });
     expect(lock.files['config.txt']!.mode).toBe(0o644);
-    expect(lock.image).toMatchObject({ manifest: image.manifest.descriptor.digest, mtime: 0, compression: 'gzip', destination: '/' });
+    expect(lock.image).toMatchObject({ manifest: result.manifestDigest, mtime: 0, compression: 'gzip', destination: '/' });
     expect(lock.image!.layers.map((l) => l.files)).toEqual([['model.bin'], ['config.txt', 'small.bin']]);
     expect(lock.image!.layers.map((l) => l.digest)).toEqual(image.layers.map((l) => l.descriptor.digest));
     expect(lock.image!.layers.map((l) => l.diffID)).toEqual(image.layers.map((l) => l.diffId));

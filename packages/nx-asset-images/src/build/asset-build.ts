@@ -13,9 +13,10 @@ import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
 import { lockWithBuilt } from './lock-pin';
 import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve/docker-presence';
-import { dockerEngineVersion } from '../transports/docker-engine';
+import { defaultDockerPlatform, dockerEngine, type DockerEngineInfo } from '../transports/docker-engine';
+import { DEFAULT_PLATFORM } from './environment';
 import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
-import { selectPlatformImage, type ImageIndex } from '../oci/image-index';
+import { platformKey, selectPlatformImage, type ImageIndex, type Platform, type PlatformImage } from '../oci/image-index';
 import type { AssetAnalysis } from './analyze-asset';
 import {
   assetBuildParameters,
@@ -25,7 +26,7 @@ import {
   type AssetImageResult,
 } from './asset-image-result';
 import type { AssetBuildOptions } from './build-options';
-import { assembleAsset, layerDigestsOf, withManifestPlatform } from './build-asset-image';
+import { assembleAsset, assetPlatforms, layerDigestsOf } from './build-asset-image';
 import { assetReferences } from './image-references';
 import { prepareAsset } from './prepare-asset';
 import { unchangedVersionTags } from './lock-pin';
@@ -48,7 +49,7 @@ export type AssetBuildEvent =
   | { kind: 'layout-written'; dir: string; written: number; skipped: number }
   /** Not written yet: `missing` layers of absent files are not in the store (they come from the registry when something needs them). */
   | { kind: 'layout-deferred'; dir: string; missing: number }
-  | { kind: 'docker-loaded'; engine: string; outcome: EnsureInDockerOutcome; configDigest: string }
+  | { kind: 'docker-loaded'; engine: string; platform: string; outcome: EnsureInDockerOutcome; configDigest: string }
   | { kind: 'no-docker-engine' }
   | { kind: 'reassembling'; project: string; reason: string }
   /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
@@ -104,7 +105,8 @@ export async function buildAsset(
   const layerDigests = layerDigestsOf(options);
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
   const build = assetBuildParameters({
-    ...withManifestPlatform(manifest, options),
+    ...options,
+    platform: assetPlatforms(manifest, options)[0],
     compression: manifest.compression,
   });
   for (let round = 1; ; round++) {
@@ -195,28 +197,47 @@ async function deliverImage(
     }
   }
   if (request.load === false) return;
-  const engine = await dockerEngineVersion();
+  const engine = await dockerEngine();
   if (!engine) {
     if (request.load === true) throw new DockerEngineUnavailableError(request.manifestFile, process.env['DOCKER_HOST']);
     reporter.event({ kind: 'no-docker-engine' });
     return;
   }
+  // Docker gets one variant under the asset's tags: the target's `platform`, else the engine's own.
+  const variant = 'index' in built ? dockerVariant(request.manifestFile, built, options.dockerPlatform, engine) : undefined;
+  const image = variant ? variant.image : (built as Image);
+  const held = variant
+    ? { ...result, manifestDigest: image.manifest.descriptor.digest, configDigest: image.config.descriptor.digest }
+    : result;
   const progress = reporter.progress();
   try {
-    // Docker gets the variant of the build's platform (the target's, default linux/amd64) under the asset's tags.
-    const variant = 'index' in built ? (selectPlatformImage(built, options.platform) ?? built.images[0]!) : undefined;
-    const image = variant ? variant.image : (built as Image);
-    const held = variant
-      ? { ...result, manifestDigest: image.manifest.descriptor.digest, configDigest: image.config.descriptor.digest }
-      : result;
     // Docker may hold this very build already (same config digest): then only tags move, no bytes.
     const outcome = await ensureAssetImageInDocker(options.workspaceRoot, request.manifestFile, held, result.references, {
       onProgress: progress.onProgress,
       resolveImage: async () => ({ image, origin: 'sources' }),
     });
-    reporter.event({ kind: 'docker-loaded', engine, outcome, configDigest: held.configDigest });
+    const platform = variant ? platformKey(variant.platform) : (result.build?.platform ?? DEFAULT_PLATFORM);
+    reporter.event({ kind: 'docker-loaded', engine: engine.version, platform, outcome, configDigest: held.configDigest });
   } finally {
     progress.finish();
   }
   if (layoutPending && (await notHere()).length === 0) await writeLayout();
+}
+
+/**
+ * The variant of a multi-platform build that Docker gets: the target's `platform` (an error when the
+ * build lacks it), else the engine's (DOCKER_DEFAULT_PLATFORM or the daemon's), else the first.
+ */
+function dockerVariant(manifestFile: string, built: ImageIndex, wanted: Platform | undefined, engine: DockerEngineInfo): PlatformImage {
+  if (wanted) {
+    const chosen = selectPlatformImage(built, wanted);
+    if (!chosen) {
+      throw new Error(
+        `${manifestFile}: the asset-image option platform is ${platformKey(wanted)}, but the asset is built for ${built.images.map((i) => platformKey(i.platform)).join(', ')}: add it to "platforms" (asset.json or the plugin option)`,
+      );
+    }
+    return chosen;
+  }
+  const [os = '', architecture = '', variant] = defaultDockerPlatform(engine).split('/');
+  return selectPlatformImage(built, { os, architecture, ...(variant ? { variant } : {}) }) ?? built.images[0]!;
 }

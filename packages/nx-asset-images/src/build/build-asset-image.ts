@@ -216,29 +216,32 @@ export function layerDigestsOf(options: AssetBuildOptions): LayerDigestCache {
   return new LayerDigestCache(join(options.store.root, 'layer-digests'));
 }
 
-/** The image of an analysed asset with the options' mtime, platform and compression level. */
+/** The image of an analysed asset with the options' mtime, first platform and compression level. */
 export function assembleAssetImage(analysis: AssetAnalysis, options: AssetBuildOptions, layerDigests: LayerDigestCache): Promise<Image> {
-  return buildAssetImage(analysis, { ...assemblyOptions(analysis, options, layerDigests), platform: options.platform });
+  return buildAssetImage(analysis, { ...assemblyOptions(analysis, options, layerDigests), platform: options.platforms[0] });
+}
+
+/** The platforms an asset builds for: asset.json's `platforms`, else the options' (the target's; default linux/amd64 and linux/arm64). */
+export function assetPlatforms(
+  manifest: { platforms?: readonly Platform[] },
+  options: { platforms: readonly Platform[] },
+): readonly Platform[] {
+  return manifest.platforms && manifest.platforms.length > 0 ? manifest.platforms : options.platforms;
 }
 
 /**
- * What an analysed asset builds to under asset.json's `platforms`: one index
- * over a manifest per platform for several, that platform's image for one,
- * the options' platform (the target's) when asset.json names none.
+ * What an analysed asset builds to under its platforms (`assetPlatforms`): one
+ * index over a manifest per platform for several, that platform's image (a plain
+ * manifest) for one.
  */
 export function assembleAsset(
   analysis: AssetAnalysis,
   options: AssetBuildOptions,
   layerDigests: LayerDigestCache,
 ): Promise<Image | ImageIndex> {
-  const platforms = analysis.manifest.platforms;
-  if (platforms && platforms.length > 1) return assembleAssetIndex(analysis, options, layerDigests, platforms);
-  return assembleAssetImage(analysis, withManifestPlatform(analysis.manifest, options), layerDigests);
-}
-
-/** The options with asset.json's platform when it names exactly one (it wins over the target's); else as they are. */
-export function withManifestPlatform<T extends { platform: Platform }>(manifest: { platforms?: readonly Platform[] }, options: T): T {
-  return manifest.platforms?.length === 1 ? { ...options, platform: manifest.platforms[0]! } : options;
+  const platforms = assetPlatforms(analysis.manifest, options);
+  if (platforms.length > 1) return assembleAssetIndex(analysis, options, layerDigests, platforms);
+  return assembleAssetImage(analysis, { ...options, platforms: [platforms[0]!] }, layerDigests);
 }
 
 /** The multi-platform image (one index) of an analysed asset for `platforms`. */

@@ -14,7 +14,7 @@ export interface AssetBuildOptions extends BuildEnvironment {
 /** The options of a build in `workspaceRoot` from the environment and the asset-image target's options. */
 export function assetBuildOptions(
   workspaceRoot: string,
-  target: { platform?: unknown; largeFileThreshold?: unknown } = {},
+  target: { platforms?: unknown; platform?: unknown; largeFileThreshold?: unknown } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): AssetBuildOptions {
   return { workspaceRoot, store: assetStorePaths(workspaceRoot, undefined, env), ...buildEnvironment(target, env) };

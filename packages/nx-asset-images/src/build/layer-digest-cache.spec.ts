@@ -15,6 +15,7 @@ import type { Digest } from '../oci/image';
 import { readAssetImageResult } from './asset-image-result';
 import { compressedLayerKey } from './build-asset-image';
 import { LayerDigestCache, StaleLayerDigestError } from './layer-digest-cache';
+import { resolveAssetIndex } from '../resolve/resolve-asset-index';
 import { resolveAssetImage } from '../resolve/resolve-asset-image';
 import { parseAssetLock } from '../lock/lock';
 
@@ -134,8 +135,13 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
       await writeFile(join(digestsDir(), name), JSON.stringify(wrong));
     }
   }
-  const task = (ociLayout: boolean) =>
-    buildAsset(assetBuildOptions(root, { largeFileThreshold: 1000 }), { manifestFile: MANIFEST, outputPath: OUT, load: false, ociLayout });
+  const task = (ociLayout: boolean, platforms?: string[]) =>
+    buildAsset(assetBuildOptions(root, { largeFileThreshold: 1000, platforms }), {
+      manifestFile: MANIFEST,
+      outputPath: OUT,
+      load: false,
+      ociLayout,
+    });
 
   it('asset-image: the layout write finds the wrong entries, the build succeeds with the right digest and the entries are corrected', async () => {
     await task(true);
@@ -163,14 +169,28 @@ describe('a wrong layer digest cache entry is corrected, never a failed build', 
   });
 
   it('resolveAssetImage: a rebuild that disagrees with image.json drops the cached entries it used and recomputes them', async () => {
-    await task(false); // no layout store: nothing but the rebuild can give the bytes back
+    await task(false, ['linux/amd64']); // no layout store: nothing but the rebuild can give the bytes back
     const right = (await readAssetImageResult(join(root, OUT)))!;
+    expect(right.platforms).toBeUndefined();
     const good = await entries();
     await plantWrongEntries(Object.keys(good));
 
     const { image, origin } = await resolveAssetImage(root, MANIFEST, right, { pull: false });
     expect(origin).toBe('sources');
     expect(image.manifest.descriptor.digest).toBe(right.manifestDigest);
+    expect(await entries()).toEqual(good);
+  });
+
+  it('resolveAssetIndex (the default, two platforms): the same for a rebuild of the index', async () => {
+    await task(false);
+    const right = (await readAssetImageResult(join(root, OUT)))!;
+    expect(right.platforms?.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    const good = await entries();
+    await plantWrongEntries(Object.keys(good));
+
+    const { index, origin } = await resolveAssetIndex(root, MANIFEST, right, { pull: false });
+    expect(origin).toBe('sources');
+    expect(index.index.descriptor.digest).toBe(right.manifestDigest);
     expect(await entries()).toEqual(good);
   });
 });

@@ -19,6 +19,11 @@ export interface AssetImagesPluginOptions {
    * Set it here rather than on one target: the content key uses it too.
    */
   largeFileThreshold?: number;
+  /**
+   * The platforms every asset is built for when its asset.json names none (default
+   * `["linux/amd64", "linux/arm64"]`): several give one OCI index whose manifests share every layer.
+   */
+  platforms?: string[];
 }
 
 export interface NormalizedPluginOptions {
@@ -28,6 +33,8 @@ export interface NormalizedPluginOptions {
   dockerBuildTargetName: string;
   attachToTarget?: string;
   largeFileThreshold?: number;
+  /** As given (checked where a build reads it, with an error naming the entry). */
+  platforms?: string[];
 }
 
 export function normalizePluginOptions(options: AssetImagesPluginOptions | undefined): NormalizedPluginOptions {
@@ -41,5 +48,6 @@ export function normalizePluginOptions(options: AssetImagesPluginOptions | undef
     ...(typeof options?.largeFileThreshold === 'number' && options.largeFileThreshold > 0
       ? { largeFileThreshold: Math.floor(options.largeFileThreshold) }
       : {}),
+    ...(Array.isArray(options?.platforms) ? { platforms: options.platforms } : {}),
   };
 }

@@ -87,7 +87,7 @@ function buildAssetProjectNode(
     const manifest = parseAssetManifest(text, manifestFile, projectRoot);
     name = manifest.name;
     targets = {
-      [opts.assetImageTargetName]: assetImageTarget(projectRoot, name, opts.largeFileThreshold),
+      [opts.assetImageTargetName]: assetImageTarget(projectRoot, name, opts.largeFileThreshold, opts.platforms),
       [opts.assetPushTargetName]: assetPushTarget(opts.assetImageTargetName),
       [opts.assetPullTargetName]: assetPullTarget(),
     };

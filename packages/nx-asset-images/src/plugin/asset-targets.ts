@@ -19,7 +19,12 @@ export function contentKeyCommand(projectRoot: string, largeFileThreshold?: numb
  * `largeFileThreshold` (plugin option) goes to both the build and the content key, so the
  * key computes the same single-file layer digests the build needs, in the same read.
  */
-export function assetImageTarget(projectRoot: string, projectName: string, largeFileThreshold?: number): TargetConfiguration {
+export function assetImageTarget(
+  projectRoot: string,
+  projectName: string,
+  largeFileThreshold?: number,
+  platforms?: readonly string[],
+): TargetConfiguration {
   const resultDir = assetResultDir(projectName);
   return {
     executor: 'nx-asset-images:asset-image',
@@ -36,6 +41,8 @@ export function assetImageTarget(projectRoot: string, projectName: string, large
       manifest: `${projectRoot}/asset.json`,
       outputPath: resultDir,
       ...(largeFileThreshold === undefined ? {} : { largeFileThreshold }),
+      // Target options are part of Nx's hash of the task: another list is another build.
+      ...(platforms === undefined ? {} : { platforms: [...platforms] }),
     },
     metadata: {
       technologies: ['docker'],

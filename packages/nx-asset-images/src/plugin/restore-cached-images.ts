@@ -23,8 +23,9 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const { variantFromIndex } = await import('../resolve/resolve-asset-index.js');
   const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
   const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
-  const { dockerEngineVersion } = await import('../transports/docker-engine.js');
-  if (!(await dockerEngineVersion())) return;
+  const { defaultDockerPlatform, dockerEngine } = await import('../transports/docker-engine.js');
+  const engine = await dockerEngine();
+  if (!engine) return;
 
   for (const hit of wanted) {
     const project = hit.task.target.project;
@@ -34,8 +35,11 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
       if (!result || !hit.task.projectRoot) continue;
       // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
       const targetOptions = targetOptionsOf(project, target);
-      // A multi-platform build: Docker holds the variant of the target's platform (bytes: layout store, rebuild, registry).
-      const platform = typeof targetOptions['platform'] === 'string' ? targetOptions['platform'] : 'linux/amd64';
+      // A multi-platform build: Docker holds the variant the build gave it, of the target's platform or else the
+      // engine's (bytes: layout store, rebuild, registry).
+      const explicit = typeof targetOptions['platform'] === 'string' && targetOptions['platform'] !== '';
+      const wanted = explicit ? (targetOptions['platform'] as string) : defaultDockerPlatform(engine);
+      const platform = variantOf(result, wanted) || explicit ? wanted : (result.platforms?.[0]?.platform ?? wanted);
       const variant = variantOf(result, platform);
       if (!variant) continue;
       const outcome = await ensureAssetImageInDocker(

@@ -52,7 +52,7 @@ describe('resolveAssetImage rebuilds with the parameters the build recorded', ()
   async function buildWithNonDefaults(): Promise<AssetImageResult> {
     process.env['SOURCE_DATE_EPOCH'] = '1700000000';
     // No layout store: a rebuild from the sources is the only way back to the bytes.
-    await buildAsset(assetBuildOptions(root, { platform: 'linux/arm64/v8', largeFileThreshold: 1000 }), {
+    await buildAsset(assetBuildOptions(root, { platforms: ['linux/arm64/v8'], largeFileThreshold: 1000 }), {
       manifestFile: MANIFEST,
       outputPath: OUT,
       load: false,

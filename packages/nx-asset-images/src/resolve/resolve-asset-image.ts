@@ -10,6 +10,8 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Digest, Image } from '../oci/image';
+import type { ImageIndex } from '../oci/image-index';
+import type { LayerDigestCache } from '../build/layer-digest-cache';
 import { parseImageReference, withDigest } from '../oci/image-reference';
 import { pullImageToLayout, type PullOptions } from '../transports/registry';
 import { blobPath } from '../store/blob-store';
@@ -99,7 +101,8 @@ export function rebuildOptions(
     store,
     ci: false,
     mtime: build.mtime ?? 0,
-    platform: build.platform ?? parsePlatform(DEFAULT_PLATFORM),
+    // A single-platform result: its one platform.
+    platforms: [build.platform ?? parsePlatform(DEFAULT_PLATFORM)],
     largeFileThreshold: build.largeFileThreshold,
     ...(build.compressionLevel !== undefined ? { compressionLevel: build.compressionLevel } : {}),
   };
@@ -117,22 +120,42 @@ async function rebuildFromSources(
   return withStatCache(buildOptions, async (cache) => {
     const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
     const layerDigests = layerDigestsOf(buildOptions);
-    let image = await assembleAssetImage(analysis, buildOptions, layerDigests);
-    if (image.manifest.descriptor.digest === expected.manifestDigest) return { image };
-    // Layers whose digests came from the layer digest cache and are not the promised ones: the entries may be
-    // wrong (not the files): drop them, and assemble once more with those layers computed from their bytes.
-    const suspects = image.layers.filter(
-      (layer, i) =>
-        cachedEntriesOf(layer).length > 0 &&
-        (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId),
+    const checked = await assembleAsPromised(expected, analysis.manifest.compression, layerDigests, () =>
+      assembleAssetImage(analysis, buildOptions, layerDigests),
     );
-    if (suspects.length > 0) {
-      for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
-      image = await assembleAssetImage(analysis, buildOptions, layerDigests);
-      if (image.manifest.descriptor.digest === expected.manifestDigest) return { image };
-    }
-    return { mismatch: rebuildMismatchReason(expected, analysis.manifest.compression, image.manifest.descriptor.digest) };
+    return 'mismatch' in checked ? checked : { image: checked.built };
   });
+}
+
+/**
+ * `assemble()` when it gives exactly `expected`'s digest (an image's manifest or an index). When it does
+ * not, layers whose digests came from the layer digest cache and are not the promised ones may have wrong
+ * entries (not the files): those are dropped and the asset assembled once more from the bytes.
+ */
+export async function assembleAsPromised<T extends Image | ImageIndex>(
+  expected: AssetImageResult,
+  codec: string,
+  layerDigests: LayerDigestCache,
+  assemble: () => Promise<T>,
+): Promise<{ built: T } | { mismatch: string }> {
+  let built = await assemble();
+  if (digestOfBuilt(built) === expected.manifestDigest) return { built };
+  const layers = 'index' in built ? (built.images[0]?.image.layers ?? []) : built.layers;
+  const suspects = layers.filter(
+    (layer, i) =>
+      cachedEntriesOf(layer).length > 0 &&
+      (expected.layers[i]?.digest !== layer.descriptor.digest || expected.layers[i]?.diffId !== layer.diffId),
+  );
+  if (suspects.length > 0) {
+    for (const key of new Set(suspects.flatMap((layer) => cachedEntriesOf(layer)))) await layerDigests.delete(key);
+    built = await assemble();
+    if (digestOfBuilt(built) === expected.manifestDigest) return { built };
+  }
+  return { mismatch: rebuildMismatchReason(expected, codec, digestOfBuilt(built)) };
+}
+
+function digestOfBuilt(built: Image | ImageIndex): Digest {
+  return 'index' in built ? built.index.descriptor.digest : built.manifest.descriptor.digest;
 }
 
 export interface RebuildParameters {
@@ -170,8 +193,13 @@ export function unrecordedBuildDefaults(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<ResolveAssetImageOptions, 'mtime' | 'platform' | 'largeFileThreshold'> {
   if (expected.build) return {};
-  const { mtime, platform, largeFileThreshold } = buildEnvironment(targetOptions, env);
-  return { mtime, platform, ...(largeFileThreshold !== undefined ? { largeFileThreshold } : {}) };
+  // Such a result predates platforms: its image had the target's `platform` (default linux/amd64).
+  const { mtime, dockerPlatform, largeFileThreshold } = buildEnvironment(targetOptions, env);
+  return {
+    mtime,
+    platform: dockerPlatform ?? parsePlatform(DEFAULT_PLATFORM),
+    ...(largeFileThreshold !== undefined ? { largeFileThreshold } : {}),
+  };
 }
 
 function rebuildMismatchReason(expected: AssetImageResult, codec: string, got: Digest): string {

@@ -16,7 +16,15 @@ import { parseImageReference, withDigest } from '../oci/image-reference';
 import { readOciLayoutIndex } from '../transports/oci-layout';
 import { pullIndexToLayout, type PullOptions } from '../transports/registry';
 import type { OnProgress } from '../util/progress';
-import { AssetImageUnavailableError, holdsLayers, message, readIfInLayout, rebuildOptions, type ImageOrigin } from './resolve-asset-image';
+import {
+  AssetImageUnavailableError,
+  assembleAsPromised,
+  holdsLayers,
+  message,
+  readIfInLayout,
+  rebuildOptions,
+  type ImageOrigin,
+} from './resolve-asset-image';
 
 export async function resolveAssetIndex(
   workspaceRoot: string,
@@ -35,12 +43,15 @@ export async function resolveAssetIndex(
   try {
     const buildOptions = rebuildOptions(workspaceRoot, store, expected);
     const platforms = (expected.platforms ?? []).map((p) => parsePlatform(p.platform));
-    const index = await withStatCache(buildOptions, async (cache) => {
+    const checked = await withStatCache(buildOptions, async (cache) => {
       const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
-      return assembleAssetIndex(analysis, buildOptions, layerDigestsOf(buildOptions), platforms);
+      const layerDigests = layerDigestsOf(buildOptions);
+      return assembleAsPromised(expected, analysis.manifest.compression, layerDigests, () =>
+        assembleAssetIndex(analysis, buildOptions, layerDigests, platforms),
+      );
     });
-    if (index.index.descriptor.digest === expected.manifestDigest) return { index, origin: 'sources' };
-    attempts.push({ origin: 'sources', reason: `the files now give ${index.index.descriptor.digest}: they changed since the build` });
+    if ('built' in checked) return { index: checked.built, origin: 'sources' };
+    attempts.push({ origin: 'sources', reason: checked.mismatch });
   } catch (error) {
     attempts.push({ origin: 'sources', reason: message(error) });
   }

@@ -1,9 +1,32 @@
 import { runDocker, type DockerCliOptions } from './docker-cli';
 
-/** The engine's server version when one answers within `timeoutMs`, else undefined (no CLI, no daemon, no permission). */
-export async function dockerEngineVersion(options: DockerCliOptions & { timeoutMs?: number } = {}): Promise<string | undefined> {
-  const run = await runDocker(['version', '--format', '{{.Server.Version}}'], { ...options, timeoutMs: options.timeoutMs ?? 5000 }).catch(
-    () => undefined,
-  );
-  return run?.stdout.trim() || undefined;
+/** What the engine says of itself: its server version and `os/architecture`. */
+export interface DockerEngineInfo {
+  version: string;
+  /** `os/architecture` of the daemon, e.g. `linux/amd64`: the platform it builds for and pulls by default. */
+  platform: string;
+}
+
+/** The engine's server version and platform when one answers within `timeoutMs`, else undefined (no CLI, no daemon, no permission). */
+export async function dockerEngine(options: DockerCliOptions & { timeoutMs?: number } = {}): Promise<DockerEngineInfo | undefined> {
+  const run = await runDocker(['version', '--format', '{{.Server.Version}} {{.Server.Os}}/{{.Server.Arch}}'], {
+    ...options,
+    timeoutMs: options.timeoutMs ?? 5000,
+  }).catch(() => undefined);
+  return parseEngineLine(run?.stdout ?? '');
+}
+
+/** `<version> <os>/<arch>` as `docker version --format` prints it; undefined for anything else (no server part). */
+export function parseEngineLine(line: string): DockerEngineInfo | undefined {
+  const match = /^(\S+) ([a-z0-9_]+\/[a-z0-9_]+)$/.exec(line.trim());
+  return match ? { version: match[1]!, platform: match[2]! } : undefined;
+}
+
+/**
+ * The platform Docker builds and pulls for when a command names none: `DOCKER_DEFAULT_PLATFORM`
+ * (the CLI's own setting) when set, else the engine's.
+ */
+export function defaultDockerPlatform(engine: DockerEngineInfo, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env['DOCKER_DEFAULT_PLATFORM']?.trim();
+  return configured ? configured : engine.platform;
 }

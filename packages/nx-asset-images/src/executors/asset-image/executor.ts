@@ -10,6 +10,7 @@ export interface AssetImageExecutorOptions {
   outputPath: string;
   load?: boolean | 'auto';
   ociLayout?: boolean;
+  platforms?: string[];
   platform?: string;
   largeFileThreshold?: number;
 }

@@ -2,13 +2,13 @@
  * BuildKit path: instead of loading asset images into Docker, hand each one to
  * `docker buildx build` as a named build context read from the workspace's OCI
  * layout store (`--build-context <ref>=oci-layout://<store>@<digest>`).
- * Untested on this project's CI engine (Docker 20.10 without buildx).
  */
 import { assetStorePaths } from '../../build/asset-store';
 import type { AssetImageResult } from '../../build/asset-image-result';
 import { resolveAssetImage, type ResolveAssetImageOptions } from '../../resolve/resolve-asset-image';
+import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
 import { runDocker } from '../../transports/docker-cli';
-import { writeOciLayout } from '../../transports/oci-layout';
+import { writeOciLayout, writeOciLayoutIndex } from '../../transports/oci-layout';
 import type { AssetUse } from './asset-uses';
 
 export async function buildxAvailable(): Promise<boolean> {
@@ -42,6 +42,12 @@ export async function layoutBuildContexts(
 ): Promise<Record<string, string>> {
   const store = assetStorePaths(workspaceRoot);
   for (const [project, result] of results) {
+    // A multi-platform build: the context is the index (BuildKit picks the variant of the build's platform).
+    if (result.platforms) {
+      const { index, origin } = await resolveAssetIndex(workspaceRoot, manifestFileOf(project), result);
+      if (origin === 'sources') await writeOciLayoutIndex(store.ociLayout, index, { refNames: result.references });
+      continue;
+    }
     const { image, origin } = await resolveAssetImage(workspaceRoot, manifestFileOf(project), result, resolveOptionsOf(project));
     if (origin === 'sources') await writeOciLayout(store.ociLayout, image, { refNames: result.references });
   }

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { readAssetImageResult, variantOf, type AssetImageResult } from '../../build/asset-image-result';
-import { DEFAULT_PLATFORM } from '../../build/environment';
 import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
+import { defaultDockerPlatform, dockerEngine } from '../../transports/docker-engine';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
@@ -81,10 +81,11 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   if (buildx) {
     buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
   } else {
+    // A multi-platform asset: Docker gets the variant of this build's platform under the asset's tags (the
+    // `platform` option, else what Docker builds for by default: DOCKER_DEFAULT_PLATFORM or the engine's).
+    const platform = options.platform ?? (needed.size > 0 ? await dockerBuildPlatform() : '');
     for (const [name, refs] of needed) {
       const built = results.get(name)!;
-      // A multi-platform asset: Docker gets the variant of this build's platform under the asset's tags.
-      const platform = options.platform ?? DEFAULT_PLATFORM;
       const variant = variantOf(built, platform);
       if (!variant) {
         throw new Error(
@@ -175,6 +176,13 @@ async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string)
   } finally {
     progress.finish();
   }
+}
+
+/** The platform `docker build` without `--platform` builds for: DOCKER_DEFAULT_PLATFORM, else the engine's. */
+async function dockerBuildPlatform(): Promise<string> {
+  const engine = await dockerEngine();
+  if (!engine) throw new Error('docker-build: no Docker engine answers "docker version" (is dockerd running, is DOCKER_HOST right?)');
+  return defaultDockerPlatform(engine);
 }
 
 function assetTargetName(): string {

@@ -1,15 +1,10 @@
 import type { NxJsonConfiguration, PluginConfiguration } from '@nx/devkit';
+import type { AssetImagesPluginOptions } from '../../nx/plugin-options';
+
+export type { AssetImagesPluginOptions };
 
 /** The name users register in nx.json `plugins`. */
 export const PLUGIN_NAME = 'nx-asset-images';
-
-/** Plugin options in nx.json (the subset generators care about; see DESIGN.md). */
-export interface AssetImagesPluginOptions {
-  assetImageTargetName?: string;
-  assetPushTargetName?: string;
-  dockerBuildTargetName?: string;
-  attachToTarget?: string;
-}
 
 export const DEFAULT_ASSET_IMAGE_TARGET = 'asset-image';
 export const DEFAULT_ASSET_PUSH_TARGET = 'asset-push';

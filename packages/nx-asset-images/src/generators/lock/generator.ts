@@ -1,4 +1,4 @@
-import { logger, type Tree } from '../../nx/devkit';
+import { logger, readNxJson, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
 import { assetBuildOptions } from '../../build/build-options';
 import { prepareAsset, withStatCache } from '../../build/prepare-asset';
@@ -7,6 +7,8 @@ import { AssetManifestError } from '../../errors/asset-errors';
 import { lockWithBuilt } from '../../build/lock-pin';
 import { assembleAsset, layerDigestsOf } from '../../build/build-asset-image';
 import { findAssetProjects } from '../asset/asset-projects';
+import { normalizePluginOptions } from '../../nx/plugin-options';
+import { pluginOptionsOf } from '../init/plugin-registration';
 
 export interface LockSyncResult {
   outOfSyncMessage?: string;
@@ -20,7 +22,8 @@ export interface LockSyncResult {
  * the stat cache: unchanged files are only stat'ed.
  */
 export async function lockGenerator(tree: Tree): Promise<LockSyncResult> {
-  const options = assetBuildOptions(tree.root);
+  // The plugin's options (platforms, largeFileThreshold) as the asset-image targets get them: the same digests.
+  const options = assetBuildOptions(tree.root, normalizePluginOptions(pluginOptionsOf(readNxJson(tree))));
   const details: string[] = [];
   await withStatCache(options, async (cache) => {
     for (const asset of await findAssetProjects(tree)) {
