@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerBuild, dockerRunRm } from './support/docker';
+import { withUmociRootfs } from './support/umoci';
 import { exec } from './support/exec';
 import { hashStats } from './support/hash-stats';
 import { commitAll, createWorkspace, runNx, type Workspace } from './support/workspace';
@@ -105,14 +106,20 @@ describe('asset-image: build, load, COPY --from', () => {
     const info = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:${IMAGE}:0.1`])).stdout);
     expect(info.Digest).toBe(result.manifestDigest);
 
-    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
-    try {
-      await exec('umoci', ['unpack', '--rootless', '--image', `${layout}:${IMAGE}:0.1`, bundle]);
-      for (const file of CONTENT) {
-        expect(sha256(readFileSync(path.join(bundle, 'rootfs', file))), file).toBe(sha256(readFileSync(ws.path('assets/bert', file))));
-      }
-    } finally {
-      rmSync(path.dirname(bundle), { recursive: true, force: true });
+    // Both platforms of the default index, each byte-identical to the sources.
+    for (const arch of ['amd64', 'arm64']) {
+      await withUmociRootfs(
+        layout,
+        `${IMAGE}:0.1`,
+        (rootfs) => {
+          for (const file of CONTENT) {
+            expect(sha256(readFileSync(path.join(rootfs, file))), `${arch} ${file}`).toBe(
+              sha256(readFileSync(ws.path('assets/bert', file))),
+            );
+          }
+        },
+        arch,
+      );
     }
   });
 
@@ -349,14 +356,10 @@ describe('asset-image: compression', () => {
         }
         // what the OCI layout holds, through umoci (Debian's umoci 0.4.7 reads gzip layers, not zstd)
         if (compression === 'gzip') {
-          const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
-          try {
-            await exec('umoci', ['unpack', '--rootless', '--image', `${ws.path('.asset-images/oci')}:${image}:1`, bundle]);
-            expect(sha256(readFileSync(path.join(bundle, 'rootfs/model.bin')))).toBe(sha256(weight));
-            expect(readFileSync(path.join(bundle, 'rootfs/vocab.txt'), 'utf8')).toBe('a\nb\n');
-          } finally {
-            rmSync(path.dirname(bundle), { recursive: true, force: true });
-          }
+          await withUmociRootfs(ws.path('.asset-images/oci'), `${image}:1`, (rootfs) => {
+            expect(sha256(readFileSync(path.join(rootfs, 'model.bin')))).toBe(sha256(weight));
+            expect(readFileSync(path.join(rootfs, 'vocab.txt'), 'utf8')).toBe('a\nb\n');
+          });
         }
       } finally {
         await ws.dispose();

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar-stream';
-import { resolveAssetImage } from '../packages/nx-asset-images/src/resolve/resolve-asset-image';
+import { resolveAssetIndex } from '../packages/nx-asset-images/src/resolve/resolve-asset-index';
 import type { AssetImageResult } from '../packages/nx-asset-images/src/build/asset-image-result';
 import { docker } from './support/docker';
 import { exec } from './support/exec';
@@ -119,8 +119,9 @@ describe('asset-push', () => {
     const result = readResult(ws, 'assets-bert');
     const out = run.stdout + run.stderr;
     for (const tag of ['0.1', result.contentTag]) expect(out).toContain(`${BERT}:${tag}@${result.manifestDigest}`);
-    // config + the small-file layer + the weight layer, all new
-    expect(pushCounts(out)).toEqual({ uploaded: 3, skipped: 0, mounted: 0 });
+    // the two configs (linux/amd64 and linux/arm64, the default) + the small-file layer + the weight layer, all
+    // new; the layers go up once for both platforms
+    expect(pushCounts(out)).toEqual({ uploaded: 4, skipped: 0, mounted: 0 });
 
     for (const tag of ['0.1', result.contentTag]) {
       const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT}:${tag}`])).stdout) as {
@@ -148,7 +149,7 @@ describe('asset-push', () => {
 
   it('pushes again with nothing changed: no blob uploaded', async () => {
     const run = await runNx(ws, ['run', 'assets-bert:asset-push']);
-    expect(pushCounts(run.stdout + run.stderr)).toEqual({ uploaded: 0, skipped: 3, mounted: 0 });
+    expect(pushCounts(run.stdout + run.stderr)).toEqual({ uploaded: 0, skipped: 4, mounted: 0 });
   });
 
   it('a second asset with the same weight at the same path mounts that layer from the first asset instead of uploading it', async () => {
@@ -158,8 +159,8 @@ describe('asset-push', () => {
     const shared = q.layers.filter((l) => bert.layers.some((b) => b.digest === l.digest));
     expect(shared.map((l) => l.files)).toEqual([['model.bin']]);
     const counts = pushCounts(run.stdout + run.stderr);
-    // config and the config.json layer are new; the weight layer is not uploaded
-    expect(counts.uploaded).toBe(2);
+    // the two configs and the config.json layer are new; the weight layer is not uploaded
+    expect(counts.uploaded).toBe(3);
     expect(counts.mounted + counts.skipped).toBe(1);
     expect(counts.mounted).toBe(1);
     const info = JSON.parse((await exec('skopeo', ['inspect', '--tls-verify=false', `docker://${BERT_Q}:0.1`])).stdout) as {
@@ -221,12 +222,16 @@ describe('asset-push', () => {
     cpSync(ws.path('dist/asset-images/assets-bert/image.json'), path.join(clone, 'dist/asset-images/assets-bert/image.json'));
 
     // Without a registry there are no bytes; the error says why for each place it looked.
-    await expect(resolveAssetImage(clone, 'assets/bert/asset.json', bert, { pull: false })).rejects.toThrow(/layout|sources/);
+    await expect(resolveAssetIndex(clone, 'assets/bert/asset.json', bert, { pull: false })).rejects.toThrow(/layout|sources/);
 
-    const { image, origin } = await resolveAssetImage(clone, 'assets/bert/asset.json', bert, { pull: {} });
+    // The default build is an index over linux/amd64 and linux/arm64: every platform comes back, over the same layers.
+    const { index, origin } = await resolveAssetIndex(clone, 'assets/bert/asset.json', bert, { pull: {} });
     expect(origin).toBe('registry');
-    expect(image.manifest.descriptor.digest).toBe(bert.manifestDigest);
-    const files = await imageFiles(image.layers);
+    expect(index.index.descriptor.digest).toBe(bert.manifestDigest);
+    expect(index.images.map((i) => `${i.platform.os}/${i.platform.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    const [amd64, arm64] = index.images.map((i) => i.image);
+    expect(arm64!.layers.map((l) => l.descriptor.digest)).toEqual(amd64!.layers.map((l) => l.descriptor.digest));
+    const files = await imageFiles(amd64!.layers);
     expect(files.get('model.bin')).toBe(sha256(weight));
     expect(files.get('config.json')).toBe(sha256(readFileSync(ws.path('assets/bert/config.json'))));
   });

@@ -3,13 +3,12 @@
 // served, bytes that do not match the pinned sha256 never reach the cache or an
 // image, and a filled cache builds with the server gone.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec } from './support/exec';
+import { withUmociRootfs } from './support/umoci';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -81,18 +80,13 @@ describe('remote sources pinned by sha256', () => {
     // the lock pins the local file only; the remote ones are pinned in asset.json
     expect(Object.keys(JSON.parse(readFileSync(ws.path('assets/hub/asset.lock.json'), 'utf8')).files)).toEqual(['config.json']);
 
-    const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'nxai-umoci-')), 'bundle');
-    try {
-      await exec('umoci', ['unpack', '--rootless', '--image', `${ws.path('.asset-images/oci')}:localhost:5000/asset/hub:1`, bundle]);
-      const rootfs = path.join(bundle, 'rootfs');
+    await withUmociRootfs(ws.path('.asset-images/oci'), 'localhost:5000/asset/hub:1', (rootfs) => {
       expect(sha256(readFileSync(path.join(rootfs, 'weights/model.safetensors')))).toBe(
         sha256(files['/org/model/resolve/abc123/model.safetensors']!),
       );
       expect(readFileSync(path.join(rootfs, 'tokenizer.json'))).toEqual(files['/org/model/resolve/abc123/tokenizer.json']);
       expect(readFileSync(path.join(rootfs, 'config.json'), 'utf8')).toBe('{"hidden_size": 8}\n');
-    } finally {
-      rmSync(path.dirname(bundle), { recursive: true, force: true });
-    }
+    });
   });
 
   it('wrong bytes: a checksum error naming the URL and both checksums; nothing cached, no image', async () => {

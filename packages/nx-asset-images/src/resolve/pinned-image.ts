@@ -6,7 +6,8 @@
  */
 import type { Digest, Image } from '../oci/image';
 import { familiarImageReference, withTag, withoutTagOrDigest, withDigest, type ImageReference } from '../oci/image-reference';
-import { pullImageToLayout, type PullOptions } from '../transports/registry';
+import { pullIndexToLayout, type PullOptions } from '../transports/registry';
+import type { Platform } from '../oci/image-index';
 import { dockerImageId, dockerLoad } from '../transports/docker-load';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import type { OnProgress } from '../util/progress';
@@ -25,16 +26,19 @@ export class PinnedImageUnavailableError extends Error {
   }
 }
 
-/** The image `ref` (which carries a digest) pins: layout store first, then the registry (into the store). */
+/**
+ * The image `ref` (which carries a digest) pins: layout store first, then the registry (into the store).
+ * A pin of a multi-platform build (an index digest) gives the variant of `platform`, the app's.
+ */
 export async function resolvePinnedImage(
   workspaceRoot: string,
   ref: ImageReference & { digest: Digest },
-  options: { pull?: PullOptions; onProgress?: OnProgress } = {},
+  options: { pull?: PullOptions; onProgress?: OnProgress; platform?: Platform } = {},
 ): Promise<{ image: Image; origin: 'layout' | 'registry' }> {
   const layout = assetStorePaths(workspaceRoot).ociLayout;
   const attempts: PinnedImageUnavailableError['attempts'] = [];
   // A store that is not there yet (no index.json) holds nothing: the registry is next.
-  const stored = await completeLayoutImage(layout, ref.digest).catch((error: unknown) => {
+  const stored = await completeLayoutImage(layout, ref.digest, options.platform).catch((error: unknown) => {
     attempts.push({ origin: 'layout', reason: error instanceof Error ? error.message : String(error) });
     return undefined;
   });
@@ -42,11 +46,12 @@ export async function resolvePinnedImage(
   if (attempts.length === 0) attempts.push({ origin: 'layout', reason: `the workspace's store (${layout}) does not hold it` });
   let cause: unknown;
   try {
-    await pullImageToLayout(withDigest(withoutTagOrDigest(ref), ref.digest), layout, {
+    // An index with every platform (the layout keeps the pinned build whole), or a plain manifest.
+    await pullIndexToLayout(withDigest(withoutTagOrDigest(ref), ref.digest), layout, {
       ...(options.pull ?? {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    const pulled = await completeLayoutImage(layout, ref.digest);
+    const pulled = await completeLayoutImage(layout, ref.digest, options.platform);
     if (pulled) return { image: pulled, origin: 'registry' };
     attempts.push({ origin: 'registry', reason: 'pulled, but the store is still incomplete' });
   } catch (error) {

@@ -230,12 +230,12 @@ function tryParsePlatform(value: string): RebuildParameters['platform'] {
 }
 
 /**
- * The image of `digest` from the layout store when it holds the manifest,
+ * The image of `digest` (of an index: its `platform` variant, default linux/amd64) from the layout store when it holds the manifest,
  * config and every layer blob (sizes checked; digests were verified on write);
  * undefined otherwise.
  */
-export async function completeLayoutImage(dir: string, digest: Digest): Promise<Image | undefined> {
-  const image = await readIfInLayout(() => readOciLayoutImage(dir, digest));
+export async function completeLayoutImage(dir: string, digest: Digest, platform?: Platform): Promise<Image | undefined> {
+  const image = await readIfInLayout(() => readOciLayoutImage(dir, digest, platform));
   return image && (await holdsLayers(dir, [image])) ? image : undefined;
 }
 

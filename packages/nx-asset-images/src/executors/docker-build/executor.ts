@@ -13,6 +13,7 @@ import { readAssetImageResult, variantOf, type AssetImageResult } from '../../bu
 import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
+import { parsePlatform, type Platform } from '../../build/environment';
 import { defaultDockerPlatform, dockerEngine } from '../../transports/docker-engine';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
@@ -121,7 +122,8 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   let buildOptions = options;
   let generated: string | undefined;
   if (pins.length > 0 && !buildx) {
-    for (const pin of pins.filter((p) => !p.current)) await loadPinnedBuild(root, pin, dockerfile);
+    const pinPlatform = parsePlatform(options.platform ?? (await dockerBuildPlatform()));
+    for (const pin of pins.filter((p) => !p.current)) await loadPinnedBuild(root, pin, dockerfile, pinPlatform);
     const rewritten = rewriteDigestPins(text, options.buildArgs, pins);
     const left = findAssetUses(parseDockerfile(rewritten.text, dockerfile), assets, projectRoot).filter((u) => u.reference.digest);
     if (left.length > 0) {
@@ -154,11 +156,11 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
 }
 
 /** A pin of a build other than the asset's current one: from the layout store or the registry, into Docker under its content tag. */
-async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string): Promise<void> {
+async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string, platform: Platform): Promise<void> {
   const ref = { ...pin.use.reference, digest: pin.digest };
   const progress = createProgressRenderer();
   try {
-    const { image, origin } = await resolvePinnedImage(root, ref, { onProgress: progress.onProgress });
+    const { image, origin } = await resolvePinnedImage(root, ref, { onProgress: progress.onProgress, platform });
     const state = await ensurePinnedInDocker(image, pin.dockerReference, { onProgress: progress.onProgress });
     logger.info(
       `${pin.use.asset.projectName}: ${pin.dockerReference} ${state === 'present' ? 'already in Docker' : `loaded from the ${origin}`}`,
