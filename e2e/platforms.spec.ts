@@ -1,12 +1,15 @@
-// A multi-platform asset (issue 13, work in progress), end to end: real nx,
-// the test dockerd and registry, skopeo. asset.json lists linux/amd64 and
-// linux/arm64: the build records one index (the asset's digest, in the
+// Platforms (issue 13), end to end: real nx, the test dockerd and registry,
+// skopeo. asset.json names no platforms, so the default applies: linux/amd64
+// and linux/arm64. The build records one index (the asset's digest, in the
 // result and the lock) over two manifests that share every layer; the layout
-// holds the index; Docker gets the amd64 variant; the push sends the index
-// with both manifests, which skopeo reads per architecture.
+// holds the index; Docker gets the engine's variant; the push sends the index
+// with both manifests, which skopeo reads per architecture; apps build for
+// either platform with both builders, from the local build and from the
+// registry alone; the plugin option `platforms` is part of the cache key.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { docker, removeImagesOf } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
@@ -23,20 +26,24 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
 
   beforeAll(async () => {
     ws = await createWorkspace({
-      'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.1'], platforms: ['linux/amd64', 'linux/arm64'] }, null, 2)}\n`,
+      'assets/bert/asset.json': `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.1'] }, null, 2)}\n`,
+      '.gitignore': 'assets/bert/model.bin\n',
       'assets/bert/model.bin': randomBytes(512 * 1024),
       'assets/bert/config.json': '{"hidden_size": 8}\n',
       'apps/arm/project.json': `${JSON.stringify({ name: 'arm', root: 'apps/arm', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/arm64', tags: [`${APP}-arm`] } } } }, null, 2)}\n`,
       'apps/arm/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
       'apps/amd/project.json': `${JSON.stringify({ name: 'amd', root: 'apps/amd', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/amd64', tags: [`${APP}-amd`] } } } }, null, 2)}\n`,
       'apps/amd/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
+      // No `platform`: the app builds for what Docker builds for by default.
+      'apps/host/project.json': `${JSON.stringify({ name: 'host', root: 'apps/host', targets: { 'docker-build': { options: { network: 'host', tags: [`${APP}-host`] } } } }, null, 2)}\n`,
+      'apps/host/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
     });
     await runNx(ws, ['run', 'bert:asset-image']);
     result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
   }, 300_000);
 
   afterAll(async () => {
-    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
+    await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`, `${APP}-host`);
     await ws?.dispose();
   });
 
@@ -55,7 +62,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     expect(raw.manifests.map((m: { digest: string }) => m.digest)).toEqual(result.platforms.map((p) => p.manifestDigest));
   });
 
-  it('Docker holds the amd64 variant under the tag', async () => {
+  it("Docker holds the engine's variant (amd64 here) under the tag", async () => {
     const id = (await docker(['image', 'inspect', '--format', '{{.Id}} {{.Architecture}}', `${IMAGE}:0.1`])).stdout.trim();
     expect(id).toBe(`${result.platforms[0]!.configDigest} amd64`);
   });
@@ -110,5 +117,70 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
     expect(run.stdout).toContain(`loaded ${arm.manifestDigest} from the sources`);
     expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-arm`])).stdout.trim()).toBe('arm64');
+  });
+  it("docker-build without a platform gives Docker the variant Docker builds for: the engine's, or DOCKER_DEFAULT_PLATFORM", async () => {
+    const amd = result.platforms.find((p) => p.platform === 'linux/amd64')!;
+    const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
+    const native = await runNx(ws, ['run', 'host:docker-build', '--noCache'], { env: buildkit });
+    expect(native.stdout).toMatch(new RegExp(`${amd.manifestDigest}|${amd.configDigest}`));
+    expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-host`])).stdout.trim()).toBe('amd64');
+
+    const other = await runNx(ws, ['run', 'host:docker-build', '--noCache', '--skip-nx-cache'], {
+      env: { ...buildkit, DOCKER_DEFAULT_PLATFORM: 'linux/arm64' },
+    });
+    expect(other.stdout).toMatch(new RegExp(`${arm.manifestDigest}|${arm.configDigest}`));
+    expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-host`])).stdout.trim()).toBe('arm64');
+  });
+
+  it('from the registry alone (no layout store, nothing in Docker, the weight not on disk), the arm64 app builds with both builders', async () => {
+    const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
+    const weight = ws.path('assets/bert/model.bin');
+    const away = ws.path('model.bin.away'); // outside the asset folder, or it would be part of the asset
+    renameSync(weight, away);
+    try {
+      for (const env of [buildkit, { DOCKER_BUILDKIT: '0' }]) {
+        rmSync(ws.path('.asset-images'), { recursive: true, force: true });
+        await removeImagesOf(IMAGE, `${APP}-arm`);
+        for (const p of result.platforms) await docker(['rmi', '-f', p.configDigest]).catch(() => undefined);
+        const run = await runNx(ws, ['run', 'arm:docker-build', '--noCache'], { env });
+        // Assembled from the lock's pins: the absent weight's layer streams from the registry (labelled "sources"
+        // when the image is put together here, "registry" when pulled whole).
+        expect(run.stdout).toMatch(new RegExp(`loaded ${arm.manifestDigest} from the (sources|registry)`));
+        expect((await docker(['image', 'inspect', '--format', '{{.Architecture}}', `${APP}-arm`])).stdout.trim()).toBe('arm64');
+        const id = (await docker(['create', `${APP}-arm`, '/none'])).stdout.trim();
+        try {
+          await docker(['cp', `${id}:/assets/bert/model.bin`, ws.path('copied-model.bin')]);
+          expect((await readFile(ws.path('copied-model.bin'))).equals(await readFile(away))).toBe(true);
+        } finally {
+          await docker(['rm', id]);
+        }
+      }
+    } finally {
+      renameSync(away, weight);
+    }
+  });
+
+  it('the plugin option platforms is part of the cache key: ["linux/amd64"] is a miss and a plain manifest under another digest', async () => {
+    const nxJson = JSON.parse(await ws.read('nx.json'));
+    const saved = JSON.stringify(nxJson, null, 2);
+    nxJson.plugins = [{ plugin: 'nx-asset-images', options: { platforms: ['linux/amd64'] } }];
+    await ws.write('nx.json', `${JSON.stringify(nxJson, null, 2)}\n`);
+    try {
+      const run = await runNx(ws, ['run', 'bert:asset-image']);
+      expect(run.stdout).not.toMatch(/local cache/);
+      const single = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+      expect(single.platforms).toBeUndefined();
+      expect(single.manifestDigest).not.toBe(result.manifestDigest);
+      // The amd64 manifest of the index is that plain manifest: same layers, same config.
+      expect(single.manifestDigest).toBe(result.platforms[0]!.manifestDigest);
+      const raw = JSON.parse((await exec('skopeo', ['inspect', '--raw', `oci:${ws.path('.asset-images/oci')}:${IMAGE}:0.1`])).stdout);
+      expect(raw.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    } finally {
+      await ws.write('nx.json', `${saved}\n`);
+    }
+    // Back to the default: the index again (from Nx's cache).
+    const back = await runNx(ws, ['run', 'bert:asset-image']);
+    expect(back.stdout).toMatch(/local cache/);
+    expect(JSON.parse(await ws.read('dist/asset-images/bert/image.json')).manifestDigest).toBe(result.manifestDigest);
   });
 });

@@ -75,5 +75,7 @@ function targetOptionsOf(project: string, target: string): Record<string, unknow
 }
 
 function loadOption(project: string, target: string, overrides: Record<string, unknown>): unknown {
-  return 'load' in overrides ? overrides['load'] : (targetOptionsOf(project, target)['load'] ?? 'auto');
+  const value = 'load' in overrides ? overrides['load'] : (targetOptionsOf(project, target)['load'] ?? 'auto');
+  // `--load=false` reaches the overrides as the string (the option is a boolean or "auto").
+  return value === 'false' ? false : value;
 }
