@@ -82,7 +82,7 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
             : action.layersSent === action.layers
               ? 'loaded it'
               : `loaded it (sent ${action.layersSent} of ${action.layers} layers; it held the others)`;
-      return logger.info(`Docker ${event.engine}: ${what} (${event.configDigest})`);
+      return logger.info(`Docker ${event.engine}: ${what} (${event.platform}, ${event.configDigest})`);
     }
   }
 }
