@@ -12,6 +12,12 @@
 #     `--iptables=false --ip-forward=false --bridge=none`; storage driver overlay2,
 #     restarted with vfs when overlay2 does not start or cannot run a container
 #     (force one with NXAI_DOCKER_STORAGE_DRIVER=vfs|overlay2).
+#   - dockerd 26 (Debian 13's docker.io, from tools/install-modern-docker.sh in
+#     $NXAI_MODERN_DOCKER_ROOT, default /opt/nxai-docker26) with the containerd
+#     image store (`"features": {"containerd-snapshotter": true}`), on
+#     unix://<state-dir>/d26/docker.sock with its own data root, exec root,
+#     config dir (holding the buildx plugin) and the same network flags; started
+#     when that directory holds it (`NXAI_DOCKER26=0` skips it).
 #   - a registry (Distribution 2.8) on 127.0.0.1:<free port>, no auth.
 #   - a registry on 127.0.0.1:<free port> with htpasswd (bcrypt) auth, random password.
 #   - the image busybox:latest, made with `docker import` from Debian's
@@ -27,6 +33,9 @@
 #   NXAI_SERVICES_DIR    <state-dir>
 #   NXAI_DOCKER_STORAGE_DRIVER  overlay2 or vfs, whichever started
 #   NXAI_BUSYBOX_IMAGE   busybox:latest
+#   NXAI_DOCKER26_HOST   unix://<state-dir>/d26/docker.sock   (when dockerd 26 runs)
+#   NXAI_DOCKER26_CLI    the docker 26 CLI binary
+#   NXAI_DOCKER26_CONFIG its DOCKER_CONFIG (cli-plugins/docker-buildx)
 #
 # Networking with --bridge=none (measured with dockerd 20.10.24):
 #   - There is no `bridge` network; only `host` and `none` exist.
@@ -161,24 +170,41 @@ start_registry() {
 
 # ---------------------------------------------------------------- dockerd
 
-docker_cli() { docker -H "unix://$S/docker.sock" "$@"; }
+# The daemon the helpers below act on: D (its state dir), DOCKERD and DOCKER (its binaries).
+D=$S
+DOCKERD=dockerd
+DOCKER=docker
+MODERN_ROOT=${NXAI_MODERN_DOCKER_ROOT:-/opt/nxai-docker26}
+use_classic() { D=$S; DOCKERD=dockerd; DOCKER=docker; }
+use_modern() { D=$S/d26; DOCKERD=$MODERN_ROOT/usr/sbin/dockerd; DOCKER=$MODERN_ROOT/usr/bin/docker; }
+docker_cli() { DOCKER_CONFIG="$D/docker-config" "$DOCKER" -H "unix://$D/docker.sock" "$@"; }
 
 # start_dockerd <driver>: returns 0 when `docker info` answers, 1 when dockerd died.
 start_dockerd() {
   local driver=$1 pid
-  mkdir -p "$S/data" "$S/exec"
-  echo '{}' >"$S/daemon.json"
-  pid=$(spawn "$S/dockerd.log" dockerd \
-    --config-file "$S/daemon.json" \
-    --host "unix://$S/docker.sock" \
-    --data-root "$S/data" \
-    --exec-root "$S/exec" \
-    --pidfile "$S/dockerd.pid" \
+  mkdir -p "$D/data" "$D/exec" "$D/docker-config"
+  [ -f "$D/docker-config/config.json" ] || echo '{}' >"$D/docker-config/config.json"
+  local storage=(--storage-driver="$driver")
+  if [ "$D" = "$S" ]; then
+    echo '{}' >"$D/daemon.json"
+  else
+    # dockerd 26 with the containerd image store (its snapshotter, not a graph driver).
+    echo '{"features": {"containerd-snapshotter": true}}' >"$D/daemon.json"
+    storage=()
+    mkdir -p "$D/docker-config/cli-plugins"
+    ln -sf "$MODERN_ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$D/docker-config/cli-plugins/docker-buildx"
+  fi
+  pid=$(spawn "$D/dockerd.log" "$DOCKERD" \
+    --config-file "$D/daemon.json" \
+    --host "unix://$D/docker.sock" \
+    --data-root "$D/data" \
+    --exec-root "$D/exec" \
+    --pidfile "$D/dockerd.pid" \
     --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
     --userland-proxy=false \
     --shutdown-timeout=5 \
-    --storage-driver="$driver")
-  echo "$pid" >"$S/dockerd.spawn.pid"
+    ${storage[@]+"${storage[@]}"})
+  echo "$pid" >"$D/dockerd.spawn.pid"
   for _ in $(seq 1 300); do
     pid_alive "$pid" || return 1
     if docker_cli info >/dev/null 2>&1; then return 0; fi
@@ -190,12 +216,14 @@ start_dockerd() {
 # Pids of what `start` started and that still run as ours (checked against
 # the command line, so a recycled pid is never killed).
 our_pids() {
-  local pid cpid p r
-  pid=$(cat "$S/dockerd.spawn.pid" 2>/dev/null || true)
-  if pid_alive "$pid" && grep -q "$S/exec" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
-  # dockerd stops its managed containerd itself; this is in case it was killed.
-  cpid=$(cat "$S/exec/containerd/containerd.pid" 2>/dev/null || true)
-  if pid_alive "$cpid" && grep -q "$S/exec" "/proc/$cpid/cmdline" 2>/dev/null; then echo "$cpid"; fi
+  local pid cpid p r d
+  for d in "$S" "$S/d26"; do
+    pid=$(cat "$d/dockerd.spawn.pid" 2>/dev/null || true)
+    if pid_alive "$pid" && grep -q "$d/exec" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
+    # dockerd stops its managed containerd itself; this is in case it was killed.
+    cpid=$(cat "$d/exec/containerd/containerd.pid" 2>/dev/null || true)
+    if pid_alive "$cpid" && grep -q "$d/exec" "/proc/$cpid/cmdline" 2>/dev/null; then echo "$cpid"; fi
+  done
   our_shims
   [ "${1:-}" = dockerd-only ] && return 0
   for r in registry auth-registry; do
@@ -209,7 +237,7 @@ our_shims() {
   local p
   for p in /proc/[0-9]*; do
     case "$(cat "$p/comm" 2>/dev/null)" in containerd-shim*) ;; *) continue ;; esac
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$S/exec/"; then echo "${p#/proc/}"; fi
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -e "$S/exec/" -e "$S/d26/exec/"; then echo "${p#/proc/}"; fi
   done
 }
 
@@ -234,7 +262,10 @@ stop_all() {
   local pids p
   # Kill leftover containers first so dockerd need not wait --shutdown-timeout.
   if [ -S "$S/docker.sock" ]; then
-    docker_cli ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$S/docker.sock" kill >/dev/null 2>&1 || true
+    docker -H "unix://$S/docker.sock" ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$S/docker.sock" kill >/dev/null 2>&1 || true
+  fi
+  if [ -S "$S/d26/docker.sock" ]; then
+    docker -H "unix://$S/d26/docker.sock" ps -q 2>/dev/null | xargs -r timeout 20 docker -H "unix://$S/d26/docker.sock" kill >/dev/null 2>&1 || true
   fi
   pids=$(our_pids "${1:-}")
   for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
@@ -353,6 +384,21 @@ do_start() {
     die "dockerd ($driver) did not start or cannot run containers. Log $S/dockerd.log: ${why:-$(tail -3 "$S/dockerd.log" 2>/dev/null)}"
   fi
 
+  # dockerd 26 with the containerd image store, beside it (no storage-driver fallback: overlayfs snapshotter).
+  local modern=0
+  if [ "${NXAI_DOCKER26:-1}" != 0 ] && [ -x "$MODERN_ROOT/usr/sbin/dockerd" ]; then
+    use_modern
+    if start_dockerd overlayfs && import_busybox && smoke_run; then
+      modern=1
+    else
+      local why26
+      why26=$(grep -E 'level=(error|fatal)' "$D/dockerd.log" | tail -3 || true)
+      do_stop_quiet
+      die "dockerd 26 did not start or cannot run containers. Log $D/dockerd.log: ${why26:-$(tail -3 "$D/dockerd.log" 2>/dev/null)}"
+    fi
+    use_classic
+  fi
+
   mkdir -p "$S/docker-config"
   echo '{}' >"$S/docker-config/config.json"
   umask 077
@@ -367,15 +413,21 @@ do_start() {
     echo "export NXAI_SERVICES_DIR='$S'"
     echo "export NXAI_DOCKER_STORAGE_DRIVER='$driver'"
     echo "export NXAI_BUSYBOX_IMAGE='busybox:latest'"
+    if [ $modern = 1 ]; then
+      echo "export NXAI_DOCKER26_HOST='unix://$S/d26/docker.sock'"
+      echo "export NXAI_DOCKER26_CLI='$MODERN_ROOT/usr/bin/docker'"
+      echo "export NXAI_DOCKER26_CONFIG='$S/d26/docker-config'"
+    fi
   } >"$S/env.tmp"
   mv "$S/env.tmp" "$S/env"
-  log "started in $(( ($(date +%s%N) - t0) / 1000000 )) ms: dockerd ($driver) unix://$S/docker.sock, registry 127.0.0.1:$reg_port, auth registry 127.0.0.1:$auth_port"
+  log "started in $(( ($(date +%s%N) - t0) / 1000000 )) ms: dockerd ($driver) unix://$S/docker.sock$([ $modern = 1 ] && echo ", dockerd 26 (containerd store) unix://$S/d26/docker.sock"), registry 127.0.0.1:$reg_port, auth registry 127.0.0.1:$auth_port"
 }
 
 do_stop_quiet() {
   stop_all
   # Remove the bulky state (images, blobs); keep logs and the env file out of
   # the way so a stale env cannot be reused.
+  rm -rf "$S/d26/data" "$S/d26/exec" "$S/d26/docker.sock"
   rm -rf "$S/data" "$S/exec" "$S/registry/storage" "$S/auth-registry/storage" "$S/busybox-rootfs" "$S/env" "$S/docker.sock"
   rm -f "$S/started"
 }

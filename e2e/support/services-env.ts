@@ -13,6 +13,10 @@ export const SERVICES_ENV_KEYS = [
   'NXAI_SERVICES_DIR',
   'NXAI_DOCKER_STORAGE_DRIVER',
   'NXAI_BUSYBOX_IMAGE',
+  // dockerd 26 with the containerd image store (tools/install-modern-docker.sh), when it runs.
+  'NXAI_DOCKER26_HOST',
+  'NXAI_DOCKER26_CLI',
+  'NXAI_DOCKER26_CONFIG',
 ] as const;
 
 export type ServicesEnvKey = (typeof SERVICES_ENV_KEYS)[number];
