@@ -1,7 +1,19 @@
 // Shared scaffolding of the benchmark scripts: options, timing, processes, the test services.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,4 +125,65 @@ export function linkBenchNodeModules(ws) {
   const plugin = join(repo, 'packages', 'nx-asset-images');
   for (const name of readdirSync(plugin))
     cpSync(join(plugin, name), join(nm, 'nx-asset-images', name), { recursive: true, dereference: false });
+}
+
+/**
+ * One benchmark run's temp dir and test services: `cleanup()` stops the services and removes the dir
+ * (once; also on SIGINT/SIGTERM). `svc` is the services' env, filled by `services.start()`.
+ */
+export function benchRun(prefix) {
+  const tmp = mkdtempSync(prefix);
+  const services = benchServices(join(tmp, 'svc'));
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    services.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    log(`removed ${tmp}`);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  return { tmp, services, svc: services.env, cleanup };
+}
+
+/**
+ * `nx` in a benchmark workspace `root`: no daemon, no cloud, no TUI, its own cache dir, the services' env,
+ * Docker 20.10's CLI first on PATH, plus `extra`. Timed.
+ */
+export function benchNx(svc, extra = {}) {
+  const env = (root) => {
+    const e = {
+      ...process.env,
+      ...svc,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      CI: 'false',
+      NX_CACHE_DIRECTORY: join(root, '.nx', 'cache'),
+      PATH: `${dirname(DOCKER)}:${process.env.PATH ?? ''}`,
+      ...extra,
+    };
+    delete e.NX_SKIP_NX_CACHE;
+    return e;
+  };
+  return (root, args) =>
+    timed(process.execPath, [join(root, 'node_modules', 'nx', nxBinRelative()), ...args], { cwd: root, env: env(root) });
+}
+
+/** Drops the page cache (root only; a no-op elsewhere). */
+export const dropCaches = () => run('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { check: false });
+
+/** Removes every image Docker holds under the references `refs` (with `docker`, a timed CLI runner). */
+export function forgetImages(docker, ...refs) {
+  const ids = refs.flatMap((ref) =>
+    docker(['image', 'ls', '-q', '--filter', `reference=${ref}`])
+      .stdout.split('\n')
+      .filter(Boolean),
+  );
+  if (ids.length > 0) docker(['rmi', '-f', ...new Set(ids)], false);
 }

@@ -15,19 +15,21 @@
 //               plugin's hook puts the image into Docker from the layout store: docker load of the variant).
 // Results: tools/bench/results/platforms-<date>[-quick].md
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  benchServices,
+  benchNx,
+  benchRun,
   cliArgs,
   DOCKER,
+  dropCaches,
+  forgetImages,
   GiB,
   linkBenchNodeModules,
   log,
   MiB,
-  nxBinRelative,
   parseSize,
   run,
   timed,
@@ -42,52 +44,14 @@ const ROUNDS = Number(opt('rounds', quick ? '1' : '2'));
 const today = new Date().toISOString().slice(0, 10);
 const OUT = opt('out', join(here, 'results', `platforms-${today}${quick ? '-quick' : ''}.md`));
 
-const tmp = mkdtempSync('/tmp/nxai-platbench-');
-const services = benchServices(join(tmp, 'svc'));
-const svc = services.env;
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  services.stop();
-  rmSync(tmp, { recursive: true, force: true });
-  log(`removed ${tmp}`);
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
-
+const { tmp, services, svc, cleanup } = benchRun('/tmp/nxai-platbench-');
 const docker = (args, check = true) => timed(DOCKER, args, { env: { ...process.env, ...svc }, check });
-const nxEnv = (root) => {
-  const env = {
-    ...process.env,
-    ...svc,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_TUI: 'false',
-    CI: 'false',
-    NX_CACHE_DIRECTORY: join(root, '.nx', 'cache'),
-    PATH: `${dirname(DOCKER)}:${process.env.PATH ?? ''}`,
-  };
-  delete env.NX_SKIP_NX_CACHE;
-  return env;
-};
-const nx = (root, args) =>
-  timed(process.execPath, [join(root, 'node_modules', 'nx', nxBinRelative()), ...args], { cwd: root, env: nxEnv(root) });
-const dropCaches = () => run('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { check: false });
+const nx = benchNx(svc);
 const w = (ws, file, content) => {
   mkdirSync(dirname(join(ws, file)), { recursive: true });
   writeFileSync(join(ws, file), content);
 };
-function forget(ref) {
-  const ids = docker(['image', 'ls', '-q', '--filter', `reference=${ref}`])
-    .stdout.split('\n')
-    .filter(Boolean);
-  if (ids.length > 0) docker(['rmi', '-f', ...new Set(ids)], false);
-}
+const forget = (ref) => forgetImages(docker, ref);
 
 const CONFIGS = [
   { name: 'one platform (linux/amd64)', key: 'one', options: { platforms: ['linux/amd64'] } },

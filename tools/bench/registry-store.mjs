@@ -17,19 +17,21 @@
 // Each measurement starts from a fresh clone (no layout store, no Nx cache) where it says so.
 // Results: tools/bench/results/registry-store-<date>[-quick].md
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  benchServices,
+  benchNx,
+  benchRun,
   cliArgs,
   DOCKER,
+  dropCaches,
+  forgetImages,
   GiB,
   linkBenchNodeModules,
   log,
   MiB,
-  nxBinRelative,
   parseSize,
   repo,
   run,
@@ -44,45 +46,13 @@ const SIZE = parseSize(opt('size', quick ? '256MiB' : '2GiB'));
 const today = new Date().toISOString().slice(0, 10);
 const OUT = opt('out', join(here, 'results', `registry-store-${today}${quick ? '-quick' : ''}.md`));
 
-const tmp = mkdtempSync('/tmp/nxai-storebench-');
-const services = benchServices(join(tmp, 'svc'));
-const svc = services.env;
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  services.stop();
-  rmSync(tmp, { recursive: true, force: true });
-  log(`removed ${tmp}`);
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    cleanup();
-    process.exit(130);
-  });
-}
+const { tmp, services, svc, cleanup } = benchRun('/tmp/nxai-storebench-');
 
 const dockerEnv = () => ({ ...process.env, ...svc, DOCKER_BUILDKIT: '0' });
 const docker = (args, check = true) => timed(DOCKER, args, { env: dockerEnv(), check });
 
-const nxEnv = (root) => {
-  const env = {
-    ...process.env,
-    ...svc,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_TUI: 'false',
-    CI: 'false',
-    NX_CACHE_DIRECTORY: join(root, '.nx', 'cache'),
-    // The reference's docker: Docker 20.10's own CLI (a newer one may be first on PATH) and its legacy builder.
-    PATH: `${dirname(DOCKER)}:${process.env.PATH ?? ''}`,
-    DOCKER_BUILDKIT: '0',
-  };
-  delete env.NX_SKIP_NX_CACHE;
-  return env;
-};
-const nx = (root, args) =>
-  timed(process.execPath, [join(root, 'node_modules', 'nx', nxBinRelative()), ...args], { cwd: root, env: nxEnv(root) });
+// The reference's docker: Docker 20.10's own CLI (first on PATH) and its legacy builder.
+const nx = benchNx(svc, { DOCKER_BUILDKIT: '0' });
 const git = (cwd, ...a) =>
   run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@invalid', '-c', 'commit.gpgsign=false', ...a], {
     cwd,
@@ -120,15 +90,7 @@ function cloneOf(ws) {
   return root;
 }
 
-function forget(...refs) {
-  const ids = refs.flatMap((ref) =>
-    docker(['image', 'ls', '-q', '--filter', `reference=${ref}`])
-      .stdout.split('\n')
-      .filter(Boolean),
-  );
-  if (ids.length > 0) docker(['rmi', '-f', ...new Set(ids)], false);
-}
-const dropCaches = () => run('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { check: false });
+const forget = (...refs) => forgetImages(docker, ...refs);
 const fmt = (s) => `${s.toFixed(2)} s`;
 const ratio = (ours, ref) => (ours / ref).toFixed(2);
 
