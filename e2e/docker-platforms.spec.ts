@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { assembleImageIndex } from '../packages/nx-asset-images/src/oci/image-index';
 import { groupedFilesLayer } from '../packages/nx-asset-images/src/tar/file-layer';
 import { dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
-import { docker } from './support/docker';
+import { buildkitEnv, docker } from './support/docker';
 import { servicesEnv } from './support/services';
 
 const dirs: string[] = [];
@@ -20,8 +20,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 const RUN = `${process.pid}-${Date.now()}`;
-// BuildKit through Docker 20.10's own CLI: a newer CLI first on PATH wants the buildx plugin for DOCKER_BUILDKIT=1.
-const buildkit = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+const buildkit = buildkitEnv();
 
 describe('a loaded asset variant and the platform of an app build (Docker 20.10)', () => {
   it('BuildKit --platform linux/arm64 needs the arm64 variant under the tag; with it, the app builds', async () => {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { docker, removeImagesOf } from './support/docker';
+import { buildkitEnv, docker, removeImagesOf } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
@@ -81,8 +81,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     expect(layers[1]).toEqual(layers[0]);
   });
 
-  // BuildKit through Docker 20.10's own CLI (a newer CLI first on PATH wants the buildx plugin for DOCKER_BUILDKIT=1).
-  const buildkit = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  const buildkit = buildkitEnv();
   it.each([
     ['arm', 'arm64', 'BuildKit', buildkit],
     ['amd', 'amd64', 'BuildKit', buildkit],

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerRunRm, removeImagesOf } from './support/docker';
+import { buildkitEnv, dockerRunRm, removeImagesOf } from './support/docker';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
@@ -99,11 +99,10 @@ describe('version tags never move; digest-pinned references build', () => {
     expect(await tagDigest('0.1')).toBe(digests.second);
   });
 
-  // BuildKit through Docker 20.10's own CLI (/usr/bin/docker with DOCKER_BUILDKIT=1): a newer CLI on PATH wants the buildx plugin for that.
-  const buildkitEnv = { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
+  const buildkit = buildkitEnv();
   it.each([
     ['legacy builder', { DOCKER_BUILDKIT: '0' }],
-    ['BuildKit', buildkitEnv],
+    ['BuildKit', buildkit],
   ])('a digest-pinned COPY --from of the current build builds through docker-build (%s), with the bytes', async (_name, env) => {
     await ws.write('apps/api/Dockerfile', `FROM busybox\nCOPY --from=${IMAGE}@${digests.second} / /assets/bert/\n`);
     await removeImagesOf(APP_TAG);
@@ -119,7 +118,7 @@ describe('version tags never move; digest-pinned references build', () => {
     );
     await removeImagesOf(IMAGE, APP_TAG);
     rmSync(ws.path('.asset-images/oci'), { recursive: true, force: true }); // only the registry has the older build now
-    const build = await runNx(ws, ['run', 'api:docker-build'], { env: buildkitEnv });
+    const build = await runNx(ws, ['run', 'api:docker-build'], { env: buildkit });
     expect(build.stdout).toContain(`${IMAGE}:sha256-${digests.first!.slice(7, 27)} loaded from the registry`);
     const sums = await dockerRunRm(APP_TAG, ['sha256sum', '/assets/bert/model.bin']);
     expect(sums.stdout).toContain(`${sha256(first)}  /assets/bert/model.bin`);

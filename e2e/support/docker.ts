@@ -10,6 +10,7 @@
 //   (hermetic) unless told otherwise; use 'host' to reach 127.0.0.1 services.
 import { exec, ExecOptions, ExecResult } from './exec';
 import { servicesEnv } from './services';
+import { e2eEngineOf, type E2eEngine } from './services-env';
 
 export interface DockerOptions extends Omit<ExecOptions, 'env'> {
   /** Extra environment for the CLI, over process.env and the services env. */
@@ -65,4 +66,18 @@ export async function removeImagesOf(...repositories: string[]): Promise<void> {
       ids.add(id);
   }
   if (ids.size > 0) await docker(['rmi', '-f', ...ids], { reject: false });
+}
+
+/** The engine this run's Docker tests use (NXAI_E2E_DOCKER, set for the run by global-setup's caller). */
+export function e2eEngine(): E2eEngine {
+  return e2eEngineOf(process.env['NXAI_E2E_DOCKER']);
+}
+
+/**
+ * Env for a `docker build` with BuildKit. On 20.10 that is Docker 20.10's own CLI (/usr/bin/docker): the newer CLI first
+ * on PATH wants the buildx plugin for DOCKER_BUILDKIT=1. On 26 the run's PATH already starts with Docker 26's CLI,
+ * whose DOCKER_CONFIG has the buildx plugin.
+ */
+export function buildkitEnv(): NodeJS.ProcessEnv {
+  return e2eEngine() === '26' ? { DOCKER_BUILDKIT: '1' } : { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
 }

@@ -23,7 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { parseEnvFile, SERVICES_PROVIDE_KEY, ServicesEnv, toServicesEnv } from './services-env';
+import { e2eEngineOf, parseEnvFile, SERVICES_PROVIDE_KEY, ServicesEnv, servicesEnvFor, toServicesEnv } from './services-env';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const script = path.join(repoRoot, 'tools', 'test-services.sh');
@@ -55,11 +55,16 @@ function stateDirRoot(): string {
   return t.length <= 40 ? t : '/tmp';
 }
 
-function publish(project: TestProject, env: ServicesEnv): void {
+// NXAI_E2E_DOCKER=26: every test runs against dockerd 26 (containerd image store) instead of 20.10.
+function publish(project: TestProject, started: ServicesEnv): void {
+  const engine = e2eEngineOf(process.env['NXAI_E2E_DOCKER']);
+  const { env, cliDir } = servicesEnvFor(started, engine);
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined) process.env[k] = v;
   }
+  if (cliDir) process.env['PATH'] = `${cliDir}:${process.env['PATH'] ?? ''}`;
   project.provide(SERVICES_PROVIDE_KEY, env);
+  console.log(`[e2e] Docker engine for this run: ${engine} (${env.DOCKER_HOST})`);
 }
 
 async function reuse(project: TestProject, file: string): Promise<() => Promise<void>> {

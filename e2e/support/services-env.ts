@@ -84,3 +84,29 @@ export function toServicesEnv(values: Record<string, string | undefined>, file: 
   }
   return env as ServicesEnv;
 }
+
+/** Which engine the Docker e2e tests run against: `NXAI_E2E_DOCKER=26` picks dockerd 26 (containerd store), else 20.10. */
+export type E2eEngine = '20.10' | '26';
+
+export function e2eEngineOf(value: string | undefined): E2eEngine {
+  if (value === undefined || value === '' || value === '20.10' || value === '20') return '20.10';
+  if (value === '26') return '26';
+  throw new ServicesEnvError(`NXAI_E2E_DOCKER=${value}: expected 20.10 or 26`, 'NXAI_E2E_DOCKER');
+}
+
+/**
+ * The services env as the tests of one engine see it: for 26, DOCKER_HOST and DOCKER_CONFIG are dockerd 26's
+ * (and `cliDir`, the directory of its CLI, goes first on PATH). Throws when 26 is asked for and did not start.
+ */
+export function servicesEnvFor(env: ServicesEnv, engine: E2eEngine): { env: ServicesEnv; cliDir?: string } {
+  if (engine === '20.10') return { env };
+  const { NXAI_DOCKER26_HOST: host, NXAI_DOCKER26_CLI: cli, NXAI_DOCKER26_CONFIG: config } = env;
+  if (!host || !cli || !config) {
+    throw new ServicesEnvError(
+      'NXAI_E2E_DOCKER=26, but the services env has no dockerd 26 (NXAI_DOCKER26_*): run tools/install-modern-docker.sh',
+      'NXAI_E2E_DOCKER',
+      ['NXAI_DOCKER26_HOST', 'NXAI_DOCKER26_CLI', 'NXAI_DOCKER26_CONFIG'].filter((k) => !env[k as ServicesEnvKey]),
+    );
+  }
+  return { env: { ...env, DOCKER_HOST: host, DOCKER_CONFIG: config }, cliDir: cli.slice(0, cli.lastIndexOf('/')) };
+}
