@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerRunRm } from './support/docker';
+import { docker, dockerImageIdOf, dockerRunRm, expectedDockerId, type RecordedBuild } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const RUN = randomBytes(3).toString('hex');
@@ -61,10 +61,11 @@ describe('docker-build', () => {
   async function assetConfigDigest(): Promise<string> {
     return (JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { configDigest: string }).configDigest;
   }
-  async function imageId(ref: string): Promise<string | undefined> {
-    const res = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false });
-    return res.exitCode === 0 ? res.stdout.trim() : undefined;
+  /** The id Docker gives the asset's current build (config digest on the classic store, manifest digest on containerd's). */
+  async function assetDockerId(): Promise<string> {
+    return expectedDockerId(JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as RecordedBuild);
   }
+  const imageId = dockerImageIdOf;
 
   it('builds the asset first, then the app; the app holds every asset file byte for byte', async () => {
     const shown = JSON.parse((await runNx(ws, ['show', 'project', 'app', '--json'])).stdout) as {
@@ -92,7 +93,7 @@ describe('docker-build', () => {
   });
 
   it('a stale tag (another image under the asset reference) is replaced by the build, without rebuilding the asset', async () => {
-    const expected = await assetConfigDigest();
+    const expected = await assetDockerId();
     await docker(['tag', 'busybox:latest', ASSET_REF]);
     expect(await imageId(ASSET_REF)).not.toBe(expected);
 
@@ -100,19 +101,19 @@ describe('docker-build', () => {
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
     expect(out).toContain(`${ASSET_REF} stale`);
-    expect(out).toContain(`re-tagged ${expected}`);
+    expect(out).toContain(`re-tagged ${await assetConfigDigest()}`);
     expect(await imageId(ASSET_REF)).toBe(expected);
     expect(await appHashes()).toEqual(sourceHashes());
   });
 
   it('after a newer build took the tag, a cache hit for the old content loads the old build back (from the layout store)', async () => {
-    const oldDigest = await assetConfigDigest();
+    const oldDigest = await assetDockerId();
     // A newer build: one byte of the weight changed; asset-image loads it under the same tag.
     const changed = Buffer.from(weights);
     changed[100] = changed[100]! ^ 0xff;
     await ws.write('assets/bert/weights.bin', changed);
     await runNx(ws, ['run', 'bert:asset-image']);
-    const newDigest = await assetConfigDigest();
+    const newDigest = await assetDockerId();
     expect(newDigest).not.toBe(oldDigest);
     expect(await imageId(ASSET_REF)).toBe(newDigest);
 
@@ -125,7 +126,7 @@ describe('docker-build', () => {
     const res = await runNx(ws, ['run', 'app:docker-build']);
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
-    expect(await assetConfigDigest()).toBe(oldDigest);
+    expect(await assetDockerId()).toBe(oldDigest);
     expect(out).toContain(`${ASSET_REF} stale`);
     expect(out).toMatch(/loaded sha256:[0-9a-f]{64} from the layout/);
     expect(await imageId(ASSET_REF)).toBe(oldDigest);
@@ -139,19 +140,21 @@ describe('docker-build', () => {
     await runNx(ws, ['run', 'bert:asset-image'], { env });
     const result = JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as {
       configDigest: string;
+      manifestDigest: string;
+      platforms?: { platform: string; manifestDigest: string; configDigest: string }[];
       references: string[];
       build?: { mtime: number };
     };
     expect(result.build?.mtime).toBe(1700000000);
-    for (const ref of [...result.references, result.configDigest]) await docker(['rmi', '-f', ref], { reject: false });
-    expect(await imageId(result.configDigest)).toBeUndefined();
+    for (const ref of [...result.references, expectedDockerId(result)]) await docker(['rmi', '-f', ref], { reject: false });
+    expect(await imageId(expectedDockerId(result))).toBeUndefined();
     await rm(ws.path('.asset-images/oci'), { recursive: true, force: true });
 
     const res = await runNx(ws, ['run', 'app:docker-build'], { env });
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/bert:asset-image.*(existing outputs match the cache|local cache)/);
     expect(out).toMatch(/loaded sha256:[0-9a-f]{64} from the sources/);
-    expect(await imageId(ASSET_REF)).toBe(result.configDigest);
+    expect(await imageId(ASSET_REF)).toBe(expectedDockerId(result));
     expect(await appHashes()).toEqual(sourceHashes());
   });
 

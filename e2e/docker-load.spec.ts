@@ -1,5 +1,6 @@
 // dockerLoad into the test run's real engine: the image id is the config
-// digest and a container made from the image holds byte-identical files.
+// digest (classic image store) or the manifest digest (containerd's), and a
+// container made from the image holds byte-identical files.
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/
 import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
 import { DockerCommandError as DockerLoadError } from '../packages/nx-asset-images/src/transports/docker-cli';
 import { dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
-import { docker } from './support/docker';
+import { docker, expectedDockerId } from './support/docker';
 import { servicesEnv } from './support/services';
 
 const dirs: string[] = [];
@@ -51,7 +52,7 @@ describe('dockerLoad', () => {
   });
 
   it.each<Compression>(['none', 'gzip'])(
-    '%s: loads, the image id is the config digest, a container holds identical files',
+    '%s: loads, the image id is the config digest (classic) or manifest digest (containerd), a container holds identical files',
     async (compression) => {
       const image = await buildImage(src, compression);
       const tag = `nxai-e2e/asset-load:${compression}-${Date.now()}`;
@@ -59,12 +60,13 @@ describe('dockerLoad', () => {
       const progress: number[] = [];
       const result = await dockerLoad(image, [tag], { dockerHost: servicesEnv().DOCKER_HOST, onProgress: (e) => progress.push(e.bytes) });
       expect(result.loaded).toEqual([tag]);
-      expect(result.imageId).toBe(image.config.descriptor.digest);
+      const id = expectedDockerId({ configDigest: image.config.descriptor.digest, manifestDigest: image.manifest.descriptor.digest });
+      expect(result.imageId).toBe(id);
       expect(progress.at(-1)).toBeGreaterThan(20 * 1024 * 1024);
 
-      expect(await dockerImageId(tag)).toBe(image.config.descriptor.digest);
+      expect(await dockerImageId(tag)).toBe(id);
       const inspect = JSON.parse((await docker(['image', 'inspect', tag])).stdout)[0];
-      expect(inspect.Id).toBe(image.config.descriptor.digest);
+      expect(inspect.Id).toBe(id);
       expect(inspect.RootFS.Layers).toEqual(image.layers.map((l) => l.diffId));
       expect(inspect.Architecture).toBe('amd64');
 

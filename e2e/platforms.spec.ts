@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { buildkitEnv, docker, removeImagesOf } from './support/docker';
+import { buildkitEnv, docker, expectedDockerId, removeBuild, removeImagesOf } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
@@ -22,7 +22,11 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
   const IMAGE = `${REG}/nxai-e2e/plat-${RUN}`;
   const APP = `nxai-e2e/plat-app-${RUN}`;
   let ws: Workspace;
-  let result: { manifestDigest: string; platforms: { platform: string; manifestDigest: string; configDigest: string }[] };
+  let result: {
+    manifestDigest: string;
+    configDigest: string;
+    platforms: { platform: string; manifestDigest: string; configDigest: string }[];
+  };
 
   beforeAll(async () => {
     ws = await createWorkspace({
@@ -64,7 +68,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
 
   it("Docker holds the engine's variant (amd64 here) under the tag", async () => {
     const id = (await docker(['image', 'inspect', '--format', '{{.Id}} {{.Architecture}}', `${IMAGE}:0.1`])).stdout.trim();
-    expect(id).toBe(`${result.platforms[0]!.configDigest} amd64`);
+    expect(id).toBe(`${expectedDockerId(result, 'linux/amd64')} amd64`);
   });
 
   it('asset-push sends the index with both manifests; skopeo reads each architecture from the registry, same layers', async () => {
@@ -111,7 +115,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
   it('without the layout store and with Docker emptied, the arm64 app still builds: the variant comes from a verified rebuild of the index', async () => {
     rmSync(ws.path('.asset-images/oci'), { recursive: true, force: true });
     await removeImagesOf(IMAGE, `${APP}-arm`, `${APP}-amd`);
-    for (const p of result.platforms) await docker(['rmi', '-f', p.configDigest]).catch(() => undefined);
+    for (const p of result.platforms) await removeBuild(p);
     const run = await runNx(ws, ['run', 'arm:docker-build', '--noCache'], { env: buildkit });
     const arm = result.platforms.find((p) => p.platform === 'linux/arm64')!;
     expect(run.stdout).toContain(`loaded ${arm.manifestDigest} from the sources`);
@@ -140,7 +144,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
       for (const env of [buildkit, { DOCKER_BUILDKIT: '0' }]) {
         rmSync(ws.path('.asset-images'), { recursive: true, force: true });
         await removeImagesOf(IMAGE, `${APP}-arm`);
-        for (const p of result.platforms) await docker(['rmi', '-f', p.configDigest]).catch(() => undefined);
+        for (const p of result.platforms) await removeBuild(p);
         const run = await runNx(ws, ['run', 'arm:docker-build', '--noCache'], { env });
         // Assembled from the lock's pins: the absent weight's layer streams from the registry (labelled "sources"
         // when the image is put together here, "registry" when pulled whole).

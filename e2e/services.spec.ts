@@ -1,6 +1,8 @@
 // Proves the test services started by e2e/support/global-setup.ts are real:
 // a docker engine that builds and runs images FROM busybox, and two
 // registries (one with htpasswd auth) that skopeo can push to and read from.
+// skopeo takes busybox from a `docker save` archive, not from the daemon: Debian 12's skopeo 1.9 speaks Docker
+// API 1.22 to a daemon, which Docker 26 (minimum 1.24) refuses.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,17 @@ function tempDir(): string {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+let archive: string | undefined;
+/** `docker-archive:` of busybox:latest, saved from the run's engine once. */
+async function busyboxArchive(): Promise<string> {
+  if (!archive) {
+    const file = path.join(tempDir(), 'busybox.tar');
+    await docker(['save', '-o', file, 'busybox:latest']);
+    archive = file;
+  }
+  return `docker-archive:${archive}`;
+}
 
 describe('test services', () => {
   it('exposes the services env to test workers (process.env and inject)', () => {
@@ -54,17 +67,9 @@ describe('test services', () => {
   });
 
   it('pushes to the plain registry and reads the same digest back', async () => {
-    const { NXAI_REGISTRY: registry, DOCKER_HOST } = servicesEnv();
+    const { NXAI_REGISTRY: registry } = servicesEnv();
     const ref = `${registry}/nxai-e2e/busybox:plain`;
-    await exec('skopeo', [
-      'copy',
-      '-q',
-      '--src-daemon-host',
-      DOCKER_HOST,
-      '--dest-tls-verify=false',
-      'docker-daemon:busybox:latest',
-      `docker://${ref}`,
-    ]);
+    await exec('skopeo', ['copy', '-q', '--dest-tls-verify=false', await busyboxArchive(), `docker://${ref}`]);
     const pushed = JSON.parse((await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout) as {
       layers: unknown[];
     };
@@ -80,29 +85,17 @@ describe('test services', () => {
   });
 
   it('pushes to the auth registry with the credentials and refuses wrong or missing ones', async () => {
-    const { NXAI_AUTH_REGISTRY: registry, NXAI_AUTH_USER: user, NXAI_AUTH_PASSWORD: password, DOCKER_HOST } = servicesEnv();
+    const { NXAI_AUTH_REGISTRY: registry, NXAI_AUTH_USER: user, NXAI_AUTH_PASSWORD: password } = servicesEnv();
     const ref = `${registry}/nxai-e2e/busybox:auth`;
     const creds = `${user}:${password}`;
 
-    const anonymous = await exec(
-      'skopeo',
-      ['copy', '-q', '--src-daemon-host', DOCKER_HOST, '--dest-tls-verify=false', 'docker-daemon:busybox:latest', `docker://${ref}`],
-      { reject: false },
-    );
+    const anonymous = await exec('skopeo', ['copy', '-q', '--dest-tls-verify=false', await busyboxArchive(), `docker://${ref}`], {
+      reject: false,
+    });
     expect(anonymous.exitCode).not.toBe(0);
     expect(anonymous.stderr).toMatch(/unauthorized|authentication required/i);
 
-    await exec('skopeo', [
-      'copy',
-      '-q',
-      '--src-daemon-host',
-      DOCKER_HOST,
-      '--dest-tls-verify=false',
-      '--dest-creds',
-      creds,
-      'docker-daemon:busybox:latest',
-      `docker://${ref}`,
-    ]);
+    await exec('skopeo', ['copy', '-q', '--dest-tls-verify=false', '--dest-creds', creds, await busyboxArchive(), `docker://${ref}`]);
     const digest = await registryDigest(ref, ['--creds', creds]);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
 

@@ -81,3 +81,30 @@ export function e2eEngine(): E2eEngine {
 export function buildkitEnv(): NodeJS.ProcessEnv {
   return e2eEngine() === '26' ? { DOCKER_BUILDKIT: '1' } : { DOCKER_BUILDKIT: '1', PATH: `/usr/bin:${process.env.PATH ?? ''}` };
 }
+
+/** A build as image.json records it: one manifest, or an index with a manifest and config per platform. */
+export interface RecordedBuild {
+  manifestDigest: string;
+  configDigest: string;
+  platforms?: { platform: string; manifestDigest: string; configDigest: string }[];
+}
+
+/**
+ * The id `docker image inspect` gives for `build` loaded for `platform` (default linux/amd64, this machine's): the
+ * classic image store names an image by its config digest, containerd's by the manifest digest of the variant.
+ */
+export function expectedDockerId(build: RecordedBuild, platform = 'linux/amd64'): string {
+  const variant = build.platforms?.find((p) => p.platform === platform) ?? build;
+  return e2eEngine() === '26' ? variant.manifestDigest : variant.configDigest;
+}
+
+/** `docker image inspect .Id` of `ref`, or undefined when the engine has no such image. */
+export async function dockerImageIdOf(ref: string): Promise<string | undefined> {
+  const res = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false });
+  return res.exitCode === 0 ? res.stdout.trim() : undefined;
+}
+
+/** Removes a build from Docker by either id (config digest: classic store; manifest digest: containerd's); absent is fine. */
+export async function removeBuild(build: { configDigest: string; manifestDigest: string }): Promise<void> {
+  for (const id of [build.configDigest, build.manifestDigest]) await docker(['rmi', '-f', id], { reject: false });
+}

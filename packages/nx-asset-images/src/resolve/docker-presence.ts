@@ -24,6 +24,20 @@ export function dockerPresence(
   return imageId === result.configDigest || imageId === result.manifestDigest ? 'present' : 'stale';
 }
 
+/**
+ * The id under which Docker holds the build, or undefined: the config digest
+ * (classic image store), else the manifest digest (containerd image store).
+ */
+export async function heldBuildId(
+  result: Pick<AssetImageResult, 'configDigest' | 'manifestDigest'>,
+  options: DockerCliOptions = {},
+): Promise<string | undefined> {
+  for (const candidate of [result.configDigest, result.manifestDigest]) {
+    if (dockerPresence(await dockerImageId(candidate, options), result) === 'present') return candidate;
+  }
+  return undefined;
+}
+
 export interface EnsureInDockerOutcome {
   /** Each needed reference and what Docker had before. */
   before: Record<string, DockerPresence>;
@@ -69,9 +83,9 @@ export async function ensureAssetImageInDocker(
   if (Object.values(before).every((p) => p === 'present')) return { before, action: 'none' };
 
   let action: EnsureInDockerOutcome['action'];
-  const byId = await dockerImageId(result.configDigest, options);
-  if (dockerPresence(byId, result) === 'present') {
-    for (const ref of new Set([...result.references, ...needed])) await dockerTag(result.configDigest, ref, options);
+  const held = await heldBuildId(result, options);
+  if (held !== undefined) {
+    for (const ref of new Set([...result.references, ...needed])) await dockerTag(held, ref, options);
     action = 'tagged';
   } else {
     const resolve = options.resolveImage ?? ((root, file, res) => resolveAssetImage(root, file, res, options.resolve));

@@ -14,6 +14,7 @@ import type { OnProgress } from '../util/progress';
 import { assetStorePaths } from '../build/asset-store';
 import { contentTagFor } from '../build/image-references';
 import { completeLayoutImage } from './resolve-asset-image';
+import { dockerPresence } from './docker-presence';
 
 export class PinnedImageUnavailableError extends Error {
   override readonly name = 'PinnedImageUnavailableError';
@@ -66,17 +67,32 @@ export function pinnedDockerReference(ref: ImageReference & { digest: Digest }):
   return familiarImageReference(withTag(withoutTagOrDigest(ref), contentTagFor(ref.digest)));
 }
 
-/** Puts the pinned image into Docker under `reference` unless Docker already has it there (by config digest). */
+/**
+ * Puts the pinned image into Docker under `reference` unless Docker already has it there (by config digest on the
+ * classic image store, by manifest digest on containerd's).
+ */
 export async function ensurePinnedInDocker(
   image: Image,
   reference: string,
   options: DockerCliOptions & { onProgress?: OnProgress } = {},
 ): Promise<'present' | 'loaded'> {
-  if ((await dockerImageId(reference, options)) === image.config.descriptor.digest) return 'present';
+  const build = { configDigest: image.config.descriptor.digest, manifestDigest: image.manifest.descriptor.digest };
+  if (dockerPresence(await dockerImageId(reference, options), build) === 'present') return 'present';
   await dockerLoad(image, [reference], { ...options, reuseLayersOf: [reference] });
   const id = await dockerImageId(reference, options);
-  if (id !== image.config.descriptor.digest) {
-    throw new Error(`after loading, ${reference} is ${id ?? 'absent'} in Docker, not ${image.config.descriptor.digest}`);
+  if (dockerPresence(id, build) !== 'present') {
+    throw new PinnedImageNotInDockerError(reference, build.configDigest, id);
   }
   return 'loaded';
+}
+
+export class PinnedImageNotInDockerError extends Error {
+  override readonly name = 'PinnedImageNotInDockerError';
+  constructor(
+    readonly reference: string,
+    readonly expected: string,
+    readonly actual: string | undefined,
+  ) {
+    super(`after loading, ${reference} is ${actual ?? 'absent'} in Docker, not ${expected}`);
+  }
 }
