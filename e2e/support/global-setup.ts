@@ -55,9 +55,11 @@ function stateDirRoot(): string {
   return t.length <= 40 ? t : '/tmp';
 }
 
-// NXAI_E2E_DOCKER=26: every test runs against dockerd 26 (containerd image store) instead of 20.10.
+// The project e2e-docker26, or NXAI_E2E_DOCKER=26: every test runs against dockerd 26 (containerd image store)
+// instead of 20.10. The choice goes into process.env, so test workers (e2eEngine()) and the processes they start see it.
 function publish(project: TestProject, started: ServicesEnv): void {
-  const engine = e2eEngineOf(process.env['NXAI_E2E_DOCKER']);
+  const engine = project.name === 'e2e-docker26' ? '26' : e2eEngineOf(process.env['NXAI_E2E_DOCKER']);
+  process.env['NXAI_E2E_DOCKER'] = engine;
   const { env, cliDir } = servicesEnvFor(started, engine);
   for (const [k, v] of Object.entries(env)) {
     if (v !== undefined) process.env[k] = v;

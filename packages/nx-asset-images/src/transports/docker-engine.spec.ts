@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDockerPlatform, parseEngineLine } from './docker-engine';
+import { defaultDockerPlatform, imageStoreOf, parseEngineLine } from './docker-engine';
 
 describe('docker engine', () => {
   it.each([
@@ -19,5 +19,15 @@ describe('docker engine', () => {
     [{ DOCKER_DEFAULT_PLATFORM: '  ' }, 'linux/amd64'],
   ])('defaultDockerPlatform with %j', (env, expected) => {
     expect(defaultDockerPlatform({ version: '26.1.5', platform: 'linux/amd64' }, env)).toBe(expected);
+  });
+
+  it.each([
+    // Docker 26 with "containerd-snapshotter": true
+    ['[["driver-type","io.containerd.snapshotter.v1"]]', 'containerd'],
+    // Docker 20.10, overlay2
+    ['[["Backing Filesystem","extfs"],["Supports d_type","true"],["Native Overlay Diff","true"],["userxattr","false"]]', 'classic'],
+    ['null', 'classic'],
+  ])('imageStoreOf(%s)', (status, expected) => {
+    expect(imageStoreOf(status)).toBe(expected);
   });
 });

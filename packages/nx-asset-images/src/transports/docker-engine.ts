@@ -30,3 +30,17 @@ export function defaultDockerPlatform(engine: DockerEngineInfo, env: NodeJS.Proc
   const configured = env['DOCKER_DEFAULT_PLATFORM']?.trim();
   return configured ? configured : engine.platform;
 }
+
+/** Where the engine keeps images: the classic graph-driver store, or containerd's image store (Docker 24+ opt-in, 29 default). */
+export type DockerImageStore = 'classic' | 'containerd';
+
+/** `docker info`'s DriverStatus (JSON) read as the image store: containerd's names its snapshotter `io.containerd.snapshotter.v1`. */
+export function imageStoreOf(driverStatusJson: string): DockerImageStore {
+  return /containerd/i.test(driverStatusJson) ? 'containerd' : 'classic';
+}
+
+/** The engine's image store; `classic` when `docker info` does not answer (the older, safer assumption). */
+export async function dockerImageStore(options: DockerCliOptions = {}): Promise<DockerImageStore> {
+  const info = await runDocker(['info', '--format', '{{json .DriverStatus}}'], options).catch(() => undefined);
+  return info ? imageStoreOf(info.stdout) : 'classic';
+}

@@ -4,6 +4,7 @@ import { progressStages } from '../util/progress-tap';
 import type { OnProgress } from '../util/progress';
 import { dockerArchiveSize, dockerArchiveStream, heldBottomLayers } from './docker-archive';
 import { DockerCommandError, runDocker, type DockerCliOptions } from './docker-cli';
+import { dockerImageStore } from './docker-engine';
 
 export interface DockerLoadOptions extends DockerCliOptions {
   onProgress?: OnProgress;
@@ -46,8 +47,11 @@ export function parseDockerLoadOutput(stdout: string): { loaded: string[]; image
  * cause) when docker fails or the archive cannot be produced.
  */
 export async function dockerLoad(original: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
-  const image = await withZstdLayersDecompressed(original);
-  const archiveOptions = { omitBottomLayers: await reusableBottomLayers(image, options) };
+  const store = await dockerImageStore(options);
+  // containerd's store takes zstd layers as they are (the image keeps its manifest digest, which is its id there);
+  // the classic store of Docker 20.10 rejects them, so it gets plain tars (same config, same id).
+  const image = store === 'containerd' ? original : await withZstdLayersDecompressed(original);
+  const archiveOptions = { omitBottomLayers: store === 'classic' ? await reusableBottomLayers(image, options) : 0 };
   const { stdout } = await runDocker(['load'], {
     ...options,
     stdin: dockerArchiveStream(image, repoTags, archiveOptions),
@@ -65,12 +69,12 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
   return { imageId, loaded: parsed.loaded, layersSent: image.layers.length - archiveOptions.omitBottomLayers };
 }
 
-/** Bottom layers of `image` the engine holds (classic image store only; 0 when unsure). */
+/**
+ * Bottom layers of `image` the engine holds (0 when unsure). Classic image store only: the containerd store reads
+ * every blob of the archive, so there all are sent.
+ */
 async function reusableBottomLayers(image: Image, options: DockerLoadOptions): Promise<number> {
   if (!options.reuseLayersOf?.length) return 0;
-  const info = await runDocker(['info', '--format', '{{json .DriverStatus}}'], options).catch(() => undefined);
-  // The containerd image store reads every blob of the archive: send them all.
-  if (!info || /containerd/i.test(info.stdout)) return 0;
   const held: string[][] = [];
   for (const ref of options.reuseLayersOf) {
     const inspect = await runDocker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref], options).catch(() => undefined);

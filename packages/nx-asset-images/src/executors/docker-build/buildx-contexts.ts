@@ -1,7 +1,9 @@
 /**
  * BuildKit path: instead of loading asset images into Docker, hand each one to
  * `docker buildx build` as a named build context read from the workspace's OCI
- * layout store (`--build-context <ref>=oci-layout://<store>@<digest>`).
+ * layout store (`--build-context <ref>=oci-layout://<store>@<digest>`). The
+ * name is the reference as the Dockerfile resolves it (after ARGs), digest pins
+ * included: BuildKit looks a `FROM`/`COPY --from` image up under that name.
  */
 import { assetStorePaths } from '../../build/asset-store';
 import type { AssetImageResult } from '../../build/asset-image-result';
@@ -9,7 +11,41 @@ import { resolveAssetImage, type ResolveAssetImageOptions } from '../../resolve/
 import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
 import { runDocker } from '../../transports/docker-cli';
 import { writeOciLayout, writeOciLayoutIndex } from '../../transports/oci-layout';
+import { dockerImageStore, type DockerImageStore } from '../../transports/docker-engine';
 import type { AssetUse } from './asset-uses';
+
+/**
+ * Whether docker-build hands assets to BuildKit as layout contexts. `useBuildx` true or false decides; unset, buildx
+ * is used where it was measured to pay: docker buildx is installed and the engine keeps images in containerd's store
+ * (Docker 29's default), where `docker load` of an asset is a full copy, and DOCKER_BUILDKIT=0 does not ask for the
+ * legacy builder. On the classic store, loading stays (it sends only the layers Docker lacks). Pure.
+ */
+export function buildxDecision(
+  useBuildx: boolean | undefined,
+  facts: { buildxInstalled: boolean; store: DockerImageStore; legacyBuilder?: boolean },
+): { buildx: boolean; warning?: string } {
+  if (useBuildx === false) return { buildx: false };
+  if (useBuildx === true) {
+    return facts.buildxInstalled
+      ? { buildx: true }
+      : {
+          buildx: false,
+          warning: 'docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.',
+        };
+  }
+  // DOCKER_BUILDKIT=0 asks for the legacy builder: only an explicit useBuildx overrides that.
+  return { buildx: facts.buildxInstalled && facts.store === 'containerd' && facts.legacyBuilder !== true };
+}
+
+/** The facts `buildxDecision` needs, asked of the CLI and engine (nothing asked when the option decides alone). */
+export async function decideBuildx(
+  useBuildx: boolean | undefined,
+): Promise<{ buildx: boolean; warning?: string; store?: DockerImageStore }> {
+  if (useBuildx === false) return { buildx: false };
+  const buildxInstalled = await buildxAvailable();
+  const store = buildxInstalled ? await dockerImageStore() : 'classic';
+  return { ...buildxDecision(useBuildx, { buildxInstalled, store }), store };
+}
 
 export async function buildxAvailable(): Promise<boolean> {
   return runDocker(['buildx', 'version'], { timeoutMs: 10_000 }).then(
@@ -18,7 +54,10 @@ export async function buildxAvailable(): Promise<boolean> {
   );
 }
 
-/** `name -> source` for every asset use: the name as the Dockerfile resolves it, the source the layout store at the build's manifest digest. */
+/**
+ * `name -> source` for every asset use: the name as the Dockerfile resolves it, the source the layout store at the
+ * digest the use pins, else at the build's manifest (or index) digest.
+ */
 export function layoutBuildContextMap(
   uses: readonly AssetUse[],
   results: ReadonlyMap<string, AssetImageResult>,
@@ -27,7 +66,7 @@ export function layoutBuildContextMap(
   const contexts: Record<string, string> = {};
   for (const use of uses) {
     const result = results.get(use.asset.projectName);
-    if (result) contexts[use.resolved] = `oci-layout://${layoutDir}@${result.manifestDigest}`;
+    if (result) contexts[use.resolved] = `oci-layout://${layoutDir}@${use.reference.digest ?? result.manifestDigest}`;
   }
   return contexts;
 }

@@ -1,4 +1,5 @@
 /** `docker build` / `docker buildx build` arguments from the executor's options. Pure. */
+import type { DockerImageStore } from '../../transports/docker-engine';
 import type { DockerBuildExecutorOptions } from './schema';
 
 export interface DockerBuildInvocation {
@@ -8,7 +9,15 @@ export interface DockerBuildInvocation {
   tags: readonly string[];
   /** `name -> source` for `--build-context` (buildx only). */
   buildContexts?: Readonly<Record<string, string>>;
+  /**
+   * buildx only: the compression of the layers BuildKit exports into Docker (`--output type=docker,compression=...`
+   * instead of `--load`). Unset: `--load`, BuildKit's default (gzip on the containerd image store).
+   */
+  exportCompression?: string;
 }
+
+/** Flags by which the user chose where buildx sends the result: then docker-build adds none of its own. */
+const OUTPUT_FLAGS = /^(--output|-o|--load|--push)(=|$)|^-o./;
 
 export function dockerBuildArgv(options: DockerBuildExecutorOptions, invocation: DockerBuildInvocation): string[] {
   const argv = invocation.buildx ? ['buildx', 'build'] : ['build'];
@@ -22,7 +31,11 @@ export function dockerBuildArgv(options: DockerBuildExecutorOptions, invocation:
   if (options.noCache) argv.push('--no-cache');
   if (invocation.buildx) {
     for (const [name, value] of Object.entries(invocation.buildContexts ?? {})) argv.push('--build-context', `${name}=${value}`);
-    if (options.load ?? true) argv.push('--load');
+    const ownOutput = (options.extraArgs ?? []).some((arg) => OUTPUT_FLAGS.test(arg));
+    if ((options.load ?? true) && !ownOutput) {
+      if (invocation.exportCompression) argv.push('--output', `type=docker,compression=${invocation.exportCompression}`);
+      else argv.push('--load');
+    }
   }
   argv.push(...(options.extraArgs ?? []));
   argv.push(options.context);
@@ -38,4 +51,18 @@ export function defaultTags(options: DockerBuildExecutorOptions, projectName: st
     .replace(/[^a-z0-9._/-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return [`${name || 'app'}:latest`];
+}
+
+/**
+ * The compression of the app's layers BuildKit exports into Docker: the option, else `uncompressed` on the
+ * containerd image store (measured: exporting gzip-compresses every new layer, the asset's multi-GB ones included,
+ * and that was most of the app build), else BuildKit's own default.
+ */
+export function exportCompressionOf(
+  options: Pick<DockerBuildExecutorOptions, 'exportCompression'>,
+  store: DockerImageStore | undefined,
+): string | undefined {
+  if (options.exportCompression && options.exportCompression !== 'default') return options.exportCompression;
+  if (options.exportCompression === 'default') return undefined;
+  return store === 'containerd' ? 'uncompressed' : undefined;
 }

@@ -6,8 +6,8 @@ import { parseImageReference, repositoryKey } from '../../oci/image-reference';
 import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
 import { AssetTagMismatchError, digestPinsOf, findAssetUses, requiredReferencesByAsset } from './asset-uses';
 import { rewriteDigestPins } from './pinned-dockerfile';
-import { layoutBuildContextMap } from './buildx-contexts';
-import { defaultTags, dockerBuildArgv } from './docker-build-argv';
+import { buildxDecision, layoutBuildContextMap } from './buildx-contexts';
+import { defaultTags, dockerBuildArgv, exportCompressionOf } from './docker-build-argv';
 import { applyBuildArgs, quoteArgValue } from './dockerfile-build-args';
 import type { DockerBuildExecutorOptions } from './schema';
 
@@ -201,7 +201,14 @@ describe('dockerPresence', () => {
 
 describe('dockerBuildArgv', () => {
   const base: DockerBuildExecutorOptions = { dockerfile: 'apps/x/Dockerfile', context: 'apps/x' };
-  it.each<[string, Partial<DockerBuildExecutorOptions>, { buildx?: boolean; buildContexts?: Record<string, string> }, string[]]>([
+  it.each<
+    [
+      string,
+      Partial<DockerBuildExecutorOptions>,
+      { buildx?: boolean; buildContexts?: Record<string, string>; exportCompression?: string },
+      string[],
+    ]
+  >([
     ['defaults', {}, {}, ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x']],
     [
       'every option',
@@ -257,6 +264,41 @@ describe('dockerBuildArgv', () => {
       ],
     ],
     [
+      'buildx with an export compression: an explicit docker output instead of --load',
+      {},
+      { buildx: true, exportCompression: 'uncompressed' },
+      [
+        'buildx',
+        'build',
+        '-f',
+        'apps/x/Dockerfile',
+        '-t',
+        'x:latest',
+        '--pull=false',
+        '--output',
+        'type=docker,compression=uncompressed',
+        'apps/x',
+      ],
+    ],
+    [
+      "the user's own output in extraArgs wins",
+      { extraArgs: ['--output=type=registry'] },
+      { buildx: true, exportCompression: 'uncompressed' },
+      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', '--output=type=registry', 'apps/x'],
+    ],
+    [
+      "the user's --push in extraArgs wins",
+      { extraArgs: ['--push'] },
+      { buildx: true },
+      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', '--push', 'apps/x'],
+    ],
+    [
+      'export compression is ignored without buildx',
+      {},
+      { exportCompression: 'zstd' },
+      ['build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', 'apps/x'],
+    ],
+    [
       'buildx without load',
       { load: false },
       { buildx: true },
@@ -283,7 +325,52 @@ describe('dockerBuildArgv', () => {
   });
 });
 
+describe('exportCompressionOf', () => {
+  it.each<[DockerBuildExecutorOptions['exportCompression'], 'classic' | 'containerd' | undefined, string | undefined]>([
+    [undefined, 'containerd', 'uncompressed'],
+    [undefined, 'classic', undefined],
+    [undefined, undefined, undefined],
+    ['zstd', 'containerd', 'zstd'],
+    ['gzip', 'classic', 'gzip'],
+    ['default', 'containerd', undefined],
+  ])('option %s on the %s store -> %s', (option, store, expected) => {
+    expect(exportCompressionOf(option ? { exportCompression: option } : {}, store)).toBe(expected);
+  });
+});
+
+describe('buildxDecision', () => {
+  it.each<[boolean | undefined, boolean, 'classic' | 'containerd', boolean, boolean]>([
+    // option, buildx installed, image store -> buildx, warned
+    [undefined, true, 'containerd', true, false],
+    [undefined, true, 'classic', false, false],
+    [undefined, false, 'containerd', false, false],
+    [true, true, 'classic', true, false],
+    [true, false, 'containerd', false, true],
+    [false, true, 'containerd', false, false],
+  ])('useBuildx %s, installed %s, %s store -> buildx %s (warning: %s)', (option, buildxInstalled, store, buildx, warned) => {
+    const decision = buildxDecision(option, { buildxInstalled, store });
+    expect(decision.buildx).toBe(buildx);
+    expect(decision.warning !== undefined).toBe(warned);
+  });
+
+  it.each<[boolean | undefined, boolean]>([
+    [undefined, false],
+    [true, true],
+  ])('DOCKER_BUILDKIT=0 (the legacy builder asked for), useBuildx %s -> buildx %s', (option, buildx) => {
+    expect(buildxDecision(option, { buildxInstalled: true, store: 'containerd', legacyBuilder: true }).buildx).toBe(buildx);
+  });
+});
+
 describe('layoutBuildContextMap', () => {
+  it('names a digest-pinned use as written, at the digest it pins', () => {
+    const older = `sha256:${'e'.repeat(64)}`;
+    const u = uses(`FROM busybox\nCOPY --from=asset/tok@${older} / /t/\nCOPY --from=asset/tok:1@${MANIFEST} / /c/\n`);
+    expect(layoutBuildContextMap(u, RESULTS, '/s/oci')).toEqual({
+      [`asset/tok@${older}`]: `oci-layout:///s/oci@${older}`,
+      [`asset/tok:1@${MANIFEST}`]: `oci-layout:///s/oci@${MANIFEST}`,
+    });
+  });
+
   it("names each context as the Dockerfile resolves it, at the build's manifest digest", () => {
     const u = uses('ARG T=asset/tok:1\nFROM busybox\nARG T\nCOPY --from=$T / /t/\nCOPY --from=localhost:5000/asset/bert:0.1 / /b/\n');
     expect(layoutBuildContextMap(u, RESULTS, '/ws/.asset-images/oci')).toEqual({

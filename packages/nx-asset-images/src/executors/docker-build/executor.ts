@@ -15,6 +15,7 @@ import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
 import { parsePlatform, type Platform } from '../../build/environment';
 import { defaultDockerPlatform, dockerEngine } from '../../transports/docker-engine';
+import type { OnProgress } from '../../util/progress';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
@@ -25,8 +26,8 @@ import { createProgressRenderer } from '../progress-renderer';
 import { DigestPinError, digestPinsOf, findAssetUses, requiredReferencesByAsset, type DigestPin } from './asset-uses';
 import { rewriteDigestPins } from './pinned-dockerfile';
 import { ensurePinnedInDocker, PinnedImageUnavailableError, resolvePinnedImage } from '../../resolve/pinned-image';
-import { buildxAvailable, layoutBuildContexts } from './buildx-contexts';
-import { defaultTags, dockerBuildArgv } from './docker-build-argv';
+import { decideBuildx, layoutBuildContexts } from './buildx-contexts';
+import { defaultTags, dockerBuildArgv, exportCompressionOf } from './docker-build-argv';
 import { applyBuildArgs } from './dockerfile-build-args';
 import type { DockerBuildExecutorOptions } from './schema';
 
@@ -75,12 +76,18 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   const rebuildDefaultsOf = (name: string) => unrecordedBuildDefaults(results.get(name)!, assetImageTargetOptions(projects[name]?.targets));
 
   // (b) every needed reference present at exactly that build, or handed to BuildKit from the layout store.
-  const buildx = options.useBuildx === true && (await buildxAvailable());
-  if (options.useBuildx && !buildx)
-    logger.warn('docker-build: useBuildx is set but "docker buildx version" fails; loading the asset images into Docker instead.');
+  const decision = uses.length > 0 || options.useBuildx !== undefined ? await decideBuildx(options.useBuildx) : { buildx: false };
+  if (decision.warning) logger.warn(decision.warning);
+  const buildx = decision.buildx;
   let buildContexts: Record<string, string> | undefined;
   if (buildx) {
+    // A pin of another build than the current one: into the layout store (from the registry when only it has it).
+    if (pins.some((p) => !p.current)) {
+      const pinPlatform = parsePlatform(options.platform ?? (await dockerBuildPlatform()));
+      for (const pin of pins.filter((p) => !p.current)) await pinnedBuildOf(root, pin, dockerfile, pinPlatform);
+    }
     buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
+    for (const pin of pins) logger.info(`${pin.use.resolved}: the pinned build, from the layout store`);
   } else {
     // A multi-platform asset: Docker gets the variant of this build's platform under the asset's tags (the
     // `platform` option, else what Docker builds for by default: DOCKER_DEFAULT_PLATFORM or the engine's).
@@ -142,10 +149,12 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   }
 
   // (c) docker build.
+  const exportCompression = buildx ? exportCompressionOf(options, decision.store) : undefined;
   const argv = dockerBuildArgv(buildOptions, {
     buildx,
     tags: defaultTags(options, context.projectName),
     ...(buildContexts ? { buildContexts } : {}),
+    ...(exportCompression ? { exportCompression } : {}),
   });
   logger.info(`docker ${argv.join(' ')}`);
   try {
@@ -157,14 +166,33 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
 
 /** A pin of a build other than the asset's current one: from the layout store or the registry, into Docker under its content tag. */
 async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string, platform: Platform): Promise<void> {
-  const ref = { ...pin.use.reference, digest: pin.digest };
   const progress = createProgressRenderer();
   try {
-    const { image, origin } = await resolvePinnedImage(root, ref, { onProgress: progress.onProgress, platform });
+    const { image, origin } = await pinnedBuildOf(root, pin, dockerfile, platform, progress.onProgress);
     const state = await ensurePinnedInDocker(image, pin.dockerReference, { onProgress: progress.onProgress });
     logger.info(
       `${pin.use.asset.projectName}: ${pin.dockerReference} ${state === 'present' ? 'already in Docker' : `loaded from the ${origin}`}`,
     );
+  } finally {
+    progress.finish();
+  }
+}
+
+/**
+ * The pinned build, complete in the layout store (pulled from the registry into it when only the registry has it),
+ * as the variant of `platform`; a pin nobody holds is a DigestPinError naming the Dockerfile line and the fix.
+ */
+async function pinnedBuildOf(
+  root: string,
+  pin: DigestPin,
+  dockerfile: string,
+  platform: Platform,
+  onProgress?: OnProgress,
+): Promise<Awaited<ReturnType<typeof resolvePinnedImage>>> {
+  const ref = { ...pin.use.reference, digest: pin.digest };
+  const progress = onProgress ? undefined : createProgressRenderer();
+  try {
+    return await resolvePinnedImage(root, ref, { onProgress: onProgress ?? progress!.onProgress, platform });
   } catch (error) {
     if (!(error instanceof PinnedImageUnavailableError)) throw error;
     throw new DigestPinError(
@@ -176,7 +204,7 @@ async function loadPinnedBuild(root: string, pin: DigestPin, dockerfile: string,
       { cause: error },
     );
   } finally {
-    progress.finish();
+    progress?.finish();
   }
 }
 

@@ -16,8 +16,16 @@ export interface DockerBuildExecutorOptions {
   noCache?: boolean;
   /** buildx only: `--load` the result into Docker. Default true with buildx. */
   load?: boolean;
-  /** Hand asset images to BuildKit as `--build-context <ref>=oci-layout://...` (needs `docker buildx`) instead of loading them into Docker. */
+  /**
+   * Hand asset images to BuildKit as `--build-context <ref>=oci-layout://...` instead of loading them into Docker.
+   * Unset: yes when `docker buildx` is installed and the engine uses the containerd image store.
+   */
   useBuildx?: boolean;
+  /**
+   * buildx only: compression of the layers exported into Docker. Unset: `uncompressed` on the containerd image
+   * store; `default` leaves BuildKit's (gzip).
+   */
+  exportCompression?: 'uncompressed' | 'gzip' | 'zstd' | 'estargz' | 'default';
   /** Passed to `docker build` as they are, before the context. */
   extraArgs?: string[];
 }
