@@ -3,6 +3,7 @@
 // (task ordering), and its image holds the asset's files byte for byte, also
 // when Docker holds a stale image under the asset's tag, and when the build
 // must be re-made from the sources with the build's own SOURCE_DATE_EPOCH.
+// The app sets useBuildx: false: this is the load path (on Docker 26 the default is buildx, in buildx.spec.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -30,7 +31,7 @@ describe('docker-build', () => {
       'assets/bert/config.json': '{"hidden": 8}\n',
       'assets/bert/tok/vocab.txt': `[CLS]\n[SEP]\n${RUN}\n`,
       'apps/app/project.json': `${JSON.stringify(
-        { name: 'app', root: 'apps/app', targets: { 'docker-build': { options: { network: 'host', tags: [APP_TAG] } } } },
+        { name: 'app', root: 'apps/app', targets: { 'docker-build': { options: { network: 'host', tags: [APP_TAG], useBuildx: false } } } },
         null,
         2,
       )}\n`,

@@ -6,6 +6,7 @@
 // with both manifests, which skopeo reads per architecture; apps build for
 // either platform with both builders, from the local build and from the
 // registry alone; the plugin option `platforms` is part of the cache key.
+// The apps set useBuildx: false: Docker gets a variant loaded (buildx contexts: buildx.spec.ts).
 import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,12 +35,12 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
       '.gitignore': 'assets/bert/model.bin\n',
       'assets/bert/model.bin': randomBytes(512 * 1024),
       'assets/bert/config.json': '{"hidden_size": 8}\n',
-      'apps/arm/project.json': `${JSON.stringify({ name: 'arm', root: 'apps/arm', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/arm64', tags: [`${APP}-arm`] } } } }, null, 2)}\n`,
+      'apps/arm/project.json': `${JSON.stringify({ name: 'arm', root: 'apps/arm', targets: { 'docker-build': { options: { network: 'host', useBuildx: false, platform: 'linux/arm64', tags: [`${APP}-arm`] } } } }, null, 2)}\n`,
       'apps/arm/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
-      'apps/amd/project.json': `${JSON.stringify({ name: 'amd', root: 'apps/amd', targets: { 'docker-build': { options: { network: 'host', platform: 'linux/amd64', tags: [`${APP}-amd`] } } } }, null, 2)}\n`,
+      'apps/amd/project.json': `${JSON.stringify({ name: 'amd', root: 'apps/amd', targets: { 'docker-build': { options: { network: 'host', useBuildx: false, platform: 'linux/amd64', tags: [`${APP}-amd`] } } } }, null, 2)}\n`,
       'apps/amd/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
       // No `platform`: the app builds for what Docker builds for by default.
-      'apps/host/project.json': `${JSON.stringify({ name: 'host', root: 'apps/host', targets: { 'docker-build': { options: { network: 'host', tags: [`${APP}-host`] } } } }, null, 2)}\n`,
+      'apps/host/project.json': `${JSON.stringify({ name: 'host', root: 'apps/host', targets: { 'docker-build': { options: { network: 'host', useBuildx: false, tags: [`${APP}-host`] } } } }, null, 2)}\n`,
       'apps/host/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
     });
     await runNx(ws, ['run', 'bert:asset-image']);

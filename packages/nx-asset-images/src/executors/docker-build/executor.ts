@@ -82,12 +82,18 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
   let buildContexts: Record<string, string> | undefined;
   if (buildx) {
     // A pin of another build than the current one: into the layout store (from the registry when only it has it).
+    const origins = new Map<string, 'layout' | 'registry'>();
     if (pins.some((p) => !p.current)) {
       const pinPlatform = parsePlatform(options.platform ?? (await dockerBuildPlatform()));
-      for (const pin of pins.filter((p) => !p.current)) await pinnedBuildOf(root, pin, dockerfile, pinPlatform);
+      for (const pin of pins.filter((p) => !p.current))
+        origins.set(pin.use.resolved, (await pinnedBuildOf(root, pin, dockerfile, pinPlatform)).origin);
     }
     buildContexts = await layoutBuildContexts(root, uses, results, manifestFileOf, rebuildDefaultsOf);
-    for (const pin of pins) logger.info(`${pin.use.resolved}: the pinned build, from the layout store`);
+    for (const pin of pins) {
+      const from =
+        origins.get(pin.use.resolved) === 'registry' ? 'pulled from the registry into the layout store' : 'from the layout store';
+      logger.info(`${pin.use.resolved}: the pinned build, ${from}`);
+    }
   } else {
     // A multi-platform asset: Docker gets the variant of this build's platform under the asset's tags (the
     // `platform` option, else what Docker builds for by default: DOCKER_DEFAULT_PLATFORM or the engine's).
