@@ -62,25 +62,39 @@ export function timed(cmd, args, opts) {
 // (28.x in /usr/local/bin here) refuses DOCKER_BUILDKIT=1 without the buildx plugin.
 export const DOCKER = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
+/** The `export NAME='value'` lines of a services env file (tools/test-services.sh writes `<state>/env`). */
+export function readServicesEnv(file) {
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^export (\w+)='(.*)'$/.exec(line);
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
 /**
  * The test services of one benchmark run (tools/test-services.sh in `state`):
  * `start()` fills `env` from the services' env file; `stop()` stops only what
- * was started.
+ * was started. With `reuse` (the env file of services started elsewhere, like the
+ * e2e tests' NXAI_SERVICES_ENV), `start()` only reads that file and nothing is started or stopped.
  */
-export function benchServices(state) {
+export function benchServices(state, { reuse } = {}) {
   const env = {};
   let started = false;
   const script = join(repo, 'tools', 'test-services.sh');
   return {
     env,
+    reused: reuse,
     start() {
+      if (reuse) {
+        log(`reusing the services of ${reuse}`);
+        Object.assign(env, readServicesEnv(reuse));
+        return;
+      }
       log(`starting services in ${state}`);
       started = true;
       run('bash', [script, 'start', state]);
-      for (const line of readFileSync(join(state, 'env'), 'utf8').split('\n')) {
-        const m = /^export (\w+)='(.*)'$/.exec(line);
-        if (m) env[m[1]] = m[2];
-      }
+      Object.assign(env, readServicesEnv(join(state, 'env')));
     },
     stop() {
       if (!started) return;
@@ -130,10 +144,11 @@ export function linkBenchNodeModules(ws) {
 /**
  * One benchmark run's temp dir and test services: `cleanup()` stops the services and removes the dir
  * (once; also on SIGINT/SIGTERM). `svc` is the services' env, filled by `services.start()`.
+ * `servicesEnv`: reuse the services of that env file instead of starting them (see benchServices).
  */
-export function benchRun(prefix) {
+export function benchRun(prefix, { servicesEnv } = {}) {
   const tmp = mkdtempSync(prefix);
-  const services = benchServices(join(tmp, 'svc'));
+  const services = benchServices(join(tmp, 'svc'), { reuse: servicesEnv });
   let cleaned = false;
   const cleanup = () => {
     if (cleaned) return;
