@@ -198,7 +198,8 @@ const PATHS = [
   { key: 'a', label: '(a) plugin + docker load, then `docker build`' },
   {
     key: 'b-plugin',
-    label: "(b) the plugin's defaults end to end: `asset-image` (load: auto, so Docker gets the asset too), then `docker-build` with no options",
+    label:
+      "(b) the plugin's defaults end to end: `asset-image` (load: auto, so Docker gets the asset too), then `docker-build` with no options",
   },
   { key: 'b-default', label: '(b) plugin, `docker-build` with useBuildx (oci-layout://), exportCompression: default' },
   ...COMPRESSIONS.map((c) => ({
