@@ -434,9 +434,11 @@ async function main() {
     a: '`nx run m:asset-image --load=true`; `docker build`',
     c: '`docker buildx build --load` (FROM scratch + COPY . /); `docker buildx build --load`',
     d: '(untimed: `nx run m:asset-image --load=true`, `docker builder prune -af`, page cache drop) `docker buildx build --load`',
+    'd-uncompressed': '(untimed: as (d)) `docker buildx build --output type=docker,compression=uncompressed`',
   };
   const compressionCell = (path, r) => {
     const seen = r.seen.app ? `app's asset layer: ${r.seen.app}; asset: ${r.seen.asset}` : 'n/a';
+    if (path.key === 'd-uncompressed') return `uncompressed; ${seen}`;
     if (!isB(path.key)) return `BuildKit default; ${seen}`;
     // Applied: the store holds the requested compression and the executor passed one to buildx (gzip is also BuildKit's default).
     const passed = /compression/i.test(r.seen.argv ?? '');
