@@ -9,7 +9,8 @@ import { symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerBuild, dockerImageIdOf, dockerRunRm, e2eEngine, expectedDockerId } from './support/docker';
+import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
+import { docker, dockerBuild, dockerRunRm, e2eEngine, expectedDockerId } from './support/docker';
 import { withUmociRootfs } from './support/umoci';
 import { exec } from './support/exec';
 import { hashStats } from './support/hash-stats';
@@ -77,7 +78,7 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(lock.files['bin/run.sh'].mode).toBe(0o755);
     expect(lock.image.manifest).toBe(result.manifestDigest);
 
-    expect(await dockerImageIdOf(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
+    expect(await dockerImageId(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
 
     const app = mkdtempSync(path.join(tmpdir(), 'nxai-app-'));
     try {
@@ -131,7 +132,7 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(hit.stdout).toMatch(/local cache/);
     expect(hit.stdout + hit.stderr).toContain('Docker lacked');
     for (const reference of result.references) {
-      expect(await dockerImageIdOf(reference)).toBe(expectedDockerId(result));
+      expect(await dockerImageId(reference)).toBe(expectedDockerId(result));
     }
   });
 
@@ -168,7 +169,7 @@ describe('asset-image: build, load, COPY --from', () => {
     expect(read).toBe(changed.length);
 
     // the image in Docker is the new one
-    expect(await dockerImageIdOf(`${IMAGE}:0.1`)).toBe(expectedDockerId(after));
+    expect(await dockerImageId(`${IMAGE}:0.1`)).toBe(expectedDockerId(after));
   });
 
   // The containerd image store reads every blob of a `docker load` archive, so there the whole image goes (and the test
@@ -191,7 +192,7 @@ describe('asset-image: build, load, COPY --from', () => {
       await docker(['rm', container]);
       rmSync(out, { recursive: true, force: true });
     }
-    expect(await dockerImageIdOf(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
+    expect(await dockerImageId(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
   });
 
   it('in CI, fails on a lock that does not match the files and names what differs', async () => {
@@ -342,7 +343,7 @@ describe('asset-image: compression', () => {
         expect(result.layers.map((l) => l.mediaType)).toEqual(
           result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`),
         );
-        expect(await dockerImageIdOf(`${image}:1`)).toBe(expectedDockerId(result));
+        expect(await dockerImageId(`${image}:1`)).toBe(expectedDockerId(result));
         // what Docker holds: the files, byte for byte
         const container = (await docker(['create', `${image}:1`, 'none'])).stdout.trim();
         const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));

@@ -89,7 +89,7 @@ describe.skipIf(!modern)(
       ['amd', 'amd64'],
       ['arm', 'arm64'],
     ])(
-      'by default (no useBuildx): the %s app gets the asset as an oci-layout context at the index digest, never loaded, layers exported uncompressed',
+      'by default (no useBuildx): the %s app gets the asset as an oci-layout context at the index digest, never loaded, and buildx is told to export uncompressed',
       async (name, arch) => {
         await removeImagesOf(IMAGE);
         const run = await runNx(ws, ['run', `${name}:docker-build`]);
@@ -163,7 +163,9 @@ describe.skipIf(!modern)(
       await ws.write('apps/old/Dockerfile', copyBert(pinned));
       const run = await runNx(ws, ['run', 'old:docker-build']);
       expect(run.stdout).toContain(contextFlag(pinned, old));
-      expect(await inDocker(pinned)).toBe(false);
+      // Nothing went into Docker: neither the asset's tags nor the old build's content tag.
+      expect(await inDocker(`${IMAGE}:sha256-${old.slice(7, 27)}`)).toBe(false);
+      expect(await inDocker(`${IMAGE}:0.1`)).toBe(false);
       await appHolds('old', { '/assets/bert/model.bin': weight });
 
       // A digest nobody holds names the Dockerfile line and the fix.

@@ -8,7 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerImageIdOf, dockerRunRm, expectedDockerId, type RecordedBuild } from './support/docker';
+import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
+import { docker, dockerRunRm, expectedDockerId, type RecordedBuild } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const RUN = randomBytes(3).toString('hex');
@@ -66,7 +67,7 @@ describe('docker-build', () => {
   async function assetDockerId(): Promise<string> {
     return expectedDockerId(JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as RecordedBuild);
   }
-  const imageId = dockerImageIdOf;
+  const imageId = dockerImageId;
 
   it('builds the asset first, then the app; the app holds every asset file byte for byte', async () => {
     const shown = JSON.parse((await runNx(ws, ['show', 'project', 'app', '--json'])).stdout) as {

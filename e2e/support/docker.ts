@@ -8,6 +8,7 @@
 //   reach the 127.0.0.1 registries.
 // - `docker run` works without a flag; dockerRunRm passes --network=none
 //   (hermetic) unless told otherwise; use 'host' to reach 127.0.0.1 services.
+import { variantOf, type AssetImageResult } from '../../packages/nx-asset-images/src/build/asset-image-result';
 import { exec, ExecOptions, ExecResult } from './exec';
 import { servicesEnv } from './services';
 import { e2eEngineOf, type E2eEngine } from './services-env';
@@ -94,14 +95,9 @@ export interface RecordedBuild {
  * classic image store names an image by its config digest, containerd's by the manifest digest of the variant.
  */
 export function expectedDockerId(build: RecordedBuild, platform = 'linux/amd64'): string {
-  const variant = build.platforms?.find((p) => p.platform === platform) ?? build;
+  const variant = variantOf(build as unknown as AssetImageResult, platform);
+  if (!variant) throw new Error(`the build has no ${platform} variant`);
   return e2eEngine() === '26' ? variant.manifestDigest : variant.configDigest;
-}
-
-/** `docker image inspect .Id` of `ref`, or undefined when the engine has no such image. */
-export async function dockerImageIdOf(ref: string): Promise<string | undefined> {
-  const res = await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { reject: false });
-  return res.exitCode === 0 ? res.stdout.trim() : undefined;
 }
 
 /** Removes a build from Docker by either id (config digest: classic store; manifest digest: containerd's); absent is fine. */

@@ -58,7 +58,21 @@ function stateDirRoot(): string {
 // The project e2e-docker26, or NXAI_E2E_DOCKER=26: every test runs against dockerd 26 (containerd image store)
 // instead of 20.10. The choice goes into process.env, so test workers (e2eEngine()) and the processes they start see it.
 function publish(project: TestProject, started: ServicesEnv): void {
-  const engine = project.name === 'e2e-docker26' ? '26' : e2eEngineOf(process.env['NXAI_E2E_DOCKER']);
+  // NXAI_E2E_DOCKER as the run was started with (a setup that ran before this one may have set it since).
+  process.env['NXAI_E2E_DOCKER_REQUESTED'] ??= process.env['NXAI_E2E_DOCKER'] ?? '';
+  const requested = process.env['NXAI_E2E_DOCKER_REQUESTED'];
+  const engine = project.name === 'e2e-docker26' ? '26' : e2eEngineOf(requested);
+  // The engine goes into this process's env, which every project of one vitest run shares: two engines cannot.
+  const published = process.env['NXAI_E2E_ENGINE_PUBLISHED'];
+  if (published !== undefined && published !== engine) {
+    throw new ServicesStartError(
+      `vitest is running the e2e projects of Docker ${published} and ${engine} in one process; run them one at a time ` +
+        '(vitest run --project e2e, then vitest run --project e2e-docker26, as npm test does)',
+      '',
+      '',
+    );
+  }
+  process.env['NXAI_E2E_ENGINE_PUBLISHED'] = engine;
   process.env['NXAI_E2E_DOCKER'] = engine;
   const { env, cliDir } = servicesEnvFor(started, engine);
   for (const [k, v] of Object.entries(env)) {

@@ -81,7 +81,7 @@ export async function ensurePinnedInDocker(
   await dockerLoad(image, [reference], { ...options, reuseLayersOf: [reference] });
   const id = await dockerImageId(reference, options);
   if (dockerPresence(id, build) !== 'present') {
-    throw new PinnedImageNotInDockerError(reference, build.configDigest, id);
+    throw new PinnedImageNotInDockerError(reference, build, id);
   }
   return 'loaded';
 }
@@ -90,9 +90,12 @@ export class PinnedImageNotInDockerError extends Error {
   override readonly name = 'PinnedImageNotInDockerError';
   constructor(
     readonly reference: string,
-    readonly expected: string,
+    readonly expected: { configDigest: string; manifestDigest: string },
     readonly actual: string | undefined,
   ) {
-    super(`after loading, ${reference} is ${actual ?? 'absent'} in Docker, not ${expected}`);
+    super(
+      `after loading, ${reference} is ${actual ?? 'absent'} in Docker, not the pinned build ` +
+        `(${expected.configDigest} on the classic image store, ${expected.manifestDigest} on containerd's)`,
+    );
   }
 }

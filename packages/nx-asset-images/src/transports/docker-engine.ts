@@ -39,8 +39,8 @@ export function imageStoreOf(driverStatusJson: string): DockerImageStore {
   return /containerd/i.test(driverStatusJson) ? 'containerd' : 'classic';
 }
 
-/** The engine's image store; `classic` when `docker info` does not answer (the older, safer assumption). */
-export async function dockerImageStore(options: DockerCliOptions = {}): Promise<DockerImageStore> {
+/** The engine's image store; undefined when `docker info` does not answer. */
+export async function dockerImageStore(options: DockerCliOptions = {}): Promise<DockerImageStore | undefined> {
   const info = await runDocker(['info', '--format', '{{json .DriverStatus}}'], options).catch(() => undefined);
-  return info ? imageStoreOf(info.stdout) : 'classic';
+  return info ? imageStoreOf(info.stdout) : undefined;
 }

@@ -49,7 +49,8 @@ export function parseDockerLoadOutput(stdout: string): { loaded: string[]; image
 export async function dockerLoad(original: Image, repoTags: readonly string[], options: DockerLoadOptions = {}): Promise<DockerLoadResult> {
   const store = await dockerImageStore(options);
   // containerd's store takes zstd layers as they are (the image keeps its manifest digest, which is its id there);
-  // the classic store of Docker 20.10 rejects them, so it gets plain tars (same config, same id).
+  // the classic store of Docker 20.10 rejects them, so it (or an engine that does not say) gets plain tars (same
+  // config, same id). Layers are left out only where the classic store is known to hold them.
   const image = store === 'containerd' ? original : await withZstdLayersDecompressed(original);
   const archiveOptions = { omitBottomLayers: store === 'classic' ? await reusableBottomLayers(image, options) : 0 };
   const { stdout } = await runDocker(['load'], {

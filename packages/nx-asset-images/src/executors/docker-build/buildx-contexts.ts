@@ -40,11 +40,18 @@ export function buildxDecision(
 /** The facts `buildxDecision` needs, asked of the CLI and engine (nothing asked when the option decides alone). */
 export async function decideBuildx(
   useBuildx: boolean | undefined,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ buildx: boolean; warning?: string; store?: DockerImageStore }> {
-  if (useBuildx === false) return { buildx: false };
+  const legacyBuilder = legacyBuilderAsked(env);
+  if (useBuildx === false || (useBuildx === undefined && legacyBuilder)) return { buildx: false };
   const buildxInstalled = await buildxAvailable();
-  const store = buildxInstalled ? await dockerImageStore() : 'classic';
-  return { ...buildxDecision(useBuildx, { buildxInstalled, store }), store };
+  const store = buildxInstalled ? await dockerImageStore() : undefined;
+  return { ...buildxDecision(useBuildx, { buildxInstalled, store: store ?? 'classic', legacyBuilder }), ...(store ? { store } : {}) };
+}
+
+/** DOCKER_BUILDKIT set to false (the Docker CLI reads it as a boolean: 0, false): the legacy builder is asked for. */
+export function legacyBuilderAsked(env: NodeJS.ProcessEnv): boolean {
+  return /^(0|false)$/i.test((env['DOCKER_BUILDKIT'] ?? '').trim());
 }
 
 export async function buildxAvailable(): Promise<boolean> {
@@ -80,7 +87,14 @@ export async function layoutBuildContexts(
   resolveOptionsOf: (project: string) => ResolveAssetImageOptions = () => ({}),
 ): Promise<Record<string, string>> {
   const store = assetStorePaths(workspaceRoot);
+  // An asset used only through pins of other builds needs none of its current build.
+  const current = new Set(
+    uses
+      .filter((use) => use.reference.digest === undefined || use.reference.digest === results.get(use.asset.projectName)?.manifestDigest)
+      .map((use) => use.asset.projectName),
+  );
   for (const [project, result] of results) {
+    if (!current.has(project)) continue;
     // A multi-platform build: the context is the index (BuildKit picks the variant of the build's platform).
     if (result.platforms) {
       const { index, origin } = await resolveAssetIndex(workspaceRoot, manifestFileOf(project), result);

@@ -6,7 +6,7 @@ import { parseImageReference, repositoryKey } from '../../oci/image-reference';
 import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
 import { AssetTagMismatchError, digestPinsOf, findAssetUses, requiredReferencesByAsset } from './asset-uses';
 import { rewriteDigestPins } from './pinned-dockerfile';
-import { buildxDecision, layoutBuildContextMap } from './buildx-contexts';
+import { buildxDecision, layoutBuildContextMap, legacyBuilderAsked } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv, exportCompressionOf } from './docker-build-argv';
 import { applyBuildArgs, quoteArgValue } from './dockerfile-build-args';
 import type { DockerBuildExecutorOptions } from './schema';
@@ -287,6 +287,12 @@ describe('dockerBuildArgv', () => {
       ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', '--output=type=registry', 'apps/x'],
     ],
     [
+      "the user's -o (a separate value) in extraArgs wins",
+      { extraArgs: ['-o', 'type=local,dest=out'] },
+      { buildx: true, exportCompression: 'uncompressed' },
+      ['buildx', 'build', '-f', 'apps/x/Dockerfile', '-t', 'x:latest', '--pull=false', '-o', 'type=local,dest=out', 'apps/x'],
+    ],
+    [
       "the user's --push in extraArgs wins",
       { extraArgs: ['--push'] },
       { buildx: true },
@@ -351,6 +357,18 @@ describe('buildxDecision', () => {
     const decision = buildxDecision(option, { buildxInstalled, store });
     expect(decision.buildx).toBe(buildx);
     expect(decision.warning !== undefined).toBe(warned);
+  });
+
+  it.each<[string | undefined, boolean]>([
+    ['0', true],
+    ['false', true],
+    ['FALSE', true],
+    ['1', false],
+    ['true', false],
+    ['', false],
+    [undefined, false],
+  ])('DOCKER_BUILDKIT=%s asks for the legacy builder: %s', (value, expected) => {
+    expect(legacyBuilderAsked(value === undefined ? {} : { DOCKER_BUILDKIT: value })).toBe(expected);
   });
 
   it.each<[boolean | undefined, boolean]>([

@@ -84,7 +84,8 @@ export async function dockerBuildTask(options: DockerBuildExecutorOptions, conte
     // A pin of another build than the current one: into the layout store (from the registry when only it has it).
     const origins = new Map<string, 'layout' | 'registry'>();
     if (pins.some((p) => !p.current)) {
-      const pinPlatform = parsePlatform(options.platform ?? (await dockerBuildPlatform()));
+      // A multi-platform app (`linux/amd64,linux/arm64`): its first platform decides which variant's layers are checked.
+      const pinPlatform = parsePlatform((options.platform ?? (await dockerBuildPlatform())).split(',')[0]!.trim());
       for (const pin of pins.filter((p) => !p.current))
         origins.set(pin.use.resolved, (await pinnedBuildOf(root, pin, dockerfile, pinPlatform)).origin);
     }
