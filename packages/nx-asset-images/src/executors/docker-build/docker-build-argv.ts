@@ -62,7 +62,6 @@ export function exportCompressionOf(
   options: Pick<DockerBuildExecutorOptions, 'exportCompression'>,
   store: DockerImageStore | undefined,
 ): string | undefined {
-  if (options.exportCompression && options.exportCompression !== 'default') return options.exportCompression;
   if (options.exportCompression === 'default') return undefined;
-  return store === 'containerd' ? 'uncompressed' : undefined;
+  return options.exportCompression ?? (store === 'containerd' ? 'uncompressed' : undefined);
 }
