@@ -99,9 +99,23 @@ describe('asset-image: build, load, COPY --from', () => {
     }
   });
 
-  it('writes an OCI layout that skopeo inspects and umoci unpacks to byte-identical files', async () => {
+  it('by default (ociLayout "lazy") the layout holds the manifests and configs, not a copy of the layers', async () => {
     const result = readResult(ws);
     const layout = ws.path('.asset-images/oci');
+    const info = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:${IMAGE}:0.1`])).stdout);
+    expect(info.Digest).toBe(result.manifestDigest);
+    expect(info.Layers).toEqual(result.layers.map((l) => l.digest));
+    for (const layer of result.layers)
+      expect(existsSync(path.join(layout, 'blobs/sha256', layer.digest.slice(7))), layer.digest).toBe(false);
+    expect(existsSync(path.join(layout, 'blobs/sha256', result.manifestDigest.slice(7)))).toBe(true);
+  });
+
+  it('with ociLayout true, writes an OCI layout that skopeo inspects and umoci unpacks to byte-identical files', async () => {
+    await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true', '--ociLayout=true']);
+    const result = readResult(ws);
+    const layout = ws.path('.asset-images/oci');
+    for (const layer of result.layers)
+      expect(existsSync(path.join(layout, 'blobs/sha256', layer.digest.slice(7))), layer.digest).toBe(true);
     const inspect = await exec('skopeo', ['inspect', '--raw', `oci:${layout}:${IMAGE}:0.1`]);
     expect(sha256(inspect.stdout)).toBe(result.manifestDigest.slice(7));
     const info = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:${IMAGE}:0.1`])).stdout);
@@ -330,7 +344,7 @@ describe('asset-image: compression', () => {
         'assets/c/vocab.txt': 'a\nb\n',
       });
       try {
-        const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true'], { reject: false });
+        const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true', '--ociLayout=true'], { reject: false });
         const zlib = await import('node:zlib');
         if (compression === 'zstd' && typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress !== 'function') {
           expect(run.exitCode).not.toBe(0);

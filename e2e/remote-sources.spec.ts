@@ -69,7 +69,7 @@ describe('remote sources pinned by sha256', () => {
   });
 
   it('builds an asset of two remote files and one local file; the image holds exactly what the server served', async () => {
-    await runNx(ws, ['run', 'assets-hub:asset-image', '--load=false']);
+    await runNx(ws, ['run', 'assets-hub:asset-image', '--load=false', '--ociLayout=true']);
     expect(requests.filter((r) => r.startsWith('/org/'))).toHaveLength(2);
     const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-hub/image.json'), 'utf8'));
     expect(result.layers.flatMap((l: { files: string[] }) => l.files).sort()).toEqual([

@@ -32,13 +32,16 @@ import { prepareAsset } from './prepare-asset';
 import { unchangedVersionTags } from './lock-pin';
 import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
 
+/** The asset-image option `ociLayout`; its default is `'lazy'` (the layers' bytes are not copied). */
+export type OciLayoutMode = boolean | 'lazy';
+
 export interface BuildAssetRequest {
   /** asset.json, workspace-relative. */
   manifestFile: string;
   /** Directory of the result (image.json), workspace-relative. */
   outputPath: string;
-  /** Write the image into the store's OCI layout. */
-  ociLayout: boolean;
+  /** What of the image goes into the store's OCI layout: `true` every blob, `'lazy'` configs, manifests and index entries (layers when a consumer needs them), `false` nothing. */
+  ociLayout: OciLayoutMode;
   /** Load into Docker: `auto` when an engine answers, `true` fails without one. */
   load: boolean | 'auto';
 }
@@ -46,7 +49,7 @@ export interface BuildAssetRequest {
 /** What happened, step by step, for the caller to render. */
 export type AssetBuildEvent =
   | { kind: 'lock-written'; file: string }
-  | { kind: 'layout-written'; dir: string; written: number; skipped: number }
+  | { kind: 'layout-written'; dir: string; written: number; skipped: number; layers: boolean }
   /** Not written yet: `missing` layers of absent files are not in the store (they come from the registry when something needs them). */
   | { kind: 'layout-deferred'; dir: string; missing: number }
   | { kind: 'docker-loaded'; engine: string; platform: string; outcome: EnsureInDockerOutcome; configDigest: string }
@@ -176,19 +179,21 @@ async function deliverImage(
   // Layers of absent files come from the registry only when something needs their bytes: a layout
   // write alone does not, so it waits until they are in the store (after a docker load, an asset-pull).
   const notHere = async () => (await Promise.all(pinned.map(async (d) => ((await hasBlob(dir, d)) ? undefined : d)))).filter(Boolean);
-  const writeLayout = async () => {
+  const writeLayout = async (layers = true) => {
     const progress = reporter.progress();
     try {
-      const layoutOptions = { refNames: result.references, onProgress: progress.onProgress };
+      const layoutOptions = { refNames: result.references, onProgress: progress.onProgress, layers };
       const written =
         'index' in built ? await writeOciLayoutIndex(dir, built, layoutOptions) : await writeOciLayout(dir, built, layoutOptions);
-      reporter.event({ kind: 'layout-written', dir, written: written.written.length, skipped: written.skipped.length });
+      reporter.event({ kind: 'layout-written', dir, written: written.written.length, skipped: written.skipped.length, layers });
     } finally {
       progress.finish();
     }
   };
   let layoutPending = false;
-  if (request.ociLayout) {
+  // Lazy: the small blobs only; layers are not copied (they come from the sources, else the registry, when needed).
+  if (request.ociLayout === 'lazy') await writeLayout(false);
+  else if (request.ociLayout) {
     const missing = await notHere();
     if (missing.length === 0) await writeLayout();
     else {

@@ -19,6 +19,13 @@ export interface WriteOciLayoutOptions {
   /** Tags the image gets in `index.json` (`org.opencontainers.image.ref.name`); entries with these names are replaced. Empty: one unnamed entry. */
   refNames: readonly string[];
   onProgress?: OnProgress;
+  /**
+   * Write the layer blobs too (default). `false` writes only the small blobs (configs, manifests, the
+   * index) and the `index.json` entries: enough for `skopeo inspect` and for the store's garbage
+   * collector to see what a build is made of, while the layers' bytes stay in the sources (and Docker,
+   * and the registry) until a consumer needs them in the layout (a BuildKit `oci-layout://` context).
+   */
+  layers?: boolean;
 }
 
 export interface WriteOciLayoutResult {
@@ -40,7 +47,7 @@ export async function writeOciLayout(dir: string, image: Image, options: WriteOc
   const result: WriteOciLayoutResult = { manifestDigest: image.manifest.descriptor.digest, written: [], skipped: [] };
   const done = new Set<Digest>();
   const blobs: { descriptor: Descriptor; open: () => Readable }[] = [
-    ...image.layers.map((layer: Layer) => ({ descriptor: layer.descriptor, open: () => layer.open() })),
+    ...(options.layers === false ? [] : image.layers).map((layer: Layer) => ({ descriptor: layer.descriptor, open: () => layer.open() })),
     bytesSource(image.config),
     bytesSource(image.manifest),
   ].filter((blob) => !done.has(blob.descriptor.digest) && done.add(blob.descriptor.digest));
@@ -74,7 +81,9 @@ export async function writeOciLayoutIndex(dir: string, index: ImageIndex, option
   const unique = <T extends { descriptor: Descriptor }>(blobs: T[]): T[] =>
     blobs.filter((blob) => !done.has(blob.descriptor.digest) && done.add(blob.descriptor.digest));
   const layers = unique(
-    index.images.flatMap(({ image }) => image.layers.map((layer) => ({ descriptor: layer.descriptor, open: () => layer.open() }))),
+    index.images.flatMap(({ image }) =>
+      (options.layers === false ? [] : image.layers).map((layer) => ({ descriptor: layer.descriptor, open: () => layer.open() })),
+    ),
   );
   const small = unique([
     ...index.images.flatMap(({ image }) => [bytesSource(image.config), bytesSource(image.manifest)]),

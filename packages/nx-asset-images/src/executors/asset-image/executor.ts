@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { buildAsset, type AssetBuildEvent } from '../../build/asset-build';
+import { buildAsset, type AssetBuildEvent, type OciLayoutMode } from '../../build/asset-build';
 import { assetBuildOptions } from '../../build/build-options';
 import { assetPushMutableTags } from '../../nx/asset-image-target';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
@@ -9,7 +9,7 @@ export interface AssetImageExecutorOptions {
   manifest: string;
   outputPath: string;
   load?: boolean | 'auto';
-  ociLayout?: boolean;
+  ociLayout?: OciLayoutMode;
   platforms?: string[];
   platform?: string;
   largeFileThreshold?: number;
@@ -40,7 +40,12 @@ export async function buildAssetImageTask(
   const started = Date.now();
   const { image, result } = await buildAsset(
     { ...assetBuildOptions(workspaceRoot, options), ...tags },
-    { manifestFile: options.manifest, outputPath: options.outputPath, ociLayout: options.ociLayout ?? true, load: options.load ?? 'auto' },
+    {
+      manifestFile: options.manifest,
+      outputPath: options.outputPath,
+      ociLayout: options.ociLayout ?? 'lazy',
+      load: options.load ?? 'auto',
+    },
     { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
   );
   logger.info(
@@ -57,7 +62,7 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
       return logger.info(`Updated ${event.file}: commit it so \`nx affected\` sees the change.`);
     case 'layout-written':
       return logger.info(
-        `OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: ${event.written} blob(s) written, ${event.skipped} already there`,
+        `OCI layout ${posix.relative(workspaceRoot, event.dir) || event.dir}: ${event.written} blob(s) written, ${event.skipped} already there${event.layers ? '' : ' (configs and manifests; layers are written when a BuildKit context needs them: ociLayout "lazy")'}`,
       );
     case 'layout-deferred':
       return logger.info(
