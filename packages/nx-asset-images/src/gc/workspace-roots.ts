@@ -1,0 +1,76 @@
+/**
+ * What the workspace still names, read from its files: every asset project
+ * (found by its asset.json, outside node_modules, dist, .nx, .git and the
+ * store), its current result (`dist/asset-images/<project>/image.json`, the
+ * inferred target's output path), its lock's image and files, its history,
+ * and the remote sources its asset.json pins.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import fg from 'fast-glob';
+import { assetResultDir, readAssetImageResult } from '../build/asset-image-result';
+import { ASSET_LOCK_FILE, readAssetLock } from '../lock/lock';
+import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest } from '../manifest/manifest';
+import type { Digest } from '../oci/image';
+import { keptHistory } from './store-gc-plan';
+import { readHistory } from './store-history';
+
+export interface AssetRoots {
+  project: string;
+  /** `image` of asset.json (Docker repository of its tags). */
+  image: string;
+  /** Kept image digests: current, history, lock. */
+  images: Digest[];
+}
+
+export interface WorkspaceRoots {
+  assets: AssetRoots[];
+  /** sha256 hex of remote sources named by asset.json or locks. */
+  sources: Set<string>;
+  /** A manifest could not be read: its sources are unknown, so no source is removed. */
+  keepAllSources: boolean;
+}
+
+export async function findAssetManifests(workspaceRoot: string): Promise<string[]> {
+  const files = await fg(`**/${ASSET_MANIFEST_FILE}`, {
+    cwd: workspaceRoot,
+    ignore: ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'],
+    followSymbolicLinks: false,
+  });
+  return files.sort();
+}
+
+export async function workspaceRoots(workspaceRoot: string, storeRoot: string, history: number): Promise<WorkspaceRoots> {
+  const roots: WorkspaceRoots = { assets: [], sources: new Set(), keepAllSources: false };
+  for (const file of await findAssetManifests(workspaceRoot)) {
+    const projectRoot = posix.dirname(file);
+    const text = await readFile(join(workspaceRoot, file), 'utf8');
+    let name: string;
+    let image: string;
+    try {
+      const manifest = parseAssetManifest(text, file, projectRoot);
+      for (const source of manifest.sources) roots.sources.add(source.sha256);
+      ({ name, image } = manifest);
+    } catch {
+      roots.keepAllSources = true;
+      const summary = parseAssetManifest(text, file, projectRoot, { tolerant: true });
+      if (!summary.ok) continue;
+      name = summary.name ?? defaultAssetName(projectRoot);
+      image = summary.image;
+    }
+    const images: Digest[] = [];
+    const result = await readAssetImageResult(join(workspaceRoot, assetResultDir(name)));
+    images.push(
+      ...keptHistory(
+        result?.manifestDigest,
+        (await readHistory(storeRoot, name)).map((b) => b.digest),
+        history,
+      ),
+    );
+    const lock = await readAssetLock(join(workspaceRoot, projectRoot, ASSET_LOCK_FILE)).catch(() => undefined);
+    if (lock?.image && !images.includes(lock.image.manifest as Digest)) images.push(lock.image.manifest as Digest);
+    for (const entry of Object.values(lock?.files ?? {})) roots.sources.add(entry.sha256);
+    roots.assets.push({ project: name, image, images });
+  }
+  return roots;
+}
