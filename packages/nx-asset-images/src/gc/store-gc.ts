@@ -134,9 +134,9 @@ async function collect(options: StoreGcOptions, storeRoot: string, ociLayout: st
     const path = join(sourcesDir, entry.kind === 'entry' ? 'sha256' : 'partial', entry.name);
     await remove(path, entry.kind === 'entry' ? 'sources' : 'partial downloads', entry.size);
   }
-  // TODO(issue 14, stat cache): once hashing/ exports it, drop the stat-cache entries of files that are gone here:
-  //   await pruneStatCaches(storeRoot, roots.assets.map(...project roots...), { dryRun });
-  // and add what it freed to report.freed (a 'stat cache' kind).
+  // TODO(issue 14, stat cache): wire the stat-cache prune here once hashing/ exports it (the per-asset stat caches):
+  //   const statFreed = await pruneStatCaches(storeRoot, roots.assets.map((asset) => asset.root), { dryRun });
+  // and add what it freed to report.freed under a 'stat cache' GcKind (emptyFreed lists the kinds).
 
   if (options.docker !== false) await pruneDockerTags(roots.assets, dryRun, report);
   return report;

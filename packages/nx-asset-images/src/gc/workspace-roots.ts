@@ -17,6 +17,8 @@ import { readHistory } from './store-history';
 
 export interface AssetRoots {
   project: string;
+  /** The asset folder, workspace-relative (posix). */
+  root: string;
   /** `image` of asset.json (Docker repository of its tags). */
   image: string;
   /** Kept image digests: current, history, lock. */
@@ -59,7 +61,7 @@ export async function workspaceRoots(workspaceRoot: string, storeRoot: string, h
       image = summary.image;
     }
     const images: Digest[] = [];
-    const result = await readAssetImageResult(join(workspaceRoot, assetResultDir(name)));
+    const result = await readAssetImageResult(join(workspaceRoot, await resultDirOf(workspaceRoot, projectRoot, name)));
     images.push(
       ...keptHistory(
         result?.manifestDigest,
@@ -70,7 +72,26 @@ export async function workspaceRoots(workspaceRoot: string, storeRoot: string, h
     const lock = await readAssetLock(join(workspaceRoot, projectRoot, ASSET_LOCK_FILE)).catch(() => undefined);
     if (lock?.image && !images.includes(lock.image.manifest as Digest)) images.push(lock.image.manifest as Digest);
     for (const entry of Object.values(lock?.files ?? {})) roots.sources.add(entry.sha256);
-    roots.assets.push({ project: name, image, images });
+    roots.assets.push({ project: name, root: projectRoot, image, images });
   }
   return roots;
+}
+
+/**
+ * The asset-image target's `outputPath` when the asset's project.json sets one
+ * (read as plain JSON: the core does not load Nx), else the inferred target's.
+ */
+async function resultDirOf(workspaceRoot: string, projectRoot: string, project: string): Promise<string> {
+  try {
+    const config = JSON.parse(await readFile(join(workspaceRoot, projectRoot, 'project.json'), 'utf8')) as {
+      targets?: Record<string, { executor?: unknown; options?: { outputPath?: unknown } }>;
+    };
+    for (const target of Object.values(config.targets ?? {})) {
+      const out = target.options?.outputPath;
+      if (target.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
+    }
+  } catch {
+    // no project.json (the usual case: the project is inferred from asset.json)
+  }
+  return assetResultDir(project);
 }
