@@ -98,6 +98,15 @@ describe('runStoreGc on a store', () => {
     expect(existsSync(join(f.store, 'sources', 'sha256', f.unnamed))).toBe(false);
   });
 
+  it('a build pinned by digest in a Dockerfile is kept', async () => {
+    const f = await fixture(root);
+    await mkdir(join(root, 'apps', 'web'), { recursive: true });
+    await writeFile(join(root, 'apps', 'web', 'Dockerfile'), `FROM busybox\nCOPY --from=asset/a@${f.v1.manifest} / /assets/\n`);
+    await runStoreGc({ workspaceRoot: root, history: 0, docker: false, env });
+    for (const d of Object.values(f.v1)) expect(existsSync(f.blob(d))).toBe(true);
+    expect(existsSync(f.blob(f.v2.manifest))).toBe(false);
+  });
+
   it('a sources cache outside the store (NX_ASSET_IMAGES_CACHE_DIR, maybe shared) is left alone', async () => {
     const f = await fixture(root);
     const done = await runStoreGc({

@@ -83,7 +83,7 @@ async function collect(options: StoreGcOptions, storeRoot: string, ociLayout: st
   const dryRun = options.dryRun ?? false;
   const report: StoreGcReport = { dryRun, freed: emptyFreed(), dockerTags: [], docker: false, warnings: [] };
   const roots = await workspaceRoots(options.workspaceRoot, storeRoot, options.history ?? DEFAULT_STORE_HISTORY);
-  const images = new Set<Digest>(roots.assets.flatMap((a) => a.images));
+  const images = new Set<Digest>([...roots.assets.flatMap((a) => a.images), ...roots.pinned]);
   const listing = await listStore(
     {
       ociLayout,
@@ -138,7 +138,13 @@ async function collect(options: StoreGcOptions, storeRoot: string, ociLayout: st
   //   const statFreed = await pruneStatCaches(storeRoot, roots.assets.map((asset) => asset.root), { dryRun });
   // and add what it freed to report.freed under a 'stat cache' GcKind (emptyFreed lists the kinds).
 
-  if (options.docker !== false) await pruneDockerTags(roots.assets, dryRun, report);
+  if (options.docker !== false) {
+    await pruneDockerTags(
+      roots.assets.map((asset) => ({ ...asset, images: [...asset.images, ...roots.pinned] })),
+      dryRun,
+      report,
+    );
+  }
   return report;
 }
 

@@ -31,19 +31,34 @@ export interface WorkspaceRoots {
   sources: Set<string>;
   /** A manifest could not be read: its sources are unknown, so no source is removed. */
   keepAllSources: boolean;
+  /**
+   * Every `sha256:<64 hex>` written in a Dockerfile (`FROM asset/bert@sha256:…` pins a build that
+   * docker-build loads): kept whatever image it belongs to; keeping a digest too many costs nothing.
+   */
+  pinned: Set<Digest>;
 }
 
+const IGNORED = ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'];
+const PINNED_DIGEST = /sha256:[0-9a-f]{64}/g;
+
 export async function findAssetManifests(workspaceRoot: string): Promise<string[]> {
-  const files = await fg(`**/${ASSET_MANIFEST_FILE}`, {
-    cwd: workspaceRoot,
-    ignore: ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'],
-    followSymbolicLinks: false,
-  });
+  const files = await fg(`**/${ASSET_MANIFEST_FILE}`, { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
   return files.sort();
 }
 
+/** Digests pinned in the workspace's Dockerfiles (the names the docker-build inference matches). */
+export async function pinnedDigests(workspaceRoot: string): Promise<Set<Digest>> {
+  const pinned = new Set<Digest>();
+  const files = await fg('**/{Dockerfile,Dockerfile.*,*.Dockerfile}', { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
+  for (const file of files) {
+    const text = await readFile(join(workspaceRoot, file), 'utf8').catch(() => '');
+    for (const match of text.matchAll(PINNED_DIGEST)) pinned.add(match[0] as Digest);
+  }
+  return pinned;
+}
+
 export async function workspaceRoots(workspaceRoot: string, storeRoot: string, history: number): Promise<WorkspaceRoots> {
-  const roots: WorkspaceRoots = { assets: [], sources: new Set(), keepAllSources: false };
+  const roots: WorkspaceRoots = { assets: [], sources: new Set(), keepAllSources: false, pinned: await pinnedDigests(workspaceRoot) };
   for (const file of await findAssetManifests(workspaceRoot)) {
     const projectRoot = posix.dirname(file);
     const text = await readFile(join(workspaceRoot, file), 'utf8');
