@@ -163,7 +163,12 @@ describe('store gc', () => {
     const leases = ws.path('.asset-images/leases');
     for (let i = 0; i < 600 && !(existsSync(leases) && readdirSync(leases).length > 0); i++) await sleep(50);
     expect(readdirSync(leases).length).toBeGreaterThan(0);
-    const gc = await npxGc(ws);
+    // The CLI straight from node_modules/.bin (npx's own startup is covered above): it must start while the build runs.
+    const gc = await exec(process.execPath, [ws.path('node_modules/.bin/nx-asset-images'), 'gc'], {
+      cwd: ws.root,
+      env: dockerEnv(),
+      timeoutMs: 240_000,
+    });
     const built = await building;
 
     expect(gc.exitCode).toBe(0);
