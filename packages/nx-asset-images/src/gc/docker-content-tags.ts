@@ -1,8 +1,10 @@
 /**
  * The plugin's own Docker tags of builds gc no longer keeps. Only a tag of the
  * exact content-tag form (`sha256-` and 20 hex, `contentTagFor`) in an asset's
- * repository is ever removed, and only when its build is not kept; any other
- * tag (`latest`, `0.1`, one the user made) stays. `docker rmi <repo>:<tag>`
+ * repository is ever removed, only when its build is not kept, and only when
+ * this workspace's history recorded that build: another clone sharing the
+ * engine (a second worktree) keeps its content tags. Any other tag (`latest`,
+ * `0.1`, one the user made) stays. `docker rmi <repo>:<tag>`
  * untags; Docker deletes the image only when that was its last tag.
  */
 import { contentTagFor } from '../build/image-references';
@@ -15,10 +17,11 @@ export function isContentTag(tag: string): boolean {
   return CONTENT_TAG.test(tag);
 }
 
-/** Tags of `listed` (as `docker image ls` printed them) to remove: content tags of builds not in `kept`. */
-export function staleContentTags(listed: readonly string[], kept: Iterable<Digest>): string[] {
+/** Tags of `listed` (as `docker image ls` printed them) to remove: content tags of `recorded` builds not in `kept`. */
+export function staleContentTags(listed: readonly string[], kept: Iterable<Digest>, recorded: Iterable<Digest>): string[] {
   const keptTags = new Set([...kept].map(contentTagFor));
-  return [...new Set(listed)].filter((tag) => isContentTag(tag) && !keptTags.has(tag)).sort();
+  const ownTags = new Set([...recorded].map(contentTagFor));
+  return [...new Set(listed)].filter((tag) => isContentTag(tag) && ownTags.has(tag) && !keptTags.has(tag)).sort();
 }
 
 /** The engine's tags of `repository` (familiar form, e.g. `asset/bert`); undefined when no engine answers. */

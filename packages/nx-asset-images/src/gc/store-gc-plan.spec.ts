@@ -120,11 +120,12 @@ describe('history record', () => {
 });
 
 describe('staleContentTags', () => {
-  it('removes only content tags of builds not kept; never another tag', () => {
+  it('removes only content tags of recorded builds not kept; never another tag, nor a build this workspace did not record', () => {
     const kept = d('ab');
     const keptTag = `sha256-${'ab'.repeat(10)}`;
     const oldTag = `sha256-${'cd'.repeat(10)}`;
-    const listed = [keptTag, oldTag, 'latest', '0.1', 'sha256-mine', `sha256-${'cd'.repeat(11)}`, `${oldTag}-patched`];
-    expect(staleContentTags(listed, [kept])).toEqual([oldTag]);
+    const otherClonesTag = `sha256-${'ef'.repeat(10)}`;
+    const listed = [keptTag, oldTag, otherClonesTag, 'latest', '0.1', 'sha256-mine', `sha256-${'cd'.repeat(11)}`, `${oldTag}-patched`];
+    expect(staleContentTags(listed, [kept], [kept, d('cd')])).toEqual([oldTag]);
   });
 });

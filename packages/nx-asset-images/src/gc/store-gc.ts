@@ -149,7 +149,7 @@ async function collect(options: StoreGcOptions, storeRoot: string, ociLayout: st
 }
 
 async function pruneDockerTags(
-  assets: readonly { image: string; images: Digest[] }[],
+  assets: readonly { image: string; images: Digest[]; recorded: Digest[] }[],
   dryRun: boolean,
   report: StoreGcReport,
 ): Promise<void> {
@@ -164,7 +164,7 @@ async function pruneDockerTags(
     const tags = await dockerTagsOf(repository);
     if (tags === undefined) return; // no engine answers: Docker is not this machine's concern
     report.docker = true;
-    for (const tag of staleContentTags(tags, asset.images)) {
+    for (const tag of staleContentTags(tags, asset.images, asset.recorded)) {
       const reference = `${repository}:${tag}`;
       try {
         if (!dryRun) await removeDockerTag(reference);

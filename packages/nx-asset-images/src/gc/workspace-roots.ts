@@ -23,6 +23,8 @@ export interface AssetRoots {
   image: string;
   /** Kept image digests: current, history, lock. */
   images: Digest[];
+  /** Every build the history records (kept or not): the only ones whose Docker content tags gc removes. */
+  recorded: Digest[];
 }
 
 export interface WorkspaceRoots {
@@ -77,17 +79,12 @@ export async function workspaceRoots(workspaceRoot: string, storeRoot: string, h
     }
     const images: Digest[] = [];
     const result = await readAssetImageResult(join(workspaceRoot, await resultDirOf(workspaceRoot, projectRoot, name)));
-    images.push(
-      ...keptHistory(
-        result?.manifestDigest,
-        (await readHistory(storeRoot, name)).map((b) => b.digest),
-        history,
-      ),
-    );
+    const recorded = (await readHistory(storeRoot, name)).map((b) => b.digest);
+    images.push(...keptHistory(result?.manifestDigest, recorded, history));
     const lock = await readAssetLock(join(workspaceRoot, projectRoot, ASSET_LOCK_FILE)).catch(() => undefined);
     if (lock?.image && !images.includes(lock.image.manifest as Digest)) images.push(lock.image.manifest as Digest);
     for (const entry of Object.values(lock?.files ?? {})) roots.sources.add(entry.sha256);
-    roots.assets.push({ project: name, root: projectRoot, image, images });
+    roots.assets.push({ project: name, root: projectRoot, image, images, recorded });
   }
   return roots;
 }
