@@ -2,7 +2,7 @@
 // nx.json registering the plugin, node_modules symlinked to this repo's
 // (nothing downloaded), and a git repository with an initial commit.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { exec, ExecResult } from './exec';
@@ -128,6 +128,12 @@ async function linkNodeModules(root: string): Promise<void> {
   await symlink(pluginDir, path.join(nm, 'nx-asset-images'), 'dir');
   await mkdir(path.join(nm, '.bin'), { recursive: true });
   await symlink(path.join('..', 'nx', nxBinRelative()), path.join(nm, '.bin', 'nx'));
+  // The plugin's own command (`npx nx-asset-images gc`), executable as npm's install would make it.
+  const cli = path.join(pluginDir, 'dist', 'bin', 'nx-asset-images.js');
+  if (existsSync(cli)) {
+    await chmod(cli, 0o755);
+    await symlink(path.join('..', 'nx-asset-images', 'dist', 'bin', 'nx-asset-images.js'), path.join(nm, '.bin', 'nx-asset-images'));
+  }
 }
 
 export interface RunOptions {

@@ -1,4 +1,5 @@
 import type { OnProgress, ProgressEvent } from '../util/progress';
+import { formatBytes } from '../util/format-bytes';
 
 export interface ProgressRendererOptions {
   /** Where to draw; a TTY gets a redrawn bar, anything else periodic plain lines. */
@@ -22,12 +23,7 @@ interface LabelState {
 
 const MB = 1024 * 1024;
 
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * MB) return `${(bytes / (1024 * MB)).toFixed(2)} GiB`;
-  if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} B`;
-}
+export { formatBytes };
 
 export function formatRate(bytes: number, ms: number): string {
   return ms <= 0 ? '-' : `${formatBytes((bytes * 1000) / ms)}/s`;

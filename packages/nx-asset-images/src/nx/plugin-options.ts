@@ -24,6 +24,13 @@ export interface AssetImagesPluginOptions {
    * `["linux/amd64", "linux/arm64"]`): several give one OCI index whose manifests share every layer.
    */
   platforms?: string[];
+  /**
+   * Earlier builds per asset the local store (`.asset-images`) keeps besides the current one (default 2).
+   * Read at run time by the asset-image executor and `nx-asset-images gc` (not a target option: changing it is no new build).
+   */
+  storeHistory?: number;
+  /** Prune the local store after each successful asset-image build (default true). */
+  gc?: boolean;
 }
 
 export interface NormalizedPluginOptions {

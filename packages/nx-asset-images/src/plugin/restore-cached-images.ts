@@ -24,44 +24,57 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
   const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
   const { defaultDockerPlatform, dockerEngine } = await import('../transports/docker-engine.js');
-  const engine = await dockerEngine();
-  if (!engine) return;
+  const { assetStorePaths } = await import('../build/asset-store.js');
+  const { acquireStoreLease } = await import('../gc/store-lease.js');
+  const found = await dockerEngine();
+  if (!found) return;
+  const engine = found;
 
-  for (const hit of wanted) {
-    const project = hit.task.target.project;
-    try {
-      const resultDir = hit.task.outputs.find((output) => output.includes('asset-images'));
-      const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
-      if (!result || !hit.task.projectRoot) continue;
-      // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
-      const targetOptions = targetOptionsOf(project, target);
-      // A multi-platform build: Docker holds the variant the build gave it, of the target's platform or else the
-      // engine's (bytes: layout store, rebuild, registry).
-      const explicit = typeof targetOptions['platform'] === 'string' && targetOptions['platform'] !== '';
-      const wanted = explicit ? (targetOptions['platform'] as string) : defaultDockerPlatform(engine);
-      const platform = variantOf(result, wanted) || explicit ? wanted : (result.platforms?.[0]?.platform ?? wanted);
-      const variant = variantOf(result, platform);
-      if (!variant) continue;
-      const outcome = await ensureAssetImageInDocker(
-        context.workspaceRoot,
-        `${hit.task.projectRoot}/asset.json`,
-        { ...result, ...variant },
-        result.references,
-        {
-          resolve: unrecordedBuildDefaults(result, targetOptions),
-          ...(result.platforms
-            ? {
-                resolveImage: async () => variantFromIndex(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, platform),
-              }
-            : {}),
-        },
-      );
-      if (outcome.action !== 'none') {
-        const how = outcome.action === 'tagged' ? 'tagged the image it still held' : `loaded it (bytes from ${outcome.action.loaded})`;
-        logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: ${how}.`);
+  // A restore reads the layout store: gc waits for it (and it for a running gc).
+  const releaseLease = await acquireStoreLease(assetStorePaths(context.workspaceRoot).root);
+  try {
+    await restoreHits();
+  } finally {
+    await releaseLease();
+  }
+
+  async function restoreHits(): Promise<void> {
+    for (const hit of wanted) {
+      const project = hit.task.target.project;
+      try {
+        const resultDir = hit.task.outputs.find((output) => output.includes('asset-images'));
+        const result = resultDir ? await readAssetImageResult(join(context.workspaceRoot, resultDir)) : undefined;
+        if (!result || !hit.task.projectRoot) continue;
+        // A rebuild uses the parameters the result records; today's settings only for an image.json without them.
+        const targetOptions = targetOptionsOf(project, target);
+        // A multi-platform build: Docker holds the variant the build gave it, of the target's platform or else the
+        // engine's (bytes: layout store, rebuild, registry).
+        const explicit = typeof targetOptions['platform'] === 'string' && targetOptions['platform'] !== '';
+        const wanted = explicit ? (targetOptions['platform'] as string) : defaultDockerPlatform(engine);
+        const platform = variantOf(result, wanted) || explicit ? wanted : (result.platforms?.[0]?.platform ?? wanted);
+        const variant = variantOf(result, platform);
+        if (!variant) continue;
+        const outcome = await ensureAssetImageInDocker(
+          context.workspaceRoot,
+          `${hit.task.projectRoot}/asset.json`,
+          { ...result, ...variant },
+          result.references,
+          {
+            resolve: unrecordedBuildDefaults(result, targetOptions),
+            ...(result.platforms
+              ? {
+                  resolveImage: async () => variantFromIndex(context.workspaceRoot, `${hit.task.projectRoot}/asset.json`, result, platform),
+                }
+              : {}),
+          },
+        );
+        if (outcome.action !== 'none') {
+          const how = outcome.action === 'tagged' ? 'tagged the image it still held' : `loaded it (bytes from ${outcome.action.loaded})`;
+          logger.info(`nx-asset-images: ${project}: cache hit, and Docker lacked ${result.references[0]}: ${how}.`);
+        }
+      } catch (error) {
+        logger.warn(`nx-asset-images: ${project}: cache hit, but the image could not be put into Docker: ${(error as Error).message}`);
       }
-    } catch (error) {
-      logger.warn(`nx-asset-images: ${project}: cache hit, but the image could not be put into Docker: ${(error as Error).message}`);
     }
   }
 };

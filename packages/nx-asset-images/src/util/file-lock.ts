@@ -106,6 +106,14 @@ function holdLock(lockPath: string, staleMs: number): ReleaseFileLock {
   };
 }
 
+/**
+ * Whether the lock (or lease) file at `lockPath` was left by a process that is gone:
+ * on this host a dead pid, elsewhere (or unreadable) older than `staleMs`.
+ */
+export async function isLockStale(lockPath: string, staleMs: number = DEFAULT_STALE_MS): Promise<boolean> {
+  return isStale(lockPath, staleMs);
+}
+
 async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
   let mtimeMs: number;
   try {

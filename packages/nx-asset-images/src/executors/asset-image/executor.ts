@@ -4,6 +4,11 @@ import { buildAsset, type AssetBuildEvent, type OciLayoutMode } from '../../buil
 import { assetBuildOptions } from '../../build/build-options';
 import { assetPushMutableTags } from '../../nx/asset-image-target';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
+import { formatGcReport } from '../../gc/gc-report';
+import { gcSettingsFromNxJson, storeHistoryOption } from '../../gc/gc-settings';
+import { runStoreGc } from '../../gc/store-gc';
+import { recordBuild } from '../../gc/store-history';
+import { withStoreLease } from '../../gc/store-lease';
 
 export interface AssetImageExecutorOptions {
   manifest: string;
@@ -13,6 +18,10 @@ export interface AssetImageExecutorOptions {
   platforms?: string[];
   platform?: string;
   largeFileThreshold?: number;
+  /** Earlier builds of this asset the store keeps besides the current one (default: the plugin option, else 2). */
+  storeHistory?: number;
+  /** Prune the store after a successful build (default: the plugin option, else true). */
+  gc?: boolean;
 }
 
 export default async function assetImageExecutor(
@@ -23,11 +32,35 @@ export default async function assetImageExecutor(
     const targets = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.targets : undefined;
     const mutableTags = assetPushMutableTags(targets);
     await buildAssetImageTask(options, context.root, mutableTags ? { mutableTags } : {});
-    return { success: true };
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
     if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(error.stack);
     return { success: false };
+  }
+  await pruneAfterBuild(options, context.root);
+  return { success: true };
+}
+
+/**
+ * The automatic prune: after the build let its lease go, and collect only when no
+ * other build, push or pull uses the store (never waits for them; they prune later).
+ * A failure is a warning: the image is built.
+ */
+async function pruneAfterBuild(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
+  const settings = gcSettingsFromNxJson(workspaceRoot);
+  if ((options.gc ?? settings.gc) === false) return;
+  const verbose = process.env['NX_VERBOSE_LOGGING'] === 'true';
+  const history = storeHistoryOption(options.storeHistory) ?? settings.storeHistory;
+  try {
+    const outcome = await runStoreGc({ workspaceRoot, mode: 'try', ...(history !== undefined ? { history } : {}) });
+    if (!outcome.ran) {
+      if (verbose) logger.info(`nx-asset-images gc: skipped, the store is in use (${outcome.leases.join(', ')})`);
+      return;
+    }
+    const freed = Object.values(outcome.report.freed).some((f) => f.count > 0);
+    if (freed || verbose) logger.info(formatGcReport(outcome.report).join('\n'));
+  } catch (error) {
+    logger.warn(`nx-asset-images gc: the store was not pruned: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -38,16 +71,23 @@ export async function buildAssetImageTask(
   tags: { mutableTags?: readonly string[] } = {},
 ): Promise<void> {
   const started = Date.now();
-  const { image, result } = await buildAsset(
-    { ...assetBuildOptions(workspaceRoot, options), ...tags },
-    {
-      manifestFile: options.manifest,
-      outputPath: options.outputPath,
-      ociLayout: options.ociLayout ?? 'lazy',
-      load: options.load ?? 'auto',
-    },
-    { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
-  );
+  const buildOptions = { ...assetBuildOptions(workspaceRoot, options), ...tags };
+  // The build holds a lease on the store while it runs: gc waits for it, and it for a running gc.
+  const { image, result } = await withStoreLease(buildOptions.store.root, async () => {
+    const built = await buildAsset(
+      buildOptions,
+      {
+        manifestFile: options.manifest,
+        outputPath: options.outputPath,
+        ociLayout: options.ociLayout ?? 'lazy',
+        load: options.load ?? 'auto',
+      },
+      { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
+    );
+    // After the result: the history names what the store keeps of this asset's earlier builds.
+    await recordBuild(buildOptions.store.root, built.result.project, built.result.manifestDigest);
+    return built;
+  });
   logger.info(
     [
       `${result.project}: ${result.manifestDigest} (${image.layers.length} layer(s), ${formatBytes(result.size)}) in ${((Date.now() - started) / 1000).toFixed(2)} s`,

@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
+import { withStoreLease } from '../../gc/store-lease';
 import { assetBuildOptions } from '../../build/build-options';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { assetImageTargetOptions } from '../../nx/asset-image-target';
@@ -25,11 +26,14 @@ export default async function assetPullExecutor(
   const progress = createProgressRenderer();
   try {
     // The asset-image target's options (largeFileThreshold, platform): the layer plan the pulled files are recorded under.
-    const outcome = await pullAssetFiles(assetBuildOptions(context.root, assetImageTargetOptions(project?.targets)), {
-      manifestFile,
-      ...(options.files ? { files: options.files } : {}),
-      onProgress: progress.onProgress,
-    });
+    const buildOptions = assetBuildOptions(context.root, assetImageTargetOptions(project?.targets));
+    const outcome = await withStoreLease(buildOptions.store.root, () =>
+      pullAssetFiles(buildOptions, {
+        manifestFile,
+        ...(options.files ? { files: options.files } : {}),
+        onProgress: progress.onProgress,
+      }),
+    );
     progress.finish();
     if (outcome.written.length === 0) {
       logger.info(

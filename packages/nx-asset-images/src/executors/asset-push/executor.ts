@@ -7,6 +7,8 @@
  */
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
+import { assetStorePaths } from '../../build/asset-store';
+import { withStoreLease } from '../../gc/store-lease';
 import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
@@ -50,7 +52,8 @@ export default async function assetPushExecutor(
 ): Promise<{ success: boolean }> {
   const secrets: (string | undefined)[] = [];
   try {
-    await pushAssetImageTask(options, context, secrets);
+    // A push streams blobs from the layout store: gc waits for it.
+    await withStoreLease(assetStorePaths(context.root).root, () => pushAssetImageTask(options, context, secrets));
     return { success: true };
   } catch (error) {
     logger.error(scrubSecrets(error instanceof Error ? error.message : String(error), secrets));

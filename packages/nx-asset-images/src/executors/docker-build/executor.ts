@@ -9,6 +9,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
+import { assetStorePaths } from '../../build/asset-store';
+import { withStoreLease } from '../../gc/store-lease';
 import { readAssetImageResult, variantOf, type AssetImageResult } from '../../build/asset-image-result';
 import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
@@ -36,7 +38,8 @@ export default async function dockerBuildExecutor(
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
   try {
-    await dockerBuildTask(options, context);
+    // docker-build reads the layout store (BuildKit contexts, pinned builds): gc waits for it.
+    await withStoreLease(assetStorePaths(context.root).root, () => dockerBuildTask(options, context));
     return { success: true };
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
