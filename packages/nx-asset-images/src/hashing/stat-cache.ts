@@ -267,9 +267,8 @@ export class StatCache {
    */
   async save(): Promise<void> {
     if (!this.path) return;
-    const { entries, seen } = this.current(this.entries, this.seen);
     // Nothing stored and nothing new seen: the file changes only when this run dropped paths (gone files).
-    if (!this.dirty && entries.size === this.loadedEntries && seen.size === this.loadedSeen) return;
+    if (!this.dirty && this.keepsAllLoaded()) return;
     const onDisk = parseStatCache(await readIfExists(this.path), this.root);
     for (const [path, entry] of onDisk.entries) {
       if (!this.touched.has(path)) this.entries.set(path, entry);
@@ -282,6 +281,21 @@ export class StatCache {
     this.seenAdded = false;
     this.loadedEntries = merged.entries.size;
     this.loadedSeen = merged.seen.size;
+  }
+
+  /** Whether a save would keep every loaded entry and seen path (`current` without building it: a no-op's check). */
+  private keepsAllLoaded(): boolean {
+    let entries = 0;
+    let seen = 0;
+    for (const path of this.used) {
+      const entry = this.entries.get(path);
+      if (entry !== undefined && this.present.has(path)) {
+        entries++;
+        const other = this.seen.get(path);
+        if (other !== undefined && other !== entry.sha256) seen++;
+      } else if (this.seen.has(path) || entry !== undefined) seen++;
+    }
+    return entries === this.loadedEntries && seen === this.loadedSeen;
   }
 
   /** What a save keeps: entries of the used paths that are here, and seen content of the other used paths (a gone file's entry becomes its seen content). */
