@@ -191,7 +191,7 @@ describe('absent files', () => {
   it('one absent large file: the same manifest digest as the build with it; the pinned layer comes from the layout store', async () => {
     const { image: withBytes } = await build({}, true);
     await rm(at('model.bin'));
-    await rm(options().store.statCache);
+    await rm(options().store.statCache, { recursive: true, force: true });
     const analysis = await prepare();
     expect(analysis.absent.map((f) => f.relPath)).toEqual(['model.bin']);
     const image = await assembleAssetImage(analysis, options(), layerDigestsOf(options()));

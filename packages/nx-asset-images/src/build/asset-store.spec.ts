@@ -40,7 +40,7 @@ describe('assetStorePaths', () => {
     const paths = assetStorePaths('/ws', undefined, env);
     expect(paths).toEqual({
       root: expected.root,
-      statCache: `${expected.root}/stat-cache.json`,
+      statCache: `${expected.root}/stat-cache`,
       sources: expected.sources,
       ociLayout: `${expected.root}/oci`,
     });

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { firstWorkspacePath } from '../util/workspace-path';
 import { resolveSourceCacheDir } from '../sources/source-cache';
+import { statCacheDirOf } from '../hashing/stat-cache';
 
 /**
  * The workspace's local content store, `.asset-images/` at the workspace root
  * (gitignored, never an Nx output):
- *   stat-cache.json  path+stat → sha256 (and single-file layer digests)
+ *   stat-cache/      per asset (by its folder): path+stat → sha256 (and single-file layer digests),
+ *                    rewritten only when a file changed (the old workspace-wide stat-cache.json is ignored)
  *   sources/         remote sources, verified, by sha256
  *   oci/             an OCI image layout holding every built asset image
  *   layer-digests/   digests of compressed and grouped small-files layers, by what they are made of
@@ -16,6 +18,7 @@ import { resolveSourceCacheDir } from '../sources/source-cache';
  */
 export interface AssetStorePaths {
   root: string;
+  /** The folder of per-asset stat cache files (see hashing/stat-cache.ts). */
   statCache: string;
   sources: string;
   ociLayout: string;
@@ -28,7 +31,7 @@ export function assetStorePaths(workspaceRoot: string, storeDir?: string, env: N
   const root = firstWorkspacePath(workspaceRoot, storeDir, env[STORE_DIR_ENV], ASSET_STORE_DIR)!;
   return {
     root,
-    statCache: join(root, 'stat-cache.json'),
+    statCache: statCacheDirOf(root),
     sources: resolveSourceCacheDir({ workspaceRoot, env, defaultDir: join(root, 'sources') }),
     ociLayout: join(root, 'oci'),
   };

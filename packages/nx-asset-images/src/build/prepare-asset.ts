@@ -4,7 +4,7 @@
  * key, the lock generator, a rebuild (resolve) and the build itself start from.
  */
 import { readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import type { OnProgress } from '../util/progress';
 import { CompressionUnavailableError, isCompressionAvailable } from '../oci/compression';
 import { AssetManifestError } from '../errors/asset-errors';
@@ -19,7 +19,7 @@ export interface PrepareAssetOptions {
   sources: 'fetch' | 'skip';
   /** The asset.json text when it does not come from disk (a generator's Tree). */
   text?: string;
-  /** A stat cache the caller holds open (several assets in one run); default: loaded here and saved after. */
+  /** The asset's stat cache when the caller holds it open (`withStatCache`); default: loaded here and saved after. */
   cache?: StatCache;
   /** A build: the manifest's codec must be available before anything is hashed or written. */
   requireCodec?: boolean;
@@ -28,9 +28,14 @@ export interface PrepareAssetOptions {
   onProgress?: OnProgress;
 }
 
-/** Loads the store's stat cache, runs `work` with it and saves it, whatever `work` does. */
-export async function withStatCache<T>(options: AssetBuildOptions, work: (cache: StatCache) => Promise<T>, statsTool?: string): Promise<T> {
-  const cache = await StatCache.load(options.store.statCache);
+/** Loads the stat cache of the asset at `projectRoot` (workspace-relative), runs `work` with it and saves it, whatever `work` does. */
+export async function withStatCache<T>(
+  options: AssetBuildOptions,
+  projectRoot: string,
+  work: (cache: StatCache) => Promise<T>,
+  statsTool?: string,
+): Promise<T> {
+  const cache = await StatCache.load(options.store.statCache, resolve(options.workspaceRoot, projectRoot));
   try {
     return await work(cache);
   } finally {
@@ -59,5 +64,5 @@ export async function prepareAsset(options: AssetBuildOptions, manifestFile: str
       sources: prepare.sources,
       onProgress: prepare.onProgress,
     });
-  return prepare.cache ? analyze(prepare.cache) : withStatCache(options, analyze, prepare.statsTool);
+  return prepare.cache ? analyze(prepare.cache) : withStatCache(options, manifest.projectRoot, analyze, prepare.statsTool);
 }

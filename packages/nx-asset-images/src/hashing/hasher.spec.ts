@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -250,41 +250,7 @@ describe('hashFiles with a stat cache', () => {
 });
 
 describe('StatCache', () => {
-  const stamp = { dev: '1', ino: '2', size: '3', mtimeNs: '4', ctimeNs: '5' };
-  const A = 'a'.repeat(64);
-  const B = 'b'.repeat(64);
-
-  it('starts empty from a missing or corrupt file and saves atomically', async () => {
-    const path = join(dir, '.asset-images', 'stat-cache.json');
-    const missing = await StatCache.load(path);
-    expect(missing.size).toBe(0);
-    await mkdir(join(dir, '.asset-images'));
-    for (const corrupt of ['{not json', '[]', '{"version":1,"entries":{"/x":{"stamp":{},"sha256":"zz"}}}', '{"version":99,"entries":{}}']) {
-      await writeFile(path, corrupt);
-      expect((await StatCache.load(path)).size).toBe(0);
-    }
-    missing.store('/x', stamp, { sha256: A, size: 3, layers: { k: B } });
-    await missing.save();
-    const loaded = await StatCache.load(path);
-    expect(loaded.lookup('/x', stamp)).toEqual({ stamp, sha256: A, size: 3, layers: { k: B } });
-    expect(loaded.lookup('/x', { ...stamp, ctimeNs: '6' })).toBeUndefined();
-    expect(loaded.lookup('/x', { ...stamp, ino: '9' })).toBeUndefined();
-  });
-
-  it('merges with entries another process saved meanwhile', async () => {
-    const path = join(dir, 'stat-cache.json');
-    const one = await StatCache.load(path);
-    const two = await StatCache.load(path);
-    one.store('/one', stamp, { sha256: A, size: 3 });
-    two.store('/two', stamp, { sha256: B, size: 3 });
-    await one.save();
-    await two.save();
-    const merged = await StatCache.load(path);
-    expect(merged.lookup('/one', stamp)?.sha256).toBe(A);
-    expect(merged.lookup('/two', stamp)?.sha256).toBe(B);
-    expect(JSON.parse(await readFile(path, 'utf8')).version).toBe(1);
-  });
-
+  // Persistence: stat-cache.spec.ts.
   it('frameKey tells prefix/suffix boundaries apart', () => {
     expect(frameKey(Buffer.from('ab'), Buffer.from('c'))).not.toBe(frameKey(Buffer.from('a'), Buffer.from('bc')));
     expect(frameKey(Buffer.from('ab'), Buffer.from('c'))).toBe(frameKey(Buffer.from('ab'), Buffer.from('c')));

@@ -1,16 +1,36 @@
 /**
- * The persistent stat cache: absolute path → (dev, ino, size, mtime ns,
+ * The persistent stat cache of one asset: path → (dev, ino, size, mtime ns,
  * ctime ns) → content sha256 and single-file layer digests. A file whose
  * stat still matches is never opened again.
  *
- * One JSON file (e.g. `<workspaceRoot>/.asset-images/stat-cache.json`), loaded
- * once and saved atomically; a missing or corrupt file means an empty cache.
- * Saving merges with what is on disk, so parallel Nx tasks that share the
- * file lose as little as possible.
+ * One file per asset, `<store>/stat-cache/<first 16 hex of sha256 of the
+ * absolute asset folder>.json`, so a no-op loads only its own asset and a
+ * workspace of many assets never rewrites one big file. The absolute folder
+ * (not the workspace-relative one) names the file: a store shared by several
+ * checkouts (`NX_ASSET_IMAGES_STORE`) keeps one cache per checkout instead of
+ * thrashing one. The format is JSON arrays, fast to parse at 100,000 files:
+ *   {"version":2,"root":"<absolute asset folder>",
+ *    "entries":[[path, dev, ino, size, mtimeNs, ctimeNs, sha256, {frameKey: digest}?], ...],
+ *    "seen":[[path, sha256], ...]}
+ * with paths relative to `root` (posix `/` inside it; absolute for files
+ * outside it, e.g. remote sources in the store). A missing, corrupt or
+ * truncated file is an empty cache.
+ *
+ * Written (atomically: temp + rename) only when something changed, and then
+ * it holds exactly the paths this run used (looked up, stored, marked or asked
+ * about as seen): the files of a gone file drop out, which is the garbage
+ * collection of entries. Saving merges with what another process saved
+ * meanwhile for those paths (ours win where we stored). `pruneStatCaches`
+ * removes the files of assets that no longer exist.
+ *
+ * Migration: the workspace-wide `stat-cache.json` of earlier versions is
+ * ignored (the caches rebuild by hashing once) and deleted when a per-asset
+ * file is written.
  */
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 
 /** A file's identity and version as far as stat can tell. bigint values as decimal strings. */
@@ -31,14 +51,18 @@ export interface StatCacheEntry {
   layers?: Record<string, string>;
 }
 
-interface StatCacheFile {
-  version: 1;
-  entries: Record<string, StatCacheEntry>;
-  /** Asset files this workspace has had, path -> the sha256 it had, hashed or not (the removal rule of absent files: see `hasSeen`). */
-  seen?: Record<string, string>;
-}
+/** The workspace-wide file of earlier versions, deleted when a per-asset file is written. */
+export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
+/** The store's folder of per-asset cache files. */
+export const STAT_CACHE_DIR = 'stat-cache';
+const CACHE_VERSION = 2;
+const FILE_EXTENSION = '.json';
+const CACHE_FILE_NAME = /^[0-9a-f]{16}\.json$/;
 
-const CACHE_VERSION = 1;
+/** The cache file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
+export function statCacheFileOf(cacheDir: string, assetDir: string): string {
+  return join(cacheDir, `${createHash('sha256').update(resolve(assetDir)).digest('hex').slice(0, 16)}${FILE_EXTENSION}`);
+}
 
 export function stampOf(stats: BigIntStats): FileStamp {
   return {
@@ -61,44 +85,84 @@ export function frameKey(prefix: Uint8Array, suffix: Uint8Array): string {
   return createHash('sha256').update(length).update(prefix).update(suffix).digest('hex');
 }
 
-function isStamp(value: unknown): value is FileStamp {
-  const s = value as Record<string, unknown> | null;
-  return (
-    s !== null &&
-    typeof s === 'object' &&
-    ['dev', 'ino', 'size', 'mtimeNs', 'ctimeNs'].every((key) => typeof s[key] === 'string' && /^\d+$/.test(s[key] as string))
-  );
+const DECIMAL = /^\d+$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+interface ParsedCache {
+  entries: Map<string, StatCacheEntry>;
+  seen: Map<string, string>;
 }
 
-function isEntry(value: unknown): value is StatCacheEntry {
-  const e = value as Record<string, unknown> | null;
-  if (e === null || typeof e !== 'object' || !isStamp(e.stamp)) return false;
-  if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256) || !Number.isSafeInteger(e.size)) return false;
-  if (e.layers === undefined) return true;
-  const layers = e.layers as Record<string, unknown> | null;
-  return (
-    layers !== null && typeof layers === 'object' && Object.values(layers).every((v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v))
-  );
+/** A stored path as an absolute one: relative paths are below `root`. */
+function absoluteOf(root: string, path: string): string {
+  return isAbsolute(path) ? path : root + sep + (sep === '/' ? path : path.split('/').join(sep));
 }
 
-/** Entries and seen paths of a cache file's text; invalid text or entries are dropped, never thrown. */
-function parseFile(text: string | undefined): { entries: Map<string, StatCacheEntry>; seen: Map<string, string> } {
+/** An absolute path as stored: relative (posix) below `root`, else absolute. */
+function storedOf(root: string, absPath: string): string {
+  if (!absPath.startsWith(root + sep)) return absPath;
+  const relative = absPath.slice(root.length + 1);
+  return sep === '/' ? relative : relative.split(sep).join('/');
+}
+
+function entryOf(row: unknown): [string, StatCacheEntry] | undefined {
+  if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8)) return undefined;
+  const [path, dev, ino, size, mtimeNs, ctimeNs, sha256, layers] = row as unknown[];
+  if (typeof path !== 'string' || path === '' || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return undefined;
+  for (const part of [dev, ino, size, mtimeNs, ctimeNs]) if (typeof part !== 'string' || !DECIMAL.test(part)) return undefined;
+  const entry: StatCacheEntry = {
+    stamp: { dev: dev as string, ino: ino as string, size: size as string, mtimeNs: mtimeNs as string, ctimeNs: ctimeNs as string },
+    sha256,
+    size: Number(size),
+  };
+  if (layers !== undefined) {
+    if (layers === null || typeof layers !== 'object' || Array.isArray(layers)) return undefined;
+    if (!Object.values(layers).every((v) => typeof v === 'string' && SHA256_HEX.test(v))) return undefined;
+    entry.layers = layers as Record<string, string>;
+  }
+  return [path, entry];
+}
+
+/** Entries and seen paths of a cache file's text for the asset at `root`; a file of another version or asset, or invalid text, is empty, never thrown. */
+export function parseStatCache(text: string | undefined, root: string): ParsedCache {
   const entries = new Map<string, StatCacheEntry>();
   const seen = new Map<string, string>();
   if (text === undefined) return { entries, seen };
+  let data: { version?: unknown; root?: unknown; entries?: unknown; seen?: unknown } | null;
   try {
-    const data = JSON.parse(text) as Partial<StatCacheFile> | null;
-    if (data?.version !== CACHE_VERSION || data.entries === null || typeof data.entries !== 'object') return { entries, seen };
-    for (const [path, entry] of Object.entries(data.entries)) {
-      if (isEntry(entry)) entries.set(path, entry);
-    }
-    if (data.seen !== null && typeof data.seen === 'object' && !Array.isArray(data.seen)) {
-      for (const [path, sha] of Object.entries(data.seen)) if (typeof sha === 'string' && /^[0-9a-f]{64}$/.test(sha)) seen.set(path, sha);
-    }
+    data = JSON.parse(text) as typeof data;
   } catch {
-    // a corrupt cache is an empty cache
+    return { entries, seen }; // a corrupt or truncated cache is an empty cache
+  }
+  if (data === null || typeof data !== 'object' || data.version !== CACHE_VERSION || data.root !== root) return { entries, seen };
+  if (Array.isArray(data.entries)) {
+    for (const row of data.entries) {
+      const parsed = entryOf(row);
+      if (parsed) entries.set(absoluteOf(root, parsed[0]), parsed[1]);
+    }
+  }
+  if (Array.isArray(data.seen)) {
+    for (const row of data.seen as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 2) continue;
+      const [path, sha] = row as unknown[];
+      if (typeof path === 'string' && path !== '' && typeof sha === 'string' && SHA256_HEX.test(sha)) seen.set(absoluteOf(root, path), sha);
+    }
   }
   return { entries, seen };
+}
+
+/** The file's text for these entries and seen paths (each in path order, so the same cache is the same bytes). */
+export function serializeStatCache(root: string, entries: ReadonlyMap<string, StatCacheEntry>, seen: ReadonlyMap<string, string>): string {
+  const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const rows = [...entries.keys()].sort(byPath).map((path) => {
+    const { stamp, sha256, layers } = entries.get(path)!;
+    const row: unknown[] = [storedOf(root, path), stamp.dev, stamp.ino, stamp.size, stamp.mtimeNs, stamp.ctimeNs, sha256];
+    if (layers !== undefined && Object.keys(layers).length > 0) row.push(layers);
+    return JSON.stringify(row);
+  });
+  const seenRows = [...seen.keys()].sort(byPath).map((path) => JSON.stringify([storedOf(root, path), seen.get(path)]));
+  // One row a line: still one JSON document, and a diff of two caches reads line by line.
+  return `{"version":${CACHE_VERSION},"root":${JSON.stringify(root)},\n"entries":[\n${rows.join(',\n')}],\n"seen":[\n${seenRows.join(',\n')}]}\n`;
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -111,34 +175,45 @@ async function readIfExists(path: string): Promise<string | undefined> {
 
 export class StatCache {
   private readonly entries: Map<string, StatCacheEntry>;
+  private readonly seen: Map<string, string>;
   /** Paths set or deleted since load: these win over the disk when saving. */
   private readonly touched = new Set<string>();
-  private readonly seen: Map<string, string>;
+  /** Paths this run used (the asset's current files, and pinned paths asked about): what a save keeps. */
+  private readonly used = new Set<string>();
+  /** Paths whose entry this run looked up or stored: the files that are here (others become seen paths when saved). */
+  private readonly present = new Set<string>();
   private seenAdded = false;
+  private loadedEntries: number;
+  private loadedSeen: number;
 
   private constructor(
     /** Where the cache is saved; `undefined` for an in-memory cache. */
     readonly path: string | undefined,
-    entries: Map<string, StatCacheEntry>,
-    seen: Map<string, string> = new Map(),
+    /** The asset folder (absolute) whose paths are stored relative to it. */
+    readonly root: string,
+    loaded: ParsedCache,
   ) {
-    this.entries = entries;
-    this.seen = seen;
+    this.entries = loaded.entries;
+    this.seen = loaded.seen;
+    this.loadedEntries = loaded.entries.size;
+    this.loadedSeen = loaded.seen.size;
   }
 
-  /** Loads the cache at `path`; a missing or corrupt file gives an empty cache. */
-  static async load(path: string): Promise<StatCache> {
-    const { entries, seen } = parseFile(await readIfExists(path));
-    return new StatCache(path, entries, seen);
+  /** Loads the cache of the asset at `assetDir` from the store's stat-cache folder `cacheDir`; a missing or corrupt file gives an empty cache. */
+  static async load(cacheDir: string, assetDir: string): Promise<StatCache> {
+    const root = resolve(assetDir);
+    const path = statCacheFileOf(cacheDir, root);
+    return new StatCache(path, root, parseStatCache(await readIfExists(path), root));
   }
 
   /** A cache that lives only as long as the object (`save()` does nothing). */
   static inMemory(): StatCache {
-    return new StatCache(undefined, new Map());
+    return new StatCache(undefined, sep, { entries: new Map(), seen: new Map() });
   }
 
   /** Records that this workspace has had the file at `absPath` with this content (whether or not its hash could be cached). */
   markSeen(absPath: string, sha256: string): void {
+    this.used.add(absPath);
     // Seen already, here or as an entry (save() keeps those out of `seen`): not a change, or every run would rewrite the file.
     if (this.hasSeen(absPath, sha256)) return;
     this.seen.set(absPath, sha256);
@@ -151,6 +226,7 @@ export class StatCache {
    * content (a teammate's new weight at a path this workspace once had) is not.
    */
   hasSeen(absPath: string, sha256: string): boolean {
+    this.used.add(absPath);
     return this.seen.get(absPath) === sha256 || this.entries.get(absPath)?.sha256 === sha256;
   }
 
@@ -164,6 +240,8 @@ export class StatCache {
 
   /** The entry for `absPath` when its stamp still matches `stamp`. */
   lookup(absPath: string, stamp: FileStamp): StatCacheEntry | undefined {
+    this.used.add(absPath);
+    this.present.add(absPath);
     const entry = this.entries.get(absPath);
     return entry && sameStamp(entry.stamp, stamp) ? entry : undefined;
   }
@@ -182,22 +260,106 @@ export class StatCache {
     if (this.entries.delete(absPath)) this.touched.add(absPath);
   }
 
-  /** Writes the cache atomically, merged with entries other processes saved meanwhile (ours win). No-op when clean or in-memory. */
+  /**
+   * Writes the cache atomically when this run changed it: exactly the paths it
+   * used, merged with what another process saved meanwhile for them (ours win
+   * where we stored). No-op when clean or in-memory.
+   */
   async save(): Promise<void> {
-    if (!this.path || !this.dirty) return;
-    const onDisk = parseFile(await readIfExists(this.path));
+    if (!this.path) return;
+    // Nothing stored and nothing new seen: the file changes only when this run dropped paths (gone files).
+    if (!this.dirty && this.keepsAllLoaded()) return;
+    const onDisk = parseStatCache(await readIfExists(this.path), this.root);
     for (const [path, entry] of onDisk.entries) {
       if (!this.touched.has(path)) this.entries.set(path, entry);
     }
     for (const [path, sha] of onDisk.seen) if (!this.seen.has(path)) this.seen.set(path, sha);
-    const sorted: Record<string, StatCacheEntry> = {};
-    for (const path of [...this.entries.keys()].sort()) sorted[path] = this.entries.get(path)!;
-    const seen: Record<string, string> = {};
-    for (const [path, sha] of [...this.seen].sort(([a], [b]) => (a < b ? -1 : 1)))
-      if (this.entries.get(path)?.sha256 !== sha) seen[path] = sha;
-    const file: StatCacheFile = { version: CACHE_VERSION, entries: sorted, ...(Object.keys(seen).length > 0 ? { seen } : {}) };
-    await writeFileAtomic(this.path, `${JSON.stringify(file)}\n`);
+    const merged = this.current(this.entries, this.seen);
+    await writeFileAtomic(this.path, serializeStatCache(this.root, merged.entries, merged.seen));
+    await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
     this.touched.clear();
     this.seenAdded = false;
+    this.loadedEntries = merged.entries.size;
+    this.loadedSeen = merged.seen.size;
   }
+
+  /** Whether a save would keep every loaded entry and seen path (`current` without building it: a no-op's check). */
+  private keepsAllLoaded(): boolean {
+    let entries = 0;
+    let seen = 0;
+    for (const path of this.used) {
+      const entry = this.entries.get(path);
+      if (entry !== undefined && this.present.has(path)) {
+        entries++;
+        const other = this.seen.get(path);
+        if (other !== undefined && other !== entry.sha256) seen++;
+      } else if (this.seen.has(path) || entry !== undefined) seen++;
+    }
+    return entries === this.loadedEntries && seen === this.loadedSeen;
+  }
+
+  /** What a save keeps: entries of the used paths that are here, and seen content of the other used paths (a gone file's entry becomes its seen content). */
+  private current(
+    entries: ReadonlyMap<string, StatCacheEntry>,
+    seen: ReadonlyMap<string, string>,
+  ): { entries: Map<string, StatCacheEntry>; seen: Map<string, string> } {
+    const keptEntries = new Map<string, StatCacheEntry>();
+    const keptSeen = new Map<string, string>();
+    for (const path of this.used) {
+      const entry = entries.get(path);
+      if (entry !== undefined && (this.present.has(path) || this.touched.has(path))) {
+        keptEntries.set(path, entry);
+        const other = seen.get(path);
+        if (other !== undefined && other !== entry.sha256) keptSeen.set(path, other);
+        continue;
+      }
+      const sha = seen.get(path) ?? entry?.sha256;
+      if (sha !== undefined) keptSeen.set(path, sha);
+    }
+    return { entries: keptEntries, seen: keptSeen };
+  }
+}
+
+/** The store's folder of per-asset stat cache files (`AssetStorePaths.statCache`). */
+export function statCacheDirOf(storeRoot: string): string {
+  return join(storeRoot, STAT_CACHE_DIR);
+}
+
+/**
+ * Removes the stat cache files in the store at `storeRoot` of assets whose
+ * folders are not among `liveProjectRoots` (workspace-relative project roots,
+ * taken from `options.workspaceRoot`, default the current directory, or
+ * absolute folders), and the legacy workspace-wide `stat-cache.json`. With
+ * `dryRun`, only reports what it would remove. For the store's garbage
+ * collector: a cache removed by mistake costs one hashing of its files.
+ */
+export async function pruneStatCaches(
+  storeRoot: string,
+  liveProjectRoots: readonly string[],
+  options: { dryRun?: boolean; workspaceRoot?: string } = {},
+): Promise<{ removed: string[]; bytes: number }> {
+  const cacheDir = statCacheDirOf(storeRoot);
+  const base = options.workspaceRoot ?? process.cwd();
+  const live = new Set(liveProjectRoots.map((root) => statCacheFileOf(cacheDir, resolve(base, root))));
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const candidates = [
+    ...names
+      .filter((name) => CACHE_FILE_NAME.test(name))
+      .sort()
+      .map((name) => join(cacheDir, name)),
+    join(storeRoot, LEGACY_STAT_CACHE_FILE),
+  ].filter((path) => !live.has(path));
+  const removed: string[] = [];
+  let bytes = 0;
+  for (const path of candidates) {
+    const size = await stat(path).then(
+      (stats) => stats.size,
+      () => undefined,
+    );
+    if (size === undefined) continue;
+    if (!options.dryRun) await rm(path, { force: true });
+    removed.push(path);
+    bytes += size;
+  }
+  return { removed, bytes };
 }

@@ -256,15 +256,15 @@ export function lockFromHashes(
   files: readonly { relPath: string; size: number; sha256: string; mode: number }[],
   image?: AssetLockImage,
 ): AssetLock {
-  const entries: Record<string, AssetLockEntry> = {};
-  for (const file of files) {
-    if (Object.prototype.hasOwnProperty.call(entries, file.relPath)) {
+  // Sorted first and built once: a 100,000-key object built twice (as it comes, then sorted) costs most of a no-op's lock.
+  const ordered = [...files].sort((a, b) => comparePaths(a.relPath, b.relPath));
+  const sorted: Record<string, AssetLockEntry> = {};
+  for (const [index, file] of ordered.entries()) {
+    if (index > 0 && ordered[index - 1]!.relPath === file.relPath) {
       throw new Error(`lockFromHashes: duplicate path ${JSON.stringify(file.relPath)}`);
     }
-    entries[file.relPath] = { size: file.size, sha256: file.sha256, mode: file.mode & 0o7777 };
+    sorted[file.relPath] = { size: file.size, sha256: file.sha256, mode: file.mode & 0o7777 };
   }
-  const sorted: Record<string, AssetLockEntry> = {};
-  for (const relPath of Object.keys(entries).sort(comparePaths)) sorted[relPath] = entries[relPath];
   return { lockfileVersion: 2, files: sorted, ...(image ? { image } : {}) };
 }
 

@@ -49,7 +49,7 @@ export interface PullFilesOutcome {
 }
 
 export async function pullAssetFiles(options: AssetBuildOptions, request: PullFilesRequest): Promise<PullFilesOutcome> {
-  return withStatCache(options, (cache) => pullWithCache(options, request, cache));
+  return withStatCache(options, posix.dirname(request.manifestFile), (cache) => pullWithCache(options, request, cache));
 }
 
 async function pullWithCache(options: AssetBuildOptions, request: PullFilesRequest, cache: StatCache): Promise<PullFilesOutcome> {

@@ -9,6 +9,7 @@
  *   3. the registry, by digest, into the layout store (a fresh CI runner without the weights).
  */
 import { stat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { Digest, Image } from '../oci/image';
 import type { ImageIndex } from '../oci/image-index';
 import type { LayerDigestCache } from '../build/layer-digest-cache';
@@ -117,7 +118,7 @@ async function rebuildFromSources(
   options: ResolveAssetImageOptions,
 ): Promise<{ image: Image } | { mismatch: string }> {
   const buildOptions = rebuildOptions(workspaceRoot, store, expected, options);
-  return withStatCache(buildOptions, async (cache) => {
+  return withStatCache(buildOptions, posix.dirname(manifestFile), async (cache) => {
     const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
     const layerDigests = layerDigestsOf(buildOptions);
     const checked = await assembleAsPromised(expected, analysis.manifest.compression, layerDigests, () =>

@@ -5,6 +5,7 @@
  * the recorded parameters and platforms, accepted only at exactly the promised
  * index digest, (3) the registry by digest (every platform) into the store.
  */
+import { posix } from 'node:path';
 import type { AssetImageResult } from '../build/asset-image-result';
 import { assetStorePaths } from '../build/asset-store';
 import { assembleAssetIndex, layerDigestsOf } from '../build/build-asset-image';
@@ -43,7 +44,7 @@ export async function resolveAssetIndex(
   try {
     const buildOptions = rebuildOptions(workspaceRoot, store, expected);
     const platforms = (expected.platforms ?? []).map((p) => parsePlatform(p.platform));
-    const checked = await withStatCache(buildOptions, async (cache) => {
+    const checked = await withStatCache(buildOptions, posix.dirname(manifestFile), async (cache) => {
       const analysis = await prepareAsset(buildOptions, manifestFile, { sources: 'fetch', cache, onProgress: options.onProgress });
       const layerDigests = layerDigestsOf(buildOptions);
       return assembleAsPromised(expected, analysis.manifest.compression, layerDigests, () =>
