@@ -21,8 +21,9 @@ import { DEFAULT_STORE_HISTORY } from './store-history';
 import { withExclusiveStore } from './store-lease';
 import { blobsDir, listStore } from './store-listing';
 import { workspaceRoots } from './workspace-roots';
+import { pruneStatCaches } from '../hashing/stat-cache';
 
-export type GcKind = 'blobs' | 'index entries' | 'layer digests' | 'sources' | 'partial downloads' | 'docker tags';
+export type GcKind = 'blobs' | 'index entries' | 'layer digests' | 'stat caches' | 'sources' | 'partial downloads' | 'docker tags';
 
 export interface Freed {
   count: number;
@@ -56,7 +57,7 @@ export interface StoreGcOptions {
 export type StoreGcOutcome = { ran: true; report: StoreGcReport } | { ran: false; leases: string[] };
 
 export function emptyFreed(): Record<GcKind, Freed> {
-  const kinds: GcKind[] = ['blobs', 'index entries', 'layer digests', 'sources', 'partial downloads', 'docker tags'];
+  const kinds: GcKind[] = ['blobs', 'index entries', 'layer digests', 'stat caches', 'sources', 'partial downloads', 'docker tags'];
   return Object.fromEntries(kinds.map((k) => [k, { count: 0, bytes: 0 }])) as Record<GcKind, Freed>;
 }
 
@@ -134,9 +135,17 @@ async function collect(options: StoreGcOptions, storeRoot: string, ociLayout: st
     const path = join(sourcesDir, entry.kind === 'entry' ? 'sha256' : 'partial', entry.name);
     await remove(path, entry.kind === 'entry' ? 'sources' : 'partial downloads', entry.size);
   }
-  // TODO(issue 14, stat cache): wire the stat-cache prune here once hashing/ exports it (the per-asset stat caches):
-  //   const statFreed = await pruneStatCaches(storeRoot, roots.assets.map((asset) => asset.root), { dryRun });
-  // and add what it freed to report.freed under a 'stat cache' GcKind (emptyFreed lists the kinds).
+  // The per-asset stat caches of assets that are gone (a live asset's cache drops its gone files itself when
+  // it is saved). Not while an asset.json is unreadable: its folder would look gone.
+  if (!roots.keepAllSources) {
+    const stat = await pruneStatCaches(
+      storeRoot,
+      roots.assets.map((asset) => asset.root),
+      { dryRun, workspaceRoot: options.workspaceRoot },
+    );
+    report.freed['stat caches'].count += stat.removed.length;
+    report.freed['stat caches'].bytes += stat.bytes;
+  }
 
   if (options.docker !== false) {
     await pruneDockerTags(
