@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runStoreGc } from './store-gc';
 import { recordBuild } from './store-history';
+import { statCacheDirOf, statCacheFileOf } from '../hashing/stat-cache';
 
 const hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
@@ -96,6 +97,20 @@ describe('runStoreGc on a store', () => {
     expect(existsSync(join(f.store, 'layer-digests', 'cur.json'))).toBe(true);
     expect(existsSync(join(f.store, 'sources', 'sha256', f.named))).toBe(true);
     expect(existsSync(join(f.store, 'sources', 'sha256', f.unnamed))).toBe(false);
+  });
+
+  it("removes the stat cache of an asset that is gone and keeps a live asset's", async () => {
+    await fixture(root);
+    const dir = statCacheDirOf(join(root, '.asset-images'));
+    await mkdir(dir, { recursive: true });
+    const live = statCacheFileOf(dir, join(root, 'assets', 'a'));
+    const gone = statCacheFileOf(dir, join(root, 'assets', 'deleted'));
+    await writeFile(live, '{}');
+    await writeFile(gone, '{"gone":true}');
+    const done = await runStoreGc({ workspaceRoot: root, history: 1, docker: false, env });
+    expect(done.ran && done.report.freed['stat caches']).toEqual({ count: 1, bytes: 13 });
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(gone)).toBe(false);
   });
 
   it('a build pinned by digest in a Dockerfile is kept', async () => {
