@@ -5,6 +5,7 @@
  * transports pull what they need through `Layer.open()`.
  */
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Digest, Image, Layer } from '../oci/image';
 import { assembleImage } from '../oci/assemble-image';
 import { assembleImageIndex, type ImageIndex, type Platform } from '../oci/image-index';
@@ -169,6 +170,7 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
     mode: file.mode,
     size: file.size,
     open: () => createReadStream(file.absPath),
+    read: () => readFile(file.absPath),
   }));
   const open = () => tarStream(entries, { mtime });
   // The tar is a pure function of these (the sha256 values come from the analysis): known once, not re-read.

@@ -8,6 +8,8 @@ export interface TarFileEntry {
   size: number;
   /** A new stream of exactly `size` bytes. */
   open(): Readable;
+  /** The whole content at once, used instead of `open` for small entries (a stream per file of a corpus costs more than its bytes). */
+  read?(): Promise<Buffer>;
 }
 
 export interface TarOptions {

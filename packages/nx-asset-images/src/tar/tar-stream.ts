@@ -41,13 +41,20 @@ async function* generateTar(records: readonly TarRecord[], mtime: number): Async
   for (const record of records) {
     yield headerFor(record, mtime);
     if (record.type === 'file') {
-      yield* streamExactly(record.path, record.size, record.entry.open());
+      if (record.entry.read && record.size <= WHOLE_READ_MAX_BYTES) {
+        const bytes = await record.entry.read();
+        if (bytes.length !== record.size) throw new TarEntrySizeMismatchError(record.path, record.size, bytes.length);
+        yield bytes;
+      } else yield* streamExactly(record.path, record.size, record.entry.open());
       const padding = paddingFor(record.size);
       if (padding > 0) yield Buffer.alloc(padding);
     }
   }
   yield END_OF_ARCHIVE;
 }
+
+/** Entries up to this size are read whole when they can be (`TarFileEntry.read`). */
+const WHOLE_READ_MAX_BYTES = 256 * 1024;
 
 export function headerFor(record: TarRecord, mtime: number): Buffer {
   return encodeEntryHeader({

@@ -183,6 +183,21 @@ describe('tarStream and singleFileFrame', () => {
     expect(readFileSync(join(extracted, 'vocab.txt'), 'utf8')).toBe('a\nb\n');
   });
 
+  it('reads a small entry whole when it can: the same archive as streaming it, and a wrong size fails', async () => {
+    const bytes = Buffer.from('hello corpus\n');
+    const streamed: TarFileEntry = { path: 'a/f.txt', mode: 0o644, size: bytes.length, open: () => Readable.from([bytes]) };
+    const whole: TarFileEntry = {
+      ...streamed,
+      open: () => {
+        throw new Error('read() should be used');
+      },
+      read: async () => bytes,
+    };
+    expect((await collect(tarStream([whole]))).equals(await collect(tarStream([streamed])))).toBe(true);
+    const changed: TarFileEntry = { ...whole, read: async () => Buffer.concat([bytes, bytes]) };
+    await expect(collect(tarStream([changed]))).rejects.toMatchObject({ expected: bytes.length, actual: 2 * bytes.length });
+  });
+
   it('fails when a source yields fewer or more bytes than declared', async () => {
     const short: TarFileEntry = { path: 'f', mode: 0o644, size: 10, open: () => Readable.from([Buffer.alloc(5)]) };
     await expect(collect(tarStream([short]))).rejects.toBeInstanceOf(TarEntrySizeMismatchError);
