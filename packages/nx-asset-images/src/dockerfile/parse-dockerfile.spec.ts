@@ -183,6 +183,129 @@ describe('parseDockerfile: image references', () => {
   });
 });
 
+/**
+ * Every flag of COPY, ADD, RUN and FROM in Docker's Dockerfile reference (BuildKit's
+ * `instructions/parse.go` as of 2026), alone and beside the image-naming flag, before and after it.
+ */
+const COPY_FLAGS = ['--chown=1000:1000', '--chmod=0444', '--link', '--link=true', '--exclude=*.txt', '--parents'];
+const ADD_FLAGS = [
+  '--chown=1000:1000',
+  '--chmod=0444',
+  '--link',
+  '--exclude=*.txt',
+  '--keep-git-dir=true',
+  '--checksum=sha256:' + 'a'.repeat(64),
+  '--unpack=true',
+];
+const RUN_FLAGS = ['--network=none', '--security=insecure', '--device=name=gpu', '--mount=type=cache,target=/root/.cache'];
+const IMG = 'registry/asset/m:1';
+const MOUNT = `--mount=type=bind,from=${IMG},target=/m`;
+
+describe('parseDockerfile: every instruction flag, in any order', () => {
+  const cases: [string, string, Ref[]][] = [];
+  for (const flag of COPY_FLAGS) {
+    cases.push([`COPY ${flag} alone`, `COPY ${flag} /a /b`, []]);
+    cases.push([`COPY ${flag} --from`, `COPY ${flag} --from=${IMG} / /m/`, [['copy-from', 2, IMG]]]);
+    cases.push([`COPY --from ${flag}`, `COPY --from=${IMG} ${flag} / /m/`, [['copy-from', 2, IMG]]]);
+  }
+  cases.push(['COPY with every flag', `COPY ${COPY_FLAGS.join(' ')} --exclude=*.md --from=${IMG} / /m/`, [['copy-from', 2, IMG]]]);
+  for (const flag of ADD_FLAGS) {
+    cases.push([`ADD ${flag} is never an edge`, `ADD ${flag} https://example.com/${IMG} /b`, []]);
+    cases.push([`ADD ${flag} --from is never an edge`, `ADD ${flag} --from=${IMG} / /m/`, []]);
+  }
+  for (const flag of RUN_FLAGS) {
+    cases.push([`RUN ${flag} alone`, `RUN ${flag} true`, []]);
+    cases.push([`RUN ${flag} before a mount from`, `RUN ${flag} ${MOUNT} true`, [['mount-from', 2, IMG]]]);
+    cases.push([`RUN a mount from before ${flag}`, `RUN ${MOUNT} ${flag} true`, [['mount-from', 2, IMG]]]);
+  }
+  cases.push([
+    'RUN two mounts from two images',
+    `RUN ${MOUNT} --mount=from=other/img:2,target=/o true`,
+    [
+      ['mount-from', 2, IMG],
+      ['mount-from', 2, 'other/img:2'],
+    ],
+  ]);
+
+  it.each(cases)('%s', (_name, instruction, expected) => {
+    expect(refsOf(d(['FROM --platform=linux/arm64 base:1', instruction]))).toEqual([['from', 1, 'base:1'], ...expected]);
+  });
+
+  it.each<[string, string, Ref[]]>([
+    [
+      'continuation lines, a syntax directive, lowercase instructions',
+      d([
+        '# syntax=docker/dockerfile:1.7',
+        'from base:1',
+        'copy --chown=1000:1000 \\',
+        '     --link \\',
+        `     --from=${IMG} \\`,
+        '     / /m/',
+      ]),
+      [
+        ['from', 2, 'base:1'],
+        ['copy-from', 3, IMG],
+      ],
+    ],
+    [
+      'quoted --from',
+      d(['FROM base:1', `COPY --link --from="${IMG}" / /m/`]),
+      [
+        ['from', 1, 'base:1'],
+        ['copy-from', 2, IMG],
+      ],
+    ],
+    [
+      'quoted --mount value',
+      d(['FROM base:1', `RUN --network=none --mount="type=bind,from=${IMG},target=/m" true`]),
+      [
+        ['from', 1, 'base:1'],
+        ['mount-from', 2, IMG],
+      ],
+    ],
+    // BuildKit takes a flag only where the word starts with "--" as written.
+    ['a quoted word is not a flag', d(['FROM base:1', `RUN "--mount=type=bind,from=${IMG},target=/m" true`]), [['from', 1, 'base:1']]],
+    [
+      'variables in flag values',
+      d([
+        'ARG REG=registry',
+        'FROM base:1',
+        'ARG REG',
+        'ARG V=1',
+        'ARG UID=1000',
+        `COPY --chown=\${UID}:\${UID} --link --from=\${REG}/asset/m:\${V} / /m/`,
+      ]),
+      [
+        ['from', 2, 'base:1'],
+        ['copy-from', 6, IMG],
+      ],
+    ],
+    [
+      'FROM --platform beside AS with a stage used by a multi-flag COPY',
+      d(['FROM --platform=$BUILDPLATFORM base:1 AS b', 'FROM base:2', 'COPY --link --from=b / /']),
+      [
+        ['from', 1, 'base:1'],
+        ['from', 2, 'base:2'],
+      ],
+    ],
+    ['a lone -- ends the flags', d(['FROM base:1', `COPY --link -- --from=${IMG} /m/`]), [['from', 1, 'base:1']]],
+  ])('%s', (_name, text, expected) => {
+    expect(refsOf(text)).toEqual(expected);
+  });
+
+  it('reads --platform beside other words and the stage name after flags', () => {
+    const parsed = parseDockerfile(d(['FROM --platform=linux/arm64 base:1 AS Build', 'COPY --chown=1:1 --from=build / /']), 'Dockerfile');
+    expect(parsed.stages[0]).toMatchObject({ name: 'build', platform: 'linux/arm64' });
+    expect(parsed.warnings).toEqual([expect.objectContaining({ code: 'unknown-stage', line: 2 })]);
+  });
+
+  it('warns on two --from flags and keeps both references', () => {
+    const parsed = parseDockerfile(d(['FROM base:1', `COPY --from=${IMG} --link --from=other/img:2 / /`]), 'Dockerfile');
+    expect(parsed.imageReferences.map((r) => r.resolved)).toEqual(['base:1', IMG, 'other/img:2']);
+    expect(parsed.warnings.map((w) => [w.code, w.line])).toEqual([['malformed-from', 2]]);
+  });
+});
+
 describe('parseDockerfile: stages', () => {
   it('records names, indexes, lines, platforms and bases', () => {
     const parsed = parseDockerfile(

@@ -5,16 +5,21 @@
  * instruction flags) is done by `dockerfile-ast`. On top of it this file adds
  * what Docker's builder does and the library does not: ARG scoping (global
  * ARGs in FROM lines; per stage only once redeclared), variable expansion with
- * defaults (`expand-word.ts`), stage-name resolution, `--mount` CSV fields and
- * ARG lines with several names (dockerfile-ast's `Arg.getProperty` reads
- * `ARG A B=2` with the legacy ENV `name value` syntax).
+ * defaults (`expand-word.ts`), stage-name resolution, instruction flags in
+ * any number and order (`instruction-flags.ts`: dockerfile-ast's
+ * `getFromFlag()`/`getPlatformFlag()` return a flag only when it is the only
+ * one), `--mount` CSV fields and ARG lines with several names
+ * (dockerfile-ast's `Arg.getProperty` reads `ARG A B=2` with the legacy ENV
+ * `name value` syntax). ADD has no `--from` and never names an image.
  *
  * Pure and tolerant: problems become `warnings`; only a failure inside the
  * library itself throws, as `DockerfileParseError`.
  */
-import type { Copy, Flag, From, Instruction, Run, Env } from 'dockerfile-ast';
+import type { Copy, Instruction, Run, Env } from 'dockerfile-ast';
 import { parseImageReference, InvalidImageReferenceError, type ImageReference } from '../oci/image-reference';
-import { argWords } from './arg-words';
+import { dockerfileAst } from './dockerfile-ast';
+import { instructionFlags, type InstructionFlag } from './instruction-flags';
+import { instructionWords } from './instruction-words';
 import { expandWord, type VariableLookup } from './expand-word';
 import type {
   DockerfileArg,
@@ -36,13 +41,6 @@ export class DockerfileParseError extends Error {
   ) {
     super(`Cannot parse Dockerfile ${fileName}: ${reason}`, options);
   }
-}
-
-let ast: typeof import('dockerfile-ast') | undefined;
-/** dockerfile-ast (and its vscode-languageserver dependencies, ~0.25 s) is loaded on the first parse, not on import. */
-function dockerfileAst(): typeof import('dockerfile-ast') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (ast ??= require('dockerfile-ast') as typeof import('dockerfile-ast'));
 }
 
 const STAGE_NAME_RE = /^[a-z][a-z0-9._-]*$/;
@@ -83,8 +81,8 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
     let index = 0;
     for (const instruction of instructions) {
       if (instruction.getKeyword() !== 'FROM') continue;
-      const name = (instruction as From).getBuildStage();
-      if (name !== null && !stageNames.has(name.toLowerCase())) stageNames.set(name.toLowerCase(), index);
+      const name = stageNameOf(instructionFlags(instruction, escapeChar).operands);
+      if (name !== undefined && !stageNames.has(name.toLowerCase())) stageNames.set(name.toLowerCase(), index);
       index++;
     }
   }
@@ -148,7 +146,7 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
 
     if (keyword === 'FROM') {
       scope = { index: stages.length, args: new Map(), env: new Map() };
-      stages.push(readFrom(instruction as From, line, scope.index));
+      stages.push(readFrom(instruction, line, scope.index));
       continue;
     }
     if (keyword === 'ARG') {
@@ -180,18 +178,18 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
       // All assignments of one ENV line see the values from before it, as in Docker.
       for (const [name, value] of values) current.env.set(name, value);
     } else if (keyword === 'COPY') {
-      const from = (instruction as Copy).getFromFlag();
-      if (from !== null) {
-        const value = from.getValue();
-        if (value === null || value === '') warn('malformed-from', line, 'COPY --from without a value');
-        else addFromReference(value, 'copy-from', line, scope);
+      const froms = instructionFlags(instruction, escapeChar).flags.filter((flag) => flag.name === 'from');
+      if (froms.length > 1) warn('malformed-from', line, `COPY has ${froms.length} --from flags (Docker refuses a duplicate flag)`);
+      for (const from of froms) {
+        if (from.value === undefined || from.value === '') warn('malformed-from', line, 'COPY --from without a value');
+        else addFromReference(from.value, 'copy-from', line, scope);
       }
     } else if (keyword === 'RUN') {
-      for (const flag of (instruction as Run).getFlags()) {
-        if (flag.getName() !== 'mount') continue;
+      for (const flag of instructionFlags(instruction, escapeChar).flags) {
+        if (flag.name !== 'mount') continue;
         const from = mountFrom(flag);
         if (from === undefined) continue;
-        if (from === '') warn('malformed-mount', line, `--mount=${flag.getValue() ?? ''} has an empty from=`);
+        if (from === '') warn('malformed-mount', line, `--mount=${flag.raw ?? ''} has an empty from=`);
         else addFromReference(from, 'mount-from', line, scope);
       }
     }
@@ -199,9 +197,10 @@ export function parseDockerfile(text: string, fileName: string): ParsedDockerfil
 
   if (stages.length === 0) warn('no-from', 1, 'no FROM instruction');
 
-  function readFrom(from: From, line: number, index: number): DockerfileStage {
-    const platform = from.getPlatformFlag()?.getValue() ?? undefined;
-    const args = from.getArguments().map((a) => a.getValue());
+  function readFrom(from: Instruction, line: number, index: number): DockerfileStage {
+    const { flags, operands } = instructionFlags(from, escapeChar);
+    const platform = flags.find((flag) => flag.name === 'platform')?.value || undefined;
+    const args = operands.map((word) => word.value);
     const common = { index, line, ...(platform ? { platform } : {}) };
     if (args.length === 0) {
       warn('missing-image', line, 'FROM without an image');
@@ -257,18 +256,23 @@ function heredocsOf(instruction: Instruction): { getName(): string; getDelimiter
   return [];
 }
 
+/** The `<name>` of `FROM <image> AS <name>` as written (dockerfile-ast's `getBuildStage` counts the flags' words as arguments). */
+function stageNameOf(operands: readonly { value: string }[]): string | undefined {
+  return operands.length > 2 && operands[1]!.value.toLowerCase() === 'as' ? operands[2]!.value : undefined;
+}
+
 /** `ARG a`, `ARG a=1 b="x y"`: one declaration per word. */
 function argDeclarations(instruction: Instruction): { name: string; rawValue?: string }[] {
-  return argWords(instruction).map(({ value: word }) => {
+  return instructionWords(instruction).map(({ value: word }) => {
     const eq = word.indexOf('=');
     return eq === -1 ? { name: word } : { name: word.slice(0, eq), rawValue: word.slice(eq + 1) };
   });
 }
 
 /** The `from=` field of a `--mount` flag (CSV, as BuildKit reads it); `undefined` when absent. */
-function mountFrom(flag: Flag): string | undefined {
-  const value = flag.getValue();
-  if (value === null) return undefined;
+function mountFrom(flag: InstructionFlag): string | undefined {
+  const value = flag.value;
+  if (value === undefined) return undefined;
   for (const field of splitCsv(value)) {
     const eq = field.indexOf('=');
     const key = (eq === -1 ? field : field.slice(0, eq)).trim().toLowerCase();

@@ -54,11 +54,14 @@ describe('createDependencies', () => {
           'FROM node:20-slim',
           'ARG REG',
           'COPY --from=${REG}/asset/models-bert:0.1 / /assets/bert/',
-          'COPY --from=registry.example.com/asset/models-bert:0.2 / /assets/bert2/',
+          'COPY --link --from=registry.example.com/asset/models-bert:0.2 --chown=1:1 / /assets/bert2/',
           'COPY --from=build /app /app',
-          'RUN --mount=type=bind,from=docker.io/asset/tok,target=/tok true',
+          'RUN --network=none --mount=type=bind,from=docker.io/asset/tok,target=/tok true',
         ].join('\n'),
         'apps/api/docker/prod.Dockerfile': 'FROM localhost:5000/asset/local:latest AS assets\nFROM scratch\nCOPY --from=assets / /\n',
+        // only a COPY with other flags beside --from names the asset: still an edge
+        'apps/flags/Dockerfile':
+          'FROM scratch\nCOPY --chmod=0444 \\\n  --link --from=localhost:5000/asset/local:1 / /m/\nADD --link --chown=1:1 localhost:5000/asset/local /x\n',
         'apps/web/Dockerfile.dev': 'FROM index.docker.io/asset/tok@sha256:' + 'c'.repeat(64) + '\n',
         'apps/web/Dockerfile.dockerignore': 'FROM asset/tok\n',
         'apps/web/notes.txt': 'COPY --from=asset/tok / /',
@@ -66,13 +69,14 @@ describe('createDependencies', () => {
         // an asset whose own Dockerfile references itself: no self-edge
         'assets/tok/Dockerfile': 'FROM asset/tok\n',
       },
-      { ...ASSET_PROJECTS, api: 'apps/api', web: 'apps/web', other: 'apps/other' },
+      { ...ASSET_PROJECTS, api: 'apps/api', web: 'apps/web', other: 'apps/other', flags: 'apps/flags' },
     );
     const deps = await createDependencies({}, context);
     expect(deps).toEqual([
       { source: 'api', target: 'models-bert', type: DependencyType.static, sourceFile: 'apps/api/Dockerfile' },
       { source: 'api', target: 'assets-tok', type: DependencyType.static, sourceFile: 'apps/api/Dockerfile' },
       { source: 'api', target: 'assets-local', type: DependencyType.static, sourceFile: 'apps/api/docker/prod.Dockerfile' },
+      { source: 'flags', target: 'assets-local', type: DependencyType.static, sourceFile: 'apps/flags/Dockerfile' },
       { source: 'web', target: 'assets-tok', type: DependencyType.static, sourceFile: 'apps/web/Dockerfile.dev' },
     ]);
   });

@@ -26,7 +26,7 @@ const BASE = {
   'node_modules/pkg/asset.json': '{"image":"asset/ignored"}',
   'apps/api/project.json': '{}',
   'apps/api/Dockerfile':
-    'FROM node:20 AS build\nFROM node:20-slim\nCOPY --from=localhost:5000/asset/bert:0.1 / /a/\nCOPY --from=asset/tok / /t/\n',
+    'FROM node:20 AS build\nFROM node:20-slim\nCOPY --link --chown=1000:1000 --from=localhost:5000/asset/bert:0.1 / /a/\nCOPY --from=asset/tok --chmod=0444 / /t/\n',
   'apps/api/Dockerfile.prod': 'FROM asset/tok\n',
   'apps/web/package.json': '{}',
   'apps/web/Dockerfile': 'FROM node:20\n',

@@ -119,6 +119,12 @@ describe('findAssetUses + requiredReferencesByAsset', () => {
       undefined,
       { tok: ['asset/tok:1'] },
     ],
+    [
+      'COPY with other flags before and after --from',
+      'FROM busybox\nCOPY --chown=1000:1000 --link --from=localhost:5000/asset/bert:0.1 / /a/\nCOPY --from=asset/tok:1 --chmod=0444 \\\n  --exclude=*.md / /t/\n',
+      undefined,
+      { bert: ['localhost:5000/asset/bert:0.1'], tok: ['asset/tok:1'] },
+    ],
     ['other images are ignored', 'FROM python:3.12-slim\nCOPY --from=localhost:5000/other:1 / /\n', undefined, {}],
   ])('%s', (_name, text, buildArgs, expected) => {
     expect(select(text, buildArgs)).toEqual(expected);
@@ -129,6 +135,11 @@ describe('findAssetUses + requiredReferencesByAsset', () => {
       'a tag the build does not have',
       'FROM busybox\n\nCOPY --from=localhost:5000/asset/bert:0.0 / /a/\n',
       /apps\/x\/Dockerfile:3: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0".*tags: 0\.1, latest, sha256-a{20}/,
+    ],
+    [
+      'a stale tag in a COPY with --link and --chown',
+      'FROM busybox\nCOPY --link --chown=1:1 --from=localhost:5000/asset/bert:0.0 / /a/\n',
+      /apps\/x\/Dockerfile:2: localhost:5000\/asset\/bert:0\.0 uses tag "0\.0"/,
     ],
   ])('error: %s', (_name, text, message) => {
     expect(() => select(text)).toThrow(AssetTagMismatchError);
@@ -153,6 +164,12 @@ describe('findAssetUses + requiredReferencesByAsset', () => {
           current: true,
         },
       ],
+    ],
+    [
+      'a pin in a COPY with --link and --chown',
+      `FROM busybox\nCOPY --link --from=asset/tok@${MANIFEST} --chown=1000:1000 / /a/\n`,
+      { tok: [`asset/tok:sha256-${'a'.repeat(20)}`] },
+      [{ resolved: `asset/tok@${MANIFEST}`, dockerReference: `asset/tok:sha256-${'a'.repeat(20)}`, current: true }],
     ],
     [
       'another build: not a reference of the current build, a pin of its own',
@@ -387,6 +404,11 @@ describe('layoutBuildContextMap', () => {
       [`asset/tok@${older}`]: `oci-layout:///s/oci@${older}`,
       [`asset/tok:1@${MANIFEST}`]: `oci-layout:///s/oci@${MANIFEST}`,
     });
+  });
+
+  it('names the context of a COPY with other flags beside --from', () => {
+    const u = uses('FROM busybox\nCOPY --link --chown=1000:1000 --from=asset/tok:1 --chmod=0444 / /t/\n');
+    expect(layoutBuildContextMap(u, RESULTS, '/s/oci')).toEqual({ 'asset/tok:1': `oci-layout:///s/oci@${MANIFEST}` });
   });
 
   it("names each context as the Dockerfile resolves it, at the build's manifest digest", () => {

@@ -7,7 +7,7 @@
  * become `ARG NAME="value"`), in place, so line numbers do not move. Pure.
  */
 import { DockerfileParser } from 'dockerfile-ast';
-import { argWords } from '../../dockerfile/arg-words';
+import { instructionWords } from '../../dockerfile/instruction-words';
 
 export function applyBuildArgs(text: string, buildArgs: Readonly<Record<string, string>> | undefined): string {
   const names = Object.keys(buildArgs ?? {});
@@ -19,7 +19,7 @@ export function applyBuildArgs(text: string, buildArgs: Readonly<Record<string, 
   const edits: { start: number; end: number; text: string }[] = [];
   for (const instruction of dockerfile.getInstructions()) {
     if (instruction.getKeyword() !== 'ARG') continue;
-    for (const word of argWords(instruction)) {
+    for (const word of instructionWords(instruction)) {
       const eq = word.value.indexOf('=');
       const name = eq === -1 ? word.value : word.value.slice(0, eq);
       if (!Object.prototype.hasOwnProperty.call(buildArgs, name)) continue;

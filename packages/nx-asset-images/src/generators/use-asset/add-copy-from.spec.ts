@@ -38,6 +38,11 @@ describe('addCopyFrom', () => {
       'FROM python:3.12\nCOPY --from=registry.example.com/asset/tokenizer:1 \\\n  / /assets/tok\nRUN x\n',
       `FROM python:3.12\nCOPY --from=registry.example.com/asset/tokenizer:1 \\\n  / /assets/tok\n${LINE}\nRUN x\n`,
     ],
+    [
+      'after an asset COPY with other flags beside --from',
+      'FROM python:3.12\nCOPY --link --chown=1:1 --from=registry.example.com/asset/tokenizer:1 --chmod=0444 / /assets/tok\nRUN x\n',
+      `FROM python:3.12\nCOPY --link --chown=1:1 --from=registry.example.com/asset/tokenizer:1 --chmod=0444 / /assets/tok\n${LINE}\nRUN x\n`,
+    ],
   ])('adds the line %s', (_label, text, expected) => {
     const result = addCopyFrom(request(text));
     expect(result).toMatchObject({ status: 'added', instruction: LINE });
@@ -56,6 +61,12 @@ describe('addCopyFrom', () => {
     ['another tag', 'FROM python:3.12\nCOPY --from=registry.example.com/asset/bert:0.2 / /models\n', false],
     ['a digest', `FROM python:3.12\nCOPY --from=registry.example.com/asset/bert@sha256:${'a'.repeat(64)} / /models\n`, false],
     ['an ARG default', 'ARG BERT=registry.example.com/asset/bert:0.1\nFROM python:3.12\nARG BERT\nCOPY --from=${BERT} / /m\n', true],
+    [
+      'a COPY with --link and --chown before --from',
+      'FROM python:3.12\nCOPY --link --chown=1000:1000 --from=registry.example.com/asset/bert:0.1 / /m\n',
+      true,
+    ],
+    ['a COPY with --chmod after --from', 'FROM python:3.12\nCOPY --from=registry.example.com/asset/bert:0.2 --chmod=0444 / /m\n', false],
     [
       'an earlier stage',
       'FROM busybox AS assets\nCOPY --from=registry.example.com/asset/bert:0.1 / /m\nFROM python:3.12\nCOPY --from=assets /m /m\n',

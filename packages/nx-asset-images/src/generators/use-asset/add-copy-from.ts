@@ -7,7 +7,7 @@
  * assets change less often than app code, so their layers come early. The
  * file's line endings and the anchor's indentation are kept.
  */
-import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { findImageReferences } from '../../dockerfile/find-image-references';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { parseImageReference, repositoryKey } from '../../oci/image-reference';
@@ -85,8 +85,8 @@ export function addCopyFrom(request: AddCopyFromRequest): AddCopyFromResult {
   );
   let anchor = instructions[lastFromIndex]!;
   for (const instruction of instructions.slice(lastFromIndex + 1)) {
-    const isCopyFrom = instruction.getKeyword() === 'COPY' && (instruction as Copy).getFromFlag() !== null;
-    if (isCopyFrom && assetCopyLines.has(instruction.getRange().start.line + 1)) anchor = instruction;
+    // The parser's COPY --from lines (any flags, any order), not dockerfile-ast's getFromFlag (only a lone --from).
+    if (instruction.getKeyword() === 'COPY' && assetCopyLines.has(instruction.getRange().start.line + 1)) anchor = instruction;
   }
 
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
