@@ -9,13 +9,15 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
-import { docker, dockerRunRm, expectedDockerId, type RecordedBuild } from './support/docker';
+import { docker, dockerRunRm, e2eEngine, expectedDockerId, type RecordedBuild } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const RUN = randomBytes(3).toString('hex');
 const ASSET_REPO = `localhost:5000/nxai-e2e/bert-${RUN}`;
 const ASSET_REF = `${ASSET_REPO}:0.1`;
 const APP_TAG = `nxai-e2e/app-${RUN}:latest`;
+const OWNED_TAG = `nxai-e2e/owned-${RUN}:latest`;
+const OWNED_CHOWN_TAG = `nxai-e2e/owned-chown-${RUN}:latest`;
 const FILES = ['weights.bin', 'config.json', 'tok/vocab.txt'];
 
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
@@ -38,12 +40,28 @@ describe('docker-build', () => {
       )}\n`,
       'apps/app/Dockerfile': `FROM busybox\nCOPY --from=${ASSET_REF} / /assets/\nCOPY hello.txt /hello.txt\n`,
       'apps/app/hello.txt': 'hello\n',
+      // An app that runs as a non-root user takes its weights with --chown, and --link as BuildKit recommends.
+      'apps/owned/project.json': `${JSON.stringify(
+        {
+          name: 'owned',
+          root: 'apps/owned',
+          targets: {
+            'docker-build': { options: { network: 'host', tags: [OWNED_TAG] } },
+            'docker-build-chown': { options: { network: 'host', tags: [OWNED_CHOWN_TAG] } },
+          },
+        },
+        null,
+        2,
+      )}\n`,
+      'apps/owned/Dockerfile': `FROM busybox\nCOPY --chown=1000:1000 \\\n     --link --from=${ASSET_REF} / /assets/\n`,
+      'apps/owned/Dockerfile.chown': `FROM busybox\nCOPY --chown=1000:1000 --from=${ASSET_REF} / /assets/\n`,
     });
     // The weight is gitignored: written after the initial commit, never committed.
     await ws.write('assets/bert/weights.bin', weights);
   });
   afterAll(async () => {
-    for (const ref of [APP_TAG, ASSET_REF]) await docker(['rmi', '-f', ref], { reject: false }).catch(() => undefined);
+    for (const ref of [APP_TAG, OWNED_TAG, OWNED_CHOWN_TAG, ASSET_REF])
+      await docker(['rmi', '-f', ref], { reject: false }).catch(() => undefined);
     await ws?.dispose();
   });
 
@@ -159,6 +177,40 @@ describe('docker-build', () => {
     expect(out).toMatch(/loaded sha256:[0-9a-f]{64} from the sources/);
     expect(await imageId(ASSET_REF)).toBe(expectedDockerId(result));
     expect(await appHashes()).toEqual(sourceHashes());
+  });
+
+  it('an app whose COPY --from also has --chown and --link gets the asset, each file owned as it asked', async () => {
+    /** `uid:gid sha256` of each asset file in the app image. */
+    const ownedFiles = async (tag: string): Promise<Record<string, string>> => {
+      const paths = FILES.map((f) => `/assets/${f}`);
+      const owners = (await dockerRunRm(tag, ['stat', '-c', '%u:%g', ...paths])).stdout.trim().split('\n');
+      const hashes = (await dockerRunRm(tag, ['sha256sum', ...paths])).stdout.trim().split('\n');
+      return Object.fromEntries(FILES.map((f, i) => [f, `${owners[i]!.trim()} ${hashes[i]!.trim().split(/\s+/)[0]!}`]));
+    };
+    const expected = Object.fromEntries(Object.entries(sourceHashes()).map(([f, hash]) => [f, `1000:1000 ${hash}`]));
+
+    // The multi-flag COPY is what the plugin reads: the inferred targets depend on the asset.
+    for (const target of ['docker-build', 'docker-build-chown']) {
+      const shown = JSON.parse((await runNx(ws, ['show', 'project', 'owned', '--json'])).stdout) as {
+        targets: Record<string, { dependsOn: unknown[] }>;
+      };
+      expect(shown.targets[target]?.dependsOn).toEqual([{ projects: ['bert'], target: 'asset-image' }]);
+    }
+
+    await runNx(ws, ['run', 'owned:docker-build-chown']);
+    expect(await ownedFiles(OWNED_CHOWN_TAG)).toEqual(expected);
+
+    const linked = await runNx(ws, ['run', 'owned:docker-build'], { reject: false });
+    if (e2eEngine() === '26') {
+      expect(linked.exitCode).toBe(0);
+      expect(await ownedFiles(OWNED_TAG)).toEqual(expected);
+    } else {
+      // Docker 20.10's builders know no --link (BuildKit 0.8 and the legacy builder alike): Docker refuses it, the plugin
+      // did its part (the asset is in Docker at its build) and the failure is the target's.
+      expect(linked.exitCode).not.toBe(0);
+      expect(linked.stdout + linked.stderr).toContain('Unknown flag: link');
+      expect(await imageId(ASSET_REF)).toBe(await assetDockerId());
+    }
   });
 
   it("a tag the asset does not have is an error naming the Dockerfile line and the asset's tags; docker build failing is a failure", async () => {

@@ -1,8 +1,10 @@
 // The project graph from Dockerfiles, and `nx affected` following it:
 // two assets, four apps (both assets; one through an ARG default; none; a
-// stage named like an asset). Edges are exactly the COPY --from ones, and a
-// weight change (through the committed lock), an asset.json change and an
-// app change each affect exactly the expected projects.
+// stage named like an asset), and one app per COPY flag beside --from
+// (--link before and after it, --chown, --chmod, --exclude, --parents).
+// Edges are exactly the COPY --from ones, and a weight change (through the
+// committed lock), an asset.json change and an app change each affect
+// exactly the expected projects.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from './support/docker';
@@ -13,6 +15,17 @@ const BERT = `localhost:5000/nxai-e2e/bert-${RUN}`;
 const TOK = `localhost:5000/nxai-e2e/tok-${RUN}`;
 const project = (name: string): string =>
   `${JSON.stringify({ name, root: `apps/${name}`, targets: { 'docker-build': { options: { network: 'host', tags: [`nxai-e2e/${name}-${RUN}`] } } } }, null, 2)}\n`;
+
+/** One app per COPY flag form a user writes beside --from (issue: any other flag hid the asset). */
+const FLAG_APPS: Record<string, string> = {
+  'flag-link-before': `COPY --link --from=${BERT}:0.1 / /assets/m/`,
+  'flag-link-after': `COPY --from=${BERT}:0.1 --link / /assets/m/`,
+  'flag-chown': `COPY --chown=1000:1000 --from=${BERT}:0.1 / /assets/m/`,
+  'flag-chmod': `COPY --chmod=0444 --from=${BERT}:0.1 / /assets/m/`,
+  'flag-exclude': `COPY --exclude=*.txt --from=${BERT}:0.1 / /assets/m/`,
+  'flag-parents': `COPY --parents --from=${BERT}:0.1 /vocab.txt /assets/m/`,
+};
+const FLAG_NAMES = Object.keys(FLAG_APPS).sort();
 
 type Graph = { graph: { dependencies: Record<string, { source: string; target: string; type: string }[]> } };
 
@@ -39,6 +52,12 @@ describe('graph and affected', () => {
       'apps/none/x.txt': 'x\n',
       'apps/stage/project.json': project('stage'),
       'apps/stage/Dockerfile': 'FROM busybox AS bert\nRUN true\nFROM busybox\nCOPY --from=bert /bin/busybox /bb\n',
+      ...Object.fromEntries(
+        Object.entries(FLAG_APPS).flatMap(([name, copy]) => [
+          [`apps/${name}/project.json`, `${JSON.stringify({ name, root: `apps/${name}` })}\n`],
+          [`apps/${name}/Dockerfile`, `# syntax=docker/dockerfile:1\nFROM busybox\n${copy}\n`],
+        ]),
+      ),
     });
     await ws.write('assets/bert/weights.bin', weights);
     // First builds write the locks; committed as the README says.
@@ -59,7 +78,17 @@ describe('graph and affected', () => {
       .filter((d) => !d.target.startsWith('npm:'))
       .map((d) => `${d.source}->${d.target}:${d.type}`)
       .sort();
-    expect(edges).toEqual(['both->bert:static', 'both->tok:static', 'viaarg->bert:static']);
+    expect(edges).toEqual(
+      ['both->bert:static', 'both->tok:static', 'viaarg->bert:static', ...FLAG_NAMES.map((n) => `${n}->bert:static`)].sort(),
+    );
+    // Each flag app also gets the inferred docker-build, after the asset's image.
+    const shown = JSON.parse((await runNx(ws, ['show', 'project', 'flag-link-after', '--json'])).stdout) as {
+      targets: Record<string, { executor: string; dependsOn: unknown[] }>;
+    };
+    expect(shown.targets['docker-build']).toMatchObject({
+      executor: 'nx-asset-images:docker-build',
+      dependsOn: [{ projects: ['bert'], target: 'asset-image' }],
+    });
   });
 
   async function affected(base: string): Promise<{ all: string[]; docker: string[] }> {
@@ -82,10 +111,14 @@ describe('graph and affected', () => {
     expect(await ws.read('assets/bert/asset.lock.json')).not.toBe(lockBefore);
     await commitAll(ws, 'bert weights');
 
-    expect(await affected(base)).toEqual({ all: ['bert', 'both', 'viaarg'], docker: ['both', 'viaarg'] });
+    expect(await affected(base)).toEqual({
+      all: ['bert', 'both', 'viaarg', ...FLAG_NAMES].sort(),
+      docker: ['both', 'viaarg', ...FLAG_NAMES].sort(),
+    });
 
-    // And the real affected run builds exactly those apps.
-    const res = await runNx(ws, ['affected', '-t', 'docker-build', `--base=${base}`, '--head=HEAD']);
+    // And the real affected run builds exactly those apps (the flag apps aside: Docker 20.10's builders know no
+    // --link, --chmod, --exclude or --parents; docker-build.spec builds a --chown + --link app on Docker 26).
+    const res = await runNx(ws, ['affected', '-t', 'docker-build', `--base=${base}`, '--head=HEAD', '--exclude=flag-*']);
     const out = res.stdout + res.stderr;
     expect(out).toContain('nx run both:docker-build');
     expect(out).toContain('nx run viaarg:docker-build');

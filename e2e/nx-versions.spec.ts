@@ -9,13 +9,11 @@
 // npm's cache, which tools/prepare-nx-versions.mjs fills (`npm test` runs it).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerRunRm } from './support/docker';
-import { exec } from './support/exec';
-import { createWorkspace, pluginDir, repoRoot, runNx, type Workspace } from './support/workspace';
+import { npmInstallOffline, packPlugin, type PackedPlugin } from './support/packed-plugin';
+import { createWorkspace, repoRoot, runNx, type Workspace } from './support/workspace';
 
 interface NxLine {
   name: string;
@@ -26,40 +24,16 @@ const { lines } = JSON.parse(readFileSync(path.join(repoRoot, 'tools', 'nx-versi
 const WEIGHT = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919 + 13) % 251));
 const WEIGHT_SHA = createHash('sha256').update(WEIGHT).digest('hex');
 
-let packDir: string;
-let tarball: string;
+let packed: PackedPlugin;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(pluginDir, 'dist', 'index.js'))) throw new Error(`${pluginDir}/dist is missing: run "npm run build" first`);
-  packDir = await mkdtemp(path.join(tmpdir(), 'nxai-pack-'));
-  await exec('npm', ['pack', '--pack-destination', packDir, '--loglevel=error'], { cwd: pluginDir });
-  const [file] = (await readdir(packDir)).filter((f) => f.endsWith('.tgz'));
-  if (!file) throw new Error(`npm pack wrote no .tgz into ${packDir}`);
-  tarball = path.join(packDir, file);
+  packed = await packPlugin();
 });
 afterAll(async () => {
-  if (packDir) await rm(packDir, { recursive: true, force: true });
+  await packed?.dispose();
 });
 
-/** `npm i --offline -D <packages> <tarball>`; fails the test with npm's own words when the cache lacks something. */
-async function npmInstall(ws: Workspace, line: NxLine): Promise<void> {
-  const specs = Object.entries(line.packages).map(([n, v]) => `${n}@${v}`);
-  const res = await exec('npm', ['i', '--offline', '--no-audit', '--no-fund', '--loglevel=error', '-D', ...specs, tarball], {
-    cwd: ws.root,
-    reject: false,
-    timeoutMs: 240_000,
-  });
-  if (res.exitCode !== 0) {
-    throw new Error(
-      `npm i of the packed plugin into ${line.name} failed (run "node tools/prepare-nx-versions.mjs" to fill npm's cache):\n${res.stderr}`,
-    );
-  }
-  // A valid tree: no peer conflict accepted behind our back.
-  const ls = await exec('npm', ['ls', '--all', '--loglevel=error'], { cwd: ws.root, reject: false });
-  expect(ls.exitCode, ls.stdout + ls.stderr).toBe(0);
-  const installed = JSON.parse(readFileSync(ws.path('node_modules', 'nx', 'package.json'), 'utf8')) as { version: string };
-  expect(installed.version).toBe(line.packages['nx']);
-}
+const npmInstall = (ws: Workspace, line: NxLine): Promise<void> => npmInstallOffline(ws, line.packages, [packed.tarball]);
 
 function assetFiles(image: string): Record<string, string | Buffer> {
   return {

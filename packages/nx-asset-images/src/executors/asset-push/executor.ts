@@ -6,6 +6,7 @@
  * pushing what we would pull from the same place makes no sense).
  */
 import { join, posix } from 'node:path';
+import { optionsAsWritten, taskOverrideWords } from '../../nx/option-text';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { assetStorePaths } from '../../build/asset-store';
 import { withStoreLease } from '../../gc/store-lease';
@@ -53,7 +54,8 @@ export default async function assetPushExecutor(
   const secrets: (string | undefined)[] = [];
   try {
     // A push streams blobs from the layout store: gc waits for it.
-    await withStoreLease(assetStorePaths(context.root).root, () => pushAssetImageTask(options, context, secrets));
+    const asWritten = optionsAsWritten(options, ['tags', 'mutableTags'], taskOverrideWords(context), { arrays: ['tags', 'mutableTags'] });
+    await withStoreLease(assetStorePaths(context.root).root, () => pushAssetImageTask(asWritten, context, secrets));
     return { success: true };
   } catch (error) {
     logger.error(scrubSecrets(error instanceof Error ? error.message : String(error), secrets));

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
+import { optionsAsWritten, taskOverrideWords } from '../../nx/option-text';
 import { assetStorePaths } from '../../build/asset-store';
 import { withStoreLease } from '../../gc/store-lease';
 import { readAssetImageResult, variantOf, type AssetImageResult } from '../../build/asset-image-result';
@@ -39,7 +40,8 @@ export default async function dockerBuildExecutor(
 ): Promise<{ success: boolean }> {
   try {
     // docker-build reads the layout store (BuildKit contexts, pinned builds): gc waits for it.
-    await withStoreLease(assetStorePaths(context.root).root, () => dockerBuildTask(options, context));
+    const asWritten = optionsAsWritten(options, ['tags', 'buildArgs'], taskOverrideWords(context), { arrays: ['tags'] });
+    await withStoreLease(assetStorePaths(context.root).root, () => dockerBuildTask(asWritten, context));
     return { success: true };
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));

@@ -56,7 +56,13 @@ export function normalizeRelativePath(option: string, input: string): string {
 }
 
 function parseTags(tags: string | string[] | undefined, imageReference: ImageReference): string[] {
-  const list = (Array.isArray(tags) ? tags : (tags ?? '').split(',')).map((tag) => String(tag).trim()).filter((tag) => tag.length > 0);
+  const given: unknown[] = Array.isArray(tags) ? tags : typeof tags === 'string' ? tags.split(',') : tags === undefined ? [] : [tags];
+  for (const tag of given) {
+    // Never String(1.0): a tag is the text the user wrote, and a number has lost it.
+    if (typeof tag !== 'string')
+      throw new InvalidAssetOptionError('tags', tag, 'expected text, as written (a number loses it: 1.0 is 1); quote it: "1.0"');
+  }
+  const list = (given as string[]).map((tag) => tag.trim()).filter((tag) => tag.length > 0);
   const unique = [...new Set(list)];
   for (const tag of unique) {
     try {

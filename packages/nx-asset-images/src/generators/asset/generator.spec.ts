@@ -3,6 +3,7 @@ import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AssetConflictError, assetGenerator } from './generator';
 import { InvalidAssetOptionError } from './asset-options';
+import { OptionTextLostError } from '../../nx/option-text';
 import type { AssetGeneratorSchema } from './schema';
 import { parseAssetManifest } from '../../manifest/manifest';
 
@@ -171,6 +172,13 @@ The app then depends on this asset in the project graph, and \`nx affected\` fol
     await expect(assetGenerator(tree, { ...base, name: 'x', directory: 'apps/app' })).rejects.toThrow(
       'apps/app is already the root of project "app"',
     );
+  });
+
+  it('never stores a number as a tag: a number the command line does not show is refused, a tag array with a number too', async () => {
+    // process.argv here is vitest's: no --tags on it.
+    await expect(assetGenerator(tree, { ...base, tags: 1 as unknown as string })).rejects.toThrow(OptionTextLostError);
+    await expect(assetGenerator(tree, { ...base, tags: ['latest', 1] as unknown as string[] })).rejects.toThrow(OptionTextLostError);
+    expect(tree.exists('assets/models/bert/asset.json')).toBe(false);
   });
 
   it('is repeatable only by refusing: a second run writes nothing', async () => {

@@ -7,6 +7,7 @@ import { normalizeAssetOptions } from './asset-options';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { findAssetProjects } from './asset-projects';
 import type { AssetGeneratorSchema } from './schema';
+import { commandLineWords, optionsAsWritten } from '../../nx/option-text';
 
 /** The asset (or its name) is already there; nothing was written. */
 export class AssetConflictError extends Error {
@@ -49,7 +50,9 @@ async function assertNoConflict(tree: Tree, name: string, directory: string): Pr
 
 /** `nx g nx-asset-images:asset <name> --image=...`: a folder with asset.json and a README. */
 export async function assetGenerator(tree: Tree, schema: AssetGeneratorSchema): Promise<void> {
-  const options = normalizeAssetOptions(schema);
+  const options = normalizeAssetOptions(
+    optionsAsWritten(schema, ['name', 'directory', 'tags', 'path'], commandLineWords(), { positional: 'name' }),
+  );
   await assertNoConflict(tree, options.name, options.directory);
 
   const { directory } = options;

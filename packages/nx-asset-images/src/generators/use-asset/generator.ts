@@ -5,6 +5,7 @@ import { repositoryKey } from '../../oci/image-reference';
 import { findAssetProjects, type AssetProjectInTree } from '../asset/asset-projects';
 import { addCopyFrom, copyFromInstruction, newDockerfile } from './add-copy-from';
 import type { UseAssetGeneratorSchema } from './schema';
+import { commandLineWords, optionsAsWritten } from '../../nx/option-text';
 
 /** A bad --project, --asset, --destination or --dockerfile. */
 export class UseAssetError extends Error {
@@ -66,7 +67,8 @@ function checkDockerfilePath(dockerfile: string): string {
 }
 
 /** `nx g nx-asset-images:use-asset --project=<app> --asset=<asset>`: the app image takes the asset with COPY --from. */
-export async function useAssetGenerator(tree: Tree, options: UseAssetGeneratorSchema): Promise<void> {
+export async function useAssetGenerator(tree: Tree, schema: UseAssetGeneratorSchema): Promise<void> {
+  const options = optionsAsWritten(schema, ['project', 'asset', 'destination', 'dockerfile'], commandLineWords());
   const assets = await findAssetProjects(tree);
   const asset = findAsset(tree, assets, options.asset);
   const appRoot = findAppRoot(tree, assets, options.project);
