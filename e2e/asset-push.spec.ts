@@ -171,10 +171,11 @@ describe('asset-push', () => {
     expect(info.Layers).toContain(shared[0]!.digest);
   });
 
-  it('pushes to an htpasswd registry with credentials from DOCKER_CONFIG', async () => {
+  it('pushes to an htpasswd registry with credentials from DOCKER_CONFIG; --tags=1 on the command line is the tag "1"', async () => {
     const config = dockerConfigDir({ [AUTH_REG]: { user: services.NXAI_AUTH_USER, password: services.NXAI_AUTH_PASSWORD } });
     temps.push(config);
-    const run = await runNx(ws, ['run', 'assets-secret:asset-push'], { env: { DOCKER_CONFIG: config } });
+    // Nx hands `--tags=1` to the (forked) executor as the number 1: it is read back as written.
+    const run = await runNx(ws, ['run', 'assets-secret:asset-push', '--tags=1'], { env: { DOCKER_CONFIG: config } });
     const result = readResult(ws, 'assets-secret');
     const out = run.stdout + run.stderr;
     expect(out).toContain(`${SECRET}:1@${result.manifestDigest}`);
