@@ -7,6 +7,8 @@
 //   the core (everything but the glue and the package entry index.ts) never imports the glue
 //   only the Nx glue (plugin/, executors/, generators/, nx/) imports Nx
 //   executors/ and generators/ never import plugin/
+// tools/check-layers.mjs (also in `npm run lint`) holds the rest: every folder
+// has a layer, none imports a folder above it, and no two folders import each other.
 // Flat config replaces a rule's options per matching block, so each block
 // below lists every restriction that applies to its files.
 import tseslint from 'typescript-eslint';

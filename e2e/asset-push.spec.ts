@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar-stream';
 import { resolveAssetIndex } from '../packages/nx-asset-images/src/resolve/resolve-asset-index';
-import type { AssetImageResult } from '../packages/nx-asset-images/src/build/asset-image-result';
+import type { AssetImageResult } from '../packages/nx-asset-images/src/asset/asset-image-result';
 import { docker } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';

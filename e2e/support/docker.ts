@@ -8,7 +8,7 @@
 //   reach the 127.0.0.1 registries.
 // - `docker run` works without a flag; dockerRunRm passes --network=none
 //   (hermetic) unless told otherwise; use 'host' to reach 127.0.0.1 services.
-import { variantOf, type AssetImageResult } from '../../packages/nx-asset-images/src/build/asset-image-result';
+import { variantOf, type AssetImageResult } from '../../packages/nx-asset-images/src/asset/asset-image-result';
 import { exec, ExecOptions, ExecResult } from './exec';
 import { servicesEnv } from './services';
 import { e2eEngineOf, type E2eEngine } from './services-env';

@@ -48,13 +48,13 @@ if (mode === 'task') {
   );
 } else if (mode === 'phases') {
   const { parseAssetManifest } = require(join(dist, 'manifest/manifest.js'));
-  const { assetStorePaths } = require(join(dist, 'build/asset-store.js'));
+  const { assetStorePaths } = require(join(dist, 'asset/asset-store.js'));
   const { StatCache } = require(join(dist, 'hashing/stat-cache.js'));
-  const { analyzeAsset } = require(join(dist, 'build/analyze-asset.js'));
+  const { analyzeAsset } = require(join(dist, 'asset/analyze-asset.js'));
   const { reconcileAssetLock } = require(join(dist, 'lock/lock-check.js'));
-  const { buildAssetImage } = require(join(dist, 'build/build-asset-image.js'));
-  const { LayerDigestCache } = require(join(dist, 'build/layer-digest-cache.js'));
-  const { assetReferences } = require(join(dist, 'build/image-references.js'));
+  const { buildAssetImage } = require(join(dist, 'assembly/build-asset-image.js'));
+  const { LayerDigestCache } = require(join(dist, 'assembly/layer-digest-cache.js'));
+  const { assetReferences } = require(join(dist, 'asset/image-references.js'));
   const { writeOciLayout } = require(join(dist, 'transports/oci-layout.js'));
   const { dockerLoad } = require(join(dist, 'transports/docker-load.js'));
   const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, arg), 'utf8'), arg, posix.dirname(arg));

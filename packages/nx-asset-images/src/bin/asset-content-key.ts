@@ -7,9 +7,9 @@
  * digest is computed in the same read for the build that follows.
  */
 import { posix } from 'node:path';
-import { prepareAsset } from '../build/prepare-asset';
-import { assetBuildOptions } from '../build/build-options';
-import { contentKey } from '../build/content-key';
+import { prepareAsset } from '../assembly/prepare-asset';
+import { assetBuildOptions } from '../asset/build-options';
+import { contentKey } from '../asset/content-key';
 import { sha256Digest } from '../oci/digest';
 
 // The builder's version is part of the key: a new release may lay out images differently.

@@ -7,7 +7,7 @@
  * `0.1`, one the user made) stays. `docker rmi <repo>:<tag>`
  * untags; Docker deletes the image only when that was its last tag.
  */
-import { contentTagFor } from '../build/image-references';
+import { contentTagFor } from '../asset/image-references';
 import type { Digest } from '../oci/image';
 import { runDocker, type DockerCliOptions } from '../transports/docker-cli';
 

@@ -8,7 +8,7 @@
  */
 import { relative, isAbsolute, join } from 'node:path';
 import { unlink } from 'node:fs/promises';
-import { assetStorePaths } from '../build/asset-store';
+import { assetStorePaths } from '../asset/asset-store';
 import { canonicalJson } from '../oci/canonical-json';
 import type { Digest } from '../oci/image';
 import { familiarImageReference, parseImageReference } from '../oci/image-reference';

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import fg from 'fast-glob';
-import { assetResultDir, readAssetImageResult } from '../build/asset-image-result';
+import { assetResultDir, readAssetImageResult } from '../asset/asset-image-result';
 import { ASSET_LOCK_FILE, readAssetLock } from '../lock/lock';
 import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest } from '../manifest/manifest';
 import type { Digest } from '../oci/image';

@@ -3,7 +3,7 @@
  * docker-build) find it in the project configurations: by executor, whatever
  * the target is named.
  */
-import { assetResultDir } from '../build/asset-image-result';
+import { assetResultDir } from '../asset/asset-image-result';
 
 export const ASSET_IMAGE_EXECUTOR = 'nx-asset-images:asset-image';
 export const ASSET_PUSH_EXECUTOR = 'nx-asset-images:asset-push';

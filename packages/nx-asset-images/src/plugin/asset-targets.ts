@@ -1,6 +1,6 @@
 import type { TargetConfiguration } from '@nx/devkit';
 
-import { assetResultDir } from '../build/asset-image-result';
+import { assetResultDir } from '../asset/asset-image-result';
 import { ASSET_PUSH_EXECUTOR } from '../nx/asset-image-target';
 
 export { assetResultDir };

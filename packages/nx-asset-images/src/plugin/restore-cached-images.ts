@@ -19,12 +19,12 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
-  const { readAssetImageResult, variantOf } = await import('../build/asset-image-result.js');
+  const { readAssetImageResult, variantOf } = await import('../asset/asset-image-result.js');
   const { variantFromIndex } = await import('../resolve/resolve-asset-index.js');
   const { ensureAssetImageInDocker } = await import('../resolve/docker-presence.js');
   const { unrecordedBuildDefaults } = await import('../resolve/resolve-asset-image.js');
   const { defaultDockerPlatform, dockerEngine } = await import('../transports/docker-engine.js');
-  const { assetStorePaths } = await import('../build/asset-store.js');
+  const { assetStorePaths } = await import('../asset/asset-store.js');
   const { acquireStoreLease } = await import('../gc/store-lease.js');
   const found = await dockerEngine();
   if (!found) return;

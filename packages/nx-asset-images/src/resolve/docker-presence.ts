@@ -7,7 +7,7 @@ import type { Image } from '../oci/image';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import { dockerImageId, dockerLoad, dockerTag } from '../transports/docker-load';
 import type { OnProgress } from '../util/progress';
-import type { AssetImageResult } from '../build/asset-image-result';
+import type { AssetImageResult } from '../asset/asset-image-result';
 import { resolveAssetImage, type ImageOrigin, type ResolveAssetImageOptions } from './resolve-asset-image';
 
 export type DockerPresence = 'present' | 'missing' | 'stale';

@@ -11,8 +11,8 @@ import type { Platform } from '../oci/image-index';
 import { dockerImageId, dockerLoad } from '../transports/docker-load';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import type { OnProgress } from '../util/progress';
-import { assetStorePaths } from '../build/asset-store';
-import { contentTagFor } from '../build/image-references';
+import { assetStorePaths } from '../asset/asset-store';
+import { contentTagFor } from '../asset/image-references';
 import { completeLayoutImage } from './resolve-asset-image';
 import { dockerPresence } from './docker-presence';
 

@@ -8,12 +8,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildAsset } from '../build/asset-build';
-import { assetBuildOptions } from '../build/build-options';
-import { readAssetImageResult, type AssetImageResult } from '../build/asset-image-result';
+import { buildAsset } from '../asset-image/asset-build';
+import { assetBuildOptions } from '../asset/build-options';
+import { readAssetImageResult, type AssetImageResult } from '../asset/asset-image-result';
 import { rebuildParameters, resolveAssetImage, unrecordedBuildDefaults } from './resolve-asset-image';
 import { compressionLibrary, DEFAULT_GZIP_LEVEL } from '../oci/compression';
-import { DEFAULT_LARGE_FILE_THRESHOLD } from '../build/layer-plan';
+import { DEFAULT_LARGE_FILE_THRESHOLD } from '../asset/layer-plan';
 
 const ENV = ['SOURCE_DATE_EPOCH', 'NX_ASSET_IMAGES_STORE', 'NX_ASSET_IMAGES_CACHE_DIR', 'CI'] as const;
 const MANIFEST = 'assets/x/asset.json';

@@ -12,19 +12,19 @@ import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Digest, Image } from '../oci/image';
 import type { ImageIndex } from '../oci/image-index';
-import type { LayerDigestCache } from '../build/layer-digest-cache';
+import type { LayerDigestCache } from '../assembly/layer-digest-cache';
 import { parseImageReference, withDigest } from '../oci/image-reference';
 import { pullImageToLayout, type PullOptions } from '../transports/registry';
 import { blobPath } from '../store/blob-store';
 import { readOciLayoutImage } from '../transports/oci-layout';
 import type { OnProgress } from '../util/progress';
-import type { AssetBuildParameters, AssetImageResult } from '../build/asset-image-result';
-import type { AssetBuildOptions } from '../build/build-options';
-import { assetStorePaths, type AssetStorePaths } from '../build/asset-store';
-import { assembleAssetImage, cachedEntriesOf, layerDigestsOf } from '../build/build-asset-image';
-import { buildEnvironment, DEFAULT_PLATFORM, parsePlatform, type Platform } from '../build/environment';
+import type { AssetBuildParameters, AssetImageResult } from '../asset/asset-image-result';
+import type { AssetBuildOptions } from '../asset/build-options';
+import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
+import { assembleAssetImage, cachedEntriesOf, layerDigestsOf } from '../assembly/build-asset-image';
+import { buildEnvironment, DEFAULT_PLATFORM, parsePlatform, type Platform } from '../asset/environment';
 import { compressionLibrary } from '../oci/compression';
-import { prepareAsset, withStatCache } from '../build/prepare-asset';
+import { prepareAsset, withStatCache } from '../assembly/prepare-asset';
 
 export type ImageOrigin = 'layout' | 'sources' | 'registry';
 

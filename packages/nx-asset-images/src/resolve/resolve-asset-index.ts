@@ -6,11 +6,11 @@
  * index digest, (3) the registry by digest (every platform) into the store.
  */
 import { posix } from 'node:path';
-import type { AssetImageResult } from '../build/asset-image-result';
-import { assetStorePaths } from '../build/asset-store';
-import { assembleAssetIndex, layerDigestsOf } from '../build/build-asset-image';
-import { parsePlatform } from '../build/environment';
-import { prepareAsset, withStatCache } from '../build/prepare-asset';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import { assetStorePaths } from '../asset/asset-store';
+import { assembleAssetIndex, layerDigestsOf } from '../assembly/build-asset-image';
+import { parsePlatform } from '../asset/environment';
+import { prepareAsset, withStatCache } from '../assembly/prepare-asset';
 import { selectPlatformImage, type ImageIndex } from '../oci/image-index';
 import type { Image } from '../oci/image';
 import { parseImageReference, withDigest } from '../oci/image-reference';

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { buildAsset, type AssetBuildEvent, type OciLayoutMode } from '../../build/asset-build';
-import { assetBuildOptions } from '../../build/build-options';
+import { buildAsset, type AssetBuildEvent, type OciLayoutMode } from '../../asset-image/asset-build';
+import { assetBuildOptions } from '../../asset/build-options';
 import { assetPushMutableTags } from '../../nx/asset-image-target';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 import { formatGcReport } from '../../gc/gc-report';

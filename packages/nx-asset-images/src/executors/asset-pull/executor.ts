@@ -6,10 +6,10 @@
 import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
 import { withStoreLease } from '../../gc/store-lease';
-import { assetBuildOptions } from '../../build/build-options';
+import { assetBuildOptions } from '../../asset/build-options';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { assetImageTargetOptions } from '../../nx/asset-image-target';
-import { pullAssetFiles } from '../../pull/pull-files';
+import { pullAssetFiles } from '../../asset-pull/pull-files';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 import type { AssetPullExecutorOptions } from './schema';
 

@@ -8,9 +8,9 @@
 import { join, posix } from 'node:path';
 import { optionsAsWritten, taskOverrideWords } from '../../nx/option-text';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { assetStorePaths } from '../../build/asset-store';
+import { assetStorePaths } from '../../asset/asset-store';
 import { withStoreLease } from '../../gc/store-lease';
-import { readAssetImageResult, type AssetImageResult } from '../../build/asset-image-result';
+import { readAssetImageResult, type AssetImageResult } from '../../asset/asset-image-result';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
 import { ASSET_LOCK_FILE, readAssetLock } from '../../lock/lock';

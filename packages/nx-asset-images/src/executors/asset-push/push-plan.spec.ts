@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetImageResult } from '../../build/asset-image-result';
+import type { AssetImageResult } from '../../asset/asset-image-result';
 import type { Digest } from '../../oci/image';
 import { formatImageReference, parseImageReference } from '../../oci/image-reference';
 import {

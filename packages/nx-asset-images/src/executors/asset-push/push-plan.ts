@@ -3,7 +3,7 @@
  * the references to push, the repositories to mount from, and the summary
  * lines. No IO, no Nx.
  */
-import type { AssetImageResult } from '../../build/asset-image-result';
+import type { AssetImageResult } from '../../asset/asset-image-result';
 import type { Digest } from '../../oci/image';
 import {
   formatImageReference,

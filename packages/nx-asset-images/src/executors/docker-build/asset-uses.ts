@@ -3,8 +3,8 @@
  * in Docker. Pure: the parsed Dockerfile, the workspace's asset map and the
  * assets' build results in, decisions out.
  */
-import type { AssetImageResult } from '../../build/asset-image-result';
-import { contentTagFor } from '../../build/image-references';
+import type { AssetImageResult } from '../../asset/asset-image-result';
+import { contentTagFor } from '../../asset/image-references';
 import type { Digest } from '../../oci/image';
 import type { ParsedDockerfile } from '../../dockerfile/parsed-dockerfile';
 import { findImageReferences } from '../../dockerfile/find-image-references';

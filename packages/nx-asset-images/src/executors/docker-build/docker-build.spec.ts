@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetImageResult } from '../../build/asset-image-result';
+import type { AssetImageResult } from '../../asset/asset-image-result';
 import { dockerPresence } from '../../resolve/docker-presence';
 import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
 import { parseImageReference, repositoryKey } from '../../oci/image-reference';

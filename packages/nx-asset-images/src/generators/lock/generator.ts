@@ -1,11 +1,11 @@
 import { logger, readNxJson, type Tree } from '../../nx/devkit';
 import { posix } from 'node:path';
-import { assetBuildOptions } from '../../build/build-options';
-import { prepareAsset } from '../../build/prepare-asset';
+import { assetBuildOptions } from '../../asset/build-options';
+import { prepareAsset } from '../../assembly/prepare-asset';
 import { ASSET_LOCK_FILE, diffLock, formatLockDiff, isLockDiffEmpty, parseAssetLock, serializeAssetLock } from '../../lock/lock';
 import { AssetManifestError } from '../../errors/asset-errors';
-import { lockWithBuilt } from '../../build/lock-pin';
-import { assembleAsset, layerDigestsOf } from '../../build/build-asset-image';
+import { lockWithBuilt } from '../../asset/lock-pin';
+import { assembleAsset, layerDigestsOf } from '../../assembly/build-asset-image';
 import { findAssetProjects } from '../asset/asset-projects';
 import { normalizePluginOptions } from '../../nx/plugin-options';
 import { pluginOptionsOf } from '../init/plugin-registration';

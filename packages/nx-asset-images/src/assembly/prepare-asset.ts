@@ -11,8 +11,8 @@ import { AssetManifestError } from '../errors/asset-errors';
 import { parseAssetManifest } from '../manifest/manifest';
 import { StatCache } from '../hashing/stat-cache';
 import { recordHashStats } from '../hashing/hash-stats';
-import { analyzeAsset, type AssetAnalysis } from './analyze-asset';
-import type { AssetBuildOptions } from './build-options';
+import { analyzeAsset, type AssetAnalysis } from '../asset/analyze-asset';
+import type { AssetBuildOptions } from '../asset/build-options';
 
 export interface PrepareAssetOptions {
   /** `fetch`: download missing remote sources and include them (a build); `skip`: local files only (content key, lock). */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AssetAnalysis } from './analyze-asset';
+import type { AssetAnalysis } from '../asset/analyze-asset';
 import { buildAssetImage, buildAssetImageIndex } from './build-asset-image';
 import { LayerDigestCache } from './layer-digest-cache';
 import { createHash } from 'node:crypto';

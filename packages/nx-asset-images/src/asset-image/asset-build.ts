@@ -11,25 +11,25 @@ import type { Descriptor, Image } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
-import { lockWithBuilt } from './lock-pin';
+import { lockWithBuilt } from '../asset/lock-pin';
 import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve/docker-presence';
 import { defaultDockerPlatform, dockerEngine, type DockerEngineInfo } from '../transports/docker-engine';
-import { DEFAULT_PLATFORM } from './environment';
+import { DEFAULT_PLATFORM } from '../asset/environment';
 import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
 import { platformKey, selectPlatformImage, type ImageIndex, type Platform, type PlatformImage } from '../oci/image-index';
-import type { AssetAnalysis } from './analyze-asset';
+import type { AssetAnalysis } from '../asset/analyze-asset';
 import {
   assetBuildParameters,
   assetImageIndexResult,
   assetImageResult,
   writeAssetImageResult,
   type AssetImageResult,
-} from './asset-image-result';
-import type { AssetBuildOptions } from './build-options';
-import { assembleAsset, assetPlatforms, layerDigestsOf } from './build-asset-image';
-import { assetReferences } from './image-references';
-import { prepareAsset } from './prepare-asset';
-import { unchangedVersionTags } from './lock-pin';
+} from '../asset/asset-image-result';
+import type { AssetBuildOptions } from '../asset/build-options';
+import { assembleAsset, assetPlatforms, layerDigestsOf } from '../assembly/build-asset-image';
+import { assetReferences } from '../asset/image-references';
+import { prepareAsset } from '../assembly/prepare-asset';
+import { unchangedVersionTags } from '../asset/lock-pin';
 import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
 
 /** The asset-image option `ociLayout`; its default is `'lazy'` (the layers' bytes are not copied). */

@@ -16,11 +16,11 @@ import { hashCounters } from '../hashing/hasher';
 import { parseAssetLock, serializeAssetLock, type AssetLock } from '../lock/lock';
 import { digestReadable } from '../oci/digest';
 import { buildAsset } from './asset-build';
-import { readAssetImageResult } from './asset-image-result';
-import { assembleAssetImage, buildAssetImage, layerDigestsOf } from './build-asset-image';
-import { assetBuildOptions } from './build-options';
-import { contentKey } from './content-key';
-import { prepareAsset } from './prepare-asset';
+import { readAssetImageResult } from '../asset/asset-image-result';
+import { assembleAssetImage, buildAssetImage, layerDigestsOf } from '../assembly/build-asset-image';
+import { assetBuildOptions } from '../asset/build-options';
+import { contentKey } from '../asset/content-key';
+import { prepareAsset } from '../assembly/prepare-asset';
 
 const MANIFEST = 'assets/x/asset.json';
 const OUT = 'dist/asset-images/x';
