@@ -12,7 +12,7 @@
 // Runs on the repository's Nx line and whatever Node runs the suite: this is the
 // packed plugin used through real nx, one build + load + push + docker-build.
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerRunRm } from './support/docker';
@@ -69,6 +69,8 @@ describe("README's workspace commands, verbatim", () => {
         // The tarball route, named by this package's version.
         expect(command).toBe(`npm i -D ./nx-asset-images-${version}.tgz`);
         await npmInstallOffline(ws, { nx: repoNxVersion() }, [packed.tarball]);
+        // The package's own command came with it (npm drops a bin entry it finds invalid).
+        expect(existsSync(ws.path('node_modules/.bin/nx-asset-images'))).toBe(true);
       } else if (words[0] === 'cp') {
         expect(words.at(-1)).toBe('assets/models/bert/');
         await ws.write('assets/models/bert/weights.bin', weight);
