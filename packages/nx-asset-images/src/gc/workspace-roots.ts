@@ -1,19 +1,27 @@
 /**
  * What the workspace still names, read from its files: every asset project
- * (found by its asset.json, outside node_modules, dist, .nx, .git and the
- * store), its current result (`dist/asset-images/<project>/image.json`, the
- * inferred target's output path), its lock's image and files, its history,
- * and the remote sources its asset.json pins.
+ * (found by its asset.json, outside the folders `WORKSPACE_GLOB_IGNORE` names:
+ * node_modules, dist, .nx, .git and the store), its current result
+ * (`<outputPath>/image.json`, `dist/asset-images/<project>` unless its
+ * project.json says otherwise), its lock's image and files, its history, and
+ * the remote sources its asset.json pins.
  */
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import fg from 'fast-glob';
-import { assetResultDir, readAssetImageResult } from '../asset/asset-image-result';
+import { readAssetImageResult } from '../asset/asset-image-result';
 import { ASSET_LOCK_FILE, readAssetLock } from '../lock/lock';
-import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest } from '../manifest/manifest';
+import { defaultAssetName, parseAssetManifest } from '../manifest/manifest';
 import type { Digest } from '../oci/image';
 import { keptHistory } from './store-gc-plan';
 import { readHistory } from './store-history';
+import {
+  ASSET_MANIFEST_GLOB,
+  assetImageOutputPath,
+  DOCKERFILE_GLOB,
+  WORKSPACE_GLOB_IGNORE,
+  type ProjectTargets,
+} from '../workspace/workspace-facts';
 
 export interface AssetRoots {
   project: string;
@@ -40,18 +48,17 @@ export interface WorkspaceRoots {
   pinned: Set<Digest>;
 }
 
-const IGNORED = ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'];
 const PINNED_DIGEST = /sha256:[0-9a-f]{64}/g;
 
 export async function findAssetManifests(workspaceRoot: string): Promise<string[]> {
-  const files = await fg(`**/${ASSET_MANIFEST_FILE}`, { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
+  const files = await fg(ASSET_MANIFEST_GLOB, { cwd: workspaceRoot, ignore: [...WORKSPACE_GLOB_IGNORE], followSymbolicLinks: false });
   return files.sort();
 }
 
 /** Digests pinned in the workspace's Dockerfiles (the names the docker-build inference matches). */
 export async function pinnedDigests(workspaceRoot: string): Promise<Set<Digest>> {
   const pinned = new Set<Digest>();
-  const files = await fg('**/{Dockerfile,Dockerfile.*,*.Dockerfile}', { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
+  const files = await fg(DOCKERFILE_GLOB, { cwd: workspaceRoot, ignore: [...WORKSPACE_GLOB_IGNORE], followSymbolicLinks: false });
   for (const file of files) {
     const text = await readFile(join(workspaceRoot, file), 'utf8').catch(() => '');
     for (const match of text.matchAll(PINNED_DIGEST)) pinned.add(match[0] as Digest);
@@ -96,14 +103,11 @@ export async function workspaceRoots(workspaceRoot: string, storeRoot: string, h
 async function resultDirOf(workspaceRoot: string, projectRoot: string, project: string): Promise<string> {
   try {
     const config = JSON.parse(await readFile(join(workspaceRoot, projectRoot, 'project.json'), 'utf8')) as {
-      targets?: Record<string, { executor?: unknown; options?: { outputPath?: unknown } }>;
-    };
-    for (const target of Object.values(config.targets ?? {})) {
-      const out = target.options?.outputPath;
-      if (target.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
-    }
+      targets?: ProjectTargets;
+    } | null;
+    return assetImageOutputPath(config?.targets, project);
   } catch {
-    // no project.json (the usual case: the project is inferred from asset.json)
+    // no project.json (the usual case: the project is inferred from asset.json), or not one we can read
   }
-  return assetResultDir(project);
+  return assetImageOutputPath(undefined, project);
 }
