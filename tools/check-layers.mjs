@@ -24,7 +24,7 @@ export const LAYERS = [
   ['transports'],
   ['hashing', 'sources'],
   ['manifest', 'lock'],
-  ['asset'],
+  ['asset', 'workspace'],
   ['assembly'],
   ['resolve'],
   ['asset-image', 'asset-push', 'asset-pull', 'docker-build', 'gc'],

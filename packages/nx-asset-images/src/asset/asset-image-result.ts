@@ -10,11 +10,6 @@ import { DEFAULT_LARGE_FILE_THRESHOLD } from './layer-plan';
 
 export const ASSET_IMAGE_RESULT_FILE = 'image.json';
 
-/** Where an asset project's small build result (digests, tags) lives, workspace-relative; this is the Nx-cached output. */
-export function assetResultDir(projectName: string): string {
-  return `dist/asset-images/${projectName}`;
-}
-
 /**
  * What the image's bytes depend on besides the files and asset.json: a rebuild
  * from the sources (a cache hit, docker-build, asset-push) must use exactly these

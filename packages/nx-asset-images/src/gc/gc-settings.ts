@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isPluginSpecifier } from '../workspace/workspace-facts';
 
 export interface StoreGcSettings {
   storeHistory?: number;
@@ -30,7 +31,7 @@ export function gcSettingsFromNxJson(workspaceRoot: string): StoreGcSettings {
     for (const entry of nxJson.plugins ?? []) {
       if (typeof entry !== 'object' || entry === null) continue;
       const { plugin, options } = entry as { plugin?: unknown; options?: { storeHistory?: unknown; gc?: unknown } };
-      if (plugin !== 'nx-asset-images/plugin' && plugin !== 'nx-asset-images') continue;
+      if (!isPluginSpecifier(plugin)) continue;
       const history = storeHistoryOption(options?.storeHistory);
       return {
         ...(history !== undefined ? { storeHistory: history } : {}),

@@ -122,6 +122,21 @@ describe('runStoreGc on a store', () => {
     expect(existsSync(f.blob(f.v2.manifest))).toBe(false);
   });
 
+  it('builds pinned through an ARG default and in a COPY with several flags over continuation lines are kept', async () => {
+    const f = await fixture(root);
+    await mkdir(join(root, 'apps', 'web'), { recursive: true });
+    await writeFile(
+      join(root, 'apps', 'web', 'Dockerfile'),
+      `FROM busybox\nARG WEIGHTS=asset/a@${f.v1.manifest}\nCOPY --chown=1000:1000 --link --from=\${WEIGHTS} / /assets/\n`,
+    );
+    await writeFile(
+      join(root, 'apps', 'web', 'api.Dockerfile'),
+      `FROM busybox\nCOPY --link \\\n  --chmod=644 --from=asset/a@${f.v2.manifest} \\\n  / /assets/\n`,
+    );
+    await runStoreGc({ workspaceRoot: root, history: 0, docker: false, env });
+    for (const v of [f.v1, f.v2, f.v3]) for (const d of Object.values(v)) expect(existsSync(f.blob(d))).toBe(true);
+  });
+
   it('a sources cache outside the store (NX_ASSET_IMAGES_CACHE_DIR, maybe shared) is left alone', async () => {
     const f = await fixture(root);
     const done = await runStoreGc({

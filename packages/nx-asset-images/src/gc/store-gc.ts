@@ -17,11 +17,11 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { withFileLock } from '../util/file-lock';
 import { dockerTagsOf, removeDockerTag, staleContentTags } from './docker-content-tags';
 import { planStoreGc } from './store-gc-plan';
-import { DEFAULT_STORE_HISTORY } from './store-history';
 import { withExclusiveStore } from './store-lease';
 import { blobsDir, listStore } from './store-listing';
 import { workspaceRoots } from './workspace-roots';
 import { pruneStatCaches } from '../hashing/stat-cache';
+import { DEFAULT_STORE_HISTORY } from '../workspace/workspace-facts';
 
 export type GcKind = 'blobs' | 'index entries' | 'layer digests' | 'stat caches' | 'sources' | 'partial downloads' | 'docker tags';
 

@@ -20,13 +20,6 @@ export interface HistoryBuild {
 export const HISTORY_DIR = 'history';
 /** Builds a record remembers at most. */
 export const MAX_RECORDED = 32;
-/**
- * Default number of earlier builds kept per asset besides the current one: 2
- * covers "go back one version" and the build before a bad edit was reverted,
- * while ten versions of a large weight cost at most three copies.
- */
-export const DEFAULT_STORE_HISTORY = 2;
-
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Project names are Nx names; anything that could leave the directory is encoded. */

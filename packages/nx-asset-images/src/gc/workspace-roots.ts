@@ -1,19 +1,30 @@
 /**
  * What the workspace still names, read from its files: every asset project
- * (found by its asset.json, outside node_modules, dist, .nx, .git and the
- * store), its current result (`dist/asset-images/<project>/image.json`, the
- * inferred target's output path), its lock's image and files, its history,
- * and the remote sources its asset.json pins.
+ * (found by its asset.json, outside the folders `WORKSPACE_GLOB_IGNORE` names:
+ * node_modules, dist, .nx, .git and the store), its current result
+ * (`<outputPath>/image.json`, `dist/asset-images/<project>` unless its
+ * project.json says otherwise), its lock's image and files, its history, and
+ * the remote sources its asset.json pins.
  */
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import fg from 'fast-glob';
-import { assetResultDir, readAssetImageResult } from '../asset/asset-image-result';
+import { readAssetImageResult } from '../asset/asset-image-result';
+import { isDockerfileName } from '../dockerfile/find-image-references';
+import { findPinnedDigests } from '../dockerfile/find-pinned-digests';
+import { parseDockerfile } from '../dockerfile/parse-dockerfile';
 import { ASSET_LOCK_FILE, readAssetLock } from '../lock/lock';
-import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest } from '../manifest/manifest';
+import { defaultAssetName, parseAssetManifest } from '../manifest/manifest';
 import type { Digest } from '../oci/image';
 import { keptHistory } from './store-gc-plan';
 import { readHistory } from './store-history';
+import {
+  ASSET_MANIFEST_GLOB,
+  assetImageOutputPath,
+  DOCKERFILE_GLOB,
+  WORKSPACE_GLOB_IGNORE,
+  type ProjectTargets,
+} from '../workspace/workspace-facts';
 
 export interface AssetRoots {
   project: string;
@@ -34,27 +45,36 @@ export interface WorkspaceRoots {
   /** A manifest could not be read: its sources are unknown, so no source is removed. */
   keepAllSources: boolean;
   /**
-   * Every `sha256:<64 hex>` written in a Dockerfile (`FROM asset/bert@sha256:…` pins a build that
-   * docker-build loads): kept whatever image it belongs to; keeping a digest too many costs nothing.
+   * Every digest an image reference of a Dockerfile pins (`COPY --from=asset/bert@sha256:…` pins a
+   * build that docker-build loads; `dockerfile/find-pinned-digests.ts`): kept whatever image it
+   * belongs to; keeping a digest too many costs nothing.
    */
   pinned: Set<Digest>;
 }
 
-const IGNORED = ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'];
-const PINNED_DIGEST = /sha256:[0-9a-f]{64}/g;
-
-export async function findAssetManifests(workspaceRoot: string): Promise<string[]> {
-  const files = await fg(`**/${ASSET_MANIFEST_FILE}`, { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
+/** Files matching `glob` under the workspace root, outside the folders never searched, sorted. */
+async function globWorkspace(workspaceRoot: string, glob: string): Promise<string[]> {
+  const files = await fg(glob, { cwd: workspaceRoot, ignore: [...WORKSPACE_GLOB_IGNORE], followSymbolicLinks: false });
   return files.sort();
 }
 
-/** Digests pinned in the workspace's Dockerfiles (the names the docker-build inference matches). */
+export function findAssetManifests(workspaceRoot: string): Promise<string[]> {
+  return globWorkspace(workspaceRoot, ASSET_MANIFEST_GLOB);
+}
+
+/**
+ * Digests pinned by the image references of the workspace's Dockerfiles (the
+ * files the docker-build inference reads), read with the Dockerfile parser.
+ * An unreadable file pins nothing; a `DockerfileParseError` (the parser
+ * itself failed) is thrown: gc then removes nothing rather than lose a pin.
+ */
 export async function pinnedDigests(workspaceRoot: string): Promise<Set<Digest>> {
   const pinned = new Set<Digest>();
-  const files = await fg('**/{Dockerfile,Dockerfile.*,*.Dockerfile}', { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
-  for (const file of files) {
-    const text = await readFile(join(workspaceRoot, file), 'utf8').catch(() => '');
-    for (const match of text.matchAll(PINNED_DIGEST)) pinned.add(match[0] as Digest);
+  for (const file of await globWorkspace(workspaceRoot, DOCKERFILE_GLOB)) {
+    if (!isDockerfileName(posix.basename(file))) continue;
+    const text = await readFile(join(workspaceRoot, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    for (const digest of findPinnedDigests(parseDockerfile(text, file))) pinned.add(digest);
   }
   return pinned;
 }
@@ -96,14 +116,11 @@ export async function workspaceRoots(workspaceRoot: string, storeRoot: string, h
 async function resultDirOf(workspaceRoot: string, projectRoot: string, project: string): Promise<string> {
   try {
     const config = JSON.parse(await readFile(join(workspaceRoot, projectRoot, 'project.json'), 'utf8')) as {
-      targets?: Record<string, { executor?: unknown; options?: { outputPath?: unknown } }>;
-    };
-    for (const target of Object.values(config.targets ?? {})) {
-      const out = target.options?.outputPath;
-      if (target.executor === 'nx-asset-images:asset-image' && typeof out === 'string') return out;
-    }
+      targets?: ProjectTargets;
+    } | null;
+    return assetImageOutputPath(config?.targets, project);
   } catch {
-    // no project.json (the usual case: the project is inferred from asset.json)
+    // no project.json (the usual case: the project is inferred from asset.json), or not one we can read
   }
-  return assetResultDir(project);
+  return assetImageOutputPath(undefined, project);
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_TARGET_NAMES } from '../workspace/workspace-facts';
+
 /** Options of the `nx-asset-images/plugin` entry in `nx.json`. */
 export interface AssetImagesPluginOptions {
   /** Name of the inferred target that builds an asset's image. Default `asset-image`. */
@@ -47,10 +49,10 @@ export interface NormalizedPluginOptions {
 export function normalizePluginOptions(options: AssetImagesPluginOptions | undefined): NormalizedPluginOptions {
   const attach = options?.attachToTarget?.trim();
   return {
-    assetImageTargetName: options?.assetImageTargetName || 'asset-image',
-    assetPushTargetName: options?.assetPushTargetName || 'asset-push',
-    assetPullTargetName: options?.assetPullTargetName || 'asset-pull',
-    dockerBuildTargetName: options?.dockerBuildTargetName || 'docker-build',
+    assetImageTargetName: options?.assetImageTargetName || DEFAULT_TARGET_NAMES.assetImage,
+    assetPushTargetName: options?.assetPushTargetName || DEFAULT_TARGET_NAMES.assetPush,
+    assetPullTargetName: options?.assetPullTargetName || DEFAULT_TARGET_NAMES.assetPull,
+    dockerBuildTargetName: options?.dockerBuildTargetName || DEFAULT_TARGET_NAMES.dockerBuild,
     ...(attach ? { attachToTarget: attach } : {}),
     ...(typeof options?.largeFileThreshold === 'number' && options.largeFileThreshold > 0
       ? { largeFileThreshold: Math.floor(options.largeFileThreshold) }

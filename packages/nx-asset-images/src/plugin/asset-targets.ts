@@ -1,9 +1,12 @@
 import type { TargetConfiguration } from '@nx/devkit';
 
-import { assetResultDir } from '../asset/asset-image-result';
-import { ASSET_PUSH_EXECUTOR } from '../nx/asset-image-target';
-
-export { assetResultDir };
+import {
+  ASSET_IMAGE_EXECUTOR,
+  ASSET_PULL_EXECUTOR,
+  ASSET_PUSH_EXECUTOR,
+  assetResultDir,
+  INVALID_MANIFEST_EXECUTOR,
+} from '../workspace/workspace-facts';
 
 /**
  * Runtime input that pins an asset's exact local content: a small node script that
@@ -27,7 +30,7 @@ export function assetImageTarget(
 ): TargetConfiguration {
   const resultDir = assetResultDir(projectName);
   return {
-    executor: 'nx-asset-images:asset-image',
+    executor: ASSET_IMAGE_EXECUTOR,
     cache: true,
     inputs: [
       `{projectRoot}/asset.json`,
@@ -72,7 +75,7 @@ export function assetPushTarget(buildTargetName: string): TargetConfiguration {
 /** Writes the asset's absent files (pinned by its lock) from the registry; like `git lfs pull`. Never cached: it fills the folder. */
 export function assetPullTarget(): TargetConfiguration {
   return {
-    executor: 'nx-asset-images:asset-pull',
+    executor: ASSET_PULL_EXECUTOR,
     cache: false,
     options: {},
     metadata: {
@@ -87,7 +90,7 @@ export function assetPullTarget(): TargetConfiguration {
 /** A target that fails with the manifest's error when run, so one broken asset.json never breaks the graph of the others. */
 export function brokenManifestTarget(message: string): TargetConfiguration {
   return {
-    executor: 'nx-asset-images:invalid-manifest',
+    executor: INVALID_MANIFEST_EXECUTOR,
     cache: false,
     options: { message },
     metadata: { description: `asset.json is invalid: ${message}` },

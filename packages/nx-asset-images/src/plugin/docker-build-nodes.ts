@@ -14,10 +14,7 @@ import { isDockerfileName } from '../dockerfile/find-image-references';
 import { dockerfileRepositoryKeysCached, flushDockerfileReferences } from './dockerfile-references';
 import { assetImagesFromManifestFiles, type AssetImageMap } from '../nx/asset-images-in-workspace';
 import { normalizePluginOptions, type AssetImagesPluginOptions, type NormalizedPluginOptions } from '../nx/plugin-options';
-
-export const DOCKERFILE_GLOB = '**/{Dockerfile,Dockerfile.*,*.Dockerfile}';
-export const DOCKER_BUILD_EXECUTOR = 'nx-asset-images:docker-build';
-const ASSET_MANIFEST_IGNORE = ['**/node_modules/**', '**/dist/**', '**/.nx/**'];
+import { ASSET_MANIFEST_GLOB, DOCKER_BUILD_EXECUTOR, DOCKERFILE_GLOB, WORKSPACE_GLOB_IGNORE } from '../workspace/workspace-facts';
 
 /** Asset manifests, found once per createNodes invocation (keyed by its file list). */
 const assetsByInvocation = new WeakMap<readonly string[], AssetImageMap>();
@@ -27,7 +24,7 @@ export function globAssetManifests(workspaceRoot: string): string[] {
   // Required here, not at plugin load: only this fallback needs it (~0.15 s to load).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fg = require('fast-glob') as typeof import('fast-glob');
-  return fg.sync(`**/${ASSET_MANIFEST_FILE}`, { cwd: workspaceRoot, ignore: ASSET_MANIFEST_IGNORE, dot: false, onlyFiles: true }).sort();
+  return fg.sync(ASSET_MANIFEST_GLOB, { cwd: workspaceRoot, ignore: [...WORKSPACE_GLOB_IGNORE], dot: false, onlyFiles: true }).sort();
 }
 
 function assetsFor(context: CreateNodesContext & { configFiles?: readonly string[] }): AssetImageMap {

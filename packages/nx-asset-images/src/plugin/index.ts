@@ -3,14 +3,12 @@ import { createNodesFromFiles } from '../nx/nx-api';
 import { basename } from 'node:path';
 import { createAssetProjectNodeCached, flushAssetNodes } from './asset-nodes';
 import { ASSET_MANIFEST_FILE } from '../manifest/manifest';
+import { ASSET_IMAGES_GLOB, PLUGIN_NAME } from '../workspace/workspace-facts';
 import { createDependencies } from './create-dependencies';
 import { createDockerBuildNode } from './docker-build-nodes';
 import { flushDockerfileReferences } from './dockerfile-references';
 import { beginFileTextMemo, endFileTextMemo } from '../nx/file-text-memo';
 import type { AssetImagesPluginOptions } from '../nx/plugin-options';
-
-/** Asset manifests and the Dockerfiles that may consume asset images. */
-export const ASSET_IMAGES_GLOB = `**/{${ASSET_MANIFEST_FILE},Dockerfile,Dockerfile.*,*.Dockerfile}`;
 
 export const createNodes: CreateNodes<AssetImagesPluginOptions> = [
   ASSET_IMAGES_GLOB,
@@ -39,4 +37,4 @@ export const createNodesV2 = createNodes;
 
 export { createDependencies };
 export { postTasksExecution } from './restore-cached-images';
-export const name = 'nx-asset-images';
+export const name = PLUGIN_NAME;

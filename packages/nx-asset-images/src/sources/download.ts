@@ -4,8 +4,12 @@
  * - Streams to `<cacheDir>/partial/<hex>.part` while hashing (never buffers the
  *   file); the hash only ever covers bytes already written to disk, so a
  *   dropped connection resumes from the partial with `Range: bytes=<n>-`.
- * - A 206 must carry a `Content-Range` starting at <n>; a 200 to a Range
- *   request means the server ignores Range: start over from 0.
+ * - The answer is read by the one resume rule (`http/range-resume.ts`): a 206
+ *   must carry a `Content-Range` starting at <n> (and the source's size as its
+ *   total, when both are known); a 200 to a Range request (a server that
+ *   ignores Range) is read past its first <n> bytes; an answer that cannot
+ *   continue the partial (another Content-Range, a 416 not naming <n> as the
+ *   size) empties the partial and the next attempt starts from 0.
  * - Requests go through the package's HTTP core (`http/http-request.ts`):
  *   redirects (301/302/303/307/308, at most 10) are followed by hand and the
  *   Authorization header goes only to the origin of the source URL, decided
@@ -27,9 +31,9 @@ import { createReadStream } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createAgents, destroyAgents, type HttpAgents } from '../http/agents';
-import { parseContentLength, parseContentRange } from '../http/content-headers';
 import { HttpNetworkError, HttpRedirectError } from '../http/http-errors';
 import { httpRequest, type RequestResponse } from '../http/http-request';
+import { rangeRequestHeaders, readRangeAnswer, restOfBody, type RangeAnswer } from '../http/range-resume';
 import { DOWNLOAD_RETRY, isRetryableStatus, parseRetryAfter, withRetry, type RetryOverrides } from '../http/retry-policy';
 import { SourceChecksumError, SourceHttpError, SourceProtocolError, SourceRetriesExhaustedError, SourceSizeError } from './download-errors';
 import type { SourceProgressEvent } from './download-progress';
@@ -343,8 +347,7 @@ async function downloadToCache(
  */
 async function attempt(context: Context): Promise<void> {
   const { url, shownUrl, partial, signal } = context;
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity' };
-  if (partial.bytes > 0) headers.range = `bytes=${partial.bytes}-`;
+  const headers = { 'user-agent': USER_AGENT, accept: '*/*', 'accept-encoding': 'identity', ...rangeRequestHeaders(partial.bytes) };
 
   let response: RequestResponse;
   try {
@@ -363,17 +366,18 @@ async function attempt(context: Context): Promise<void> {
     throw new Retryable(error instanceof HttpNetworkError ? error.cause : error);
   }
   const { status } = response;
-
-  if (status === 200 || status === 206) return receiveBody(context, response, status);
-
-  if (status === 416 && partial.bytes > 0) {
-    response.body.resume();
-    const range = parseContentRange(response.headers['content-range']);
+  const answer = readRangeAnswer(partial.bytes, response, context.source.size);
+  if (answer.kind === 'body') return receiveBody(context, response, answer);
+  if (answer.kind === 'complete') {
     // The partial already holds the whole file (an earlier run died before the rename): verify it as is.
-    if (range?.kind === 'unsatisfied' && range.total === partial.bytes) return;
-    const at = partial.bytes; // before restart() sets it to 0
+    response.body.resume();
+    return;
+  }
+  if (answer.kind === 'mismatch') {
+    if (status === 416) response.body.resume();
+    else response.body.destroy();
     await restart(partial);
-    throw new Retryable(new SourceProtocolError(shownUrl, `HTTP 416 for a resume at byte ${at}; restarting from 0`));
+    throw new Retryable(new SourceProtocolError(shownUrl, `${answer.reason}; restarting from 0`));
   }
 
   response.body.resume();
@@ -390,39 +394,19 @@ function authHint(status: number, url: URL, sentAuth: boolean): string | undefin
     : `If the file is private or gated, set ${names} in the environment`;
 }
 
-async function receiveBody(context: Context, response: RequestResponse, status: 200 | 206): Promise<void> {
+/** Appends the rest the answer brings (a 200's first bytes, those the partial holds, skipped) to the partial. */
+async function receiveBody(context: Context, response: RequestResponse, answer: RangeAnswer & { kind: 'body' }): Promise<void> {
   const { source, shownUrl, partial } = context;
-  if (status === 206) {
-    const header = response.headers['content-range'];
-    const range = parseContentRange(header);
-    const fits =
-      range?.kind === 'range' &&
-      range.start === partial.bytes &&
-      (source.size === undefined || range.total === undefined || range.total === source.size);
-    if (!fits) {
-      response.body.destroy();
-      const at = partial.bytes;
-      await restart(partial);
-      throw new Retryable(
-        new SourceProtocolError(shownUrl, `unexpected Content-Range "${header ?? ''}" for a resume at byte ${at}; restarting from 0`),
-      );
-    }
-    context.announced.total = range.total;
-  } else if (partial.bytes > 0) {
-    // 200 to a Range request: the server ignores Range, the body is the whole file.
-    await restart(partial);
-  }
-
-  const length = parseContentLength(response.headers['content-length']);
-  if (status === 200 && length !== undefined) context.announced.total = length;
-  if (source.size !== undefined && length !== undefined && partial.bytes + length !== source.size) {
+  if (answer.total !== undefined) context.announced.total = answer.total;
+  const { rest } = answer;
+  if (source.size !== undefined && rest !== undefined && partial.bytes + rest !== source.size) {
     response.body.destroy();
-    throw new SourceSizeError(shownUrl, source.size, partial.bytes + length);
+    throw new SourceSizeError(shownUrl, source.size, partial.bytes + rest);
   }
 
   let received = 0;
   try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    for await (const chunk of restOfBody(response.body as AsyncIterable<Buffer>, answer.skip)) {
       await writeAll(partial.file, chunk);
       partial.hash.update(chunk);
       partial.bytes += chunk.length;
@@ -439,7 +423,7 @@ async function receiveBody(context: Context, response: RequestResponse, status: 
   } finally {
     context.progress(true);
   }
-  if (length !== undefined && received < length) {
-    throw new Retryable(new Error(`connection closed after ${received} of ${length} bytes`));
+  if (rest !== undefined && received < rest) {
+    throw new Retryable(new Error(`connection closed after ${received} of ${rest} bytes`));
   }
 }

@@ -18,7 +18,8 @@ import type { Digest } from '../../oci/image';
 import { parseImageReference } from '../../oci/image-reference';
 import { resolveAssetImage, unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
 import { findAssetImagesInWorkspace } from '../../nx/asset-images-in-workspace';
-import { assetImageOutputPath, assetImageTargetOptions } from '../../nx/asset-image-target';
+import { assetImageTargetOptions } from '../../nx/asset-image-target';
+import { assetImageOutputPath } from '../../workspace/workspace-facts';
 import { ImmutableTagError, pushImage, resolveDockerCredentials, type RegistryCredentials } from '../../transports/registry';
 import { createProgressRenderer } from '../progress-renderer';
 import {

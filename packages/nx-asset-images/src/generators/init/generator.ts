@@ -1,12 +1,12 @@
 import { formatFiles, logger, readNxJson, updateNxJson, type NxJsonConfiguration, type Tree } from '../../nx/devkit';
 import type { InitGeneratorSchema } from './schema';
 import { addGitignoreEntries } from './gitignore-entries';
-import { findPluginRegistration, PLUGIN_NAME } from './plugin-registration';
+import { findPluginRegistration } from './plugin-registration';
+import { ASSET_STORE_DIR } from '../../asset/asset-store';
+import { DIST_DIR, LOCK_SYNC_GENERATOR, PLUGIN_NAME } from '../../workspace/workspace-facts';
 
 /** Build outputs the plugin writes at the workspace root: the local content store and `dist/`. */
-export const GITIGNORE_ENTRIES = ['.asset-images', 'dist'] as const;
-
-export const LOCK_SYNC_GENERATOR = 'nx-asset-images:lock';
+export const GITIGNORE_ENTRIES = [ASSET_STORE_DIR, DIST_DIR] as const;
 
 export const CI_ADVICE =
   'nx-asset-images: each asset.lock.json is rewritten by the asset-image target (and by `nx sync`, through the global sync generator "nx-asset-images:lock"). ' +

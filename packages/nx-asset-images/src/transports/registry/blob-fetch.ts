@@ -5,15 +5,19 @@
  *
  * Resumable: when the connection drops mid-body, the next attempt asks for
  * the rest (`Range: bytes=<received>-`) and the stream goes on where it
- * stopped; one hash covers every byte. A 206 must start at the byte asked
- * for; a 200 (a server or storage that ignores Range) is read past the bytes
- * already delivered. Attempts are bounded by the session's retry policy,
+ * stopped; one hash covers every byte. The answer is read by the one resume
+ * rule (`http/range-resume.ts`): a 206 must start at the byte asked for (and
+ * name the blob's size as its total, when both are known), a 200 (a server or
+ * storage that ignores Range) is read past the bytes already delivered, and
+ * an answer that cannot continue them fails the stream: bytes handed on
+ * cannot be taken back. Attempts are bounded by the session's retry policy,
  * counted afresh after an attempt that brought new bytes (a flaky but
  * progressing link still finishes).
  */
 import type { Readable } from 'node:stream';
-import { parseContentLength, parseContentRange } from '../../http/content-headers';
+import { parseContentLength } from '../../http/content-headers';
 import type { RequestResponse } from '../../http/http-request';
+import { rangeRequestHeaders, readRangeAnswer, restOfBody } from '../../http/range-resume';
 import type { Digest } from '../../oci/image';
 import { DigestVerifier } from '../../oci/digest';
 import { RegistryError } from './registry-errors';
@@ -47,7 +51,7 @@ export async function getBlobStream(
     path: `/v2/${repository}/blobs/${digest}`,
     scopes: [repositoryScope(repository, 'pull')],
     expect: offset > 0 ? [200, 206] : [200],
-    ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}),
+    headers: rangeRequestHeaders(offset),
   });
   const resumable = options.retry !== false;
   const first = resumable ? await session.requestWithRetry(requestFrom(0)) : await session.request(requestFrom(0));
@@ -96,40 +100,31 @@ async function deliver(
   digest: Digest,
   expectedSize: number | undefined,
 ): Promise<void> {
-  let skip = 0;
-  if (response.status === 206) {
-    const range = parseContentRange(response.headers['content-range']);
-    if (range?.kind !== 'range' || range.start !== transfer.delivered) {
-      response.body.destroy();
-      throw new RegistryError(
-        { method: 'GET', url: response.url, registry: session.registry, status: response.status },
-        `blob ${digest}: asked for bytes from ${transfer.delivered}, got Content-Range ${JSON.stringify(response.headers['content-range'] ?? '')}`,
-      );
-    }
-  } else {
-    // 200: the whole blob again (the first response, or a server that ignores Range).
-    skip = transfer.delivered;
+  // 200 or 206 (the request's `expect`): the first response, or the answer to a resume.
+  const answer = readRangeAnswer(transfer.delivered, response, expectedSize);
+  if (answer.kind !== 'body') {
+    response.body.destroy();
+    throw new RegistryError(
+      { method: 'GET', url: response.url, registry: session.registry, status: response.status },
+      `blob ${digest}: ${answer.kind === 'mismatch' ? answer.reason : `HTTP ${response.status} for a resume at byte ${transfer.delivered}`}`,
+    );
   }
-  const length = parseContentLength(response.headers['content-length']);
   let received = 0;
   try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    for await (const chunk of restOfBody(response.body as AsyncIterable<Buffer>, answer.skip)) {
       received += chunk.length;
-      const fresh = skip > 0 ? chunk.subarray(Math.min(skip, chunk.length)) : chunk;
-      skip = Math.max(0, skip - chunk.length);
-      if (fresh.length === 0) continue;
       if (out.destroyed) {
         response.body.destroy();
         return;
       }
-      transfer.delivered += fresh.length;
-      if (!out.write(fresh)) await drained(out);
+      transfer.delivered += chunk.length;
+      if (!out.write(chunk)) await drained(out);
     }
   } catch (error) {
     if (out.destroyed) return;
     throw Object.assign(connectionClosedEarly(digest), { cause: error });
   }
-  const short = (length !== undefined && received < length) || (expectedSize !== undefined && transfer.delivered < expectedSize);
+  const short = (answer.rest !== undefined && received < answer.rest) || (expectedSize !== undefined && transfer.delivered < expectedSize);
   if (short) throw connectionClosedEarly(digest);
 }
 

@@ -1,0 +1,22 @@
+import type { Digest } from '../oci/image';
+import type { ParsedDockerfile } from './parsed-dockerfile';
+
+/** `…@sha256:<64 hex>` at the end of a reference as written. */
+const TRAILING_DIGEST = /@(sha256:[0-9a-f]{64})$/;
+
+/**
+ * The image digests a Dockerfile pins, distinct, in file order: the digest of
+ * every image reference (`FROM`, `COPY --from` with any flags, `RUN --mount`
+ * `from=`) after ARG and ENV substitution with their defaults. A reference
+ * that does not resolve to a valid one (a variable without a default, given by
+ * `--build-arg`: `FROM ${REGISTRY}/asset/bert@sha256:…`) still pins the digest
+ * written at its end. Stages and `scratch` pin nothing. Pure.
+ */
+export function findPinnedDigests(parsed: ParsedDockerfile): Digest[] {
+  const digests = new Set<Digest>();
+  for (const ref of parsed.imageReferences) {
+    const digest = ref.reference?.digest ?? (TRAILING_DIGEST.exec(ref.resolved ?? ref.raw)?.[1] as Digest | undefined);
+    if (digest !== undefined) digests.add(digest);
+  }
+  return [...digests];
+}
