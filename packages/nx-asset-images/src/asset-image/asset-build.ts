@@ -8,7 +8,7 @@
  */
 import { join, posix } from 'node:path';
 import type { Descriptor, Image } from '../oci/image';
-import type { OnProgress } from '../util/progress';
+import { SILENT_REPORTER, type Reporter } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
 import { lockWithBuilt } from '../asset/lock-pin';
@@ -58,14 +58,7 @@ export type AssetBuildEvent =
   /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
   | { kind: 'version-tags-unchanged'; project: string; tags: string[]; from: string; to: string };
 
-export interface AssetBuildReporter {
-  /** A step that streams bytes begins (hashing, layout write, docker load); `finish` is called when it ends. */
-  progress(): { onProgress: OnProgress; finish(): void };
-  event(event: AssetBuildEvent): void;
-}
-
-/** Reports nothing: for callers that only want the outcome (scripts, tests). */
-export const SILENT_REPORTER: AssetBuildReporter = { progress: () => ({ onProgress: () => {}, finish: () => {} }), event: () => {} };
+export type AssetBuildReporter = Reporter<AssetBuildEvent>;
 
 export interface AssetBuildOutcome {
   analysis: AssetAnalysis;
