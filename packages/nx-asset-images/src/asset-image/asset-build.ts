@@ -3,12 +3,13 @@
  * content through the stat cache (`prepareAsset`: what the content key and the
  * lock generator need), then bring the lock in line, assemble the image, write
  * it into the layout store, load it into Docker and record the small result
- * (`buildAsset`: what the asset-image executor runs). Reports through
+ * (`buildAsset`; `buildAssetInStore`, what the asset-image executor runs, holds
+ * a lease on the store and records the build in its history). Reports through
  * `AssetBuildReporter`; rendering is the caller's.
  */
 import { join, posix } from 'node:path';
 import type { Descriptor, Image } from '../oci/image';
-import type { OnProgress } from '../util/progress';
+import { SILENT_REPORTER, type Reporter } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
 import { hasBlob } from '../store/blob-store';
 import { lockWithBuilt } from '../asset/lock-pin';
@@ -31,6 +32,8 @@ import { assetReferences } from '../asset/image-references';
 import { prepareAsset } from '../assembly/prepare-asset';
 import { unchangedVersionTags } from '../asset/lock-pin';
 import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
+import { recordBuild } from '../gc/store-history';
+import { withStoreLease } from '../gc/store-lease';
 
 /** The asset-image option `ociLayout`; its default is `'lazy'` (the layers' bytes are not copied). */
 export type OciLayoutMode = boolean | 'lazy';
@@ -58,14 +61,7 @@ export type AssetBuildEvent =
   /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
   | { kind: 'version-tags-unchanged'; project: string; tags: string[]; from: string; to: string };
 
-export interface AssetBuildReporter {
-  /** A step that streams bytes begins (hashing, layout write, docker load); `finish` is called when it ends. */
-  progress(): { onProgress: OnProgress; finish(): void };
-  event(event: AssetBuildEvent): void;
-}
-
-/** Reports nothing: for callers that only want the outcome (scripts, tests). */
-export const SILENT_REPORTER: AssetBuildReporter = { progress: () => ({ onProgress: () => {}, finish: () => {} }), event: () => {} };
+export type AssetBuildReporter = Reporter<AssetBuildEvent>;
 
 export interface AssetBuildOutcome {
   analysis: AssetAnalysis;
@@ -164,6 +160,23 @@ export async function buildAsset(
       return { analysis, image, result };
     }
   }
+}
+
+/**
+ * What the asset-image target runs: `buildAsset` holding a lease on the store (gc waits for it, and it for a
+ * running gc), then the build recorded in the store's history (what gc keeps of this asset's earlier builds).
+ */
+export async function buildAssetInStore(
+  options: AssetBuildOptions,
+  request: BuildAssetRequest,
+  reporter: AssetBuildReporter = SILENT_REPORTER,
+): Promise<AssetBuildOutcome> {
+  return withStoreLease(options.store.root, async () => {
+    const built = await buildAsset(options, request, reporter);
+    // After the result: the history names what the store keeps of this asset's earlier builds.
+    await recordBuild(options.store.root, built.result.project, built.result.manifestDigest);
+    return built;
+  });
 }
 
 /** Writes the image into the layout store and loads it into Docker, as the request says: the steps that stream its layers. */

@@ -1,28 +1,16 @@
+/**
+ * `asset-image`: build an asset's image, then prune the store. Parses options,
+ * calls the use case (asset-image/asset-build.ts), renders what it reports.
+ */
 import { posix } from 'node:path';
 import { logger, type ExecutorContext } from '../../nx/devkit';
-import { buildAsset, type AssetBuildEvent, type OciLayoutMode } from '../../asset-image/asset-build';
+import { buildAssetInStore, type AssetBuildEvent } from '../../asset-image/asset-build';
 import { assetBuildOptions } from '../../asset/build-options';
 import { assetPushMutableTags } from '../../nx/asset-image-target';
 import { createProgressRenderer, formatBytes } from '../progress-renderer';
 import { formatGcReport } from '../../gc/gc-report';
-import { gcSettingsFromNxJson, storeHistoryOption } from '../../gc/gc-settings';
-import { runStoreGc } from '../../gc/store-gc';
-import { recordBuild } from '../../gc/store-history';
-import { withStoreLease } from '../../gc/store-lease';
-
-export interface AssetImageExecutorOptions {
-  manifest: string;
-  outputPath: string;
-  load?: boolean | 'auto';
-  ociLayout?: OciLayoutMode;
-  platforms?: string[];
-  platform?: string;
-  largeFileThreshold?: number;
-  /** Earlier builds of this asset the store keeps besides the current one (default: the plugin option, else 2). */
-  storeHistory?: number;
-  /** Prune the store after a successful build (default: the plugin option, else true). */
-  gc?: boolean;
-}
+import { pruneAfterBuild } from '../../gc/prune-after-build';
+import type { AssetImageExecutorOptions } from './schema';
 
 export default async function assetImageExecutor(
   options: AssetImageExecutorOptions,
@@ -37,22 +25,16 @@ export default async function assetImageExecutor(
     if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(error.stack);
     return { success: false };
   }
-  await pruneAfterBuild(options, context.root);
+  await prune(options, context.root);
   return { success: true };
 }
 
-/**
- * The automatic prune: after the build let its lease go, and collect only when no
- * other build, push or pull uses the store (never waits for them; they prune later).
- * A failure is a warning: the image is built.
- */
-async function pruneAfterBuild(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
-  const settings = gcSettingsFromNxJson(workspaceRoot);
-  if ((options.gc ?? settings.gc) === false) return;
+/** After the build let its lease go: a prune that fails is a warning (the image is built). */
+async function prune(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
   const verbose = process.env['NX_VERBOSE_LOGGING'] === 'true';
-  const history = storeHistoryOption(options.storeHistory) ?? settings.storeHistory;
   try {
-    const outcome = await runStoreGc({ workspaceRoot, mode: 'try', ...(history !== undefined ? { history } : {}) });
+    const outcome = await pruneAfterBuild(workspaceRoot, options);
+    if (!outcome) return;
     if (!outcome.ran) {
       if (verbose) logger.info(`nx-asset-images gc: skipped, the store is in use (${outcome.leases.join(', ')})`);
       return;
@@ -72,22 +54,16 @@ export async function buildAssetImageTask(
 ): Promise<void> {
   const started = Date.now();
   const buildOptions = { ...assetBuildOptions(workspaceRoot, options), ...tags };
-  // The build holds a lease on the store while it runs: gc waits for it, and it for a running gc.
-  const { image, result } = await withStoreLease(buildOptions.store.root, async () => {
-    const built = await buildAsset(
-      buildOptions,
-      {
-        manifestFile: options.manifest,
-        outputPath: options.outputPath,
-        ociLayout: options.ociLayout ?? 'lazy',
-        load: options.load ?? 'auto',
-      },
-      { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
-    );
-    // After the result: the history names what the store keeps of this asset's earlier builds.
-    await recordBuild(buildOptions.store.root, built.result.project, built.result.manifestDigest);
-    return built;
-  });
+  const { image, result } = await buildAssetInStore(
+    buildOptions,
+    {
+      manifestFile: options.manifest,
+      outputPath: options.outputPath,
+      ociLayout: options.ociLayout ?? 'lazy',
+      load: options.load ?? 'auto',
+    },
+    { progress: createProgressRenderer, event: (event) => renderEvent(event, workspaceRoot) },
+  );
   logger.info(
     [
       `${result.project}: ${result.manifestDigest} (${image.layers.length} layer(s), ${formatBytes(result.size)}) in ${((Date.now() - started) / 1000).toFixed(2)} s`,

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { getFromCredentialHelper } from './credential-helper';
-import type { RegistryCredentials } from './credentials';
+import type { RegistryCredentials, ResolvedCredentials } from './credentials';
 
 export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
@@ -100,4 +100,9 @@ export async function resolveDockerCredentials(
     // A helper with nothing for this host: Docker falls back to the file's auths for credsStore.
   }
   return credentialsFromAuths(config, registry);
+}
+
+/** `resolveDockerCredentials` as a result that names the registry it was read for. */
+export async function resolveRegistryCredentials(registry: string, options: DockerConfigOptions = {}): Promise<ResolvedCredentials> {
+  return { registry, credentials: await resolveDockerCredentials(registry, options) };
 }

@@ -19,8 +19,8 @@ export {
 export type { PulledManifest, ManifestJson } from './manifest-get';
 export { RegistryError, RegistryAuthError, ForeignAuthChallengeError, StaleCredentialsError } from './registry-errors';
 export { DigestMismatchError } from '../../oci/digest';
-export type { RegistryCredentials } from './credentials';
-export { resolveDockerCredentials, dockerAuthKey, type DockerConfigOptions } from './docker-config';
+export { credentialSecrets, ForeignCredentialsError, type RegistryCredentials, type ResolvedCredentials } from './credentials';
+export { resolveDockerCredentials, resolveRegistryCredentials, dockerAuthKey, type DockerConfigOptions } from './docker-config';
 export { CredentialHelperError } from './credential-helper';
 export { DEFAULT_RETRY, type RetryOptions } from './retry';
 export { redactUrl } from './redact';

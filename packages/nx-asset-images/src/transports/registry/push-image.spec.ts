@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImageReference } from '../../oci/image-reference';
@@ -7,6 +7,8 @@ import { pushImage } from './push-image';
 import { DigestMismatchError } from '../../oci/digest';
 import { RegistryAuthError, RegistryError } from './registry-errors';
 import { ImmutableTagError } from './tag-guard';
+import { credentialSecrets, ForeignCredentialsError } from './credentials';
+import { resolveRegistryCredentials } from './docker-config';
 import { assembleImageIndex } from '../../oci/image-index';
 import { seededRandom, startFakeRegistry, type FakeRegistry } from './__fixtures__/fake-registry';
 import { bytesLayer, makeImage, seededBytes } from './__fixtures__/test-image';
@@ -330,5 +332,63 @@ describe('pushImage authentication', () => {
     const { readFile } = await import('node:fs/promises');
     expect((await readFile(join(dockerConfig.configDir, 'asked'), 'utf8')).trim()).toBe(registry.host);
     expect(registry.manifests.has('a/b:t')).toBe(true);
+  });
+});
+
+describe('pushImage with credentials read once (resolveRegistryCredentials)', () => {
+  /** A Docker config whose credential helper counts its calls and knows `known` (user and secret) for the fake registry. */
+  async function countingHelper(known?: { user: string; secret: string }) {
+    const dockerConfig = await noDockerConfig();
+    const bin = join(dockerConfig.configDir, 'bin');
+    await mkdir(bin);
+    await writeFile(join(dockerConfig.configDir, 'config.json'), JSON.stringify({ credHelpers: { [registry!.host]: 'count' } }));
+    const answer = known
+      ? `printf '{"ServerURL":"%s","Username":"${known.user}","Secret":"${known.secret}"}' "$host"`
+      : 'echo "credentials not found in native keychain"; exit 1';
+    const script = join(bin, 'docker-credential-count');
+    await writeFile(script, `#!/bin/sh\nread host\necho "$host" >> "${join(dockerConfig.configDir, 'asked')}"\n${answer}\n`);
+    await chmod(script, 0o755);
+    const options = { configDir: dockerConfig.configDir, env: { PATH: `${bin}:${process.env.PATH}` } };
+    const asked = async () => (await readFile(join(dockerConfig.configDir, 'asked'), 'utf8')).trim().split('\n').length;
+    return { options, asked };
+  }
+
+  it('the session gets the credentials read for its registry; Docker config is not read again', async () => {
+    registry = await startFakeRegistry({ auth: { scheme: 'basic', user: 'helper-user', password: 'helper-secret' } });
+    const { options, asked } = await countingHelper({ user: 'helper-user', secret: 'helper-secret' });
+    const resolved = await resolveRegistryCredentials(registry.host, options);
+    expect(resolved).toEqual({ registry: registry.host, credentials: { username: 'helper-user', password: 'helper-secret' } });
+    expect(credentialSecrets(resolved.credentials)).toEqual(['helper-secret', Buffer.from('helper-user:helper-secret').toString('base64')]);
+    await pushImage(makeImage([bytesLayer(seededBytes(100, 18))]), [ref(registry, 'a/b', 't')], {
+      credentials: resolved,
+      dockerConfig: options,
+    });
+    expect(await asked()).toBe(1);
+    expect(registry.manifests.has('a/b:t')).toBe(true);
+  });
+
+  it('none read (anonymous) stays anonymous: Docker config is not read again', async () => {
+    registry = await startFakeRegistry();
+    const { options, asked } = await countingHelper();
+    const resolved = await resolveRegistryCredentials(registry.host, options);
+    expect(resolved).toEqual({ registry: registry.host, credentials: undefined });
+    expect(credentialSecrets(resolved.credentials)).toEqual([]);
+    await pushImage(makeImage([bytesLayer(seededBytes(100, 19))]), [ref(registry, 'a/b', 't')], {
+      credentials: resolved,
+      dockerConfig: options,
+    });
+    expect(await asked()).toBe(1);
+    expect(registry.requests.some((r) => r.headers.authorization !== undefined)).toBe(false);
+  });
+
+  it('credentials read for another registry are refused before any request', async () => {
+    registry = await startFakeRegistry();
+    const other = { registry: 'other.example:5000', credentials: { username: 'alice', password: 'pw-other' } };
+    const error = await pushImage(makeImage([bytesLayer(seededBytes(100, 20))]), [ref(registry, 'a/b', 't')], {
+      credentials: other,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForeignCredentialsError);
+    expect(error).toMatchObject({ resolvedFor: 'other.example:5000', registry: registry.host });
+    expect(registry.requests).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ import { mountBlob } from './blob-mount';
 import { uploadBlob, type BlobSource } from './blob-upload';
 import { putManifest } from './manifest-put';
 import { RegistrySession } from './registry-session';
-import type { RegistryCredentials } from './credentials';
+import { ForeignCredentialsError, type RegistryCredentials, type ResolvedCredentials } from './credentials';
 import { resolveDockerCredentials, type DockerConfigOptions } from './docker-config';
 import type { RetryOptions } from './retry';
 import { runWithConcurrency } from '../../util/concurrency';
@@ -26,8 +26,11 @@ import { insecureRegistriesFromEnv } from './registry-url';
 import { ImmutableTagError, tagDecisions, tagDigest, type TagMove, type TagPolicy } from './tag-guard';
 
 export interface RegistryClientOptions {
-  /** Explicit credentials; when absent they come from Docker's config.json (and its credential helpers). */
-  credentials?: RegistryCredentials;
+  /**
+   * Explicit credentials, or those already read for this registry (`resolveRegistryCredentials`; none there means
+   * anonymous, and nothing is read again); when absent they come from Docker's config.json (and its credential helpers).
+   */
+  credentials?: RegistryCredentials | ResolvedCredentials;
   /** Where to look for config.json and which environment helpers run with. */
   dockerConfig?: DockerConfigOptions;
   /** Hosts reached over plain HTTP (loopback hosts always are). */
@@ -75,7 +78,7 @@ export async function openRegistrySession(
   registry: string,
   options: RegistryClientOptions & { maxSockets?: number },
 ): Promise<RegistrySession> {
-  const credentials = options.credentials ?? (await resolveDockerCredentials(registry, options.dockerConfig ?? {}));
+  const credentials = await sessionCredentials(registry, options);
   // Every client (push, pull, the build's and asset-pull's fetches by digest) honours NX_ASSET_IMAGES_INSECURE_REGISTRIES.
   const insecureRegistries = [...(options.insecureRegistries ?? []), ...insecureRegistriesFromEnv()];
   return new RegistrySession({
@@ -87,6 +90,15 @@ export async function openRegistrySession(
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.maxSockets ? { maxSockets: options.maxSockets } : {}),
   });
+}
+
+/** The credentials a session of `registry` gets: read from Docker's config unless given; those read for another registry are refused. */
+async function sessionCredentials(registry: string, options: RegistryClientOptions): Promise<RegistryCredentials | undefined> {
+  const given = options.credentials;
+  if (given === undefined) return resolveDockerCredentials(registry, options.dockerConfig ?? {});
+  if (!('registry' in given)) return given;
+  if (given.registry !== registry) throw new ForeignCredentialsError(given.registry, registry);
+  return given.credentials;
 }
 
 /** The digests a manifest (or index) references: config and layers (or child manifests). */

@@ -1,6 +1,6 @@
 /** `docker build` / `docker buildx build` arguments from the executor's options. Pure. */
-import type { DockerImageStore } from '../../transports/docker-engine';
-import type { DockerBuildExecutorOptions } from './schema';
+import type { DockerImageStore } from '../transports/docker-engine';
+import type { DockerBuildOptions } from './docker-build-options';
 
 export interface DockerBuildInvocation {
   /** Use `docker buildx build` (with `--build-context`s) instead of `docker build`. */
@@ -19,7 +19,7 @@ export interface DockerBuildInvocation {
 /** Flags by which the user chose where buildx sends the result: then docker-build adds none of its own. */
 const OUTPUT_FLAGS = /^(--output|-o|--load|--push)(=|$)|^-o./;
 
-export function dockerBuildArgv(options: DockerBuildExecutorOptions, invocation: DockerBuildInvocation): string[] {
+export function dockerBuildArgv(options: DockerBuildOptions, invocation: DockerBuildInvocation): string[] {
   const argv = invocation.buildx ? ['buildx', 'build'] : ['build'];
   argv.push('-f', options.dockerfile);
   for (const tag of invocation.tags) argv.push('-t', tag);
@@ -42,7 +42,7 @@ export function dockerBuildArgv(options: DockerBuildExecutorOptions, invocation:
   return argv;
 }
 
-export function defaultTags(options: DockerBuildExecutorOptions, projectName: string | undefined): string[] {
+export function defaultTags(options: DockerBuildOptions, projectName: string | undefined): string[] {
   if (options.tags && options.tags.length > 0) return [...options.tags];
   if (!projectName) throw new Error('docker-build: no tags given and no project name to default to');
   // Docker repository names are lowercase, without `@` (Nx names may be `@scope/App`).
@@ -59,7 +59,7 @@ export function defaultTags(options: DockerBuildExecutorOptions, projectName: st
  * and that was most of the app build), else BuildKit's own default.
  */
 export function exportCompressionOf(
-  options: Pick<DockerBuildExecutorOptions, 'exportCompression'>,
+  options: Pick<DockerBuildOptions, 'exportCompression'>,
   store: DockerImageStore | undefined,
 ): string | undefined {
   if (options.exportCompression === 'default') return undefined;

@@ -1,25 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetImageResult } from '../../asset/asset-image-result';
-import { dockerPresence } from '../../resolve/docker-presence';
-import { parseDockerfile } from '../../dockerfile/parse-dockerfile';
-import { parseImageReference, repositoryKey } from '../../oci/image-reference';
-import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import { dockerPresence } from '../resolve/docker-presence';
+import { parseDockerfile } from '../dockerfile/parse-dockerfile';
+import { parseImageReference, repositoryKey } from '../oci/image-reference';
+import type { AssetProject, AssetProjectMap } from '../asset/asset-project';
 import { AssetTagMismatchError, digestPinsOf, findAssetUses, requiredReferencesByAsset } from './asset-uses';
 import { rewriteDigestPins } from './pinned-dockerfile';
 import { buildxDecision, layoutBuildContextMap, legacyBuilderAsked } from './buildx-contexts';
 import { defaultTags, dockerBuildArgv, exportCompressionOf } from './docker-build-argv';
 import { applyBuildArgs, quoteArgValue } from './dockerfile-build-args';
-import type { DockerBuildExecutorOptions } from './schema';
+import type { DockerBuildOptions } from './docker-build-options';
 
 const CONFIG = `sha256:${'c'.repeat(64)}` as const;
 const MANIFEST = `sha256:${'m'.replace('m', 'a').repeat(64)}` as const;
 
-function asset(projectName: string, image: string, root = `assets/${projectName}`): AssetImage {
-  return { projectName, root, image, reference: parseImageReference(image), tags: ['0.1'] };
+function asset(projectName: string, image: string, root = `assets/${projectName}`): AssetProject {
+  return {
+    projectName,
+    root,
+    reference: parseImageReference(image),
+    resultDir: `dist/asset-images/${projectName}`,
+    imageTargetOptions: {},
+  };
 }
 const BERT = asset('bert', 'localhost:5000/asset/bert');
 const TOK = asset('tok', 'asset/tok');
-const ASSETS: AssetImageMap = new Map([BERT, TOK].map((a) => [repositoryKey(a.reference), a]));
+const ASSETS: AssetProjectMap = new Map([BERT, TOK].map((a) => [repositoryKey(a.reference), a]));
 
 function result(project: string, image: string, tags: string[]): AssetImageResult {
   const contentTag = `sha256-${'a'.repeat(20)}`;
@@ -217,11 +223,11 @@ describe('dockerPresence', () => {
 });
 
 describe('dockerBuildArgv', () => {
-  const base: DockerBuildExecutorOptions = { dockerfile: 'apps/x/Dockerfile', context: 'apps/x' };
+  const base: DockerBuildOptions = { dockerfile: 'apps/x/Dockerfile', context: 'apps/x' };
   it.each<
     [
       string,
-      Partial<DockerBuildExecutorOptions>,
+      Partial<DockerBuildOptions>,
       { buildx?: boolean; buildContexts?: Record<string, string>; exportCompression?: string },
       string[],
     ]
@@ -349,7 +355,7 @@ describe('dockerBuildArgv', () => {
 });
 
 describe('exportCompressionOf', () => {
-  it.each<[DockerBuildExecutorOptions['exportCompression'], 'classic' | 'containerd' | undefined, string | undefined]>([
+  it.each<[DockerBuildOptions['exportCompression'], 'classic' | 'containerd' | undefined, string | undefined]>([
     [undefined, 'containerd', 'uncompressed'],
     [undefined, 'classic', undefined],
     [undefined, undefined, undefined],

@@ -5,13 +5,13 @@
  * name is the reference as the Dockerfile resolves it (after ARGs), digest pins
  * included: BuildKit looks a `FROM`/`COPY --from` image up under that name.
  */
-import { assetStorePaths } from '../../asset/asset-store';
-import type { AssetImageResult } from '../../asset/asset-image-result';
-import { resolveAssetImage, type ResolveAssetImageOptions } from '../../resolve/resolve-asset-image';
-import { resolveAssetIndex } from '../../resolve/resolve-asset-index';
-import { runDocker } from '../../transports/docker-cli';
-import { writeOciLayout, writeOciLayoutIndex } from '../../transports/oci-layout';
-import { dockerImageStore, type DockerImageStore } from '../../transports/docker-engine';
+import { assetStorePaths } from '../asset/asset-store';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import { resolveAssetImage, type ResolveAssetImageOptions } from '../resolve/resolve-asset-image';
+import { resolveAssetIndex } from '../resolve/resolve-asset-index';
+import { runDocker } from '../transports/docker-cli';
+import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
+import { dockerImageStore, type DockerImageStore } from '../transports/docker-engine';
 import type { AssetUse } from './asset-uses';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AssetImageResult } from '../../asset/asset-image-result';
-import type { Digest } from '../../oci/image';
-import { formatImageReference, parseImageReference } from '../../oci/image-reference';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import type { Digest } from '../oci/image';
+import { formatImageReference, parseImageReference } from '../oci/image-reference';
 import {
   nextVersion,
   AssetPushOptionsError,

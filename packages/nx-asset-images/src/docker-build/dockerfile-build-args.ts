@@ -7,7 +7,7 @@
  * become `ARG NAME="value"`), in place, so line numbers do not move. Pure.
  */
 import { DockerfileParser } from 'dockerfile-ast';
-import { instructionWords } from '../../dockerfile/instruction-words';
+import { instructionWords } from '../dockerfile/instruction-words';
 
 export function applyBuildArgs(text: string, buildArgs: Readonly<Record<string, string>> | undefined): string {
   const names = Object.keys(buildArgs ?? {});

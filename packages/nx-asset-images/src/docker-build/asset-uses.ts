@@ -3,16 +3,16 @@
  * in Docker. Pure: the parsed Dockerfile, the workspace's asset map and the
  * assets' build results in, decisions out.
  */
-import type { AssetImageResult } from '../../asset/asset-image-result';
-import { contentTagFor } from '../../asset/image-references';
-import type { Digest } from '../../oci/image';
-import type { ParsedDockerfile } from '../../dockerfile/parsed-dockerfile';
-import { findImageReferences } from '../../dockerfile/find-image-references';
-import { familiarImageReference, repositoryKey, withTag, type ImageReference } from '../../oci/image-reference';
-import type { AssetImage, AssetImageMap } from '../../nx/asset-images-in-workspace';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import { contentTagFor } from '../asset/image-references';
+import type { Digest } from '../oci/image';
+import type { ParsedDockerfile } from '../dockerfile/parsed-dockerfile';
+import { findImageReferences } from '../dockerfile/find-image-references';
+import { familiarImageReference, repositoryKey, withTag, type ImageReference } from '../oci/image-reference';
+import type { AssetProject, AssetProjectMap } from '../asset/asset-project';
 
 export interface AssetUse {
-  asset: AssetImage;
+  asset: AssetProject;
   /** The reference after ARG/--build-arg substitution, as written (`localhost:5000/asset/bert:0.1`). */
   resolved: string;
   reference: ImageReference;
@@ -20,7 +20,7 @@ export interface AssetUse {
 }
 
 /** Every image reference of `parsed` whose repository is an asset project's image (not the app's own folder). */
-export function findAssetUses(parsed: ParsedDockerfile, assets: AssetImageMap, projectRoot?: string): AssetUse[] {
+export function findAssetUses(parsed: ParsedDockerfile, assets: AssetProjectMap, projectRoot?: string): AssetUse[] {
   const uses: AssetUse[] = [];
   for (const ref of findImageReferences(parsed)) {
     const asset = assets.get(repositoryKey(ref.reference));

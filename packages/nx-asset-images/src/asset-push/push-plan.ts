@@ -3,18 +3,11 @@
  * the references to push, the repositories to mount from, and the summary
  * lines. No IO, no Nx.
  */
-import type { AssetImageResult } from '../../asset/asset-image-result';
-import type { Digest } from '../../oci/image';
-import {
-  formatImageReference,
-  parseImageReference,
-  repositoryKey,
-  withDigest,
-  withTag,
-  type ImageReference,
-} from '../../oci/image-reference';
-import { DEFAULT_MUTABLE_TAGS, insecureRegistriesFromEnv, type PushResult } from '../../transports/registry';
-import type { AssetPushExecutorOptions } from './schema';
+import type { AssetImageResult } from '../asset/asset-image-result';
+import type { Digest } from '../oci/image';
+import { formatImageReference, parseImageReference, repositoryKey, withDigest, withTag, type ImageReference } from '../oci/image-reference';
+import { DEFAULT_MUTABLE_TAGS, insecureRegistriesFromEnv, type PushResult } from '../transports/registry';
+import type { AssetPushOptions } from './asset-push-options';
 
 /** Mount attempts cost one request per missing blob each: try a few repositories, not every asset. */
 export const MAX_DEFAULT_MOUNT_SOURCES = 5;
@@ -39,7 +32,7 @@ export interface NormalizedPushOptions {
   mountFrom?: string[];
 }
 
-export function normalizePushOptions(options: AssetPushExecutorOptions, env: NodeJS.ProcessEnv = process.env): NormalizedPushOptions {
+export function normalizePushOptions(options: AssetPushOptions, env: NodeJS.ProcessEnv = process.env): NormalizedPushOptions {
   const fromEnv = insecureRegistriesFromEnv(env);
   const insecure = [...new Set([...(options.insecureRegistries ?? []).map((s) => s.trim()).filter((s) => s !== ''), ...fromEnv])];
   for (const host of insecure) {
