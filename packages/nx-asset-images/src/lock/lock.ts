@@ -22,6 +22,7 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { AssetLockError } from '../errors/asset-errors';
+import { COMPRESSIONS, isCompression, type Compression } from '../oci/layer-codecs';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
 export const ASSET_LOCK_VERSION = 2;
@@ -49,8 +50,8 @@ export interface AssetLockImage {
   mediaType: string;
   /** Seconds since the epoch of every tar entry the layers were built with. */
   mtime: number;
-  /** Layer compression the layers were built with (`none`, `gzip`, `zstd`). */
-  compression: string;
+  /** Layer compression the layers were built with (a codec's name: `none`, `gzip`, `zstd`). */
+  compression: Compression;
   /** asset.json `destination` the layers were built with: the directory of the files inside the tar. */
   destination: string;
   /**
@@ -181,8 +182,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
   if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
   if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
-  if (typeof v.compression !== 'string' || !['none', 'gzip', 'zstd'].includes(v.compression))
-    fail('image.compression', 'none, gzip or zstd');
+  if (!isCompression(v.compression)) fail('image.compression', `${COMPRESSIONS.slice(0, -1).join(', ')} or ${COMPRESSIONS.at(-1)}`);
   if (typeof v.destination !== 'string' || !v.destination.startsWith('/')) fail('image.destination', 'an absolute directory');
   if (v.repository !== undefined && (typeof v.repository !== 'string' || !REPOSITORY.test(v.repository)))
     fail('image.repository', 'registry/repository, without tag or digest');
@@ -215,7 +215,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     manifest: v.manifest as string,
     mediaType: v.mediaType as string,
     mtime: v.mtime as number,
-    compression: v.compression as string,
+    compression: v.compression as Compression,
     destination: v.destination as string,
     ...(typeof v.repository === 'string' ? { repository: v.repository } : {}),
     ...(Array.isArray(v.tags) ? { tags: [...(v.tags as string[])] } : {}),

@@ -8,12 +8,11 @@ import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference, type ImageReference } from '../oci/image-reference';
 import { platformKey, type Platform } from '../oci/image-index';
+import type { Compression } from '../oci/layer-codecs';
 import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
 import { tokenEnvVarName } from '../sources/source-auth';
 import { jsonErrorOffset } from './manifest-json-position';
-
-export type AssetCompression = 'none' | 'gzip' | 'zstd';
 
 /** A remote file pinned by checksum. `path` is normalised (posix, relative, no `./`). */
 export interface AssetSource {
@@ -39,7 +38,7 @@ export interface AssetManifest {
   /** Absolute, normalised, no trailing slash except for `/`. */
   destination: string;
   sources: AssetSource[];
-  compression: AssetCompression;
+  compression: Compression;
   /** Set in asset.json: the platforms to build for (else the plugin option's). */
   platforms?: Platform[];
   annotations: Record<string, string>;
@@ -59,7 +58,7 @@ interface RawAssetManifest {
   exclude?: string[];
   destination?: string;
   sources?: { url: string; sha256: string; path: string; size?: number }[];
-  compression?: AssetCompression;
+  compression?: Compression;
   platforms?: string[];
   annotations?: Record<string, string>;
 }
