@@ -4,6 +4,7 @@ import { AssetManifestError } from '../errors/asset-errors';
 import { assetSchemaPath, jsonPointerToField, parseAssetManifest } from './manifest';
 import { jsonErrorOffset } from './manifest-json-position';
 import { LAYER_CODECS } from '../oci/layer-codecs';
+import { PLATFORM_PATTERN } from '../oci/platform';
 
 const FILE = 'assets/bert/asset.json';
 const ROOT = 'assets/bert';
@@ -272,6 +273,11 @@ describe('asset.schema.json', () => {
   it('lists the codec table\'s names as the "compression" enum, in its order', () => {
     const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8'));
     expect(schema.properties.compression.enum).toEqual(LAYER_CODECS.map((codec) => codec.name));
+  });
+
+  it('holds "platforms" to the pattern parsePlatform reads', () => {
+    const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8'));
+    expect(new RegExp(schema.properties.platforms.items.pattern).source).toBe(PLATFORM_PATTERN.source);
   });
 });
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference, type ImageReference } from '../oci/image-reference';
-import { platformKey, type Platform } from '../oci/image-index';
+import { parsePlatform, platformKey, type Platform } from '../oci/platform';
 import type { Compression } from '../oci/layer-codecs';
 import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
@@ -133,8 +133,8 @@ function parseStrict(text: string, file: string, projectRoot: string): AssetMani
 function checkPlatforms(file: string, platforms: readonly string[]): Platform[] {
   const seen = new Map<string, number>();
   return platforms.map((value, i) => {
-    const [os, architecture, variant] = value.split('/') as [string, string, string | undefined];
-    const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
+    // The schema has checked the pattern.
+    const platform = parsePlatform(value);
     const key = platformKey(platform);
     if (seen.has(key))
       throw new AssetManifestError(file, `platforms[${i}]`, `each platform once (${key} is platforms[${seen.get(key)}] too)`, value);

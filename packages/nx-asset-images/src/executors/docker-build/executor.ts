@@ -16,7 +16,7 @@ import { readAssetImageResult, variantOf, type AssetImageResult } from '../../as
 import { variantFromIndex } from '../../resolve/resolve-asset-index';
 import { ensureAssetImageInDocker } from '../../resolve/docker-presence';
 import { runDocker } from '../../transports/docker-cli';
-import { parsePlatform, type Platform } from '../../asset/environment';
+import { parsePlatform, type Platform } from '../../oci/platform';
 import { defaultDockerPlatform, dockerEngine } from '../../transports/docker-engine';
 import type { OnProgress } from '../../util/progress';
 import { unrecordedBuildDefaults } from '../../resolve/resolve-asset-image';
