@@ -8,6 +8,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDigest } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { writeFileAtomic } from '../util/atomic-write';
 import { withFileLock } from '../util/file-lock';
@@ -27,8 +28,6 @@ export const MAX_RECORDED = 32;
  */
 export const DEFAULT_STORE_HISTORY = 2;
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
 /** Project names are Nx names; anything that could leave the directory is encoded. */
 export function historyFile(storeRoot: string, project: string): string {
   return join(storeRoot, HISTORY_DIR, `${encodeURIComponent(project)}.json`);
@@ -39,8 +38,7 @@ export function parseHistory(text: string): HistoryBuild[] {
     const value = JSON.parse(text) as { builds?: unknown };
     if (!Array.isArray(value.builds)) return [];
     return value.builds.filter(
-      (b): b is HistoryBuild =>
-        typeof b === 'object' && b !== null && typeof b.digest === 'string' && DIGEST.test(b.digest) && typeof b.time === 'string',
+      (b): b is HistoryBuild => typeof b === 'object' && b !== null && isDigest(b.digest) && typeof b.time === 'string',
     );
   } catch {
     return [];

@@ -11,6 +11,7 @@ import fg from 'fast-glob';
 import { assetResultDir, readAssetImageResult } from '../asset/asset-image-result';
 import { ASSET_LOCK_FILE, readAssetLock } from '../lock/lock';
 import { ASSET_MANIFEST_FILE, defaultAssetName, parseAssetManifest } from '../manifest/manifest';
+import { findDigests } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { keptHistory } from './store-gc-plan';
 import { readHistory } from './store-history';
@@ -41,7 +42,6 @@ export interface WorkspaceRoots {
 }
 
 const IGNORED = ['**/node_modules/**', 'dist/**', '**/.nx/**', '**/.git/**', '**/.asset-images/**'];
-const PINNED_DIGEST = /sha256:[0-9a-f]{64}/g;
 
 export async function findAssetManifests(workspaceRoot: string): Promise<string[]> {
   const files = await fg(`**/${ASSET_MANIFEST_FILE}`, { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
@@ -54,7 +54,7 @@ export async function pinnedDigests(workspaceRoot: string): Promise<Set<Digest>>
   const files = await fg('**/{Dockerfile,Dockerfile.*,*.Dockerfile}', { cwd: workspaceRoot, ignore: IGNORED, followSymbolicLinks: false });
   for (const file of files) {
     const text = await readFile(join(workspaceRoot, file), 'utf8').catch(() => '');
-    for (const match of text.matchAll(PINNED_DIGEST)) pinned.add(match[0] as Digest);
+    for (const digest of findDigests(text)) pinned.add(digest);
   }
   return pinned;
 }

@@ -22,6 +22,7 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { AssetLockError } from '../errors/asset-errors';
+import { isDigest } from '../oci/digest';
 import { COMPRESSIONS, isCompression, type Compression } from '../oci/layer-codecs';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
@@ -163,7 +164,6 @@ export function parseAssetLock(text: string, file: string): AssetLock {
   return { lockfileVersion: 2, files: result, ...(image ? { image } : {}) };
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** `host[:port]/name[/name...]`: lower-case path components, no tag or digest. */
 const TAG = /^[\w][\w.-]{0,127}$/;
 const REPOSITORY = /^[A-Za-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
@@ -179,7 +179,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   );
   if (unknown !== undefined)
     fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, repository, tags, layers)');
-  if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
+  if (!isDigest(v.manifest)) fail('image.manifest', 'a sha256 digest');
   if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
   if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
   if (!isCompression(v.compression)) fail('image.compression', `${COMPRESSIONS.slice(0, -1).join(', ')} or ${COMPRESSIONS.at(-1)}`);
@@ -195,8 +195,8 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     const l = raw as Record<string, unknown>;
     const extra = Object.keys(l).find((k) => !['digest', 'diffID', 'size', 'mediaType', 'files'].includes(k));
     if (extra !== undefined) fail(`${at}.${extra}`, 'no such field (digest, diffID, size, mediaType, files)');
-    if (typeof l.digest !== 'string' || !DIGEST.test(l.digest)) fail(`${at}.digest`, 'a sha256 digest');
-    if (typeof l.diffID !== 'string' || !DIGEST.test(l.diffID)) fail(`${at}.diffID`, 'a sha256 digest');
+    if (!isDigest(l.digest)) fail(`${at}.digest`, 'a sha256 digest');
+    if (!isDigest(l.diffID)) fail(`${at}.diffID`, 'a sha256 digest');
     if (!Number.isSafeInteger(l.size) || (l.size as number) < 0) fail(`${at}.size`, 'a size in bytes');
     if (typeof l.mediaType !== 'string' || l.mediaType === '') fail(`${at}.mediaType`, 'a media type');
     if (!Array.isArray(l.files) || !l.files.every((f) => typeof f === 'string')) fail(`${at}.files`, 'an array of file paths');

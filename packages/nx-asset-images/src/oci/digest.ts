@@ -2,7 +2,9 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Digest } from './image';
 
-const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+/** `sha256:` and 64 lowercase hex digits: the one digest form of the package (OCI allows others; it writes and reads only this). */
+const DIGEST = 'sha256:[0-9a-f]{64}';
+const DIGEST_PATTERN = new RegExp(`^${DIGEST}$`);
 
 /** `sha256:<hex>` of the given bytes (a string is hashed as UTF-8). */
 export function sha256Digest(bytes: Uint8Array | string): Digest {
@@ -12,6 +14,11 @@ export function sha256Digest(bytes: Uint8Array | string): Digest {
 /** True for `sha256:` followed by exactly 64 lowercase hex digits. */
 export function isDigest(value: unknown): value is Digest {
   return typeof value === 'string' && DIGEST_PATTERN.test(value);
+}
+
+/** Every digest written in `text`, in order (e.g. the `@sha256:…` pins of a Dockerfile). */
+export function findDigests(text: string): Digest[] {
+  return Array.from(text.matchAll(new RegExp(DIGEST, 'g')), (match) => match[0] as Digest);
 }
 
 export class InvalidDigestError extends Error {
