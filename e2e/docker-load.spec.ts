@@ -11,7 +11,8 @@ import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-imag
 import { bytesLayer } from '../packages/nx-asset-images/src/oci/bytes-layer';
 import type { Image } from '../packages/nx-asset-images/src/oci/image';
 import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
-import { compressLayer, type Compression } from '../packages/nx-asset-images/src/oci/compression';
+import { compressLayer } from '../packages/nx-asset-images/src/oci/compression';
+import type { Compression } from '../packages/nx-asset-images/src/oci/layer-codecs';
 import { DockerCommandError as DockerLoadError } from '../packages/nx-asset-images/src/transports/docker-cli';
 import { dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker, expectedDockerId } from './support/docker';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { isDigest } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { writeFileAtomic } from '../util/atomic-write';
 
@@ -57,8 +58,8 @@ export class LayerDigestCache {
   async get(key: string): Promise<KnownBlob | undefined> {
     try {
       const value = JSON.parse(await readFile(this.file(key), 'utf8')) as { digest?: unknown; size?: unknown };
-      if (typeof value.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(value.digest) && typeof value.size === 'number') {
-        return { digest: value.digest as Digest, size: value.size };
+      if (isDigest(value.digest) && typeof value.size === 'number') {
+        return { digest: value.digest, size: value.size };
       }
     } catch {
       // missing or unreadable: treat as absent

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import type { OnProgress } from '../util/progress';
-import { CompressionUnavailableError, isCompressionAvailable } from '../oci/compression';
+import { CompressionUnavailableError, isCompressionAvailable } from '../oci/layer-codecs';
 import { AssetManifestError } from '../errors/asset-errors';
 import { parseAssetManifest } from '../manifest/manifest';
 import { StatCache } from '../hashing/stat-cache';

@@ -17,7 +17,8 @@ import { ensureAssetImageInDocker, type EnsureInDockerOutcome } from '../resolve
 import { defaultDockerPlatform, dockerEngine, type DockerEngineInfo } from '../transports/docker-engine';
 import { DEFAULT_PLATFORM } from '../asset/environment';
 import { writeOciLayout, writeOciLayoutIndex } from '../transports/oci-layout';
-import { platformKey, selectPlatformImage, type ImageIndex, type Platform, type PlatformImage } from '../oci/image-index';
+import { selectPlatformImage, type ImageIndex, type PlatformImage } from '../oci/image-index';
+import { platformKey, tryParsePlatform, type Platform } from '../oci/platform';
 import type { AssetAnalysis } from '../asset/analyze-asset';
 import {
   assetBuildParameters,
@@ -256,6 +257,6 @@ function dockerVariant(manifestFile: string, built: ImageIndex, wanted: Platform
     }
     return chosen;
   }
-  const [os = '', architecture = '', variant] = defaultDockerPlatform(engine).split('/');
-  return selectPlatformImage(built, { os, architecture, ...(variant ? { variant } : {}) }) ?? built.images[0]!;
+  const engineDefault = tryParsePlatform(defaultDockerPlatform(engine));
+  return (engineDefault && selectPlatformImage(built, engineDefault)) ?? built.images[0]!;
 }

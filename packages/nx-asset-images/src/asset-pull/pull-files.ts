@@ -12,7 +12,6 @@ import { chmod, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, posix, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
 import picomatch from 'picomatch';
 import { extract } from 'tar-stream';
 import { AssetAbsentFilesError } from '../errors/asset-errors';
@@ -23,8 +22,8 @@ import { prepareAsset, withStatCache } from '../assembly/prepare-asset';
 import { frameKey, stampOf, type StatCache } from '../hashing/stat-cache';
 import { ASSET_LOCK_FILE, type AssetLockLayer } from '../lock/lock';
 import { imagePathOf } from '../asset/layer-plan';
-import { CompressionUnavailableError } from '../oci/compression';
 import { digestHex, DigestingPassThrough, DigestMismatchError } from '../oci/digest';
+import { layerCodecOf } from '../oci/layer-codecs';
 import type { Digest } from '../oci/image';
 import { writeStreamAtomic } from '../util/atomic-write';
 import type { OnProgress } from '../util/progress';
@@ -144,7 +143,7 @@ async function extractFiles(
     files.map((file) => file.relPath),
   );
   // tar-stream's extract is a streamx Writable, which Node's pipeline drives like its own streams.
-  await pipeline([source, ...decompression(pin.mediaType), tar] as unknown as NodeJS.ReadWriteStream[]);
+  await pipeline([source, ...layerCodecOf(pin.mediaType).decompress(), tar] as unknown as NodeJS.ReadWriteStream[]);
   return [...byImagePath.values()].map((file) => file.relPath);
 }
 
@@ -213,14 +212,4 @@ async function writeVerified(file: AnalyzedFile, source: Readable): Promise<void
     await rm(file.absPath, { force: true });
     throw error;
   });
-}
-
-function decompression(mediaType: string): NodeJS.ReadWriteStream[] {
-  if (mediaType.endsWith('+gzip') || mediaType.endsWith('.gzip')) return [zlib.createGunzip()];
-  if (mediaType.endsWith('+zstd') || mediaType.endsWith('.zstd')) {
-    const create = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
-    if (!create) throw new CompressionUnavailableError('zstd');
-    return [create()];
-  }
-  return [];
 }

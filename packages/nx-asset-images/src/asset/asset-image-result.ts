@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, Image } from '../oci/image';
-import { platformKey, type ImageIndex } from '../oci/image-index';
-import { compressionLevel, compressionLibrary, type Compression } from '../oci/compression';
+import type { ImageIndex } from '../oci/image-index';
+import { formatPlatform, platformKey, tryParsePlatform, type Platform } from '../oci/platform';
+import { compressionLevel, compressionLibrary } from '../oci/compression';
+import type { Compression } from '../oci/layer-codecs';
 import { writeFileAtomic } from '../util/atomic-write';
 import type { AssetAnalysis } from './analyze-asset';
 import type { AssetReferences } from './image-references';
@@ -61,7 +63,7 @@ export interface PlatformResult {
 
 export interface BuildParameterInputs {
   mtime?: number;
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
   largeFileThreshold?: number;
   compression: Compression;
   compressionLevel?: number;
@@ -74,7 +76,7 @@ export function assetBuildParameters(inputs: BuildParameterInputs): AssetBuildPa
   const library = compressionLibrary(inputs.compression);
   return {
     mtime: inputs.mtime ?? 0,
-    platform: [platform.os, platform.architecture, ...(platform.variant ? [platform.variant] : [])].join('/'),
+    platform: formatPlatform(platform),
     largeFileThreshold: inputs.largeFileThreshold ?? DEFAULT_LARGE_FILE_THRESHOLD,
     compression: { codec: inputs.compression, ...(level !== undefined ? { level } : {}), ...(library !== undefined ? { library } : {}) },
   };
@@ -136,9 +138,8 @@ export function variantOf(
   platform: string,
 ): Pick<AssetImageResult, 'manifestDigest' | 'configDigest'> | undefined {
   if (!result.platforms) return result;
-  const [os = '', architecture = '', variant] = platform.split('/');
-  const key = platformKey({ os, architecture, ...(variant ? { variant } : {}) });
-  const entry = result.platforms.find((p) => p.platform === key);
+  const wanted = tryParsePlatform(platform);
+  const entry = wanted && result.platforms.find((p) => p.platform === platformKey(wanted));
   return entry ? { manifestDigest: entry.manifestDigest, configDigest: entry.configDigest } : undefined;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEnvironment, isCI, parsePlatform, sourceDateEpoch, targetPlatforms } from './environment';
+import { buildEnvironment, isCI, sourceDateEpoch, targetPlatforms } from './environment';
 
 describe('environment', () => {
   it.each([
@@ -22,17 +22,6 @@ describe('environment', () => {
 
   it.each(['-1', '1.5', 'yesterday'])('rejects SOURCE_DATE_EPOCH=%s naming the variable', (value) => {
     expect(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: value })).toThrow(/SOURCE_DATE_EPOCH must be a whole number of seconds/);
-  });
-
-  it.each([
-    ['linux/amd64', { os: 'linux', architecture: 'amd64' }],
-    ['linux/arm64/v8', { os: 'linux', architecture: 'arm64', variant: 'v8' }],
-  ])('parses platform %s', (value, expected) => {
-    expect(parsePlatform(value)).toEqual(expected);
-  });
-
-  it.each(['linux', 'linux/', 'Linux/AMD64', 'a/b/c/d'])('rejects platform %s', (value) => {
-    expect(() => parsePlatform(value)).toThrow(/platform: expected/);
   });
 
   const amd64 = { os: 'linux', architecture: 'amd64' };

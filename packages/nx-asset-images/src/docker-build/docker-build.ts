@@ -12,7 +12,7 @@ import { join, posix } from 'node:path';
 import { assetStorePaths } from '../asset/asset-store';
 import { readAssetImageResult, variantOf, type AssetImageResult } from '../asset/asset-image-result';
 import type { AssetProjectMap } from '../asset/asset-project';
-import { parsePlatform } from '../asset/environment';
+import { parsePlatform } from '../oci/platform';
 import { parseDockerfile } from '../dockerfile/parse-dockerfile';
 import { withStoreLease } from '../gc/store-lease';
 import { ASSET_MANIFEST_FILE } from '../manifest/manifest';

@@ -3,7 +3,7 @@
  * found in the layout store or pulled from the registry into it, and loaded
  * into Docker under their content tag.
  */
-import type { Platform } from '../asset/environment';
+import type { Platform } from '../oci/platform';
 import { ensurePinnedInDocker, PinnedImageUnavailableError, resolvePinnedImage } from '../resolve/pinned-image';
 import type { OnProgress } from '../util/progress';
 import { DigestPinError, type DigestPin } from './asset-uses';

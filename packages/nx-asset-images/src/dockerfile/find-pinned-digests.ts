@@ -1,8 +1,12 @@
+import { isDigest } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import type { ParsedDockerfile } from './parsed-dockerfile';
 
-/** `…@sha256:<64 hex>` at the end of a reference as written. */
-const TRAILING_DIGEST = /@(sha256:[0-9a-f]{64})$/;
+/** The digest after the last `@` of a reference as written, when it is one. */
+function trailingDigest(text: string): Digest | undefined {
+  const tail = text.slice(text.lastIndexOf('@') + 1);
+  return text.includes('@') && isDigest(tail) ? tail : undefined;
+}
 
 /**
  * The image digests a Dockerfile pins, distinct, in file order: the digest of
@@ -15,7 +19,7 @@ const TRAILING_DIGEST = /@(sha256:[0-9a-f]{64})$/;
 export function findPinnedDigests(parsed: ParsedDockerfile): Digest[] {
   const digests = new Set<Digest>();
   for (const ref of parsed.imageReferences) {
-    const digest = ref.reference?.digest ?? (TRAILING_DIGEST.exec(ref.resolved ?? ref.raw)?.[1] as Digest | undefined);
+    const digest = ref.reference?.digest ?? trailingDigest(ref.resolved ?? ref.raw);
     if (digest !== undefined) digests.add(digest);
   }
   return [...digests];

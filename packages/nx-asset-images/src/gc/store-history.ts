@@ -8,6 +8,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDigest } from '../oci/digest';
 import type { Digest } from '../oci/image';
 import { writeFileAtomic } from '../util/atomic-write';
 import { withFileLock } from '../util/file-lock';
@@ -20,7 +21,6 @@ export interface HistoryBuild {
 export const HISTORY_DIR = 'history';
 /** Builds a record remembers at most. */
 export const MAX_RECORDED = 32;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Project names are Nx names; anything that could leave the directory is encoded. */
 export function historyFile(storeRoot: string, project: string): string {
@@ -32,8 +32,7 @@ export function parseHistory(text: string): HistoryBuild[] {
     const value = JSON.parse(text) as { builds?: unknown };
     if (!Array.isArray(value.builds)) return [];
     return value.builds.filter(
-      (b): b is HistoryBuild =>
-        typeof b === 'object' && b !== null && typeof b.digest === 'string' && DIGEST.test(b.digest) && typeof b.time === 'string',
+      (b): b is HistoryBuild => typeof b === 'object' && b !== null && isDigest(b.digest) && typeof b.time === 'string',
     );
   } catch {
     return [];

@@ -4,6 +4,7 @@
  * Its `oid sha256:` and `size` are the real file's checksum and size, so an
  * asset can be keyed and built from the pointer without the bytes. Pure.
  */
+import { digestHex, isDigest } from '../oci/digest';
 
 /** git-lfs reads a file as a possible pointer only when it is smaller than this. */
 export const MAX_LFS_POINTER_SIZE = 1024;
@@ -45,12 +46,11 @@ export function parseLfsPointer(content: Buffer | string): LfsPointerParse {
   }
   const oid = values.get('oid');
   if (oid === undefined) return { kind: 'malformed', reason: 'no "oid" line' };
-  const sha = /^sha256:([0-9a-f]{64})$/.exec(oid);
-  if (!sha) return { kind: 'malformed', reason: `oid "${oid}" is not sha256:<64 lowercase hex digits>` };
+  if (!isDigest(oid)) return { kind: 'malformed', reason: `oid "${oid}" is not sha256:<64 lowercase hex digits>` };
   const size = values.get('size');
   if (size === undefined) return { kind: 'malformed', reason: 'no "size" line' };
   if (!/^(0|[1-9][0-9]*)$/.test(size) || !Number.isSafeInteger(Number(size))) {
     return { kind: 'malformed', reason: `size "${size}" is not a whole number of bytes` };
   }
-  return { kind: 'pointer', pointer: { sha256: sha[1]!, size: Number(size) } };
+  return { kind: 'pointer', pointer: { sha256: digestHex(oid), size: Number(size) } };
 }

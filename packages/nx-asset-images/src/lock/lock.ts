@@ -22,6 +22,8 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { AssetLockError } from '../errors/asset-errors';
+import { isDigest } from '../oci/digest';
+import { COMPRESSIONS, isCompression, type Compression } from '../oci/layer-codecs';
 
 export const ASSET_LOCK_FILE = 'asset.lock.json';
 export const ASSET_LOCK_VERSION = 2;
@@ -49,8 +51,8 @@ export interface AssetLockImage {
   mediaType: string;
   /** Seconds since the epoch of every tar entry the layers were built with. */
   mtime: number;
-  /** Layer compression the layers were built with (`none`, `gzip`, `zstd`). */
-  compression: string;
+  /** Layer compression the layers were built with (a codec's name: `none`, `gzip`, `zstd`). */
+  compression: Compression;
   /** asset.json `destination` the layers were built with: the directory of the files inside the tar. */
   destination: string;
   /**
@@ -162,7 +164,6 @@ export function parseAssetLock(text: string, file: string): AssetLock {
   return { lockfileVersion: 2, files: result, ...(image ? { image } : {}) };
 }
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** `host[:port]/name[/name...]`: lower-case path components, no tag or digest. */
 const TAG = /^[\w][\w.-]{0,127}$/;
 const REPOSITORY = /^[A-Za-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
@@ -178,11 +179,10 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
   );
   if (unknown !== undefined)
     fail(`image.${unknown}`, 'no such field (manifest, mediaType, mtime, compression, destination, repository, tags, layers)');
-  if (typeof v.manifest !== 'string' || !DIGEST.test(v.manifest)) fail('image.manifest', 'a sha256 digest');
+  if (!isDigest(v.manifest)) fail('image.manifest', 'a sha256 digest');
   if (typeof v.mediaType !== 'string' || v.mediaType === '') fail('image.mediaType', 'a media type');
   if (!Number.isSafeInteger(v.mtime) || (v.mtime as number) < 0) fail('image.mtime', 'seconds since the epoch');
-  if (typeof v.compression !== 'string' || !['none', 'gzip', 'zstd'].includes(v.compression))
-    fail('image.compression', 'none, gzip or zstd');
+  if (!isCompression(v.compression)) fail('image.compression', `${COMPRESSIONS.slice(0, -1).join(', ')} or ${COMPRESSIONS.at(-1)}`);
   if (typeof v.destination !== 'string' || !v.destination.startsWith('/')) fail('image.destination', 'an absolute directory');
   if (v.repository !== undefined && (typeof v.repository !== 'string' || !REPOSITORY.test(v.repository)))
     fail('image.repository', 'registry/repository, without tag or digest');
@@ -195,8 +195,8 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     const l = raw as Record<string, unknown>;
     const extra = Object.keys(l).find((k) => !['digest', 'diffID', 'size', 'mediaType', 'files'].includes(k));
     if (extra !== undefined) fail(`${at}.${extra}`, 'no such field (digest, diffID, size, mediaType, files)');
-    if (typeof l.digest !== 'string' || !DIGEST.test(l.digest)) fail(`${at}.digest`, 'a sha256 digest');
-    if (typeof l.diffID !== 'string' || !DIGEST.test(l.diffID)) fail(`${at}.diffID`, 'a sha256 digest');
+    if (!isDigest(l.digest)) fail(`${at}.digest`, 'a sha256 digest');
+    if (!isDigest(l.diffID)) fail(`${at}.diffID`, 'a sha256 digest');
     if (!Number.isSafeInteger(l.size) || (l.size as number) < 0) fail(`${at}.size`, 'a size in bytes');
     if (typeof l.mediaType !== 'string' || l.mediaType === '') fail(`${at}.mediaType`, 'a media type');
     if (!Array.isArray(l.files) || !l.files.every((f) => typeof f === 'string')) fail(`${at}.files`, 'an array of file paths');
@@ -215,7 +215,7 @@ function parseLockImage(value: unknown, file: string, files: Record<string, Asse
     manifest: v.manifest as string,
     mediaType: v.mediaType as string,
     mtime: v.mtime as number,
-    compression: v.compression as string,
+    compression: v.compression as Compression,
     destination: v.destination as string,
     ...(typeof v.repository === 'string' ? { repository: v.repository } : {}),
     ...(Array.isArray(v.tags) ? { tags: [...(v.tags as string[])] } : {}),

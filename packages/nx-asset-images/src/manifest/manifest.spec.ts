@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { AssetManifestError } from '../errors/asset-errors';
 import { assetSchemaPath, jsonPointerToField, parseAssetManifest } from './manifest';
 import { jsonErrorOffset } from './manifest-json-position';
+import { LAYER_CODECS } from '../oci/layer-codecs';
+import { PLATFORM_PATTERN } from '../oci/platform';
 
 const FILE = 'assets/bert/asset.json';
 const ROOT = 'assets/bert';
@@ -266,6 +268,16 @@ describe('asset.schema.json', () => {
     for (const [key, property] of Object.entries<{ description?: string }>(schema.properties)) {
       expect(property.description, key).toBeTruthy();
     }
+  });
+
+  it('lists the codec table\'s names as the "compression" enum, in its order', () => {
+    const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8'));
+    expect(schema.properties.compression.enum).toEqual(LAYER_CODECS.map((codec) => codec.name));
+  });
+
+  it('holds "platforms" to the pattern parsePlatform reads', () => {
+    const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8'));
+    expect(new RegExp(schema.properties.platforms.items.pattern).source).toBe(PLATFORM_PATTERN.source);
   });
 });
 

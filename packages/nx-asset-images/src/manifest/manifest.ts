@@ -7,13 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseImageReference, type ImageReference } from '../oci/image-reference';
-import { platformKey, type Platform } from '../oci/image-index';
+import { parsePlatform, platformKey, type Platform } from '../oci/platform';
+import type { Compression } from '../oci/layer-codecs';
 import { AssetManifestError } from '../errors/asset-errors';
 import { redactUrl } from '../util/redact-url';
 import { tokenEnvVarName } from '../sources/source-auth';
 import { jsonErrorOffset } from './manifest-json-position';
-
-export type AssetCompression = 'none' | 'gzip' | 'zstd';
 
 /** A remote file pinned by checksum. `path` is normalised (posix, relative, no `./`). */
 export interface AssetSource {
@@ -39,7 +38,7 @@ export interface AssetManifest {
   /** Absolute, normalised, no trailing slash except for `/`. */
   destination: string;
   sources: AssetSource[];
-  compression: AssetCompression;
+  compression: Compression;
   /** Set in asset.json: the platforms to build for (else the plugin option's). */
   platforms?: Platform[];
   annotations: Record<string, string>;
@@ -59,7 +58,7 @@ interface RawAssetManifest {
   exclude?: string[];
   destination?: string;
   sources?: { url: string; sha256: string; path: string; size?: number }[];
-  compression?: AssetCompression;
+  compression?: Compression;
   platforms?: string[];
   annotations?: Record<string, string>;
 }
@@ -134,8 +133,8 @@ function parseStrict(text: string, file: string, projectRoot: string): AssetMani
 function checkPlatforms(file: string, platforms: readonly string[]): Platform[] {
   const seen = new Map<string, number>();
   return platforms.map((value, i) => {
-    const [os, architecture, variant] = value.split('/') as [string, string, string | undefined];
-    const platform: Platform = { os, architecture, ...(variant ? { variant } : {}) };
+    // The schema has checked the pattern.
+    const platform = parsePlatform(value);
     const key = platformKey(platform);
     if (seen.has(key))
       throw new AssetManifestError(file, `platforms[${i}]`, `each platform once (${key} is platforms[${seen.get(key)}] too)`, value);

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Digest, Layer } from './image';
-import { CompressionUnavailableError, compressLayer, compressStream, isCompressionAvailable, layerMediaType } from './compression';
+import { compressLayer, compressStream } from './compression';
+import { CompressionUnavailableError, isCompressionAvailable, layerMediaType } from './layer-codecs';
 
 async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];

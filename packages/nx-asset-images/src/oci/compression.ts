@@ -1,30 +1,7 @@
 import { createHash } from 'node:crypto';
-import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
+import { pipeline, type Readable, type Transform } from 'node:stream';
 import type { Digest, Layer } from './image';
-import { MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_LAYER_GZIP, MEDIA_TYPE_OCI_LAYER_ZSTD } from './media-types';
-
-export type Compression = 'none' | 'gzip' | 'zstd';
-
-export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
-
-/** gzip level used unless told otherwise. Changing it changes every gzip layer digest. */
-export const DEFAULT_GZIP_LEVEL = 6;
-/** zstd level used unless told otherwise. Changing it changes every zstd layer digest. */
-export const DEFAULT_ZSTD_LEVEL = 3;
-
-export class CompressionUnavailableError extends Error {
-  override readonly name = 'CompressionUnavailableError';
-  constructor(
-    readonly compression: Compression,
-    readonly nodeVersion: string = process.version,
-  ) {
-    super(
-      `${compression} layer compression needs zlib.createZstdCompress (Node.js 22.15+ or 24); this is Node.js ${nodeVersion}. ` +
-        `Use "compression": "gzip" or "none", or upgrade Node.js.`,
-    );
-  }
-}
+import { type Compression, CompressionUnavailableError, layerCodec } from './layer-codecs';
 
 export interface CompressionOptions {
   /** gzip 1..9 (default 6); zstd level (default 3). */
@@ -33,8 +10,8 @@ export interface CompressionOptions {
 
 /** The level `compression` compresses at with `options` (undefined for `none`). */
 export function compressionLevel(compression: Compression, options: CompressionOptions = {}): number | undefined {
-  if (compression === 'none') return undefined;
-  return options.level ?? (compression === 'gzip' ? DEFAULT_GZIP_LEVEL : DEFAULT_ZSTD_LEVEL);
+  const { defaultLevel } = layerCodec(compression);
+  return defaultLevel === undefined ? undefined : (options.level ?? defaultLevel);
 }
 
 /**
@@ -48,57 +25,14 @@ export function compressionLibrary(
   versions: NodeJS.ProcessVersions = process.versions,
   nodeVersion: string = process.version,
 ): string | undefined {
-  if (compression === 'none') return undefined;
-  const name = compression === 'gzip' ? 'zlib' : 'zstd';
+  const name = layerCodec(compression).library;
+  if (name === undefined) return undefined;
   const version = (versions as Record<string, string | undefined>)[name];
   return `${name} ${version ?? `of Node.js ${nodeVersion}`}`;
 }
 
-type ZstdFactory = (options?: { params?: Record<number, number> }) => Transform;
-
-function zstdFactory(): ZstdFactory | undefined {
-  const candidate = (zlib as unknown as { createZstdCompress?: ZstdFactory }).createZstdCompress;
-  return typeof candidate === 'function' ? candidate : undefined;
-}
-
-export function isCompressionAvailable(compression: Compression): boolean {
-  return compression !== 'zstd' || zstdFactory() !== undefined;
-}
-
-export function layerMediaType(compression: Compression): string {
-  switch (compression) {
-    case 'none':
-      return MEDIA_TYPE_OCI_LAYER;
-    case 'gzip':
-      return MEDIA_TYPE_OCI_LAYER_GZIP;
-    case 'zstd':
-      return MEDIA_TYPE_OCI_LAYER_ZSTD;
-  }
-}
-
 /**
- * Node's gzip header is already free of a timestamp and a file name
- * (`1f8b 08 00 00000000 <xfl> <os>`), but its OS byte is the one zlib was
- * built for (3 on Unix, 10 on Windows). Set it to 255 ("unknown", as Go's
- * compress/gzip writes) so the bytes do not depend on the build platform.
- */
-class GzipHeaderNormalizer extends Transform {
-  private seen = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.seen <= 9 && this.seen + chunk.length > 9) {
-      chunk = Buffer.from(chunk);
-      chunk[9 - this.seen] = 0xff;
-    }
-    this.seen += chunk.length;
-    callback(null, chunk);
-  }
-}
-
-/** zlib's defaults, spelled out: they are part of what the gzip bytes depend on (see compressionIdentity). */
-const GZIP_SETTINGS = { windowBits: 15, memLevel: 8, strategy: zlib.constants.Z_DEFAULT_STRATEGY } as const;
-
-/**
- * Bump when the compressor chain below changes in a way that changes its output
+ * Bump when a codec's compressor chain (layer-codecs.ts) changes in a way that changes its output
  * (a header tweak, a parameter): digests remembered for the old output are then not reused.
  */
 const COMPRESSOR_FORMAT = 1;
@@ -122,28 +56,7 @@ export function compressionIdentity(
     library: compressionLibrary(compression, versions, nodeVersion)!,
     format: COMPRESSOR_FORMAT,
   };
-  return compression === 'gzip'
-    ? { ...common, windowBits: GZIP_SETTINGS.windowBits, memLevel: GZIP_SETTINGS.memLevel, strategy: GZIP_SETTINGS.strategy, osByte: 255 }
-    : { ...common, checksumFlag: 0 };
-}
-
-/** The compressor transforms for `compression`, in order (empty for `none`). */
-function compressorChain(compression: Compression, options: CompressionOptions): Transform[] {
-  switch (compression) {
-    case 'none':
-      return [];
-    case 'gzip':
-      return [zlib.createGzip({ ...GZIP_SETTINGS, level: compressionLevel('gzip', options)! }), new GzipHeaderNormalizer()];
-    case 'zstd': {
-      const factory = zstdFactory();
-      if (!factory) throw new CompressionUnavailableError('zstd');
-      const constants = zlib.constants as unknown as Record<string, number>;
-      const params: Record<number, number> = {};
-      if (constants.ZSTD_c_compressionLevel !== undefined) params[constants.ZSTD_c_compressionLevel] = compressionLevel('zstd', options)!;
-      if (constants.ZSTD_c_checksumFlag !== undefined) params[constants.ZSTD_c_checksumFlag] = 0;
-      return [factory({ params })];
-    }
-  }
+  return { ...common, ...layerCodec(compression).settings };
 }
 
 /**
@@ -153,7 +66,7 @@ function compressorChain(compression: Compression, options: CompressionOptions):
  * Errors of the source or the compressor destroy the returned stream.
  */
 export function compressStream(source: Readable, compression: Compression, options: CompressionOptions = {}): Readable {
-  const chain = compressorChain(compression, options);
+  const chain = layerCodec(compression).compress(options.level);
   if (chain.length === 0) return source;
   return pipeline([source, ...chain] as unknown as [Readable, Transform], () => {
     // Errors surface on the returned stream; nothing else to do here.
@@ -184,9 +97,10 @@ export function compressedLayer(
   known: { digest: Digest; size: number },
   options: CompressionOptions = {},
 ): Layer {
-  if (compression !== 'none' && !isCompressionAvailable(compression)) throw new CompressionUnavailableError(compression);
+  const codec = layerCodec(compression);
+  if (!codec.isAvailable()) throw new CompressionUnavailableError(compression);
   return {
-    descriptor: { ...layer.descriptor, mediaType: layerMediaType(compression), digest: known.digest, size: known.size },
+    descriptor: { ...layer.descriptor, mediaType: codec.mediaType, digest: known.digest, size: known.size },
     diffId: layer.diffId,
     open: () => compressStream(layer.open(), compression, options),
   };

@@ -1,7 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { DigestMismatchError, DigestVerifier, sha256Digest, verifyBytes } from './digest';
+import { DigestMismatchError, DigestVerifier, digestHex, InvalidDigestError, isDigest, sha256Digest, verifyBytes } from './digest';
+import type { Digest } from './image';
 
 const bytes = Buffer.from('hello world');
 const digest = sha256Digest(bytes);
@@ -16,6 +17,32 @@ async function run(chunks: Buffer[], verifier: DigestVerifier): Promise<{ receiv
   );
   return { received: Buffer.concat(out), ...(error !== undefined ? { error } : {}) };
 }
+
+const HEX = '0123456789abcdef'.repeat(4);
+
+describe('the digest form, sha256:<64 lowercase hex>', () => {
+  it.each([`sha256:${HEX}`, `sha256:${'0'.repeat(64)}`, digest])('%s is a digest; its hex is the 64 digits', (value) => {
+    expect(isDigest(value)).toBe(true);
+    expect(digestHex(value as Digest)).toBe(value.slice('sha256:'.length));
+  });
+
+  it.each<[string, unknown]>([
+    ['upper-case hex', `sha256:${HEX.toUpperCase()}`],
+    ['63 digits', `sha256:${HEX.slice(1)}`],
+    ['65 digits', `sha256:${HEX}0`],
+    ['another algorithm', `sha512:${HEX}`],
+    ['no algorithm', HEX],
+    ['a non-hex digit', `sha256:${HEX.slice(1)}g`],
+    ['surrounding space', ` sha256:${HEX}`],
+    ['a trailing newline', `sha256:${HEX}\n`],
+    ['empty', ''],
+    ['not a string', 42],
+    ['undefined', undefined],
+  ])('%s is no digest', (_name, value) => {
+    expect(isDigest(value)).toBe(false);
+    if (typeof value === 'string') expect(() => digestHex(value as Digest)).toThrow(InvalidDigestError);
+  });
+});
 
 describe('DigestVerifier', () => {
   it('passes the right bytes through unchanged', async () => {

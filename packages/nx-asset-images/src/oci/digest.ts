@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Digest } from './image';
 
+/** `sha256:` and 64 lowercase hex digits: the one digest form of the package (OCI allows others; it writes and reads only this). */
 const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** `sha256:<hex>` of the given bytes (a string is hashed as UTF-8). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bytesLayer } from './bytes-layer';
-import { assembleImageIndex, platformKey, selectPlatformImage, type Platform } from './image-index';
+import { assembleImageIndex, selectPlatformImage } from './image-index';
+import { platformKey, type Platform } from './platform';
 import { sha256Digest } from './digest';
 
 const layers = [bytesLayer(Buffer.from('weights')), bytesLayer(Buffer.from('config'))];

@@ -8,12 +8,7 @@
 import { jsonBlob, assembleImage, type AssembleImageOptions } from './assemble-image';
 import type { BytesBlob, Descriptor, Image } from './image';
 import { MEDIA_TYPE_OCI_INDEX } from './media-types';
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+import { platformKey, type Platform } from './platform';
 
 export interface PlatformImage {
   platform: Platform;
@@ -30,12 +25,6 @@ export interface ImageIndex {
 export interface AssembleIndexOptions extends Omit<AssembleImageOptions, 'configOptions'> {
   platforms: readonly Platform[];
   configOptions?: Omit<NonNullable<AssembleImageOptions['configOptions']>, 'architecture' | 'os' | 'variant'>;
-}
-
-/** `linux/arm64` and `linux/arm64/v8` are one platform (as containerd normalises them); a duplicate is an error. */
-export function platformKey(platform: Platform): string {
-  const variant = platform.architecture === 'arm64' && platform.variant === 'v8' ? undefined : platform.variant;
-  return [platform.os, platform.architecture, ...(variant ? [variant] : [])].join('/');
 }
 
 export function assembleImageIndex(options: AssembleIndexOptions): ImageIndex {

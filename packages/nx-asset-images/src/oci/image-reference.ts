@@ -10,6 +10,7 @@
  *
  * Pure: no fs, no Nx.
  */
+import { isDigest } from './digest';
 import type { Digest } from './image';
 
 export interface ImageReference {
@@ -43,7 +44,6 @@ const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
 const DOMAIN_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})(?::[0-9]+)?$`);
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const SHA256_DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const ANY_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const HEX64_RE = /^[a-f0-9]{64}$/;
 
@@ -62,7 +62,7 @@ export function parseImageReference(input: string): ImageReference {
     const d = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (d.length === 0) fail('empty digest after "@"');
-    if (!SHA256_DIGEST_RE.test(d)) {
+    if (!isDigest(d)) {
       fail(
         ANY_DIGEST_RE.test(d) && !d.startsWith('sha256:')
           ? `unsupported digest "${d}" (only sha256:<64 lowercase hex> is supported)`
@@ -166,8 +166,7 @@ export function withTag(ref: ImageReference, tag: string): ImageReference {
 }
 
 export function withDigest(ref: ImageReference, digest: Digest): ImageReference {
-  if (!SHA256_DIGEST_RE.test(digest))
-    throw new InvalidImageReferenceError(`${formatImageReference(ref)}@${digest}`, `malformed digest "${digest}"`);
+  if (!isDigest(digest)) throw new InvalidImageReferenceError(`${formatImageReference(ref)}@${digest}`, `malformed digest "${digest}"`);
   return { registry: ref.registry, repository: ref.repository, ...(ref.tag !== undefined ? { tag: ref.tag } : {}), digest };
 }
 

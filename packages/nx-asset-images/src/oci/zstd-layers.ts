@@ -1,10 +1,9 @@
 import { pipeline, type Readable } from 'node:stream';
-import * as zlib from 'node:zlib';
 import { jsonBlob } from './assemble-image';
 import type { Image, Layer } from './image';
 import { createManifest } from './manifest';
 import { MEDIA_TYPE_OCI_LAYER, MEDIA_TYPE_OCI_MANIFEST } from './media-types';
-import { CompressionUnavailableError } from './compression';
+import { CompressionUnavailableError, layerCodec, layerCodecOf } from './layer-codecs';
 
 /**
  * The same image with zstd layers as plain tars: `docker load` before Docker 23
@@ -15,8 +14,8 @@ import { CompressionUnavailableError } from './compression';
  */
 export async function withZstdLayersDecompressed(image: Image): Promise<Image> {
   if (!image.layers.some(isZstd)) return image;
-  const createDecompress = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
-  if (!createDecompress) throw new CompressionUnavailableError('zstd');
+  const zstd = layerCodec('zstd');
+  if (!zstd.isAvailable()) throw new CompressionUnavailableError('zstd');
   const layers: Layer[] = [];
   for (const layer of image.layers) {
     if (!isZstd(layer)) {
@@ -24,7 +23,7 @@ export async function withZstdLayersDecompressed(image: Image): Promise<Image> {
       continue;
     }
     const open = (): Readable =>
-      pipeline(layer.open(), createDecompress(), () => {
+      pipeline([layer.open(), ...zstd.decompress()] as unknown as [Readable, NodeJS.ReadWriteStream], () => {
         // errors surface on the returned stream
       }) as unknown as Readable;
     let size = 0;
@@ -39,5 +38,5 @@ export async function withZstdLayersDecompressed(image: Image): Promise<Image> {
 }
 
 function isZstd(layer: Layer): boolean {
-  return layer.descriptor.mediaType.endsWith('+zstd');
+  return layerCodecOf(layer.descriptor.mediaType).name === 'zstd';
 }

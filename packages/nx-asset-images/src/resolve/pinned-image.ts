@@ -7,7 +7,7 @@
 import type { Digest, Image } from '../oci/image';
 import { familiarImageReference, withTag, withoutTagOrDigest, withDigest, type ImageReference } from '../oci/image-reference';
 import { pullIndexToLayout, type PullOptions } from '../transports/registry';
-import type { Platform } from '../oci/image-index';
+import type { Platform } from '../oci/platform';
 import { dockerImageId, dockerLoad } from '../transports/docker-load';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import type { OnProgress } from '../util/progress';

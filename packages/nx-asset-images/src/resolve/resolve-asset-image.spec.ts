@@ -12,7 +12,8 @@ import { buildAsset } from '../asset-image/asset-build';
 import { assetBuildOptions } from '../asset/build-options';
 import { readAssetImageResult, type AssetImageResult } from '../asset/asset-image-result';
 import { rebuildParameters, resolveAssetImage, unrecordedBuildDefaults } from './resolve-asset-image';
-import { compressionLibrary, DEFAULT_GZIP_LEVEL } from '../oci/compression';
+import { compressionLibrary } from '../oci/compression';
+import { DEFAULT_GZIP_LEVEL } from '../oci/layer-codecs';
 import { DEFAULT_LARGE_FILE_THRESHOLD } from '../asset/layer-plan';
 
 const ENV = ['SOURCE_DATE_EPOCH', 'NX_ASSET_IMAGES_STORE', 'NX_ASSET_IMAGES_CACHE_DIR', 'CI'] as const;

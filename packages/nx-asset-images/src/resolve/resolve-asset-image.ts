@@ -22,7 +22,8 @@ import type { AssetBuildParameters, AssetImageResult } from '../asset/asset-imag
 import type { AssetBuildOptions } from '../asset/build-options';
 import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
 import { assembleAssetImage, cachedEntriesOf, layerDigestsOf } from '../assembly/build-asset-image';
-import { buildEnvironment, DEFAULT_PLATFORM, parsePlatform, type Platform } from '../asset/environment';
+import { buildEnvironment, DEFAULT_PLATFORM } from '../asset/environment';
+import { parsePlatform, tryParsePlatform, type Platform } from '../oci/platform';
 import { compressionLibrary } from '../oci/compression';
 import { prepareAsset, withStatCache } from '../assembly/prepare-asset';
 
@@ -220,14 +221,6 @@ function rebuildMismatchReason(expected: AssetImageResult, codec: string, got: D
 
 function isWhole(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
-
-function tryParsePlatform(value: string): RebuildParameters['platform'] {
-  try {
-    return parsePlatform(value);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

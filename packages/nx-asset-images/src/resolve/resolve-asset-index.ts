@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import type { AssetImageResult } from '../asset/asset-image-result';
 import { assetStorePaths } from '../asset/asset-store';
 import { assembleAssetIndex, layerDigestsOf } from '../assembly/build-asset-image';
-import { parsePlatform } from '../asset/environment';
+import { parsePlatform } from '../oci/platform';
 import { prepareAsset, withStatCache } from '../assembly/prepare-asset';
 import { selectPlatformImage, type ImageIndex } from '../oci/image-index';
 import type { Image } from '../oci/image';
