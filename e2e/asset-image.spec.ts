@@ -3,10 +3,9 @@
 // image holds the files byte for byte, Docker's COPY --from takes it, the
 // digest is the same on every machine, a changed weight is never a cache hit,
 // an unchanged one is never read again, and bad input is one clear error.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
@@ -15,8 +14,9 @@ import { withUmociRootfs } from './support/umoci';
 import { exec } from './support/exec';
 import { hashStats } from './support/hash-stats';
 import { commitAll, createWorkspace, runNx, type Workspace } from './support/workspace';
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+import { sha256 } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
+import { readResult } from './support/asset-image-result';
 
 const IMAGE = 'localhost:5000/asset/e2e-bert';
 const PROJECT = 'assets-bert';
@@ -38,18 +38,6 @@ function assetFiles(weight: Buffer): Record<string, string | Buffer> {
 
 const CONTENT = ['model.bin', 'config.json', 'tokenizer/vocab.txt', 'bin/run.sh'];
 
-interface Result {
-  manifestDigest: string;
-  configDigest: string;
-  platforms?: { platform: string; manifestDigest: string; configDigest: string }[];
-  references: string[];
-  layers: { digest: string; mediaType: string; files: string[] }[];
-}
-
-function readResult(ws: Workspace): Result {
-  return JSON.parse(readFileSync(ws.path('dist/asset-images', PROJECT, 'image.json'), 'utf8')) as Result;
-}
-
 describe('asset-image: build, load, COPY --from', () => {
   let ws: Workspace;
   const weight = randomBytes(6 * 1024 * 1024 + 17);
@@ -66,7 +54,7 @@ describe('asset-image: build, load, COPY --from', () => {
     const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
     expect(run.stdout).toContain(`${IMAGE}:0.1`);
 
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     expect(result.manifestDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.references).toEqual([`${IMAGE}:0.1`, `${IMAGE}:sha256-${result.manifestDigest.slice(7, 27)}`]);
     // the weight alone in the bottom layer, the small files grouped on top, README.md and asset.json left out
@@ -80,7 +68,7 @@ describe('asset-image: build, load, COPY --from', () => {
 
     expect(await dockerImageId(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
 
-    const app = mkdtempSync(path.join(tmpdir(), 'nxai-app-'));
+    const app = tempDir('nxai-app-');
     try {
       writeFileSync(
         path.join(app, 'Dockerfile'),
@@ -95,12 +83,12 @@ describe('asset-image: build, load, COPY --from', () => {
       const ls = await dockerRunRm('e2e-app:1', ['ls', '/assets/bert']);
       expect(ls.stdout.split('\n').sort().filter(Boolean)).toEqual(['bin', 'config.json', 'model.bin', 'tokenizer']);
     } finally {
-      rmSync(app, { recursive: true, force: true });
+      removeTempDirs();
     }
   });
 
   it('by default (ociLayout "lazy") the layout holds the manifests and configs, not a copy of the layers', async () => {
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     const layout = ws.path('.asset-images/oci');
     const info = JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:${IMAGE}:0.1`])).stdout);
     expect(info.Digest).toBe(result.manifestDigest);
@@ -112,7 +100,7 @@ describe('asset-image: build, load, COPY --from', () => {
 
   it('with ociLayout true, writes an OCI layout that skopeo inspects and umoci unpacks to byte-identical files', async () => {
     await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true', '--ociLayout=true']);
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     const layout = ws.path('.asset-images/oci');
     for (const layer of result.layers)
       expect(existsSync(path.join(layout, 'blobs/sha256', layer.digest.slice(7))), layer.digest).toBe(true);
@@ -139,7 +127,7 @@ describe('asset-image: build, load, COPY --from', () => {
   });
 
   it('on a cache hit, puts the promised image back into Docker when Docker lost it', async () => {
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     await docker(['rmi', '--force', ...result.references]);
     expect((await docker(['image', 'inspect', result.references[0]!], { reject: false })).exitCode).not.toBe(0);
     const hit = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
@@ -153,7 +141,7 @@ describe('asset-image: build, load, COPY --from', () => {
   it('answers an unchanged asset from the Nx cache without reading the weight, and a one-byte change of the gitignored weight with a new digest and lock', async () => {
     const stats = ws.path('hash-stats.jsonl');
     const env = { NX_ASSET_IMAGES_HASH_STATS: stats };
-    const before = readResult(ws);
+    const before = readResult(ws, PROJECT);
 
     // the same command as the first build (its --load=true is part of the task hash)
     const hit = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env });
@@ -172,7 +160,7 @@ describe('asset-image: build, load, COPY --from', () => {
     const miss = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env });
     expect(miss.stdout).not.toMatch(/local cache/);
     expect(miss.stdout).toContain('Updated assets/bert/asset.lock.json');
-    const after = readResult(ws);
+    const after = readResult(ws, PROJECT);
     expect(after.manifestDigest).not.toBe(before.manifestDigest);
     expect(after.layers[1]!.digest).toBe(before.layers[1]!.digest); // small-files layer unchanged
     expect(after.layers[0]!.digest).not.toBe(before.layers[0]!.digest);
@@ -194,9 +182,9 @@ describe('asset-image: build, load, COPY --from', () => {
     const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
     if (e2eEngine() === '26') expect(run.stdout).toMatch(/Docker \S+: loaded it \(linux\/amd64, /);
     else expect(run.stdout).toContain('loaded it (sent 1 of 2 layers; it held the others)');
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     const container = (await docker(['create', `${IMAGE}:0.1`, 'none'])).stdout.trim();
-    const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));
+    const out = tempDir('nxai-cp-');
     try {
       await docker(['cp', `${container}:/tokenizer/vocab.txt`, path.join(out, 'vocab.txt')]);
       await docker(['cp', `${container}:/model.bin`, path.join(out, 'model.bin')]);
@@ -204,7 +192,7 @@ describe('asset-image: build, load, COPY --from', () => {
       expect(sha256(readFileSync(path.join(out, 'model.bin')))).toBe(sha256(readFileSync(ws.path('assets/bert/model.bin'))));
     } finally {
       await docker(['rm', container]);
-      rmSync(out, { recursive: true, force: true });
+      removeTempDirs();
     }
     expect(await dockerImageId(`${IMAGE}:0.1`)).toBe(expectedDockerId(result));
   });
@@ -241,7 +229,7 @@ describe('asset-image: reproducible', () => {
       try {
         await exec('chmod', ['755', ws.path('assets/bert/bin/run.sh')]);
         await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=false']);
-        digests.push(readResult(ws).manifestDigest);
+        digests.push(readResult(ws, PROJECT).manifestDigest);
       } finally {
         await ws.dispose();
       }
@@ -353,20 +341,20 @@ describe('asset-image: compression', () => {
           return;
         }
         expect(run.exitCode, run.stdout + run.stderr).toBe(0);
-        const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-c/image.json'), 'utf8')) as Result;
+        const result = readResult(ws, 'assets-c');
         expect(result.layers.map((l) => l.mediaType)).toEqual(
           result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`),
         );
         expect(await dockerImageId(`${image}:1`)).toBe(expectedDockerId(result));
         // what Docker holds: the files, byte for byte
         const container = (await docker(['create', `${image}:1`, 'none'])).stdout.trim();
-        const out = mkdtempSync(path.join(tmpdir(), 'nxai-cp-'));
+        const out = tempDir('nxai-cp-');
         try {
           await docker(['cp', `${container}:/model.bin`, path.join(out, 'model.bin')]);
           expect(sha256(readFileSync(path.join(out, 'model.bin')))).toBe(sha256(weight));
         } finally {
           await docker(['rm', container]);
-          rmSync(out, { recursive: true, force: true });
+          removeTempDirs();
         }
         // what the OCI layout holds, through umoci (Debian's umoci 0.4.7 reads gzip layers, not zstd)
         if (compression === 'gzip') {

@@ -6,20 +6,20 @@
 // no bytes, a blob shared with another asset is mounted rather than uploaded,
 // and a machine without the weights gets the image back from the registry.
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tar from 'tar-stream';
 import { resolveAssetIndex } from '../packages/nx-asset-images/src/resolve/resolve-asset-index';
-import type { AssetImageResult } from '../packages/nx-asset-images/src/asset/asset-image-result';
 import { docker } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
 import { createWorkspace, git, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
+import { readResult } from './support/asset-image-result';
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const RUN = randomBytes(3).toString('hex');
 
 interface Counts {
@@ -36,10 +36,6 @@ function pushCounts(output: string): Counts {
     );
   if (!m) throw new Error(`no push summary in:\n${output}`);
   return { uploaded: Number(m[1]), skipped: Number(m[2]), mounted: Number(m[3]) };
-}
-
-function readResult(ws: Workspace, project: string): AssetImageResult {
-  return JSON.parse(readFileSync(ws.path('dist/asset-images', project, 'image.json'), 'utf8')) as AssetImageResult;
 }
 
 /** Every regular file of the image's layers (applied in order), path -> sha256. */
@@ -67,7 +63,7 @@ async function imageFiles(layers: readonly { open(): Readable }[]): Promise<Map<
 }
 
 function dockerConfigDir(auths: Record<string, { user: string; password: string }>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'nxai-dockercfg-'));
+  const dir = tempDir('nxai-dockercfg-');
   const config = {
     auths: Object.fromEntries(
       Object.entries(auths).map(([host, c]) => [host, { auth: Buffer.from(`${c.user}:${c.password}`).toString('base64') }]),
@@ -87,12 +83,6 @@ describe('asset-push', () => {
   const weight = randomBytes(6 * 1024 * 1024 + 5);
   const secretWeight = randomBytes(5 * 1024 * 1024 + 3);
   let ws: Workspace;
-  const temps: string[] = [];
-  const temp = (prefix: string): string => {
-    const dir = mkdtempSync(path.join(tmpdir(), prefix));
-    temps.push(dir);
-    return dir;
-  };
 
   beforeAll(async () => {
     ws = await createWorkspace({
@@ -111,7 +101,7 @@ describe('asset-push', () => {
   });
   afterAll(async () => {
     await ws?.dispose();
-    for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
   });
 
   it('pushes to a plain registry: skopeo sees the built manifest digest, and docker pull gives byte-identical files', async () => {
@@ -136,7 +126,7 @@ describe('asset-push', () => {
     const digests = (await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${BERT}:0.1`])).stdout;
     expect(digests).toContain(`${BERT}@${result.manifestDigest}`);
     const id = (await docker(['create', `${BERT}:0.1`, '/nothing'])).stdout.trim();
-    const dir = temp('nxai-pushcp-');
+    const dir = tempDir('nxai-pushcp-');
     try {
       for (const file of ['model.bin', 'config.json']) {
         await docker(['cp', `${id}:/${file}`, path.join(dir, file)]);
@@ -173,7 +163,6 @@ describe('asset-push', () => {
 
   it('pushes to an htpasswd registry with credentials from DOCKER_CONFIG; --tags=1 on the command line is the tag "1"', async () => {
     const config = dockerConfigDir({ [AUTH_REG]: { user: services.NXAI_AUTH_USER, password: services.NXAI_AUTH_PASSWORD } });
-    temps.push(config);
     // Nx hands `--tags=1` to the (forked) executor as the number 1: it is read back as written.
     const run = await runNx(ws, ['run', 'assets-secret:asset-push', '--tags=1'], { env: { DOCKER_CONFIG: config } });
     const result = readResult(ws, 'assets-secret');
@@ -197,7 +186,6 @@ describe('asset-push', () => {
   it('a wrong password fails with a message naming the registry, never the password', async () => {
     const wrong = `wrong-${randomBytes(8).toString('hex')}`;
     const config = dockerConfigDir({ [AUTH_REG]: { user: services.NXAI_AUTH_USER, password: wrong } });
-    temps.push(config);
     const run = await runNx(ws, ['run', 'assets-secret:asset-push'], {
       env: { DOCKER_CONFIG: config, NX_VERBOSE_LOGGING: 'true' },
       reject: false,
@@ -214,7 +202,7 @@ describe('asset-push', () => {
 
   it('a fresh clone without the weights (image.json from the cache) gets the image from the registry by digest, byte for byte', async () => {
     const bert = readResult(ws, 'assets-bert');
-    const clone = path.join(temp('nxai-clone-'), 'ws');
+    const clone = path.join(tempDir('nxai-clone-'), 'ws');
     await git(ws, 'clone', '-q', ws.root, clone);
     expect(existsSync(path.join(clone, 'assets/bert/model.bin'))).toBe(false);
     symlinkSync(ws.path('node_modules'), path.join(clone, 'node_modules'), 'dir');

@@ -5,15 +5,16 @@
 // by ARG, digest pins of the current build and of an older one that only the registry holds, several assets in one
 // Dockerfile, amd64 and arm64 apps. The app's layers are exported uncompressed unless the target says otherwise.
 // Docker 20.10 has no buildx: this file runs in the e2e-docker26 project (and says so when run on 20.10).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, e2eEngine, removeImagesOf } from './support/docker';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { readIndexResult, readResult, type IndexResult } from './support/asset-image-result';
 
 const RUN = randomBytes(3).toString('hex');
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const modern = e2eEngine() === '26';
 
 describe.skipIf(!modern)(
@@ -26,11 +27,7 @@ describe.skipIf(!modern)(
     const weight = randomBytes(768 * 1024);
     const vocab = 'hello\nworld\n';
     let ws: Workspace;
-    let result: {
-      manifestDigest: string;
-      references: string[];
-      platforms: { platform: string; manifestDigest: string; configDigest: string }[];
-    };
+    let result: IndexResult;
 
     const app = (name: string, dockerfile: string, options: Record<string, unknown> = {}) => ({
       [`apps/${name}/project.json`]: `${JSON.stringify({ name, root: `apps/${name}`, targets: { 'docker-build': { options: { network: 'host', tags: [`${APP}-${name}`], ...options } } } }, null, 2)}\n`,
@@ -59,7 +56,7 @@ describe.skipIf(!modern)(
         ),
       });
       await runNx(ws, ['run-many', '-t', 'asset-image']);
-      result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+      result = readIndexResult(ws, 'bert');
     }, 300_000);
 
     afterAll(async () => {
@@ -117,7 +114,7 @@ describe.skipIf(!modern)(
     });
 
     it('two assets in one Dockerfile, one named by an ARG: one context each, both sets of bytes in the app', async () => {
-      const tok = JSON.parse(await ws.read('dist/asset-images/tok/image.json')) as { manifestDigest: string };
+      const tok = readResult(ws, 'tok');
       const run = await runNx(ws, ['run', 'two:docker-build']);
       expect(run.stdout).toContain(contextFlag(`${IMAGE}:0.1`, result.manifestDigest));
       expect(run.stdout).toContain(contextFlag(`${TOK}:1`, tok.manifestDigest));
@@ -150,7 +147,7 @@ describe.skipIf(!modern)(
       await ws.write('assets/bert/model.bin', changed);
       await ws.write('assets/bert/asset.json', `${JSON.stringify({ name: 'bert', image: IMAGE, tags: ['0.2'] }, null, 2)}\n`);
       await runNx(ws, ['run', 'bert:asset-image']);
-      const current = JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { manifestDigest: string };
+      const current = readResult(ws, 'bert');
       expect(current.manifestDigest).not.toBe(old);
       rmSync(ws.path('.asset-images'), { recursive: true, force: true });
       await removeImagesOf(IMAGE);

@@ -3,30 +3,22 @@
 // (layer-plan.ts), so a one-file edit re-makes one group; Docker's image then
 // differs from the old one in that layer, and the classic store is sent only
 // that layer and the ones above it (their chain ids changed).
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, e2eEngine, removeImagesOf } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { sha256File, sha256 } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
+import { readResult } from './support/asset-image-result';
 
 const IMAGE = 'localhost:5000/asset/e2e-corpus';
 const PROJECT = 'assets-corpus';
 const FILES = 4800;
 const FILE_SIZE = 16 * 1024;
 
-interface Result {
-  manifestDigest: string;
-  layers: { digest: string; size: number; files: string[] }[];
-}
-
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const fileName = (i: number) => `d${String(i % 40).padStart(2, '0')}/f${String(i).padStart(5, '0')}.txt`;
-
-function readResult(ws: Workspace): Result {
-  return JSON.parse(readFileSync(ws.path('dist/asset-images', PROJECT, 'image.json'), 'utf8')) as Result;
-}
 
 async function dockerLayers(reference: string): Promise<string[]> {
   return JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', reference])).stdout) as string[];
@@ -52,7 +44,7 @@ describe('a corpus of many small files', () => {
   it('a one-file edit re-makes one group: the other layers keep their digests, the Docker image differs in that layer alone, and Docker is sent no layer below it', async () => {
     const first = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
     expect(first.exitCode).toBe(0);
-    const before = readResult(ws);
+    const before = readResult(ws, PROJECT);
     // 75 MiB of small files: several groups of about 16 MiB, each file in exactly one.
     expect(before.layers.length).toBeGreaterThanOrEqual(3);
     expect(before.layers.flatMap((l) => l.files)).toHaveLength(FILES);
@@ -64,7 +56,7 @@ describe('a corpus of many small files', () => {
     const bytes = randomBytes(FILE_SIZE);
     writeFileSync(ws.path('assets/corpus', edited), bytes);
     const second = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
-    const after = readResult(ws);
+    const after = readResult(ws, PROJECT);
     expect(after.manifestDigest).not.toBe(before.manifestDigest);
     expect(after.layers.map((l) => l.files)).toEqual(before.layers.map((l) => l.files));
 
@@ -84,13 +76,13 @@ describe('a corpus of many small files', () => {
 
     // What Docker holds is the new file.
     const container = (await docker(['create', `${IMAGE}:1`, 'none'])).stdout.trim();
-    const out = mkdtempSync(path.join(tmpdir(), 'nxai-corpus-'));
+    const out = tempDir('nxai-corpus-');
     try {
       await docker(['cp', `${container}:/${edited}`, path.join(out, 'edited')]);
-      expect(sha256(readFileSync(path.join(out, 'edited')))).toBe(sha256(bytes));
+      expect(sha256File(path.join(out, 'edited'))).toBe(sha256(bytes));
     } finally {
       await docker(['rm', container]);
-      rmSync(out, { recursive: true, force: true });
+      removeTempDirs();
     }
   });
 });

@@ -4,13 +4,15 @@
 // when Docker holds a stale image under the asset's tag, and when the build
 // must be re-made from the sources with the build's own SOURCE_DATE_EPOCH.
 // The app sets useBuildx: false: this is the load path (on Docker 26 the default is buildx, in buildx.spec.ts).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker, dockerRunRm, e2eEngine, expectedDockerId, type RecordedBuild } from './support/docker';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { readResult } from './support/asset-image-result';
 
 const RUN = randomBytes(3).toString('hex');
 const ASSET_REPO = `localhost:5000/nxai-e2e/bert-${RUN}`;
@@ -19,8 +21,6 @@ const APP_TAG = `nxai-e2e/app-${RUN}:latest`;
 const OWNED_TAG = `nxai-e2e/owned-${RUN}:latest`;
 const OWNED_CHOWN_TAG = `nxai-e2e/owned-chown-${RUN}:latest`;
 const FILES = ['weights.bin', 'config.json', 'tok/vocab.txt'];
-
-const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('docker-build', () => {
   let ws: Workspace;
@@ -79,11 +79,11 @@ describe('docker-build', () => {
     return Object.fromEntries(FILES.map((f) => [f, sha256(readFileSync(ws.path('assets/bert', f)))]));
   }
   async function assetConfigDigest(): Promise<string> {
-    return (JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as { configDigest: string }).configDigest;
+    return readResult(ws, 'bert').configDigest;
   }
   /** The id Docker gives the asset's current build (config digest on the classic store, manifest digest on containerd's). */
   async function assetDockerId(): Promise<string> {
-    return expectedDockerId(JSON.parse(await ws.read('dist/asset-images/bert/image.json')) as RecordedBuild);
+    return expectedDockerId(readResult(ws, 'bert') as RecordedBuild);
   }
   const imageId = dockerImageId;
 

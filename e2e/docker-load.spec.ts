@@ -1,43 +1,30 @@
 // dockerLoad into the test run's real engine: the image id is the config
 // digest (classic image store) or the manifest digest (containerd's), and a
 // container made from the image holds byte-identical files.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-image';
 import { bytesLayer } from '../packages/nx-asset-images/src/oci/bytes-layer';
-import type { Image } from '../packages/nx-asset-images/src/oci/image';
-import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
-import { compressLayer } from '../packages/nx-asset-images/src/oci/compression';
 import type { Compression } from '../packages/nx-asset-images/src/oci/layer-codecs';
 import { DockerCommandError as DockerLoadError } from '../packages/nx-asset-images/src/transports/docker-cli';
 import { dockerImageId, dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker, expectedDockerId } from './support/docker';
+import { buildImage } from './support/assembled-image';
 import { servicesEnv } from './support/services';
+import { sha256File } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(prefix = 'nxai-load-'): string {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
 const tags: string[] = [];
 afterAll(async () => {
   for (const tag of tags) await docker(['rmi', '-f', tag]).catch(() => undefined);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 
-const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const FILES = ['weights.bin', 'config.json', 'tok/vocab.txt', 'bin/run.sh'];
-
-async function buildImage(src: string, compression: Compression): Promise<Image> {
-  const big = await singleFileLayer({ sourcePath: path.join(src, 'weights.bin'), path: 'models/weights.bin' });
-  const small = await groupedFilesLayer(FILES.slice(1).map((p) => ({ sourcePath: path.join(src, p), path: `models/${p}` })));
-  return assembleImage({ layers: await Promise.all([big.layer, small].map((l) => compressLayer(l, compression))) });
-}
+const IMAGE_FILES = { big: FILES[0]!, small: FILES.slice(1), under: 'models' };
 
 describe('dockerLoad', () => {
   let src: string;
@@ -55,7 +42,7 @@ describe('dockerLoad', () => {
   it.each<Compression>(['none', 'gzip'])(
     '%s: loads, the image id is the config digest (classic) or manifest digest (containerd), a container holds identical files',
     async (compression) => {
-      const image = await buildImage(src, compression);
+      const image = await buildImage(src, IMAGE_FILES, { compression });
       const tag = `nxai-e2e/asset-load:${compression}-${Date.now()}`;
       tags.push(tag);
       const progress: number[] = [];
@@ -75,7 +62,7 @@ describe('dockerLoad', () => {
       try {
         const out = tempDir('nxai-load-out-');
         await docker(['cp', `${container}:/models`, out]);
-        for (const p of FILES) expect(sha(path.join(out, 'models', p)), p).toBe(sha(path.join(src, p)));
+        for (const p of FILES) expect(sha256File(path.join(out, 'models', p)), p).toBe(sha256File(path.join(src, p)));
       } finally {
         await docker(['rm', container]);
       }
@@ -83,7 +70,7 @@ describe('dockerLoad', () => {
   );
 
   it('a FROM busybox container reads the files (COPY --from style use) with byte-identical content', async () => {
-    const image = await buildImage(src, 'none');
+    const image = await buildImage(src, IMAGE_FILES);
     const assetTag = `nxai-e2e/asset-load:copy-${Date.now()}`;
     const appTag = `nxai-e2e/asset-app:${Date.now()}`;
     tags.push(assetTag, appTag);
@@ -97,7 +84,7 @@ describe('dockerLoad', () => {
         .trim()
         .split('\n')
         .map((l) => l.split(/\s+/)[0]),
-    ).toEqual([sha(path.join(src, 'weights.bin')), sha(path.join(src, 'tok/vocab.txt'))]);
+    ).toEqual([sha256File(path.join(src, 'weights.bin')), sha256File(path.join(src, 'tok/vocab.txt'))]);
   });
 
   it('dockerImageId is undefined for an absent image', async () => {

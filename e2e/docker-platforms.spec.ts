@@ -6,8 +6,7 @@
 // store): BuildKit takes the image under the tag whatever variant it is (for an
 // asset the layers, so the bytes, are the same). The variants come from one
 // index over the same layers.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assembleImageIndex } from '../packages/nx-asset-images/src/oci/image-index';
@@ -15,12 +14,12 @@ import { groupedFilesLayer } from '../packages/nx-asset-images/src/tar/file-laye
 import { dockerLoad } from '../packages/nx-asset-images/src/transports/docker-load';
 import { buildkitEnv, docker, e2eEngine } from './support/docker';
 import { servicesEnv } from './support/services';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
 const tags: string[] = [];
 afterAll(async () => {
   for (const tag of tags) await docker(['rmi', '-f', tag]).catch(() => undefined);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
 const RUN = `${process.pid}-${Date.now()}`;
 const buildkit = buildkitEnv();
@@ -28,8 +27,7 @@ const buildkit = buildkitEnv();
 const containerd = e2eEngine() === '26';
 describe(`a loaded asset variant and the platform of an app build (Docker ${containerd ? '26, containerd store' : '20.10, classic store'})`, () => {
   it(`BuildKit --platform linux/arm64 ${containerd ? 'uses the amd64 variant under the tag too' : 'needs the arm64 variant under the tag'}; with the arm64 one, the app builds`, async () => {
-    const src = mkdtempSync(path.join(tmpdir(), 'nxai-plat-'));
-    dirs.push(src);
+    const src = tempDir('nxai-plat-');
     writeFileSync(path.join(src, 'config.json'), '{"hidden_size": 8}\n');
     const layer = await groupedFilesLayer([{ sourcePath: path.join(src, 'config.json'), path: 'config.json' }]);
     const multi = assembleImageIndex({
@@ -41,8 +39,7 @@ describe(`a loaded asset variant and the platform of an app build (Docker ${cont
     });
     const tag = `nxai-e2e/plat-asset:${RUN}`;
     tags.push(tag, `nxai-e2e/plat-app:${RUN}`);
-    const ctx = mkdtempSync(path.join(tmpdir(), 'nxai-plat-ctx-'));
-    dirs.push(ctx);
+    const ctx = tempDir('nxai-plat-ctx-');
     writeFileSync(path.join(ctx, 'Dockerfile'), `FROM scratch\nCOPY --from=${tag} / /assets/\n`);
     const build = () =>
       docker(['build', '--platform', 'linux/arm64', '--network=host', '-t', `nxai-e2e/plat-app:${RUN}`, ctx], {

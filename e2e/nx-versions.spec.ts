@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, dockerRunRm } from './support/docker';
 import { npmInstallOffline, packPlugin, type PackedPlugin } from './support/packed-plugin';
 import { createWorkspace, repoRoot, runNx, type Workspace } from './support/workspace';
+import { readResult } from './support/asset-image-result';
 
 interface NxLine {
   name: string;
@@ -83,7 +84,7 @@ describe.each(['nx22', 'nx23'])('packed plugin in a fresh %s workspace', (name) 
   it('builds the asset, draws the app -> asset edge and builds the app with the weights inside', async () => {
     const build = await runNx(ws, ['run', 'm:asset-image']);
     expect(build.stdout).toMatch(/sha256:[0-9a-f]{64}/);
-    const result = JSON.parse(await ws.read('dist/asset-images/m/image.json')) as { references: string[] };
+    const result = readResult(ws, 'm');
     expect(result.references).toContain(`${image}:0.1`);
 
     await expectEdge(ws);

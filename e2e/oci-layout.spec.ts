@@ -1,31 +1,19 @@
 // The OCI image layout writer against real readers: skopeo reads the
 // manifest digest, umoci unpacks byte-identical files; same input in two
 // different directories gives the same manifest digest.
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleImage } from '../packages/nx-asset-images/src/oci/assemble-image';
-import type { Image } from '../packages/nx-asset-images/src/oci/image';
-import { groupedFilesLayer, singleFileLayer } from '../packages/nx-asset-images/src/tar/file-layer';
-import { compressLayer } from '../packages/nx-asset-images/src/oci/compression';
 import type { Compression } from '../packages/nx-asset-images/src/oci/layer-codecs';
 import { readOciLayoutImage, writeOciLayout, writeOciLayoutIndex } from '../packages/nx-asset-images/src/transports/oci-layout';
 import { assembleImageIndex } from '../packages/nx-asset-images/src/oci/image-index';
+import { buildImage } from './support/assembled-image';
 import { exec } from './support/exec';
+import { sha256, sha256File } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(prefix = 'nxai-oci-'): string {
-  const d = mkdtempSync(path.join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+afterAll(removeTempDirs);
 
 /** In-image path -> relative source path. */
 const SMALL = ['config.json', 'vocab.txt', 'tokenizer/merges.txt', 'bin/run.sh'];
@@ -42,18 +30,19 @@ function writeSources(dir: string): void {
   chmodSync(path.join(dir, 'bin/run.sh'), 0o755);
 }
 
-async function buildImage(src: string, compression: Compression = 'none'): Promise<Image> {
-  const big = await singleFileLayer({ sourcePath: path.join(src, BIG), path: `models/bert/${BIG}` });
-  const small = await groupedFilesLayer(SMALL.map((p) => ({ sourcePath: path.join(src, p), path: `models/bert/${p}` })));
-  const layers = await Promise.all([big.layer, small].map((layer) => compressLayer(layer, compression)));
-  return assembleImage({ layers, annotations: { 'org.opencontainers.image.title': 'bert' } });
-}
+/** The bert image of a sources folder: the weight's layer and the small files' layer under models/bert, with a title. */
+const bertImage = (src: string, compression: Compression = 'none') =>
+  buildImage(
+    src,
+    { big: BIG, small: SMALL, under: 'models/bert' },
+    { compression, annotations: { 'org.opencontainers.image.title': 'bert' } },
+  );
 
 async function expectUnpackedFilesMatch(layout: string, ref: string, src: string): Promise<void> {
   const bundle = path.join(tempDir('nxai-umoci-'), 'bundle');
   await exec('umoci', ['unpack', '--rootless', '--image', `${layout}:${ref}`, bundle]);
   const root = path.join(bundle, 'rootfs', 'models', 'bert');
-  for (const p of [BIG, ...SMALL]) expect(sha(path.join(root, p)), p).toBe(sha(path.join(src, p)));
+  for (const p of [BIG, ...SMALL]) expect(sha256File(path.join(root, p)), p).toBe(sha256File(path.join(src, p)));
   expect(statSync(path.join(root, 'bin/run.sh')).mode & 0o111).not.toBe(0);
 }
 
@@ -65,8 +54,8 @@ describe('writeOciLayout with real readers', () => {
   });
 
   it.each<Compression>(['none', 'gzip'])('%s: skopeo inspects the manifest digest, umoci unpacks identical files', async (compression) => {
-    const image = await buildImage(src, compression);
-    const layout = path.join(tempDir(), 'layout');
+    const image = await bertImage(src, compression);
+    const layout = path.join(tempDir('nxai-oci-'), 'layout');
     const result = await writeOciLayout(layout, image, { refNames: ['0.1', 'latest'] });
     expect(result.manifestDigest).toBe(image.manifest.descriptor.digest);
 
@@ -76,7 +65,7 @@ describe('writeOciLayout with real readers', () => {
     expect(inspected.Architecture).toBe('amd64');
     expect(inspected.Os).toBe('linux');
     const raw = (await exec('skopeo', ['inspect', '--raw', `oci:${layout}:latest`])).stdout;
-    expect(`sha256:${createHash('sha256').update(raw).digest('hex')}`).toBe(image.manifest.descriptor.digest);
+    expect(`sha256:${sha256(raw)}`).toBe(image.manifest.descriptor.digest);
     const mediaTypes = JSON.parse(raw).layers.map((l: { mediaType: string }) => l.mediaType);
     expect(new Set(mediaTypes)).toEqual(
       new Set([compression === 'gzip' ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar']),
@@ -86,7 +75,7 @@ describe('writeOciLayout with real readers', () => {
 
     // Round trip: the image read back from the layout, written to another layout, is the same image.
     const again = await readOciLayoutImage(layout, 'latest');
-    const copy = path.join(tempDir(), 'copy');
+    const copy = path.join(tempDir('nxai-oci-'), 'copy');
     await writeOciLayout(copy, again, { refNames: ['copied'] });
     expect(JSON.parse((await exec('skopeo', ['inspect', `oci:${copy}:copied`])).stdout).Digest).toBe(image.manifest.descriptor.digest);
   });
@@ -99,8 +88,8 @@ describe('writeOciLayout with real readers', () => {
     const digests: string[] = [];
     for (const dir of [src, other]) {
       for (const compression of ['none', 'gzip'] as const) {
-        const image = await buildImage(dir, compression);
-        const layout = path.join(tempDir(), 'layout');
+        const image = await bertImage(dir, compression);
+        const layout = path.join(tempDir('nxai-oci-'), 'layout');
         await writeOciLayout(layout, image, { refNames: ['x'] });
         digests.push(`${compression} ${JSON.parse((await exec('skopeo', ['inspect', `oci:${layout}:x`])).stdout).Digest}`);
       }
@@ -111,7 +100,7 @@ describe('writeOciLayout with real readers', () => {
   });
 
   it('a multi-platform index (linux/amd64 + linux/arm64 over the same layers): skopeo reads each variant, umoci unpacks each byte-identical', async () => {
-    const image = await buildImage(src);
+    const image = await bertImage(src);
     const multi = assembleImageIndex({
       layers: image.layers,
       platforms: [
@@ -119,7 +108,7 @@ describe('writeOciLayout with real readers', () => {
         { os: 'linux', architecture: 'arm64' },
       ],
     });
-    const layout = path.join(tempDir(), 'layout');
+    const layout = path.join(tempDir('nxai-oci-'), 'layout');
     await writeOciLayoutIndex(layout, multi, { refNames: ['0.1'] });
     const raw = JSON.parse((await exec('skopeo', ['inspect', '--raw', `oci:${layout}:0.1`])).stdout);
     expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);

@@ -15,6 +15,7 @@ import { buildkitEnv, docker, expectedDockerId, removeBuild, removeImagesOf } fr
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { readIndexResult, readResult, type IndexResult } from './support/asset-image-result';
 
 const RUN = randomBytes(3).toString('hex');
 
@@ -23,11 +24,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
   const IMAGE = `${REG}/nxai-e2e/plat-${RUN}`;
   const APP = `nxai-e2e/plat-app-${RUN}`;
   let ws: Workspace;
-  let result: {
-    manifestDigest: string;
-    configDigest: string;
-    platforms: { platform: string; manifestDigest: string; configDigest: string }[];
-  };
+  let result: IndexResult;
 
   beforeAll(async () => {
     ws = await createWorkspace({
@@ -44,7 +41,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
       'apps/host/Dockerfile': `FROM scratch\nCOPY --from=${IMAGE}:0.1 / /assets/bert/\n`,
     });
     await runNx(ws, ['run', 'bert:asset-image']);
-    result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+    result = readIndexResult(ws, 'bert');
   }, 300_000);
 
   afterAll(async () => {
@@ -172,7 +169,7 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     try {
       const run = await runNx(ws, ['run', 'bert:asset-image']);
       expect(run.stdout).not.toMatch(/local cache/);
-      const single = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+      const single = readResult(ws, 'bert');
       expect(single.platforms).toBeUndefined();
       expect(single.manifestDigest).not.toBe(result.manifestDigest);
       // The amd64 manifest of the index is that plain manifest: same layers, same config.
@@ -185,6 +182,6 @@ describe('an asset for linux/amd64 and linux/arm64', () => {
     // Back to the default: the index again (from Nx's cache).
     const back = await runNx(ws, ['run', 'bert:asset-image']);
     expect(back.stdout).toMatch(/local cache/);
-    expect(JSON.parse(await ws.read('dist/asset-images/bert/image.json')).manifestDigest).toBe(result.manifestDigest);
+    expect(readResult(ws, 'bert').manifestDigest).toBe(result.manifestDigest);
   });
 });

@@ -19,6 +19,7 @@ import { docker, dockerRunRm } from './support/docker';
 import { npmInstallOffline, packPlugin, repoNxVersion, type PackedPlugin } from './support/packed-plugin';
 import { servicesEnv } from './support/services';
 import { createWorkspace, pluginDir, repoRoot, runNx, type Workspace } from './support/workspace';
+import { readResult } from './support/asset-image-result';
 
 const EXAMPLE_REGISTRY = 'registry.example.com';
 
@@ -99,7 +100,7 @@ describe("README's workspace commands, verbatim", () => {
     const manifest = JSON.parse(await ws.read('assets/models/bert/asset.json')) as { tags: unknown };
     expect(manifest.tags).toEqual(['0.1']);
     // The registry holds the build under 0.1.
-    const result = JSON.parse(await ws.read('dist/asset-images/models-bert/image.json')) as { manifestDigest: string };
+    const result = readResult(ws, 'models-bert');
     const head = await fetch(`http://${registry()}/v2/asset/models-bert/manifests/0.1`, {
       method: 'HEAD',
       headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' },

@@ -6,9 +6,8 @@
 // exists points at a manifest whose blobs all exist.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseImageReference } from '../packages/nx-asset-images/src/oci/image-reference';
@@ -20,19 +19,14 @@ import { startTokenServer } from './support/token-server';
 import { Readable } from 'node:stream';
 import { RegistryAuthError } from '../packages/nx-asset-images/src/transports/registry';
 import { servicesEnv } from './support/services';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
 const processes: ChildProcess[] = [];
 afterAll(() => {
   for (const p of processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeTempDirs();
 });
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nxai-regf-'));
-  dirs.push(d);
-  return d;
-}
-const isolated = () => ({ dockerConfig: { configDir: tempDir(), env: {} } });
+const isolated = () => ({ dockerConfig: { configDir: tempDir('nxai-regf-'), env: {} } });
 const unique = `${process.pid}-${Date.now()}`;
 
 function freePort(): Promise<number> {
@@ -101,7 +95,7 @@ async function assertTagsConsistent(registry: string, repository: string): Promi
 
 describe('registry client under failures', () => {
   it('registry SIGKILLed in the middle of a 200 MB upload and restarted on the same port and storage: the push completes', async () => {
-    const dir = tempDir();
+    const dir = tempDir('nxai-regf-');
     const port = await freePort();
     let registry = await startRegistryProcess(dir, port);
     const data = randomBytes(200 * 1024 * 1024);
@@ -239,7 +233,7 @@ describe('registry client under failures', () => {
   });
 
   it('token auth (real registry + token server): a token that expires in the middle of a chunked upload is renewed and the push completes; a wrong password is a RegistryAuthError', async () => {
-    const dir = tempDir();
+    const dir = tempDir('nxai-regf-');
     const tokens = await startTokenServer({
       dir,
       users: { alice: 'tok-pw-correct' },

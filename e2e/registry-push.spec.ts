@@ -3,8 +3,6 @@
 // again uploads nothing, a shared layer is mounted across repositories, a
 // wrong password is a clear RegistryAuthError, and we can pull it back into
 // an OCI layout that skopeo reads.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseImageReference } from '../packages/nx-asset-images/src/oci/image-reference';
@@ -12,20 +10,13 @@ import { pushImage, pullImageToLayout, RegistryAuthError, type PushOptions } fro
 import { bytesLayer, makeImage, seededBytes } from '../packages/nx-asset-images/src/transports/registry/__fixtures__/test-image';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nxai-reg-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
 const unique = `${process.pid}-${Date.now()}`;
 // No ~/.docker/config.json of the machine: an empty config dir.
-const isolated = (): PushOptions => ({ dockerConfig: { configDir: tempDir(), env: { PATH: process.env.PATH ?? '' } } });
+const isolated = (): PushOptions => ({ dockerConfig: { configDir: tempDir('nxai-reg-'), env: { PATH: process.env.PATH ?? '' } } });
 
 async function skopeoDigest(ref: string, creds?: string): Promise<string> {
   const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`], {
@@ -81,7 +72,7 @@ describe('registry client against the real registry', () => {
 
   it('pushes to the htpasswd registry with credentials from a Docker config.json', async () => {
     const { NXAI_AUTH_REGISTRY, NXAI_AUTH_USER, NXAI_AUTH_PASSWORD } = servicesEnv();
-    const dir = tempDir();
+    const dir = tempDir('nxai-reg-');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(
       path.join(dir, 'config.json'),
@@ -97,7 +88,7 @@ describe('registry client against the real registry', () => {
       image.manifest.descriptor.digest,
     );
 
-    const layout = path.join(tempDir(), 'layout');
+    const layout = path.join(tempDir('nxai-reg-'), 'layout');
     const pulled = await pullImageToLayout(ref, layout, { credentials: { username: NXAI_AUTH_USER, password: NXAI_AUTH_PASSWORD } });
     expect(pulled.manifestDigest).toBe(image.manifest.descriptor.digest);
     const { stdout } = await exec('skopeo', ['inspect', `oci:${layout}:1`], { timeoutMs: 60_000 });

@@ -5,15 +5,15 @@
 // to a loopback server that implements Nx's published self-hosted cache
 // contract (e2e/support/nx-cache-server.ts): a hosted cache cannot run here.
 // Git LFS is the real git-lfs; the clone is made with GIT_LFS_SKIP_SMUDGE=1.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerRunRm, removeImagesOf } from './support/docker';
 import { startNxCacheServer, type NxCacheServer } from './support/nx-cache-server';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const RUN = randomBytes(3).toString('hex');
 
 const app = (tag: string, image: string) => ({

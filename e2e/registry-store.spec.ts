@@ -7,15 +7,16 @@
 // idempotently. The removal rule both ways, and a registry that lacks a blob.
 // Each clone has its own NX_CACHE_DIRECTORY (runNx), so nothing comes from a
 // shared local cache.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerRunRm, removeImagesOf } from './support/docker';
 import { hashStats } from './support/hash-stats';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { readResult } from './support/asset-image-result';
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const RUN = randomBytes(3).toString('hex');
 
 describe('the registry is the asset store', () => {
@@ -57,7 +58,7 @@ describe('the registry is the asset store', () => {
 
   it('the committed lock (version 2) pins every file with its mode and the image with its layers', async () => {
     const lock = JSON.parse(await ws.read('assets/bert/asset.lock.json'));
-    const result = JSON.parse(await ws.read('dist/asset-images/bert/image.json'));
+    const result = readResult(ws, 'bert');
     expect(lock.lockfileVersion).toBe(2);
     expect(lock.files['weights/model.bin']).toEqual({ size: weight.length, sha256: sha256(weight), mode: 0o644 });
     expect(lock.image.manifest).toBe(result.manifestDigest);
@@ -79,14 +80,14 @@ describe('the registry is the asset store', () => {
     expect(sums.stdout).toContain(`${sha256(config)}  /assets/bert/config.json`);
     expect(await teammate.read('assets/bert/asset.lock.json')).toBe(lockBefore);
     expect((await git(teammate, 'status', '--porcelain')).stdout).toBe('');
-    const result = JSON.parse(await teammate.read('dist/asset-images/bert/image.json'));
+    const result = readResult(teammate, 'bert');
     expect(result.manifestDigest).toBe(JSON.parse(lockBefore).image.manifest);
   });
 
   it('digest-only on a clone without the weights fetches nothing: the same manifest digest, no blob in the store', async () => {
     const other = await clone();
     await runNx(other, ['run', 'bert:asset-image', '--load=false', '--ociLayout=false']);
-    const result = JSON.parse(await other.read('dist/asset-images/bert/image.json'));
+    const result = readResult(other, 'bert');
     expect(result.manifestDigest).toBe(JSON.parse(await ws.read('assets/bert/asset.lock.json')).image.manifest);
     expect(existsSync(other.path('.asset-images/oci/blobs'))).toBe(false);
   });

@@ -2,7 +2,7 @@
 // test starts, umoci reading the result. The image holds exactly what the server
 // served, bytes that do not match the pinned sha256 never reach the cache or an
 // image, and a filled cache builds with the server gone.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withUmociRootfs } from './support/umoci';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
-
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+import { sha256 } from './support/sha256';
+import { readResult } from './support/asset-image-result';
 
 describe('remote sources pinned by sha256', () => {
   const files: Record<string, Buffer> = {
@@ -71,7 +71,7 @@ describe('remote sources pinned by sha256', () => {
   it('builds an asset of two remote files and one local file; the image holds exactly what the server served', async () => {
     await runNx(ws, ['run', 'assets-hub:asset-image', '--load=false', '--ociLayout=true']);
     expect(requests.filter((r) => r.startsWith('/org/'))).toHaveLength(2);
-    const result = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-hub/image.json'), 'utf8'));
+    const result = readResult(ws, 'assets-hub');
     expect(result.layers.flatMap((l: { files: string[] }) => l.files).sort()).toEqual([
       'config.json',
       'tokenizer.json',
@@ -101,12 +101,12 @@ describe('remote sources pinned by sha256', () => {
   });
 
   it('builds again from the cache with the server stopped, to the same digest', async () => {
-    const before = JSON.parse(readFileSync(ws.path('dist/asset-images/assets-hub/image.json'), 'utf8')).manifestDigest;
+    const before = readResult(ws, 'assets-hub').manifestDigest;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const seen = requests.length;
     const run = await runNx(ws, ['run', 'assets-hub:asset-image', '--load=false', '--skip-nx-cache']);
     expect(run.stdout).not.toMatch(/local cache/);
     expect(requests.length).toBe(seen);
-    expect(JSON.parse(readFileSync(ws.path('dist/asset-images/assets-hub/image.json'), 'utf8')).manifestDigest).toBe(before);
+    expect(readResult(ws, 'assets-hub').manifestDigest).toBe(before);
   });
 });

@@ -3,24 +3,17 @@
 // registries (one with htpasswd auth) that skopeo can push to and read from.
 // skopeo takes busybox from a `docker save` archive, not from the daemon: Debian 12's skopeo 1.9 speaks Docker
 // API 1.22 to a daemon, which Docker 26 (minimum 1.24) refuses.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { docker, dockerBuild, dockerRunRm } from './support/docker';
 import { exec } from './support/exec';
 import { servicesEnv } from './support/services';
+import { sha256 } from './support/sha256';
+import { removeTempDirs, tempDir } from './support/temp-dirs';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'nxai-e2e-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
 let archive: string | undefined;
 /** `docker-archive:` of busybox:latest, saved from the run's engine once. */
@@ -57,7 +50,7 @@ describe('test services', () => {
     const tag = `nxai-e2e/services:${Date.now()}`;
     await dockerBuild(ctx, tag);
 
-    const expected = createHash('sha256').update(bytes).digest('hex');
+    const expected = sha256(bytes);
     const fromRunStep = await dockerRunRm(tag);
     expect(fromRunStep.stdout.trim()).toBe(`${expected}  /data.bin`);
     const fromRun = await dockerRunRm(tag, ['sha256sum', '/data.bin']);

@@ -3,7 +3,7 @@
 // complete plus the history they chose and nothing older (blobs, index entries, the plugin's own
 // Docker content tags; never a tag they made); `npx nx-asset-images gc` does the same by hand and
 // `--dry-run` removes nothing; gc during a build waits for it, and both end correct.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,17 +12,11 @@ import { docker, dockerEnv } from './support/docker';
 import { exec } from './support/exec';
 import { withUmociRootfs } from './support/umoci';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { readResult, type AssetImageResult } from './support/asset-image-result';
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const PROJECT = 'assets-w';
 const MiB = 1024 * 1024;
-
-interface Result {
-  manifestDigest: string;
-  configDigest: string;
-  contentTag: string;
-  layers: { digest: string; files: string[] }[];
-}
 
 function files(image: string, weight: Buffer, pluginOptions: Record<string, unknown>): Record<string, string | Buffer> {
   return {
@@ -37,8 +31,6 @@ function files(image: string, weight: Buffer, pluginOptions: Record<string, unkn
   };
 }
 
-const readResult = (ws: Workspace): Result =>
-  JSON.parse(readFileSync(ws.path('dist/asset-images', PROJECT, 'image.json'), 'utf8')) as Result;
 const blobFile = (ws: Workspace, digest: string) => ws.path('.asset-images/oci/blobs/sha256', digest.slice('sha256:'.length));
 const indexDigests = (ws: Workspace): string[] =>
   (JSON.parse(readFileSync(ws.path('.asset-images/oci/index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests.map(
@@ -47,13 +39,13 @@ const indexDigests = (ws: Workspace): string[] =>
 const blobBytes = (ws: Workspace): number =>
   readdirSync(ws.path('.asset-images/oci/blobs/sha256')).reduce((sum, name) => sum + statSync(blobFile(ws, `sha256:${name}`)).size, 0);
 
-async function build(ws: Workspace, weight: Buffer): Promise<{ result: Result; stdout: string }> {
+async function build(ws: Workspace, weight: Buffer): Promise<{ result: AssetImageResult; stdout: string }> {
   await ws.write('assets/w/model.bin', weight);
   const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true', '--ociLayout=true', '--skip-nx-cache']);
-  return { result: readResult(ws), stdout: run.stdout };
+  return { result: readResult(ws, PROJECT), stdout: run.stdout };
 }
 
-async function expectComplete(ws: Workspace, image: string, result: Result, weight: Buffer): Promise<void> {
+async function expectComplete(ws: Workspace, image: string, result: AssetImageResult, weight: Buffer): Promise<void> {
   for (const layer of result.layers) expect(existsSync(blobFile(ws, layer.digest)), layer.digest).toBe(true);
   await withUmociRootfs(ws.path('.asset-images/oci'), `${image}:${result.contentTag}`, (rootfs) => {
     expect(sha256(readFileSync(path.join(rootfs, 'model.bin')))).toBe(sha256(weight));
@@ -82,14 +74,14 @@ describe('store gc', () => {
     const ws = await createWorkspace(files(image, versions[0]!, { storeHistory: 1 }));
     workspaces.push(ws);
 
-    const results: Result[] = [];
+    const results: AssetImageResult[] = [];
     for (const [i, weight] of versions.entries()) {
       results.push((await build(ws, weight)).result);
       // A tag the user makes on the first build: gc never removes it.
       if (i === 0) await docker(['tag', `${image}:${results[0]!.contentTag}`, `${image}:mine`]);
     }
-    const [v1, v2, v3, v4] = results as [Result, Result, Result, Result];
-    const weightLayer = (r: Result) => r.layers.find((l) => l.files.includes('model.bin'))!.digest;
+    const [v1, v2, v3, v4] = results as [AssetImageResult, AssetImageResult, AssetImageResult, AssetImageResult];
+    const weightLayer = (r: AssetImageResult) => r.layers.find((l) => l.files.includes('model.bin'))!.digest;
 
     // storeHistory 1: v4 (current) and v3 stay; v1 and v2 are gone from the layout...
     await expectComplete(ws, image, v4, versions[3]!);
@@ -174,7 +166,7 @@ describe('store gc', () => {
     expect(gc.exitCode).toBe(0);
     expect(gc.stdout).toContain('waiting for 1 running build');
     expect(built.exitCode).toBe(0);
-    const result = readResult(ws);
+    const result = readResult(ws, PROJECT);
     expect(result.manifestDigest).not.toBe(first.manifestDigest);
     await expectComplete(ws, image, result, weight);
     // gc ran after the build: the earlier image is gone (storeHistory 0), the new one is the current result.

@@ -6,14 +6,15 @@
 // --force moves a version tag and says so. An app Dockerfile that pins the
 // asset by digest (`COPY --from=<repo>@sha256:…`) builds through docker-build,
 // for the current build and for an older one that only the registry has.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildkitEnv, dockerRunRm, e2eEngine, removeImagesOf } from './support/docker';
 import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
+import { sha256 } from './support/sha256';
+import { readResult } from './support/asset-image-result';
 
-const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 const RUN = randomBytes(3).toString('hex');
 const ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -40,7 +41,7 @@ describe('version tags never move; digest-pinned references build', () => {
   };
   const setTags = (tags: string[]) =>
     ws.write('assets/bert/asset.json', `${JSON.stringify({ name: 'bert', image: IMAGE, tags }, null, 2)}\n`);
-  const built = async () => JSON.parse(await ws.read('dist/asset-images/bert/image.json')).manifestDigest as string;
+  const built = async () => readResult(ws, 'bert').manifestDigest;
 
   beforeAll(async () => {
     ws = await createWorkspace({
