@@ -158,12 +158,32 @@ describe('pushImage against a fake registry', () => {
     expect(registry.manifests.size).toBe(0);
   });
 
-  it('honours Retry-After on 429', async () => {
-    let first = true;
-    registry = await startFakeRegistry({ fault: (req) => (req.method === 'HEAD' && first ? ((first = false), 429) : undefined) });
+  it('honours Retry-After on 429: the retry waits for it (up to maxRetryAfterMs), not for the short backoff', async () => {
+    // Retry-After: 1 asks for 1000 ms; maxRetryAfterMs caps the wait at 250 ms, so the test does not sleep a second.
+    // Without the header the retry would come after the backoff of `fast`, at most 5 ms.
+    const cappedMs = 250;
+    const heads: { url: string; at: number; limited: boolean }[] = [];
+    registry = await startFakeRegistry({
+      retryAfter: '1',
+      fault: (req) => {
+        const limited = req.method === 'HEAD' && heads.length === 0;
+        if (req.method === 'HEAD') heads.push({ url: req.url ?? '', at: performance.now(), limited });
+        return limited ? 429 : undefined;
+      },
+    });
     const image = makeImage([bytesLayer(seededBytes(10, 11))]);
-    const result = await pushImage(image, [ref(registry, 'a/b', 't')], { dockerConfig: await noDockerConfig(), retry: fast });
+    const result = await pushImage(image, [ref(registry, 'a/b', 't')], {
+      dockerConfig: await noDockerConfig(),
+      retry: { ...fast, maxRetryAfterMs: cappedMs },
+    });
     expect(result.uploaded).toHaveLength(2);
+    const limited = registry.requests.find((r) => r.status === 429);
+    expect(limited?.method).toBe('HEAD');
+    const first = heads.find((h) => h.limited)!;
+    const retried = heads.find((h) => !h.limited && h.url === first.url);
+    expect(retried).toBeDefined();
+    // 1 ms of slack for timer granularity (setTimeout may fire a hair early against performance.now()).
+    expect(retried!.at - first.at).toBeGreaterThanOrEqual(cappedMs - 1);
   });
 });
 

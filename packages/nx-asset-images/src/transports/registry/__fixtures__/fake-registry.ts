@@ -28,6 +28,8 @@ export interface FakeRegistryOptions {
   blobRedirect?: (repo: string, digest: string, req: http.IncomingMessage) => string | undefined;
   /** Decides a fault per request (not for /v2/ pings or the token endpoint). */
   fault?: (req: http.IncomingMessage, index: number) => Fault;
+  /** The `Retry-After` header of its 429 answers (none when unset). */
+  retryAfter?: string;
   /** PUT/PATCH bodies larger than this are refused with 413. */
   maxBodySize?: number;
   chunkMinLength?: number;
@@ -92,8 +94,13 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
     res.writeHead(status, { 'content-length': String(body ? Buffer.byteLength(body) : 0), ...headers });
     res.end(body);
   };
-  const error = (res: http.ServerResponse, status: number, code: string, message = code.toLowerCase()) =>
-    send(res, status, { 'content-type': 'application/json' }, JSON.stringify({ errors: [{ code, message }] }));
+  const error = (
+    res: http.ServerResponse,
+    status: number,
+    code: string,
+    message = code.toLowerCase(),
+    headers: Record<string, string> = {},
+  ) => send(res, status, { 'content-type': 'application/json', ...headers }, JSON.stringify({ errors: [{ code, message }] }));
 
   const readBody = (req: http.IncomingMessage, dropAfter?: number) =>
     new Promise<{ body: Buffer; dropped: boolean }>((resolve, reject) => {
@@ -169,7 +176,15 @@ export async function startFakeRegistry(options: FakeRegistryOptions = {}): Prom
       if (fault === 'drop') return req.socket.destroy();
       if (fault === 500 || fault === 429) {
         req.resume();
-        return error(res, fault, fault === 429 ? 'TOOMANYREQUESTS' : 'UNKNOWN', 'injected');
+        if (fault === 429)
+          return error(
+            res,
+            429,
+            'TOOMANYREQUESTS',
+            'injected',
+            options.retryAfter !== undefined ? { 'retry-after': options.retryAfter } : {},
+          );
+        return error(res, 500, 'UNKNOWN', 'injected');
       }
       const length = Number(req.headers['content-length'] ?? 0);
       if (options.maxBodySize !== undefined && length > options.maxBodySize && (req.method === 'PUT' || req.method === 'PATCH')) {
