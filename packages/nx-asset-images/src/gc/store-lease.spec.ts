@@ -4,7 +4,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireStoreLease, LEASES_DIR, StoreBusyError, withExclusiveStore } from './store-lease';
+import { FileLockTimeoutError } from '../util/file-lock';
+import { acquireStoreLease, GC_MUTEX_FILE, LEASES_DIR, StoreBusyError, withExclusiveStore } from './store-lease';
 
 // Another process holding a lease: the lease file as acquireFileLock writes it ({ pid, host }, O_EXCL),
 // created by a child node process that keeps it until told to go (or is killed).
@@ -39,11 +40,25 @@ describe('store leases against gc', () => {
     const child = await childWithLease(store);
     children.push(child);
     const events: string[] = [];
-    const gc = withExclusiveStore(store, { mode: 'wait', onWait: (leases) => events.push(`waiting ${leases.length}`) }, async () => {
-      events.push('gc ran');
-      return 'done';
-    });
-    await new Promise((r) => setTimeout(r, 400));
+    let waiting!: () => void;
+    const told = new Promise<void>((resolve) => (waiting = resolve));
+    const gc = withExclusiveStore(
+      store,
+      {
+        mode: 'wait',
+        onWait: (leases) => {
+          events.push(`waiting ${leases.length}`);
+          waiting();
+        },
+      },
+      async () => {
+        events.push('gc ran');
+        return 'done';
+      },
+    );
+    await told;
+    // gc still has the store (its mutex) and has not run: another gc that only tries gives up on that mutex.
+    expect(await withExclusiveStore(store, { mode: 'try' }, async () => 'never')).toEqual({ ran: false, leases: [GC_MUTEX_FILE] });
     expect(events).toEqual(['waiting 1']);
     child.stdin!.write('go\n');
     await once(child, 'exit');
@@ -73,17 +88,22 @@ describe('store leases against gc', () => {
     await second();
     const order: string[] = [];
     let finishGc!: () => void;
+    let gcStarted!: () => void;
+    const started = new Promise<void>((resolve) => (gcStarted = resolve));
     const gc = withExclusiveStore(store, { mode: 'wait' }, async () => {
       order.push('gc start');
+      gcStarted();
       await new Promise<void>((r) => (finishGc = r));
       order.push('gc end');
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await started;
     const lease = acquireStoreLease(store).then((release) => {
       order.push('lease');
       return release;
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // While gc runs no lease can be had: one that will not wait fails on the mutex gc holds.
+    await expect(acquireStoreLease(store, { timeoutMs: 0 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    expect(await readdir(join(store, LEASES_DIR))).toEqual([]);
     expect(order).toEqual(['gc start']);
     finishGc();
     await gc;

@@ -11,6 +11,7 @@ import {
   resolveSourceCacheDir,
   sourceCachePaths,
 } from './source-cache';
+import { acquireFileLock, FileLockTimeoutError } from '../util/file-lock';
 
 const HEX = 'cd'.repeat(32);
 
@@ -80,7 +81,10 @@ describe('cache entries and lock', () => {
       second = true;
       return releaseSecond;
     });
-    await new Promise((done) => setTimeout(done, 300));
+    // While the first holds it, the lock cannot be had: a taker that will not wait fails, and the lock is still ours.
+    const { lock } = sourceCachePaths(dir, HEX);
+    await expect(acquireFileLock(lock, { timeoutMs: 0 })).rejects.toBeInstanceOf(FileLockTimeoutError);
+    expect(JSON.parse(await readFile(lock, 'utf8'))).toMatchObject({ pid: process.pid });
     expect(second).toBe(false);
 
     await release();
