@@ -1,18 +1,17 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../oci/canonical-json';
-import { sha256Digest } from '../oci/digest';
 import type { AnalyzedFile, AssetAnalysis } from './analyze-asset';
 import { contentKey } from './content-key';
 
-/** The definition the key must keep (Nx caches hold keys made by it): sha256 of the canonical JSON of the local files. */
-function referenceKey(analysis: AssetAnalysis): string {
-  const files = analysis.layers
-    .flatMap((layer) => layer.files)
-    .filter((file) => file.origin === 'local')
-    .map((file) => [file.relPath, file.size, file.mode, file.sha256])
-    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
-  return sha256Digest(canonicalJson({ version: 1, destination: analysis.manifest.destination, files }));
-}
+/**
+ * The definition the key must keep (Nx caches hold keys made by it): sha256 of the canonical JSON (keys sorted, no
+ * whitespace) of `{ destination, files: [[relPath, size, mode, sha256], ...] in path order, version: 1 }` of the local
+ * files. The oracle is each case's JSON written out by hand, hashed with node:crypto: none of the production code.
+ */
+const keyOf = (json: string): string => `sha256:${createHash('sha256').update(json, 'utf8').digest('hex')}`;
+
+/** The fake content hash `file()` gives a path: its length in hex, 64 digits. */
+const h = (length: number): string => length.toString(16).padStart(64, '0');
 
 const file = (relPath: string, size: number, mode = 0o644, origin: 'local' | 'source' = 'local'): AnalyzedFile =>
   ({
@@ -30,15 +29,26 @@ const analysisOf = (destination: string, layers: AnalyzedFile[][]): AssetAnalysi
 
 describe('contentKey', () => {
   it.each([
-    ['no files', analysisOf('/', [])],
-    ['one file', analysisOf('/data', [[file('a.bin', 3)]])],
+    ['no files', analysisOf('/', []), '{"destination":"/","files":[],"version":1}'],
+    ['one file', analysisOf('/data', [[file('a.bin', 3)]]), `{"destination":"/data","files":[["a.bin",3,420,"${h(5)}"]],"version":1}`],
     [
       'files across layers out of order, a remote source left out',
       analysisOf('/models', [[file('z/b', 0, 0o755)], [file('a', 1), file('src', 9, 0o644, 'source')]]),
+      `{"destination":"/models","files":[["a",1,420,"${h(1)}"],["z/b",0,493,"${h(3)}"]],"version":1}`,
     ],
-    ['paths needing escapes', analysisOf('/d "q"', [[file('é/"x"\\y\n', 5), file('B', 2), file('a', 2)]])],
-  ])('%s: the canonical JSON digest', (_name, analysis) => {
-    expect(contentKey(analysis)).toBe(referenceKey(analysis));
+    [
+      'paths needing escapes, sorted by code unit (B before a before é)',
+      analysisOf('/d "q"', [[file('é/"x"\\y\n', 5), file('B', 2), file('a', 2)]]),
+      `{"destination":"/d \\"q\\"","files":[["B",2,420,"${h(1)}"],["a",2,420,"${h(1)}"],["é/\\"x\\"\\\\y\\n",5,420,"${h(8)}"]],"version":1}`,
+    ],
+  ])('%s: sha256 of the canonical JSON written out', (_name, analysis, json) => {
+    expect(contentKey(analysis)).toBe(keyOf(json));
+  });
+
+  it('is pinned: the key of a fixed asset is this literal (a change of definition would miss every Nx cache)', () => {
+    const analysis = analysisOf('/models', [[file('weights/model.bin', 1024)], [file('config.json', 20), file('run.sh', 9, 0o755)]]);
+    // printf '%s' '{"destination":"/models","files":[["config.json",20,420,"0…0b"],["run.sh",9,493,"0…06"],["weights/model.bin",1024,420,"0…11"]],"version":1}' | sha256sum
+    expect(contentKey(analysis)).toBe('sha256:5aaeccef39814e9f563133105c803b7b6b4f7f08e7446078254f960ef11a9134');
   });
 
   it('changes with a path, size, mode, content or destination', () => {
