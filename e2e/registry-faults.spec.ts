@@ -74,10 +74,18 @@ async function startRegistryProcess(dir: string, port: number, extraYaml: string
   throw new Error(`docker-registry on ${port} did not answer`);
 }
 
-/** Every tag of `repository` points at a manifest whose blobs all exist. Returns the tags. */
+/**
+ * Every tag of `repository` points at a manifest whose blobs all exist. Returns the tags: none when the registry
+ * does not know the repository, which it must say as such (404 NAME_UNKNOWN), not as any other failure.
+ */
 async function assertTagsConsistent(registry: string, repository: string): Promise<string[]> {
   const list = await fetch(`http://${registry}/v2/${repository}/tags/list`);
-  if (list.status === 404) return [];
+  if (list.status === 404) {
+    const body = (await list.json()) as { errors?: { code: string }[] };
+    expect(body.errors?.map((e) => e.code)).toEqual(['NAME_UNKNOWN']);
+    return [];
+  }
+  expect(list.status).toBe(200);
   const tags = ((await list.json()) as { tags: string[] | null }).tags ?? [];
   for (const tag of tags) {
     const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
@@ -200,37 +208,51 @@ describe('registry client under failures', () => {
     }
   });
 
-  it('through a proxy that fails most requests: a clear RegistryError, and no tag points at missing blobs', async () => {
-    const { NXAI_REGISTRY } = servicesEnv();
-    const proxy = await startFaultProxy({
-      target: NXAI_REGISTRY,
-      seed: 99,
-      rate: 0.85,
-      faults: ['drop', 'drop-mid-body', '500', '500-after'],
-    });
-    try {
-      const repository = `e2e/broken-${unique}`;
-      const image = makeImage([bytesLayer(seededBytes(1024 * 1024, 50)), bytesLayer(seededBytes(2048, 51))], 'broken');
-      const outcome = await pushImage(image, [parseImageReference(`${proxy.host}/${repository}:1`)], {
-        ...isolated(),
-        retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
-      }).then(
-        (r) => r,
-        (e: unknown) => e,
-      );
-      if (outcome instanceof Error) {
+  // Every manifest PUT is answered 500 after the registry took it, so the push cannot succeed whatever else happens.
+  // Every request failing (rate 1, unbounded): it fails at its first request, and the registry holds no tag.
+  // Two random faults at most against 3 attempts: every blob gets through, the manifest PUT fails each time, and the
+  // tag the registry took names a manifest whose blobs are all there.
+  it.each([
+    ['every request fails', 99, 1, undefined, false],
+    ['only the manifest PUTs fail', 7, 0.3, 2, true],
+  ] as const)(
+    'through a fault proxy, %s: a clear RegistryError, and the tags the registry took point at complete images',
+    async (name, seed, rate, maxFaults, tagged) => {
+      const { NXAI_REGISTRY } = servicesEnv();
+      const proxy = await startFaultProxy({
+        target: NXAI_REGISTRY,
+        seed,
+        rate,
+        ...(maxFaults !== undefined ? { maxFaults } : {}),
+        faults: ['drop', 'drop-mid-body', '500', '500-after'],
+        always: ({ method, path }) => (method === 'PUT' && path.includes('/manifests/') ? '500-after' : undefined),
+      });
+      try {
+        const repository = `e2e/broken-${seed}-${unique}`;
+        const image = makeImage([bytesLayer(seededBytes(1024 * 1024, 50)), bytesLayer(seededBytes(2048, 51))], `broken ${name}`);
+        const outcome = await pushImage(image, [parseImageReference(`${proxy.host}/${repository}:1`)], {
+          ...isolated(),
+          retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+        }).then(
+          (r) => r,
+          (e: unknown) => e,
+        );
         expect(outcome).toBeInstanceOf(RegistryError);
         const e = outcome as RegistryError;
         expect(e.message).toMatch(/^(GET|HEAD|POST|PUT|PATCH) http:\/\/127\.0\.0\.1:\d+\/v2\/e2e\/broken-/);
         expect(e.registry).toBe(proxy.host);
         expect(e.status !== undefined || e.cause !== undefined).toBe(true);
+        expect(proxy.injected.length).toBeGreaterThan(0);
+        // The registry took a manifest PUT (answered 500 after it) exactly when this case says it gets that far.
+        const taken = proxy.requests.some((r) => r.method === 'PUT' && r.path.endsWith('/manifests/1') && r.status === 201);
+        expect(taken).toBe(tagged);
+        if (tagged) expect({ method: e.method, status: e.status }).toEqual({ method: 'PUT', status: 500 });
+        expect(await assertTagsConsistent(NXAI_REGISTRY, repository)).toEqual(tagged ? ['1'] : []);
+      } finally {
+        await proxy.close();
       }
-      await assertTagsConsistent(NXAI_REGISTRY, repository);
-      expect(proxy.injected.length).toBeGreaterThan(0);
-    } finally {
-      await proxy.close();
-    }
-  });
+    },
+  );
 
   it('token auth (real registry + token server): a token that expires in the middle of a chunked upload is renewed and the push completes; a wrong password is a RegistryAuthError', async () => {
     const dir = tempDir('nxai-regf-');

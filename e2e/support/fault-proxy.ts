@@ -21,7 +21,10 @@ export interface FaultProxyOptions {
   /** Probability that a request gets a fault. */
   rate: number;
   faults?: readonly ProxyFault[];
+  /** Random faults stop after this many (the `always` ones do not count). */
   maxFaults?: number;
+  /** A fault this request always gets, whatever the random draw (e.g. every manifest PUT answered 500 after the registry took it). */
+  always?: (request: { method: string; path: string }) => ProxyFault | undefined;
 }
 
 export interface FaultProxy {
@@ -40,13 +43,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const agent = new http.Agent({ keepAlive: true });
   const proxy: FaultProxy = { host: '', injected: [], forwarded: 0, requests: [], close: async () => undefined };
 
+  let drawn = 0;
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
-    let fault: ProxyFault | undefined;
-    if (path !== '/v2/' && proxy.injected.length < (options.maxFaults ?? Infinity) && random() < options.rate) {
+    let fault = path === '/v2/' ? undefined : options.always?.({ method: req.method ?? '', path: path.split('?')[0]! });
+    if (!fault && path !== '/v2/' && drawn < (options.maxFaults ?? Infinity) && random() < options.rate) {
       fault = faults[Math.floor(random() * faults.length)]!;
-      proxy.injected.push({ fault, method: req.method ?? '', path: path.split('?')[0]! });
+      drawn++;
     }
+    if (fault) proxy.injected.push({ fault, method: req.method ?? '', path: path.split('?')[0]! });
     if (fault === 'drop') return req.socket.destroy();
     if (fault === '500' || fault === '429') {
       req.resume();
