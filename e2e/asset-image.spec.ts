@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerImageId } from '../packages/nx-asset-images/src/transports/docker-load';
 import { docker, dockerBuild, dockerRunRm, e2eEngine, expectedDockerId } from './support/docker';
+import { isPlainTar, readLoadArchive, startDockerLoadSpy } from './support/docker-load-spy';
 import { withUmociRootfs } from './support/umoci';
 import { exec } from './support/exec';
 import { hashStats } from './support/hash-stats';
@@ -179,10 +180,32 @@ describe('asset-image: build, load, COPY --from', () => {
   it(`after a small file changed, the image holds the new bytes; ${e2eEngine() === '26' ? 'containerd store: every layer is sent' : 'classic store: only the top layer is sent'}`, async () => {
     writeFileSync(ws.path('assets/bert/tokenizer/vocab.txt'), 'hello\nworld\nagain and again\n');
     await new Promise((r) => setTimeout(r, 2100));
-    const run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true']);
-    if (e2eEngine() === '26') expect(run.stdout).toMatch(/Docker \S+: loaded it \(linux\/amd64, /);
-    else expect(run.stdout).toContain('loaded it (sent 1 of 2 layers; it held the others)');
+    const spy = startDockerLoadSpy();
+    let sent: { layers: string[]; blobs: string[] };
+    let run;
+    try {
+      run = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env: spy.env });
+      expect(spy.archives()).toHaveLength(1);
+      const archive = await readLoadArchive(spy.archives()[0]!);
+      expect(archive.manifest).toHaveLength(1);
+      const layers = archive.manifest[0]!.Layers;
+      sent = { layers, blobs: layers.filter((layer) => archive.files.has(layer)) };
+      // Each layer sent is the bytes of its name (a digest).
+      for (const blob of sent.blobs) expect(`sha256:${sha256(archive.files.get(blob)!)}`).toBe(`sha256:${path.basename(blob)}`);
+    } finally {
+      spy.dispose();
+    }
     const result = readResult(ws, PROJECT);
+    expect(sent.layers.map((layer) => `sha256:${path.basename(layer)}`)).toEqual(result.layers.map((l) => l.digest));
+    if (e2eEngine() === '26') {
+      // "loaded it" without "sent k of N": the executor sent every layer; and the archive Docker read holds them all.
+      expect(run.stdout).toMatch(/Docker \S+: loaded it \(linux\/amd64, /);
+      expect(sent.blobs).toEqual(sent.layers);
+    } else {
+      expect(run.stdout).toContain('loaded it (sent 1 of 2 layers; it held the others)');
+      // The archive holds the top (changed) layer only; Docker had the weight's layer from the build before.
+      expect(sent.blobs).toEqual([sent.layers[1]]);
+    }
     const container = (await docker(['create', `${IMAGE}:0.1`, 'none'])).stdout.trim();
     const out = tempDir('nxai-cp-');
     try {
@@ -331,9 +354,11 @@ describe('asset-image: compression', () => {
         'assets/c/model.bin': weight,
         'assets/c/vocab.txt': 'a\nb\n',
       });
+      const spy = startDockerLoadSpy();
       try {
-        const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true', '--ociLayout=true'], { reject: false });
+        const run = await runNx(ws, ['run', 'assets-c:asset-image', '--load=true', '--ociLayout=true'], { reject: false, env: spy.env });
         const zlib = await import('node:zlib');
+        const zstdDecompress = (zlib as { zstdDecompressSync?: (bytes: Buffer) => Buffer }).zstdDecompressSync;
         if (compression === 'zstd' && typeof (zlib as { createZstdCompress?: unknown }).createZstdCompress !== 'function') {
           expect(run.exitCode).not.toBe(0);
           expect(run.stdout + run.stderr).toMatch(/assets\/c\/asset\.json: field "compression": expected a codec this Node.js has .*zstd/);
@@ -346,6 +371,28 @@ describe('asset-image: compression', () => {
           result.layers.map(() => `application/vnd.oci.image.layer.v1.tar+${compression}`),
         );
         expect(await dockerImageId(`${image}:1`)).toBe(expectedDockerId(result));
+        // Each layer in the layout decompresses to the tar whose sha256 is the config's diffID.
+        const blob = (digest: string) => readFileSync(ws.path('.asset-images/oci/blobs/sha256', digest.slice('sha256:'.length)));
+        const config = JSON.parse(blob(result.configDigest).toString('utf8')) as { rootfs: { diff_ids: string[] } };
+        expect(config.rootfs.diff_ids).toEqual(result.layers.map((l) => l.diffId));
+        const decompress = compression === 'gzip' ? zlib.gunzipSync : zstdDecompress!;
+        for (const layer of result.layers) {
+          const bytes = blob(layer.digest);
+          expect(`sha256:${sha256(bytes)}`).toBe(layer.digest);
+          expect(`sha256:${sha256(decompress(bytes))}`).toBe(layer.diffId);
+        }
+        // What Docker was sent: Docker 20.10 (classic store, no zstd) plain tars named by their diffIDs for zstd;
+        // otherwise the layers as built.
+        expect(spy.archives()).toHaveLength(1);
+        const archive = await readLoadArchive(spy.archives()[0]!);
+        const plain = compression === 'zstd' && e2eEngine() === '20.10';
+        const expected = result.layers.map((l) => `blobs/sha256/${(plain ? l.diffId : l.digest).slice('sha256:'.length)}`);
+        expect(archive.manifest[0]!.Layers).toEqual(expected);
+        for (const [i, name] of expected.entries()) {
+          const bytes = archive.files.get(name)!;
+          expect(`sha256:${sha256(bytes)}`, name).toBe(plain ? result.layers[i]!.diffId : result.layers[i]!.digest);
+          expect(isPlainTar(bytes), name).toBe(plain);
+        }
         // what Docker holds: the files, byte for byte
         const container = (await docker(['create', `${image}:1`, 'none'])).stdout.trim();
         const out = tempDir('nxai-cp-');
@@ -364,6 +411,7 @@ describe('asset-image: compression', () => {
           });
         }
       } finally {
+        spy.dispose();
         await ws.dispose();
       }
     },
