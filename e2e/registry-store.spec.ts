@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerRunRm, removeImagesOf } from './support/docker';
+import { startFaultProxy } from './support/fault-proxy';
 import { hashStats } from './support/hash-stats';
 import { servicesEnv } from './support/services';
 import { cloneWorkspace, commitAll, createWorkspace, git, runNx, type Workspace } from './support/workspace';
@@ -84,12 +85,35 @@ describe('the registry is the asset store', () => {
     expect(result.manifestDigest).toBe(JSON.parse(lockBefore).image.manifest);
   });
 
-  it('digest-only on a clone without the weights fetches nothing: the same manifest digest, no blob in the store', async () => {
+  it('digest-only on a clone without the weights fetches nothing: the same manifest digest, no request to the registry, no blob in the store', async () => {
     const other = await clone();
-    await runNx(other, ['run', 'bert:asset-image', '--load=false', '--ociLayout=false']);
-    const result = readResult(other, 'bert');
-    expect(result.manifestDigest).toBe(JSON.parse(await ws.read('assets/bert/asset.lock.json')).image.manifest);
-    expect(existsSync(other.path('.asset-images/oci/blobs'))).toBe(false);
+    // The registry the lock names, behind a counting proxy (no faults): every request the clone makes to it is seen.
+    const proxy = await startFaultProxy({ target: REG, seed: 1, rate: 0 });
+    try {
+      const lock = JSON.parse(await other.read('assets/bert/asset.lock.json'));
+      const viaProxy = `${proxy.host}/nxai-e2e/store-${RUN}`;
+      expect(lock.image.repository).toBe(IMAGE);
+      await other.write(
+        'assets/bert/asset.lock.json',
+        `${JSON.stringify({ ...lock, image: { ...lock.image, repository: viaProxy } }, null, 2)}\n`,
+      );
+      const asset = JSON.parse(await other.read('assets/bert/asset.json'));
+      await other.write('assets/bert/asset.json', `${JSON.stringify({ ...asset, image: viaProxy }, null, 2)}\n`);
+
+      await runNx(other, ['run', 'bert:asset-image', '--load=false', '--ociLayout=false']);
+      const result = readResult(other, 'bert');
+      expect(result.manifestDigest).toBe(lock.image.manifest);
+      expect(proxy.requests).toEqual([]);
+      expect(existsSync(other.path('.asset-images/oci/blobs'))).toBe(false);
+
+      // The count would have seen a fetch: asset-pull on the same clone gets the weight's layer through the proxy.
+      await runNx(other, ['run', 'bert:asset-pull']);
+      const weightLayer = lock.image.layers.find((l: { files: string[] }) => l.files.includes('weights/model.bin')).digest;
+      expect(proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${weightLayer}`)).length).toBeGreaterThan(0);
+      expect(sha256(readFileSync(other.path('assets/bert/weights/model.bin')))).toBe(sha256(weight));
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('asset-pull writes the absent weight, verified, with the lock mode; a second run fetches nothing; a --files glob takes a subset', async () => {

@@ -6,10 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { docker, dockerEnv } from './support/docker';
-import { exec } from './support/exec';
+import { exec, type ExecResult } from './support/exec';
 import { withUmociRootfs } from './support/umoci';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 import { sha256 } from './support/sha256';
@@ -56,6 +55,28 @@ async function expectComplete(ws: Workspace, image: string, result: AssetImageRe
 async function dockerTags(image: string): Promise<string[]> {
   const { stdout } = await docker(['image', 'ls', '--format', '{{.Tag}}', image]);
   return stdout.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * Waits until the running build holds its store lease, and not the gc mutex (taking a lease holds it an instant),
+ * then stops the build's process (SIGSTOP): it keeps the lease, and does nothing, until SIGCONT. Returns its pid.
+ */
+async function holdBuildWithLease(ws: Workspace, leases: string): Promise<number> {
+  const mutex = ws.path('.asset-images/gc.lock');
+  return vi.waitFor(
+    () => {
+      const names = existsSync(leases) ? readdirSync(leases).filter((name) => name.endsWith('.json')) : [];
+      expect(names).toHaveLength(1);
+      const pid = Number(names[0]!.split('-')[0]);
+      process.kill(pid, 'SIGSTOP');
+      if (existsSync(mutex)) {
+        process.kill(pid, 'SIGCONT');
+        throw new Error('the build holds the gc mutex: let it go on');
+      }
+      return pid;
+    },
+    { timeout: 120_000, interval: 20 },
+  );
 }
 
 function npxGc(ws: Workspace, ...args: string[]) {
@@ -144,27 +165,43 @@ describe('store gc', () => {
   it('gc during a concurrent build waits for it; both exit 0 and the build is complete', async () => {
     const image = 'localhost:5000/asset/e2e-gc-concurrent';
     const old = randomBytes(2 * MiB + 3);
-    const weight = randomBytes(48 * MiB + 9);
+    const weight = randomBytes(8 * MiB + 9);
     const ws = await createWorkspace(files(image, old, { gc: false, storeHistory: 0 }));
     workspaces.push(ws);
     const first = (await build(ws, old)).result;
 
     await ws.write('assets/w/model.bin', weight);
     const building = runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true', '--ociLayout=true', '--skip-nx-cache']);
-    // The build holds a lease while its executor runs.
+    // The build holds a lease while its executor runs: once it has one (and has let the gc mutex go again), stop the
+    // build's process where it stands, so gc meets the running build whatever its speed.
     const leases = ws.path('.asset-images/leases');
-    for (let i = 0; i < 600 && !(existsSync(leases) && readdirSync(leases).length > 0); i++) await sleep(50);
-    expect(readdirSync(leases).length).toBeGreaterThan(0);
-    // The CLI straight from node_modules/.bin (npx's own startup is covered above): it must start while the build runs.
-    const gc = await exec(process.execPath, [ws.path('node_modules/.bin/nx-asset-images'), 'gc'], {
-      cwd: ws.root,
-      env: dockerEnv(),
-      timeoutMs: 240_000,
-    });
+    const builder = await holdBuildWithLease(ws, leases);
+    let gc: Promise<ExecResult> | undefined;
+    try {
+      // The CLI straight from node_modules/.bin (npx's own startup is covered above).
+      let seen = '';
+      let waiting!: () => void;
+      const told = new Promise<void>((resolve) => (waiting = resolve));
+      gc = exec(process.execPath, [ws.path('node_modules/.bin/nx-asset-images'), 'gc'], {
+        cwd: ws.root,
+        env: dockerEnv(),
+        timeoutMs: 240_000,
+        onStdout: (text) => {
+          seen += text;
+          if (seen.includes('waiting for 1 running build')) waiting();
+        },
+      });
+      // gc says it waits for the build (and so has not run), or exits without waiting: the test fails either way.
+      await Promise.race([told, gc.then((r) => Promise.reject(new Error(`gc ended without waiting:\n${r.stdout}${r.stderr}`)))]);
+      expect(existsSync(blobFile(ws, first.manifestDigest))).toBe(true);
+    } finally {
+      process.kill(builder, 'SIGCONT');
+    }
+    const gcRun = await gc!;
     const built = await building;
 
-    expect(gc.exitCode).toBe(0);
-    expect(gc.stdout).toContain('waiting for 1 running build');
+    expect(gcRun.exitCode).toBe(0);
+    expect(gcRun.stdout).toContain('waiting for 1 running build');
     expect(built.exitCode).toBe(0);
     const result = readResult(ws, PROJECT);
     expect(result.manifestDigest).not.toBe(first.manifestDigest);

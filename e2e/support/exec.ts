@@ -9,6 +9,8 @@ export interface ExecOptions {
   /** Throw ExecError on a non-zero exit (default true). */
   reject?: boolean;
   timeoutMs?: number;
+  /** Told each piece of stdout as it comes (for a test that must act while the command runs). */
+  onStdout?: (text: string) => void;
 }
 
 export interface ExecResult {
@@ -47,7 +49,10 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      opts.onStdout?.(b.toString('utf8'));
+    });
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (cause) => reject(new ExecError({ command, stdout: '', stderr: String(cause), exitCode: -1 }, { cause })));
     child.on('close', (code, signal) => {
