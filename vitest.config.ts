@@ -5,6 +5,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export const DOCKER_E2E_FILES = [
   'e2e/asset-image.spec.ts',
   'e2e/buildx.spec.ts',
+  'e2e/codecs.spec.ts',
   'e2e/docker-build.spec.ts',
   'e2e/docker-load.spec.ts',
   'e2e/docker-platforms.spec.ts',
@@ -17,9 +18,8 @@ export const DOCKER_E2E_FILES = [
 // What each other Node line runs besides the unit suite (`npm run test:node-line`, .ci/run): the e2e tests whose result
 // can depend on the Node version. The packed plugin installed into fresh Nx 24, 22 and 23 workspaces and used through
 // real nx (README commands: build with worker-thread hashing, load, push, docker-build), and codec detection (zstd exists
-// from Node 22.15: built and loaded where Node has it, a clear error where it does not). Of asset-image.spec only the
-// "asset-image: compression" tests: the script passes `-t` (a project config has no test name filter).
-export const NODE_LINE_E2E_FILES = ['e2e/readme-workspace.spec.ts', 'e2e/nx-versions.spec.ts', 'e2e/asset-image.spec.ts'];
+// from Node 22.15: built and loaded where Node has it, a clear error where it does not).
+export const NODE_LINE_E2E_FILES = ['e2e/readme-workspace.spec.ts', 'e2e/nx-versions.spec.ts', 'e2e/codecs.spec.ts'];
 
 const e2e = {
   environment: 'node' as const,
