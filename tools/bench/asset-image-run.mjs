@@ -59,7 +59,7 @@ if (mode === 'task') {
   const { dockerLoad } = require(join(dist, 'transports/docker-load.js'));
   const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, arg), 'utf8'), arg, posix.dirname(arg));
   const store = assetStorePaths(workspaceRoot);
-  const cache = await phase('statCacheLoad', () => StatCache.load(store.statCache));
+  const cache = await phase('statCacheLoad', () => StatCache.load(store.statCache, join(workspaceRoot, manifest.projectRoot)));
   const analysis = await phase('analyze+hash', () => analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: 0, sources: 'fetch' }));
   await phase('statCacheSave', () => cache.save());
   await phase('lock', () => reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, false));
