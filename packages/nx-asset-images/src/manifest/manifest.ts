@@ -342,7 +342,7 @@ function checkSources(file: string, sources: NonNullable<RawAssetManifest['sourc
       throw new AssetManifestError(file, `${field}.url`, 'an http or https URL', redactUrl(url));
     }
     if (url.username !== '' || url.password !== '') {
-      // Tokens come from the environment only (README, "Remote sources"); the value is shown without them.
+      // Tokens come from the environment only (docs/graph-and-hashing.md, "Remote sources"); the value is shown without them.
       throw new AssetManifestError(
         file,
         `${field}.url`,
