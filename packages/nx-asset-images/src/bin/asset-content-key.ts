@@ -6,6 +6,7 @@
  * unchanged files are only stat'ed; a changed file is read once, and the layer
  * digest is computed in the same read for the build that follows.
  */
+import { randomUUID } from 'node:crypto';
 import { posix } from 'node:path';
 import { prepareAsset } from '../assembly/prepare-asset';
 import { assetBuildOptions } from '../asset/build-options';
@@ -22,9 +23,10 @@ export async function assetContentKeyLine(workspaceRoot: string, projectRoot: st
     const analysis = await prepareAsset(options, manifestFile, { sources: 'skip', statsTool: 'asset-content-key' });
     return `${PLUGIN_VERSION} content ${contentKey(analysis)}`;
   } catch (error) {
-    // Not this script's job to report: the task runs and its executor reports the error.
-    // The key still differs per message so a fixed asset is never a cache hit of a broken one.
-    return `error ${sha256Digest(error instanceof Error ? error.message : String(error))}`;
+    // Not this script's job to report: the task runs and its executor reports the error. A failing key is never a
+    // cache hit: the line is new on every run (a fixed message would let a build made after the failure be served
+    // again once the content changed), with the message's digest to tell failures apart when reading it.
+    return `error ${randomUUID()} ${sha256Digest(error instanceof Error ? error.message : String(error))}`;
   }
 }
 

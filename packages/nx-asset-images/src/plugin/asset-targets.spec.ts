@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { execSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePluginOptions } from '../nx/plugin-options';
-import { assetImageTarget } from './asset-targets';
+import { assetImageTarget, contentKeyCommand } from './asset-targets';
 
 describe('asset-image target from the plugin options', () => {
   it.each([
@@ -14,5 +18,31 @@ describe('asset-image target from the plugin options', () => {
     const { manifest: _m, outputPath: _o, ...rest } = target.options as Record<string, unknown>;
     // Target options are hashed by Nx: another platform list is another cache key.
     expect(rest).toEqual(expected);
+  });
+});
+
+describe('the content key runtime input', () => {
+  // Nx runs a runtime input with a shell and hashes what it prints, whatever its exit code.
+  const run = (cwd: string, command: string): string => execSync(command, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const root = mkdtempSync(join(tmpdir(), 'nxai-key-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const command = contentKeyCommand('assets/x', 1024);
+
+  it('prints a new line on every run when the key script cannot start (never a cache hit)', () => {
+    const first = run(root, command);
+    const second = run(root, command);
+    expect(first).toMatch(/^asset-content-key failed \d+ 0\.\d+\n$/);
+    expect(second).toMatch(/^asset-content-key failed /);
+    expect(second).not.toBe(first);
+  });
+
+  it("prints the script's line, the same on every run, when it works", () => {
+    mkdirSync(join(root, 'node_modules/nx-asset-images/dist/bin'), { recursive: true });
+    writeFileSync(
+      join(root, 'node_modules/nx-asset-images/dist/bin/asset-content-key.js'),
+      'console.log("key", process.argv.slice(2).join(" "))\n',
+    );
+    expect(run(root, command)).toBe('key assets/x 1024\n');
+    expect(run(root, command)).toBe('key assets/x 1024\n');
   });
 });

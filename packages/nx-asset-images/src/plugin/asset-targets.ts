@@ -15,8 +15,13 @@ import {
  */
 export function contentKeyCommand(projectRoot: string, largeFileThreshold?: number): string {
   const threshold = largeFileThreshold === undefined ? '' : ` ${largeFileThreshold}`;
-  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold}`;
+  // Nx hashes what a runtime input prints and ignores its exit code: a key script that cannot start would print the same
+  // error every run and serve a stale build. Its failure prints a line that is new on every run instead (never a hit).
+  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold} || ${KEY_FAILED_COMMAND}`;
 }
+
+/** Printed when the key script fails: a fresh line each run (time and a random number), so the task is never a cache hit. */
+export const KEY_FAILED_COMMAND = `node -e "console.log('asset-content-key failed', Date.now(), Math.random())"`;
 
 /**
  * `largeFileThreshold` (plugin option) goes to both the build and the content key, so the
