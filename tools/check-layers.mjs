@@ -26,7 +26,7 @@ export const LAYERS = [
   ['manifest', 'lock'],
   ['asset', 'workspace'],
   ['assembly'],
-  ['resolve'],
+  ['resolve', 'content-index'],
   ['asset-image', 'asset-push', 'asset-pull', 'docker-build', 'gc'],
   ['nx'],
   ['plugin', 'executors', 'generators', 'bin'],

@@ -75,8 +75,8 @@ if (mode === 'task') {
   if (loadArg === 'true') await phase('dockerLoad', () => dockerLoad(image, refs.references));
   out.digest = image.manifest.descriptor.digest;
 } else if (mode === 'key') {
-  const { assetContentKeyLine } = require(join(dist, 'bin/asset-content-key.js'));
-  out.key = await phase('contentKey', () => assetContentKeyLine(workspaceRoot, arg));
+  const { contentKeyLine } = require(join(dist, 'content-index/content-key-line.js'));
+  out.key = await phase('contentKey', () => contentKeyLine(workspaceRoot, arg));
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);
   process.exit(2);

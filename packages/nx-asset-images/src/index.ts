@@ -1,2 +1,2 @@
-export { createNodes, createNodesV2, createDependencies, postTasksExecution, name } from './plugin/index';
+export { createNodes, createNodesV2, createDependencies, preTasksExecution, postTasksExecution, name } from './plugin/index';
 export type { AssetImagesPluginOptions } from './nx/plugin-options';

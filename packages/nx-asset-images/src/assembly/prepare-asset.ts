@@ -13,6 +13,7 @@ import { StatCache } from '../hashing/stat-cache';
 import { recordHashStats } from '../hashing/hash-stats';
 import { analyzeAsset, type AssetAnalysis } from '../asset/analyze-asset';
 import type { AssetBuildOptions } from '../asset/build-options';
+import type { AssetFile } from '../manifest/file-set';
 
 export interface PrepareAssetOptions {
   /** `fetch`: download missing remote sources and include them (a build); `skip`: local files only (content key, lock). */
@@ -26,6 +27,8 @@ export interface PrepareAssetOptions {
   /** Names the hash statistics line (NX_ASSET_IMAGES_HASH_STATS); none: not recorded. */
   statsTool?: string;
   onProgress?: OnProgress;
+  /** The folder's files when the caller has scanned them with this manifest's selection: not scanned again. */
+  files?: readonly AssetFile[];
 }
 
 /** Loads the stat cache of the asset at `projectRoot` (workspace-relative), runs `work` with it and saves it, whatever `work` does. */
@@ -63,6 +66,7 @@ export async function prepareAsset(options: AssetBuildOptions, manifestFile: str
       largeFileThreshold: options.largeFileThreshold,
       sources: prepare.sources,
       onProgress: prepare.onProgress,
+      ...(prepare.files ? { files: prepare.files } : {}),
     });
   return prepare.cache ? analyze(prepare.cache) : withStatCache(options, manifest.projectRoot, analyze, prepare.statsTool);
 }

@@ -7,7 +7,9 @@
  * a lease on the store and records the build in its history). Reports through
  * `AssetBuildReporter`; rendering is the caller's.
  */
+import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { currentLockDigest, saveContentIndexRow } from '../content-index/content-key-line';
 import type { Descriptor, Image } from '../oci/image';
 import { SILENT_REPORTER, type Reporter } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
@@ -88,8 +90,11 @@ export async function buildAsset(
 ): Promise<AssetBuildOutcome> {
   const hashing = reporter.progress();
   let analysis: AssetAnalysis;
+  // The text the build is made from: the content index row saved after it names this very text.
+  const manifestText = readFileSync(join(options.workspaceRoot, request.manifestFile), 'utf8');
   try {
     analysis = await prepareAsset(options, request.manifestFile, {
+      text: manifestText,
       sources: 'fetch',
       requireCodec: true,
       statsTool: 'asset-image',
@@ -157,6 +162,13 @@ export async function buildAsset(
       if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, lock, options.ci)) === 'written') {
         reporter.event({ kind: 'lock-written', file: posix.join(manifest.projectRoot, 'asset.lock.json') });
       }
+      // The next no-op's key from the index, with the lock just written (it pins what was hashed: the key is unchanged).
+      await saveContentIndexRow(
+        options.workspaceRoot,
+        analysis,
+        manifestText,
+        currentLockDigest(options.workspaceRoot, manifest.projectRoot),
+      );
       await writeAssetImageResult(join(options.workspaceRoot, request.outputPath), result);
       return { analysis, image, result };
     }

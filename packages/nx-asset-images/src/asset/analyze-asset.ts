@@ -24,7 +24,8 @@ import { singleFileFrame, type SingleFileFrame } from '../tar/single-file-frame'
 import type { OnProgress } from '../util/progress';
 import type { AssetStorePaths } from './asset-store';
 import { fetchSources } from '../sources/download-sources';
-import { resolveAssetFiles } from '../manifest/file-set';
+import { checkSourceCollisions, resolveAssetFiles, type AssetFile } from '../manifest/file-set';
+import type { Stamped } from '../hashing/hasher';
 import { hashFiles } from '../hashing/hasher';
 import { planLayers, type PlannedFile } from './layer-plan';
 import { ASSET_LOCK_FILE, lockFromHashes, readAssetLock, type AssetLock, type AssetLockLayer } from '../lock/lock';
@@ -41,6 +42,8 @@ export interface AnalyzeAssetOptions {
   /** `fetch`: download missing remote sources and include them; `skip`: local files only (content key, lock). */
   sources: 'fetch' | 'skip';
   onProgress?: OnProgress;
+  /** The folder's files when the caller has scanned them already (the content index): not scanned again. */
+  files?: readonly AssetFile[];
 }
 
 export interface AnalyzedFile extends PlannedFile {
@@ -71,9 +74,13 @@ export interface AssetAnalysis {
   absent: AnalyzedFile[];
   /** Files the lock pins that were removed on purpose (seen here and now gone, or no longer selected), in path order. */
   removed: string[];
+  /** The folder's files as scanned (with the stat each was hashed by), in path order. */
+  scanned?: readonly AssetFile[];
 }
 
 type Input = {
+  /** The scan's stat of the content file: hashing does not stat it again. */
+  stamped?: Stamped;
   relPath: string;
   absPath: string;
   size: number;
@@ -90,7 +97,8 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
   const lockFile = join(manifest.projectRoot, ASSET_LOCK_FILE);
   const committedLock = await readAssetLock(join(options.workspaceRoot, lockFile));
   const pinnedPaths = Object.keys(committedLock?.files ?? {});
-  const local = await resolveAssetFiles(manifest, { workspaceRoot: options.workspaceRoot, pinned: pinnedPaths });
+  if (options.files) checkSourceCollisions(manifest, options.files);
+  const local = options.files ?? (await resolveAssetFiles(manifest, { workspaceRoot: options.workspaceRoot, pinned: pinnedPaths }));
   const inputs: Input[] = [];
   for (const file of local) {
     const pinned = committedLock?.files[file.relPath];
@@ -98,7 +106,8 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     if (pointer) {
       inputs.push({ ...pointer, relPath: file.relPath, absPath: file.absPath, origin: 'local', absent: 'lfs-pointer' });
     } else {
-      inputs.push({ relPath: file.relPath, absPath: file.absPath, size: file.size, mode: file.mode, origin: 'local' });
+      const stamped = { stamp: file.stamp, statTimeNs: file.statTimeNs };
+      inputs.push({ relPath: file.relPath, absPath: file.absPath, size: file.size, mode: file.mode, origin: 'local', stamped });
     }
   }
   // Pinned files the folder lacks: absent, or removed on purpose.
@@ -144,7 +153,13 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
   }
   const readable = inputs.filter((input) => input.absent === undefined);
   const hashList = await hashFiles(
-    readable.map((input) => ({ absPath: input.absPath, size: input.size, relPath: input.relPath, frame: frames.get(input.relPath) })),
+    readable.map((input) => ({
+      absPath: input.absPath,
+      size: input.size,
+      relPath: input.relPath,
+      frame: frames.get(input.relPath),
+      stamped: input.stamped,
+    })),
     { cache: options.cache, onProgress: options.onProgress },
   );
   const hashes = new Map<string, { sha256: string; layerDigest?: Digest }>(readable.map((input, i) => [input.relPath, hashList[i]!]));
@@ -179,7 +194,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
   const lock = lockFromHashes(layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'));
   const absent = layers.flatMap((layer) => layer.files).filter((file) => file.absent !== undefined);
   absent.sort((a, b) => (a.relPath < b.relPath ? -1 : 1));
-  return { manifest, layers, lock, absent, removed, ...(committedLock ? { committedLock } : {}) };
+  return { manifest, layers, lock, absent, removed, scanned: local, ...(committedLock ? { committedLock } : {}) };
 }
 
 /** The lock layer holding exactly these files, each as the lock pins it; none when the layer changed. */

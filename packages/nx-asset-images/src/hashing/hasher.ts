@@ -30,6 +30,8 @@ export interface HashInputFile {
   relPath?: string;
   /** This file's frame: its single-file layer digest is computed too (per input, so two inputs sharing an absPath, e.g. a symlink and its target, get their own). */
   frame?: HashFrame;
+  /** The stat the caller already took of `absPath` (the file scan's): not stat'ed again before the cache lookup. */
+  stamped?: Stamped;
 }
 
 /** The tar bytes around a file in its single-file layer (from `singleFileFrame`). */
@@ -78,7 +80,7 @@ export async function hashFiles(files: readonly HashInputFile[], options: HashFi
   try {
     // Synchronous stats: on a no-op of 100,000 files, a promise and a libuv thread-pool round trip per file
     // cost more than the stat itself (local disks answer from the inode cache).
-    const stamps = files.map((file) => statStampSync(file.absPath));
+    const stamps = files.map((file) => file.stamped ?? statStampSync(file.absPath));
     const results = new Array<FileHash>(files.length);
     // Cache hits answered here, without a promise per file: a no-op is all hits.
     const misses: number[] = [];
@@ -100,7 +102,7 @@ export async function hashFiles(files: readonly HashInputFile[], options: HashFi
   }
 }
 
-interface Stamped {
+export interface Stamped {
   stamp: FileStamp;
   /** Wall clock (ns since epoch) when the stat was taken. */
   statTimeNs: bigint;

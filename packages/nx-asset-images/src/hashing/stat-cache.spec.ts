@@ -142,22 +142,26 @@ describe('StatCache persistence', () => {
 });
 
 describe('pruneStatCaches', () => {
-  it('removes only the files of assets that are gone, and the legacy file; dryRun only reports', async () => {
+  it('removes only the files (stat cache and content index row) of assets that are gone, and the legacy file; dryRun only reports', async () => {
+    const keyRowOf = (root: string) => fileOf(root).replace(/\.json$/, '.key.json');
     for (const root of ['/w/live', '/w/dead']) {
       const cache = await StatCache.load(cacheDir, root);
       cache.store(`${root}/x`, stamp, { sha256: A, size: 3 });
       await cache.save();
+      await writeFile(keyRowOf(root), '{}\n');
     }
     await writeFile(join(store, LEGACY_STAT_CACHE_FILE), '{}');
     await writeFile(join(cacheDir, 'not-a-cache.txt'), 'x');
-    const expected = [fileOf('/w/dead'), join(store, LEGACY_STAT_CACHE_FILE)];
+    const expected = [fileOf('/w/dead'), keyRowOf('/w/dead'), join(store, LEGACY_STAT_CACHE_FILE)];
     const dry = await pruneStatCaches(store, ['live'], { dryRun: true, workspaceRoot: '/w' });
     expect(dry.removed).toEqual(expected);
-    expect(dry.bytes).toBe((await stat(fileOf('/w/dead'))).size + 2);
-    expect((await readdir(cacheDir)).length).toBe(3);
+    expect(dry.bytes).toBe((await stat(fileOf('/w/dead'))).size + 3 + 2);
+    expect((await readdir(cacheDir)).length).toBe(5);
     const done = await pruneStatCaches(store, ['/w/live']);
     expect(done).toEqual(dry);
-    expect((await readdir(cacheDir)).sort()).toEqual([fileOf('/w/live').split('/').pop(), 'not-a-cache.txt'].sort());
+    expect((await readdir(cacheDir)).sort()).toEqual(
+      [fileOf('/w/live').split('/').pop(), keyRowOf('/w/live').split('/').pop(), 'not-a-cache.txt'].sort(),
+    );
     expect(await pruneStatCaches(join(dir, 'no-store'), [])).toEqual({ removed: [], bytes: 0 });
   });
 });

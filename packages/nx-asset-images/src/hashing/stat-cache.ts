@@ -57,7 +57,8 @@ export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
 export const STAT_CACHE_DIR = 'stat-cache';
 const CACHE_VERSION = 2;
 const FILE_EXTENSION = '.json';
-const CACHE_FILE_NAME = /^[0-9a-f]{16}\.json$/;
+/** An asset's stat cache file, or its content index row (`<16 hex>.key.json`, content-index/key-index-row.ts). */
+const CACHE_FILE_NAME = /^[0-9a-f]{16}(\.key)?\.json$/;
 
 /** The cache file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
 export function statCacheFileOf(cacheDir: string, assetDir: string): string {
@@ -340,7 +341,12 @@ export async function pruneStatCaches(
 ): Promise<{ removed: string[]; bytes: number }> {
   const cacheDir = statCacheDirOf(storeRoot);
   const base = options.workspaceRoot ?? process.cwd();
-  const live = new Set(liveProjectRoots.map((root) => statCacheFileOf(cacheDir, resolve(base, root))));
+  const live = new Set(
+    liveProjectRoots.flatMap((root) => {
+      const file = statCacheFileOf(cacheDir, resolve(base, root));
+      return [file, file.replace(/\.json$/, '.key.json')];
+    }),
+  );
   const names = await readdir(cacheDir).catch(() => [] as string[]);
   const candidates = [
     ...names

@@ -8,6 +8,7 @@
  * other asset projects and are left out.
  */
 import { lstat, realpath, stat } from 'node:fs/promises';
+import { stampOf, type FileStamp } from '../hashing/stat-cache';
 import { fileSelector } from './file-selection';
 import { isAtomicWriteTemp } from '../util/atomic-write';
 import { lstatSync } from 'node:fs';
@@ -28,6 +29,10 @@ export interface AssetFile {
   /** `st_mode` of the content file (type and permission bits). */
   mode: number;
   mtimeMs: number;
+  /** The content file's identity and version from the scan's one stat (the stat cache's and the content index's stamp). */
+  stamp: FileStamp;
+  /** Wall clock (ns since the epoch) just before that stat: a stamp this close to it cannot yet prove a later same-size write. */
+  statTimeNs: bigint;
   /** Set when `relPath` is a symlink (inside the folder): the link's own absolute path. */
   linkPath?: string;
 }
@@ -103,7 +108,8 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
     if (stats.kind === 'symlink') {
       files.push(await resolveSymlink(manifest, field, relPath, absPath, assetReal));
     } else if (stats.kind === 'file') {
-      files.push({ relPath, absPath, size: stats.size, mode: stats.mode, mtimeMs: stats.mtimeMs });
+      const { size, mode, mtimeMs, stamp, statTimeNs } = stats;
+      files.push({ relPath, absPath, size, mode, mtimeMs, stamp, statTimeNs });
     } else {
       throw new AssetFilesError(manifest.file, field, relPath, 'is not a regular file (sockets, pipes and devices cannot go in an image)');
     }
@@ -119,14 +125,17 @@ interface EntryStats {
   size: number;
   mode: number;
   mtimeMs: number;
+  stamp: FileStamp;
+  statTimeNs: bigint;
 }
 
-/** The entry's lstat, or undefined when it went away since it was listed. */
+/** The entry's lstat (bigint: the stamp needs nanoseconds), or undefined when it went away since it was listed. */
 function entryStats(absPath: string): EntryStats | undefined {
-  const stats = lstatSync(absPath, { throwIfNoEntry: false });
+  const statTimeNs = BigInt(Date.now()) * 1_000_000n;
+  const stats = lstatSync(absPath, { bigint: true, throwIfNoEntry: false });
   if (stats === undefined) return undefined;
   const kind = stats.isFile() ? 'file' : stats.isSymbolicLink() ? 'symlink' : stats.isDirectory() ? 'directory' : 'other';
-  return { kind, size: stats.size, mode: stats.mode, mtimeMs: stats.mtimeMs };
+  return { kind, size: Number(stats.size), mode: Number(stats.mode), mtimeMs: Number(stats.mtimeMs), stamp: stampOf(stats), statTimeNs };
 }
 
 /** A glob without magic that names a folder stands for everything below it. */
@@ -162,7 +171,8 @@ async function resolveSymlink(
       `is a symlink to ${target}, outside the asset folder; symlinks are never followed out of it (copy the file in, or list it in "sources")`,
     );
   }
-  const stats = await stat(target);
+  const statTimeNs = BigInt(Date.now()) * 1_000_000n;
+  const stats = await stat(target, { bigint: true });
   if (stats.isDirectory()) {
     throw new AssetFilesError(
       manifest.file,
@@ -174,10 +184,12 @@ async function resolveSymlink(
   if (!stats.isFile()) {
     throw new AssetFilesError(manifest.file, field, relPath, 'is a symlink to something that is not a regular file');
   }
-  return { relPath, absPath: target, size: stats.size, mode: stats.mode, mtimeMs: stats.mtimeMs, linkPath };
+  const [size, mode, mtimeMs] = [Number(stats.size), Number(stats.mode), Number(stats.mtimeMs)];
+  return { relPath, absPath: target, size, mode, mtimeMs, stamp: stampOf(stats), statTimeNs, linkPath };
 }
 
-function checkSourceCollisions(manifest: ManifestFields, files: readonly AssetFile[]): void {
+/** Throws when a local file and a remote source (`sources[].path`) would be one path, or one below the other. */
+export function checkSourceCollisions(manifest: ManifestFields, files: readonly AssetFile[]): void {
   if (manifest.sources.length === 0) return;
   const local = new Set(files.map((file) => file.relPath));
   manifest.sources.forEach((source, index) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePluginOptions } from '../nx/plugin-options';
 import { assetImageTarget, contentKeyCommand } from './asset-targets';
+import { contentKeyEnvName } from '../content-index/key-env';
 
 describe('asset-image target from the plugin options', () => {
   it.each([
@@ -23,7 +24,8 @@ describe('asset-image target from the plugin options', () => {
 
 describe('the content key runtime input', () => {
   // Nx runs a runtime input with a shell and hashes what it prints, whatever its exit code.
-  const run = (cwd: string, command: string): string => execSync(command, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const run = (cwd: string, command: string, env: NodeJS.ProcessEnv = {}): string =>
+    execSync(command, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env }, shell: '/bin/sh' });
   const root = mkdtempSync(join(tmpdir(), 'nxai-key-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const command = contentKeyCommand('assets/x', 1024);
@@ -44,5 +46,15 @@ describe('the content key runtime input', () => {
     );
     expect(run(root, command)).toBe('key assets/x 1024\n');
     expect(run(root, command)).toBe('key assets/x 1024\n');
+  });
+
+  it("prints the index hook's line with a shell builtin when its variable is set, the script's when it is empty", () => {
+    const variable = contentKeyEnvName('assets/x');
+    expect(variable).toMatch(/^NX_ASSET_IMAGES_KEY_[0-9a-f]{16}$/);
+    // The same text and newline as the script prints: a task hashed with and without the hook shares its cache.
+    expect(run(root, command, { [variable]: 'nx-asset-images@0.1.0 content sha256:ab' })).toBe('nx-asset-images@0.1.0 content sha256:ab\n');
+    expect(run(root, command, { [variable]: '' })).toBe('key assets/x 1024\n');
+    // Another asset's variable is not this one's.
+    expect(run(root, command, { [contentKeyEnvName('assets/x-y')]: 'other' })).toBe('key assets/x 1024\n');
   });
 });

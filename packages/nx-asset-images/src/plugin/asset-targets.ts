@@ -7,17 +7,25 @@ import {
   assetResultDir,
   INVALID_MANIFEST_EXECUTOR,
 } from '../workspace/workspace-facts';
+import { contentKeyEnvName } from '../content-index/key-env';
 
 /**
- * Runtime input that pins an asset's exact local content: a small node script that
- * prints a digest of (path, size, mode, sha256) of every file, served from the stat
- * cache, so unchanged weights are never read and gitignored files are not missed.
+ * Runtime input that pins an asset's exact local content: a line with a digest of
+ * (path, size, mode, sha256) of every file, so unchanged weights are never read and
+ * gitignored files are not missed.
+ *
+ * The content index hook (`preTasksExecution`) sets the asset's line in its variable
+ * once per command for every unchanged asset: the input is then a shell builtin. Where
+ * the variable is empty or unset (a changed asset, an agent where the hook does not
+ * run), a small node script computes the same line, so both hash alike and share caches.
  */
 export function contentKeyCommand(projectRoot: string, largeFileThreshold?: number): string {
   const threshold = largeFileThreshold === undefined ? '' : ` ${largeFileThreshold}`;
+  const variable = contentKeyEnvName(projectRoot);
+  const script = `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold}`;
   // Nx hashes what a runtime input prints and ignores its exit code: a key script that cannot start would print the same
   // error every run and serve a stale build. Its failure prints a line that is new on every run instead (never a hit).
-  return `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold} || ${KEY_FAILED_COMMAND}`;
+  return `[ -n "$${variable}" ] && printf '%s\\n' "$${variable}" || ${script} || ${KEY_FAILED_COMMAND}`;
 }
 
 /** Printed when the key script fails: a fresh line each run (time and a random number), so the task is never a cache hit. */

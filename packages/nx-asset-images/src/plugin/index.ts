@@ -37,4 +37,5 @@ export const createNodesV2 = createNodes;
 
 export { createDependencies };
 export { postTasksExecution } from './restore-cached-images';
+export { preTasksExecution } from './content-index-hook';
 export const name = PLUGIN_NAME;

@@ -1,0 +1,168 @@
+/**
+ * The line the `asset-image` target's runtime input prints: it changes exactly
+ * when the asset's local content changes (`asset/content-key.ts`), and never
+ * repeats when the key cannot be made.
+ *
+ * Two paths:
+ * - `indexedContentKeyLine`, the lean one: asset.json's text, one stat of each
+ *   selected file (the scan) and the lock's text, against the asset's content
+ *   index row (`key-index-row.ts`). Same digest: the row's line; the stat
+ *   cache is not loaded, no layer is planned, no content is read. Else: none.
+ *   Never throws. What the `preTasksExecution` hook runs for every asset.
+ * - `contentKeyLine`: the lean path first, then the full one: asset.json
+ *   validated, the files hashed through the stat cache (a changed file read
+ *   once, with its layer digest for the build that follows), the lock's
+ *   absent files; its row saved for the next run.
+ *
+ * A build saves the row of what it built too (`saveContentIndexRow`), after
+ * writing the lock, so the first no-op after a build is answered by the index.
+ * No row is saved when a stamp is racy (a file written within 2 s of its stat:
+ * a same-size rewrite within the file system's timestamp granularity would
+ * leave the stamp unchanged).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import { prepareAsset } from '../assembly/prepare-asset';
+import type { AssetAnalysis } from '../asset/analyze-asset';
+import { assetBuildOptions } from '../asset/build-options';
+import { contentKey } from '../asset/content-key';
+import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
+import { ASSET_LOCK_FILE } from '../lock/lock';
+import { sha256Digest } from '../oci/digest';
+import { isRacy, KEY_INDEX_VERSION, keyIndexFileOf, readKeyIndexRow, stampsDigest, writeKeyIndexRow } from './key-index-row';
+
+// The builder's version is part of the key: a new release may lay out images differently.
+const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;
+/** The stat cache's racy window. */
+const RACY_WINDOW_NS = 2_000_000_000n;
+
+interface Located {
+  workspaceRoot: string;
+  projectRoot: string;
+  assetDir: string;
+  manifestFile: string;
+  indexFile: string;
+}
+
+function locate(workspaceRoot: string, projectRoot: string): Located {
+  const assetDir = resolve(workspaceRoot, projectRoot);
+  const { store } = assetBuildOptions(workspaceRoot);
+  return {
+    workspaceRoot,
+    projectRoot,
+    assetDir,
+    manifestFile: posix.join(projectRoot, 'asset.json'),
+    indexFile: keyIndexFileOf(store.statCache, assetDir),
+  };
+}
+
+/** sha256 of the asset's lock text, or undefined when it has none. */
+function lockDigestOf(assetDir: string): string | undefined {
+  try {
+    return sha256Digest(readFileSync(join(assetDir, ASSET_LOCK_FILE)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The row's line when the asset's scan still matches its content index row; undefined otherwise (never throws). */
+export async function indexedContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string | undefined> {
+  try {
+    const at = locate(workspaceRoot, projectRoot);
+    const manifestText = readFileSync(join(workspaceRoot, at.manifestFile), 'utf8');
+    return (await leanPath(at, manifestText, lockDigestOf(at.assetDir))).line;
+  } catch {
+    return undefined;
+  }
+}
+
+async function leanPath(
+  at: Located,
+  manifestText: string,
+  lockDigest: string | undefined,
+): Promise<{ line?: string; files?: AssetFile[] }> {
+  const row = readKeyIndexRow(at.indexFile, at.assetDir, PLUGIN_VERSION);
+  if (!row || row.manifest !== sha256Digest(manifestText)) return {};
+  let files: AssetFile[];
+  try {
+    // No sources: a local file colliding with one is a new file, so a new digest, and the full path reports it.
+    const manifest = { file: at.manifestFile, projectRoot: at.projectRoot, ...row.selection, sources: [] };
+    files = await resolveAssetFiles(manifest, { workspaceRoot: at.workspaceRoot });
+  } catch {
+    return {}; // a glob that now matches nothing may still match the lock: the full path decides
+  }
+  return { files, ...(stampsDigest(files, lockDigest) === row.stamps ? { line: row.line } : {}) };
+}
+
+/** The key line of an analysis: what the runtime input prints for it. */
+export function contentKeyLineOf(analysis: AssetAnalysis): string {
+  return `${PLUGIN_VERSION} content ${contentKey(analysis)}`;
+}
+
+/**
+ * Saves the asset's row: `analysis` was made from `manifestText` and the lock whose text is `lockDigest`
+ * (undefined: none). Nothing when a scanned stamp is racy, or the analysis has no scan. Never throws: a store
+ * that cannot be written costs the next run the full path, never a wrong key.
+ */
+export async function saveContentIndexRow(
+  workspaceRoot: string,
+  analysis: AssetAnalysis,
+  manifestText: string,
+  lockDigest: string | undefined,
+  racyWindowNs: bigint = RACY_WINDOW_NS,
+): Promise<void> {
+  const scanned = analysis.scanned;
+  if (!scanned || scanned.some((file) => isRacy(file.stamp, file.statTimeNs, racyWindowNs))) return;
+  try {
+    const at = locate(workspaceRoot, analysis.manifest.projectRoot);
+    await writeKeyIndexRow(at.indexFile, {
+      version: KEY_INDEX_VERSION,
+      plugin: PLUGIN_VERSION,
+      root: at.assetDir,
+      manifest: sha256Digest(manifestText),
+      selection: { files: [...analysis.manifest.files], exclude: [...analysis.manifest.exclude] },
+      stamps: stampsDigest(scanned, lockDigest),
+      line: contentKeyLineOf(analysis),
+    });
+  } catch {
+    // see above
+  }
+}
+
+/** The lock digest a build's row is saved with: the lock as the build left it. */
+export function currentLockDigest(workspaceRoot: string, projectRoot: string): string | undefined {
+  return lockDigestOf(resolve(workspaceRoot, projectRoot));
+}
+
+/** The content key line of the asset at `projectRoot` (workspace-relative): from its index row when unchanged, else computed and saved. */
+export async function contentKeyLine(
+  workspaceRoot: string,
+  projectRoot: string,
+  largeFileThreshold?: number,
+  /** Tests only: the racy window (default 2 s, the stat cache's). */
+  racyWindowNs: bigint = RACY_WINDOW_NS,
+): Promise<string> {
+  try {
+    const at = locate(workspaceRoot, projectRoot);
+    // Read before the scan and the hashing: a later change of either gives the next run another digest.
+    const manifestText = readFileSync(join(workspaceRoot, at.manifestFile), 'utf8');
+    const lockDigest = lockDigestOf(at.assetDir);
+    const lean = await leanPath(at, manifestText, lockDigest);
+    if (lean.line !== undefined) return lean.line;
+    const options = assetBuildOptions(workspaceRoot, { largeFileThreshold });
+    const analysis = await prepareAsset(options, at.manifestFile, {
+      sources: 'skip',
+      statsTool: 'asset-content-key',
+      text: manifestText,
+      ...(lean.files ? { files: lean.files } : {}),
+    });
+    await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, racyWindowNs);
+    return contentKeyLineOf(analysis);
+  } catch (error) {
+    // Not this script's job to report: the task runs and its executor reports the error. A failing key is never a
+    // cache hit: the line is new on every run (a fixed message would let a build made after the failure be served
+    // again once the content changed), with the message's digest to tell failures apart when reading it.
+    return `error ${randomUUID()} ${sha256Digest(error instanceof Error ? error.message : String(error))}`;
+  }
+}

@@ -1,0 +1,51 @@
+import type { PreTasksExecution } from '@nx/devkit';
+import { readCachedProjectGraph } from '../nx/nx-api';
+import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
+import { commandNamesTarget, targetsReaching } from '../nx/command-targets';
+import { CONTENT_INDEX_ENV, contentKeyEnvName } from '../content-index/key-env';
+import { ASSET_IMAGE_EXECUTOR } from '../workspace/workspace-facts';
+
+/** Assets whose index rows are checked at once. */
+const CONCURRENCY = 8;
+
+/**
+ * The content index, once per Nx command, before Nx hashes any task: for every
+ * asset whose scan matches its index row, its key line goes into its variable
+ * (`content-index/key-env.ts`), which the asset-image runtime input prints with
+ * a shell builtin instead of starting node. A changed or unindexed asset gets
+ * an empty variable: its runtime input computes the key (and saves its row),
+ * so this hook never reads file content, and a command pays for hashing only
+ * the assets it runs.
+ *
+ * Nx records what the hook assigns to `process.env` and hashes tasks with it
+ * (its return value is ignored); it runs in a plugin worker that exits after
+ * the command, so the index lives on disk. A command that cannot run an
+ * asset-image task (by its argv and the targets' `dependsOn`) does nothing.
+ */
+export const preTasksExecution: PreTasksExecution<AssetImagesPluginOptions> = async (options, context) => {
+  if (process.env[CONTENT_INDEX_ENV] === 'off') return;
+  let graph: ReturnType<typeof readCachedProjectGraph>;
+  try {
+    graph = readCachedProjectGraph();
+  } catch {
+    return; // no graph on disk: every runtime input computes its own key
+  }
+  const targetName = normalizePluginOptions(options).assetImageTargetName;
+  const argv = (context as { argv?: string[] }).argv; // absent from some Nx versions' context: then any command may
+  if (argv !== undefined && !commandNamesTarget(argv, targetsReaching(graph, targetName))) return;
+  const roots = Object.values(graph.nodes)
+    .filter((node) => Object.values(node.data.targets ?? {}).some((target) => target.executor === ASSET_IMAGE_EXECUTOR))
+    .map((node) => node.data.root);
+  if (roots.length === 0) return;
+  // Loaded here, not at plugin load: the graph of every nx command would pay for them.
+  const { indexedContentKeyLine } = await import('../content-index/content-key-line.js');
+  const queue = [...roots];
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
+      for (let root = queue.shift(); root !== undefined; root = queue.shift()) {
+        // Assigned even when empty: a value inherited from an outer nx must not stand for this command's content.
+        process.env[contentKeyEnvName(root)] = (await indexedContentKeyLine(context.workspaceRoot, root)) ?? '';
+      }
+    }),
+  );
+};
