@@ -147,11 +147,11 @@ describe('asset-image: build, load, COPY --from', () => {
     // the same command as the first build (its --load=true is part of the task hash)
     const hit = await runNx(ws, ['run', `${PROJECT}:asset-image`, '--load=true'], { env });
     expect(hit.stdout).toMatch(/local cache|existing outputs match the cache/);
+    // The key came from the content index hook (no key script ran: no line) or from the key script's stat cache.
     const noop = hashStats(stats);
-    expect(noop.length).toBeGreaterThan(0); // the content key ran
     expect(noop.every((s) => s.bytesRead === 0)).toBe(true);
 
-    rmSync(stats);
+    rmSync(stats, { force: true });
     const changed = Buffer.from(weight);
     changed[12345] ^= 0xff;
     writeFileSync(ws.path('assets/bert/model.bin'), changed);

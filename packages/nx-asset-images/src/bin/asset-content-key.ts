@@ -7,6 +7,7 @@
  * by Nx from the workspace root with the asset's folder as argument.
  */
 import { contentKeyLine } from '../content-index/content-key-line';
+import { recordHashStats } from '../hashing/hash-stats';
 
 if (require.main === module) {
   const projectRoot = process.argv[2];
@@ -15,5 +16,9 @@ if (require.main === module) {
     process.exit(2);
   }
   const threshold = process.argv[3] ? Number(process.argv[3]) : undefined;
-  contentKeyLine(process.cwd(), projectRoot, threshold).then((line) => process.stdout.write(`${line}\n`));
+  contentKeyLine(process.cwd(), projectRoot, threshold).then((line) => {
+    process.stdout.write(`${line}\n`);
+    // One line per run (NX_ASSET_IMAGES_HASH_STATS), answered from the index row or not: tests tell when the script ran.
+    recordHashStats('asset-content-key');
+  });
 }

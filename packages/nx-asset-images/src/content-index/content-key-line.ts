@@ -153,7 +153,6 @@ export async function contentKeyLine(
     const options = assetBuildOptions(workspaceRoot, { largeFileThreshold });
     const analysis = await prepareAsset(options, at.manifestFile, {
       sources: 'skip',
-      statsTool: 'asset-content-key',
       text: manifestText,
       ...(lean.files ? { files: lean.files } : {}),
     });
