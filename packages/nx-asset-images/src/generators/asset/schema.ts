@@ -14,6 +14,12 @@ export interface AssetGeneratorSchema {
   sha256?: string;
   /** Where the remote file goes, relative to the asset folder. */
   path?: string;
+  /** `hf://<org>/<repo>[@<revision>]`: take the files of a Hugging Face model revision, pinned to its commit. */
+  from?: string;
+  /** With `from`: comma-separated globs of the files to take (default all). */
+  include?: string | string[];
+  /** With `from`: comma-separated globs of the files to leave out. */
+  exclude?: string | string[];
   /** Write a .gitignore in the asset folder that keeps large weight files out of git. */
   gitignoreLargeFiles?: boolean;
   skipFormat?: boolean;
