@@ -32,7 +32,10 @@ export async function importFromHub(tree: Tree, request: HubImportRequest): Prom
     );
   }
   logger.info(`${shown} is commit ${imported.commit}${request.ref.revisionGiven ? '' : ' (no revision given: took main)'}`);
-  logger.info(`${imported.sources.length} files, ${formatBytes(imported.totalSize)} (${imported.totalSize} bytes), pinned to that commit`);
+  const count = imported.sources.length;
+  logger.info(
+    `${count} ${count === 1 ? 'file' : 'files'}, ${formatBytes(imported.totalSize)} (${imported.totalSize} bytes), pinned to that commit`,
+  );
   for (const path of imported.leftOut) logger.info(`${path} left out: it is the asset's own file`);
   return imported;
 }
