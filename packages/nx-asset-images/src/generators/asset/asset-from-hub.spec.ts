@@ -101,7 +101,7 @@ describe('asset generator --from', () => {
     writeJson(tree, path, { ...readJson(tree, path), compression: 'gzip' });
     info.length = 0;
 
-    await assetGenerator(tree, { name: 'bert', from: 'hf://org/bert', skipFormat: true } as typeof base);
+    await assetGenerator(tree, { name: 'bert', from: 'hf://org/bert', skipFormat: true });
     const manifest = readJson(tree, path);
     expect(Object.keys(manifest)).toEqual(['$schema', 'name', 'image', 'tags', 'sources', 'compression']);
     expect(manifest).toMatchObject({ tags: ['1.0'], compression: 'gzip' });

@@ -189,7 +189,7 @@ export function normalizeAssetOptions(options: AssetGeneratorSchema): Normalized
   return {
     name,
     directory,
-    image: options.image.trim(),
+    image: options.image!.trim(), // parseImage threw when absent
     imageReference,
     tags: parseTags(options.tags, imageReference),
     sources: parseSource(options),

@@ -4,8 +4,8 @@ export interface AssetGeneratorSchema {
   name: string;
   /** Folder of the asset, relative to the workspace root; `assets/<name>` when omitted. */
   directory?: string;
-  /** Repository the image is known by, without tag (`registry.example.com/asset/models-bert`). */
-  image: string;
+  /** Repository the image is known by, without tag (`registry.example.com/asset/models-bert`). Required to create an asset; not to update one `--from`. */
+  image?: string;
   /** Tags besides the content tag; comma separated on the command line. `["latest"]` when omitted. */
   tags?: string | string[];
   /** URL of a remote file to pin in `sources`; needs `sha256` and `path`. */

@@ -27,15 +27,14 @@ export async function startLoggingProxy(options: { credentials?: string } = {}):
   const log: ProxyLogEntry[] = [];
   const expected = options.credentials === undefined ? undefined : `Basic ${Buffer.from(options.credentials).toString('base64')}`;
   const sockets = new Set<net.Socket>();
+  /** Logs the request; false when it lacks the proxy credentials asked for. */
+  const record = (kind: ProxyLogEntry['kind'], req: http.IncomingMessage): boolean => {
+    const proxyAuthorization = req.headers['proxy-authorization'];
+    log.push({ kind, target: req.url ?? '', authorization: req.headers.authorization, proxyAuthorization });
+    return expected === undefined || proxyAuthorization === expected;
+  };
   const server = http.createServer((req, res) => {
-    const entry: ProxyLogEntry = {
-      kind: 'forward',
-      target: req.url ?? '',
-      authorization: req.headers.authorization,
-      proxyAuthorization: req.headers['proxy-authorization'],
-    };
-    log.push(entry);
-    if (expected !== undefined && entry.proxyAuthorization !== expected) return res.writeHead(407, { 'proxy-authenticate': 'Basic' }).end();
+    if (!record('forward', req)) return res.writeHead(407, { 'proxy-authenticate': 'Basic' }).end();
     let target: URL;
     try {
       target = new URL(req.url ?? '');
@@ -54,14 +53,7 @@ export async function startLoggingProxy(options: { credentials?: string } = {}):
   });
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     sockets.add(client);
-    const entry: ProxyLogEntry = {
-      kind: 'connect',
-      target: req.url ?? '',
-      authorization: req.headers.authorization,
-      proxyAuthorization: req.headers['proxy-authorization'],
-    };
-    log.push(entry);
-    if (expected !== undefined && entry.proxyAuthorization !== expected) {
+    if (!record('connect', req)) {
       client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n');
       return;
     }
