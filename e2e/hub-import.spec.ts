@@ -11,12 +11,12 @@ import { startLoggingProxy, type LoggingProxy } from '../packages/nx-asset-image
 import { readOciLayoutImage } from '../packages/nx-asset-images/src/transports/oci-layout';
 import { readResult } from './support/asset-image-result';
 import { imageFiles } from './support/image-files';
+import { servicesEnv } from './support/services';
 import { createWorkspace, runNx, type Workspace } from './support/workspace';
 
 const V1 = '1a'.repeat(20);
 const V2 = '2b'.repeat(20);
 const TOKEN = 'hf_e2e_not_a_real_token';
-const IMAGE = 'localhost:5000/asset/bert';
 
 describe('asset --from=hf:// against a Hub stand-in, through a logging proxy', () => {
   const weights1 = randomBytes(256 * 1024);
@@ -35,6 +35,8 @@ describe('asset --from=hf:// against a Hub stand-in, through a logging proxy', (
   let proxy: LoggingProxy;
   let ws: Workspace;
   let env: Record<string, string | undefined>;
+  const registry = servicesEnv().NXAI_REGISTRY;
+  const IMAGE = `${registry}/asset/hub-${randomBytes(3).toString('hex')}`;
   const select = ['--include=*.safetensors,tokenizer/*', '--exclude=onnx/**'];
   const manifest = (dir: string) => JSON.parse(readFileSync(ws.path(dir, 'asset.json'), 'utf8'));
 
@@ -106,6 +108,14 @@ describe('asset --from=hf:// against a Hub stand-in, through a logging proxy', (
       [hub.endpoint, `Bearer ${TOKEN}`],
       [hub.cdn, undefined],
     ]);
+  });
+
+  it('pushes through the same proxy: the registry is reached through HTTP_PROXY too', async () => {
+    proxy.log.length = 0;
+    await runNx(ws, ['run', 'bert:asset-push'], { env });
+    const targets = proxy.log.map((e) => new URL(e.target));
+    expect(targets.some((url) => url.host === registry && url.pathname.startsWith('/v2/'))).toBe(true);
+    expect(targets.every((url) => url.host === registry)).toBe(true);
   });
 
   it('a gated repo: without a token an error naming HF_TOKEN and nothing written; with HF_TOKEN the import', async () => {
