@@ -101,7 +101,7 @@ describe('asset generator --from', () => {
     writeJson(tree, path, { ...readJson(tree, path), compression: 'gzip' });
     info.length = 0;
 
-    await assetGenerator(tree, { name: 'bert', from: 'hf://org/bert', skipFormat: true });
+    await assetGenerator(tree, { name: 'bert', from: 'hf://org/bert', skipFormat: true, image: 'localhost:5000/asset/bert', tags: '2.0' });
     const manifest = readJson(tree, path);
     expect(Object.keys(manifest)).toEqual(['$schema', 'name', 'image', 'tags', 'sources', 'compression']);
     expect(manifest).toMatchObject({ tags: ['1.0'], compression: 'gzip' });
@@ -116,6 +116,8 @@ describe('asset generator --from', () => {
       ]),
     );
     expect(warn.join('\n')).toMatch(/the content changes but the version tags 1\.0 stay the same; asset-push refuses/);
+    expect(warn.join('\n')).toContain('--tags 2.0 is not used: assets/bert/asset.json keeps its "tags"');
+    expect(warn.join('\n')).not.toContain('--image');
   });
 
   it.each([

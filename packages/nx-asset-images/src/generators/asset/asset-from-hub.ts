@@ -8,6 +8,7 @@ import { logger, writeJson, type Tree } from '../../nx/devkit';
 import { assetStorePaths } from '../../asset/asset-store';
 import { importHubRevision, type HubImport } from '../../hub/hub-import';
 import { formatHubRef } from '../../hub/hub-ref';
+import { parseGlobList } from '../../hub/hub-selection';
 import { hasChanges, sourceChanges, type SourceChanges } from '../../hub/hub-sources';
 import { DEFAULT_MUTABLE_TAGS } from '../../transports/registry';
 import { formatBytes } from '../../util/format-bytes';
@@ -84,5 +85,21 @@ export async function updateAssetFromHub(tree: Tree, asset: AssetProjectInTree, 
       `${asset.name}: the content changes but the version tags ${versionTags.join(', ')} stay the same; ` +
         `asset-push refuses to move a version tag to other content. Give the asset new "tags" in ${asset.manifestPath}.`,
     );
+  }
+}
+
+/** `--image` and `--tags` that differ from an existing asset's: left as asset.json has them, and said so. */
+export function warnUnusedOptions(
+  asset: AssetProjectInTree,
+  given: { image?: string | undefined; tags?: string | string[] | undefined },
+): void {
+  const current = { image: asset.summary.ok ? asset.summary.image : undefined, tags: asset.summary.tags };
+  const image = given.image?.trim();
+  if (image !== undefined && image !== '' && image !== current.image) {
+    logger.warn(`--image ${image} is not used: ${asset.manifestPath} keeps its "image"; edit it there to change it.`);
+  }
+  const tags = given.tags === undefined ? undefined : parseGlobList(given.tags);
+  if (tags !== undefined && tags.join(',') !== current.tags.join(',')) {
+    logger.warn(`--tags ${tags.join(',')} is not used: ${asset.manifestPath} keeps its "tags"; edit them there to change them.`);
   }
 }

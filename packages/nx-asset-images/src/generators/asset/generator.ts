@@ -4,7 +4,7 @@ import { addGitignoreEntries } from '../init/gitignore-entries';
 import { assetTargetNames } from '../init/plugin-registration';
 import { assetGitignoreEntries, ASSET_GITIGNORE_HEADING, assetManifest, assetReadme } from './asset-files';
 import { assetDirectory, normalizeAssetOptions, normalizeHubOptions } from './asset-options';
-import { importFromHub, updateAssetFromHub } from './asset-from-hub';
+import { importFromHub, updateAssetFromHub, warnUnusedOptions } from './asset-from-hub';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
 import { findAssetProjects, type AssetProjectInTree } from './asset-projects';
 import type { AssetGeneratorSchema } from './schema';
@@ -67,6 +67,7 @@ export async function assetGenerator(tree: Tree, schema: AssetGeneratorSchema): 
   if (hub !== undefined) {
     const existing = await existingAsset(tree, written);
     if (existing !== undefined) {
+      warnUnusedOptions(existing, written);
       await updateAssetFromHub(tree, existing, hub);
       if (!(written.skipFormat ?? false)) await formatFiles(tree);
       return;
