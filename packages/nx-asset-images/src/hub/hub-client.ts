@@ -63,7 +63,13 @@ class HubStatusError extends Error {
 export function createHubClient(options: HubClientOptions): HubClient {
   const agents: HttpAgents = createAgents(4);
   const token = options.token;
-  const context: HubErrorContext = { ...options, hasToken: token !== undefined };
+  // Spelled out: the token must not ride along in an error's context.
+  const context: HubErrorContext = {
+    ref: options.ref,
+    endpoint: options.endpoint,
+    tokenVariables: options.tokenVariables,
+    hasToken: token !== undefined,
+  };
   const credentials: RequestCredentials = {
     owner: new URL(options.endpoint),
     authorization: () => (token === undefined ? undefined : `Bearer ${token}`),
@@ -112,7 +118,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
   const json = (body: Buffer): unknown => {
     try {
       return JSON.parse(body.toString('utf8'));
-    } catch (error) {
+    } catch {
       throw new HubListingError('(answer)', 'JSON');
     }
   };
