@@ -90,7 +90,7 @@ describe('asset generator --from', () => {
       expect.arrayContaining([
         `hf://org/bert@v1 is commit ${V1}`,
         `2 files, 109 B (109 bytes), pinned to that commit`,
-        `README.md left out: it is the asset's own file`,
+        'README.md left out: the asset has that path already (its own file or another source)',
       ]),
     );
   });
@@ -118,6 +118,20 @@ describe('asset generator --from', () => {
     expect(warn.join('\n')).toMatch(/the content changes but the version tags 1\.0 stay the same; asset-push refuses/);
     expect(warn.join('\n')).toContain('--tags 2.0 is not used: assets/bert/asset.json keeps its "tags"');
     expect(warn.join('\n')).not.toContain('--image');
+  });
+
+  it('keeps the sources of other origins on an update, and their paths: a file of the revision on such a path is left out', async () => {
+    const own = { url: 'https://example.com/tokenizer.json', sha256: 'f'.repeat(64), path: 'tokenizer.json' };
+    writeJson(tree, 'assets/bert/asset.json', { name: 'bert', image: 'localhost:5000/asset/bert', tags: ['latest'], sources: [own] });
+    await assetGenerator(tree, { name: 'bert', from: 'hf://org/bert', skipFormat: true });
+    const sources = readJson(tree, 'assets/bert/asset.json').sources;
+    expect(sources.map((s: { url: string }) => s.url)).toEqual([
+      own.url,
+      `${hub.endpoint}/org/bert/resolve/${V2}/model.safetensors`,
+      `${hub.endpoint}/org/bert/resolve/${V2}/onnx/model.onnx`,
+    ]);
+    expect(info).toContain('tokenizer.json left out: the asset has that path already (its own file or another source)');
+    expect(warn).toEqual([]); // "latest" may move
   });
 
   it.each([

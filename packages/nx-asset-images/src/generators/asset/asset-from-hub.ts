@@ -7,6 +7,7 @@
 import { logger, writeJson, type Tree } from '../../nx/devkit';
 import { assetStorePaths } from '../../asset/asset-store';
 import { importHubRevision, type HubImport } from '../../hub/hub-import';
+import { hubEndpoint } from '../../hub/hub-endpoint';
 import { formatHubRef } from '../../hub/hub-ref';
 import { parseGlobList } from '../../hub/hub-selection';
 import { hasChanges, sourceChanges, type SourceChanges } from '../../hub/hub-sources';
@@ -16,13 +17,16 @@ import { manifestSource } from './asset-files';
 import { InvalidAssetOptionError, RESERVED_FILES, type AssetSource, type HubImportRequest } from './asset-options';
 import type { AssetProjectInTree } from './asset-projects';
 
-/** Imports the revision (network, source cache; no Tree write) and prints its commit, files and size. */
-export async function importFromHub(tree: Tree, request: HubImportRequest): Promise<HubImport> {
+/**
+ * Imports the revision (network, source cache; no Tree write) and prints its commit, files and size.
+ * The asset's own files and the paths in `taken` (other sources of the asset) are left out.
+ */
+export async function importFromHub(tree: Tree, request: HubImportRequest, taken: readonly string[] = []): Promise<HubImport> {
   const imported = await importHubRevision({
     ref: request.ref,
     selection: request.selection,
     cacheDir: assetStorePaths(tree.root).sources,
-    leaveOut: RESERVED_FILES,
+    leaveOut: new Set([...RESERVED_FILES, ...taken]),
   });
   const shown = formatHubRef(request.ref);
   if (imported.sources.length === 0) {
@@ -37,7 +41,7 @@ export async function importFromHub(tree: Tree, request: HubImportRequest): Prom
   logger.info(
     `${count} ${count === 1 ? 'file' : 'files'}, ${formatBytes(imported.totalSize)} (${imported.totalSize} bytes), pinned to that commit`,
   );
-  for (const path of imported.leftOut) logger.info(`${path} left out: it is the asset's own file`);
+  for (const path of imported.leftOut) logger.info(`${path} left out: the asset has that path already (its own file or another source)`);
   return imported;
 }
 
@@ -66,9 +70,14 @@ export async function updateAssetFromHub(tree: Tree, asset: AssetProjectInTree, 
     throw new InvalidAssetOptionError('from', undefined, `${asset.manifestPath} is not a JSON object; fix it first`);
   }
   const current = Array.isArray(manifest['sources']) ? (manifest['sources'] as AssetSource[]) : [];
-  const imported = await importFromHub(tree, request);
-  const before = current.filter((source) => fromRepository(source, imported.endpoint, request.ref.repoId));
-  const kept = current.filter((source) => !fromRepository(source, imported.endpoint, request.ref.repoId));
+  const endpoint = hubEndpoint(process.env);
+  const before = current.filter((source) => fromRepository(source, endpoint, request.ref.repoId));
+  const kept = current.filter((source) => !fromRepository(source, endpoint, request.ref.repoId));
+  const imported = await importFromHub(
+    tree,
+    request,
+    kept.map((source) => source.path),
+  );
   const changes = sourceChanges(before, imported.sources);
 
   // Replaced in place: the other fields keep their values and their order.
