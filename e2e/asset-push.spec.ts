@@ -5,12 +5,10 @@
 // come from Docker's config and never show up in output, a second push moves
 // no bytes, a blob shared with another asset is mounted rather than uploaded,
 // and a machine without the weights gets the image back from the registry.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tar from 'tar-stream';
 import { resolveAssetIndex } from '../packages/nx-asset-images/src/resolve/resolve-asset-index';
 import { docker } from './support/docker';
 import { exec } from './support/exec';
@@ -19,6 +17,7 @@ import { createWorkspace, git, runNx, type Workspace } from './support/workspace
 import { sha256 } from './support/sha256';
 import { removeTempDirs, tempDir } from './support/temp-dirs';
 import { readResult } from './support/asset-image-result';
+import { imageFiles } from './support/image-files';
 
 const RUN = randomBytes(3).toString('hex');
 
@@ -36,30 +35,6 @@ function pushCounts(output: string): Counts {
     );
   if (!m) throw new Error(`no push summary in:\n${output}`);
   return { uploaded: Number(m[1]), skipped: Number(m[2]), mounted: Number(m[3]) };
-}
-
-/** Every regular file of the image's layers (applied in order), path -> sha256. */
-async function imageFiles(layers: readonly { open(): Readable }[]): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const layer of layers) {
-    const extract = tar.extract();
-    const done = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, stream, next) => {
-        const hash = createHash('sha256');
-        stream.on('data', (chunk: unknown) => hash.update(chunk as Buffer));
-        stream.on('end', () => {
-          if (header.type === 'file') files.set(header.name.replace(/^\.?\//, ''), hash.digest('hex'));
-          next();
-        });
-        stream.on('error', reject);
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
-    });
-    layer.open().pipe(extract);
-    await done;
-  }
-  return files;
 }
 
 function dockerConfigDir(auths: Record<string, { user: string; password: string }>): string {

@@ -22,7 +22,7 @@ export const LAYERS = [
   ['oci'],
   ['tar', 'dockerfile', 'http', 'store'],
   ['transports'],
-  ['hashing', 'sources'],
+  ['hashing', 'sources', 'hub'],
   ['manifest', 'lock'],
   ['asset', 'workspace'],
   ['assembly'],

@@ -51,3 +51,22 @@ export class HttpRedirectError extends Error {
     this.url = redactUrl(target);
   }
 }
+
+/** A proxy refused to open a tunnel (`CONNECT`) or closed it before answering. `proxy` is redacted (no credentials). */
+export class HttpProxyError extends Error {
+  override readonly name = 'HttpProxyError';
+  readonly proxy: string;
+  constructor(
+    proxy: URL,
+    /** `host:port` the tunnel was for. */
+    readonly authority: string,
+    /** The proxy's answer; undefined when it gave none. */
+    readonly status: number | undefined,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const shown = redactUrl(proxy);
+    super(`proxy ${shown}: CONNECT ${authority}: ${reason}${status === 407 ? ' (check the credentials of the proxy URL)' : ''}`, options);
+    this.proxy = shown;
+  }
+}

@@ -42,8 +42,13 @@ export function assetManifest(input: AssetManifestInput): Record<string, unknown
     tags: input.tags,
   };
   if (input.exclude !== undefined && input.exclude.length > 0) manifest['exclude'] = input.exclude;
-  if (input.sources.length > 0) manifest['sources'] = input.sources.map(({ url, sha256, path }) => ({ url, sha256, path }));
+  if (input.sources.length > 0) manifest['sources'] = input.sources.map(manifestSource);
   return manifest;
+}
+
+/** A source as asset.json lists it: url, sha256, path, then size when known. */
+export function manifestSource({ url, sha256, path, size }: AssetSource): AssetSource {
+  return size === undefined ? { url, sha256, path } : { url, sha256, path, size };
 }
 
 /** The line an app's Dockerfile uses to take the asset. */

@@ -5,12 +5,21 @@
 import { InvalidImageReferenceError, parseImageReference, withTag, type ImageReference } from '../../oci/image-reference';
 import { normalizeSha256 } from '../../sources/remote-source';
 import type { AssetGeneratorSchema } from './schema';
+import { InvalidHubRefError, parseHubRef, type HubRef } from '../../hub/hub-ref';
+import { parseGlobList, type HubSelection } from '../../hub/hub-selection';
 
 /** A remote file pinned by checksum, as it goes into asset.json `sources`. */
 export interface AssetSource {
   url: string;
   sha256: string;
   path: string;
+  size?: number;
+}
+
+/** `--from` and its selection: the Hub revision whose files become `sources`. */
+export interface HubImportRequest {
+  ref: HubRef;
+  selection: HubSelection;
 }
 
 export interface NormalizedAssetOptions {
@@ -22,6 +31,8 @@ export interface NormalizedAssetOptions {
   imageReference: ImageReference;
   tags: string[];
   sources: AssetSource[];
+  /** `--from`: sources come from a Hub revision (then `sources` is empty until the import). */
+  hub?: HubImportRequest;
   gitignoreLargeFiles: boolean;
   skipFormat: boolean;
 }
@@ -41,7 +52,7 @@ export class InvalidAssetOptionError extends Error {
 
 const PROJECT_NAME_RE = /^(?:@[a-zA-Z0-9][\w.-]*\/)?[a-zA-Z0-9][\w.-]*$/;
 /** Files the plugin keeps out of the image; a source must not land on them. */
-const RESERVED_FILES = new Set(['asset.json', 'asset.lock.json', 'README.md']);
+export const RESERVED_FILES: ReadonlySet<string> = new Set(['asset.json', 'asset.lock.json', 'README.md']);
 
 /** `a/b/`, `./a\\b` -> `a/b`; rejects absolute paths, `..` and empty results. */
 export function normalizeRelativePath(option: string, input: string): string {
@@ -119,6 +130,9 @@ function parseSource(options: AssetGeneratorSchema): AssetSource[] {
   return [{ url, sha256, path }];
 }
 
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+
 function parseImage(image: string | undefined): ImageReference {
   if (image === undefined || image.trim() === '') throw new InvalidAssetOptionError('image', image, 'is required');
   let reference: ImageReference;
@@ -138,6 +152,32 @@ function parseImage(image: string | undefined): ImageReference {
   return reference;
 }
 
+/** `--directory`, or `assets/<name>` (scope and `/` folded into `-`). */
+export function assetDirectory(name: string, directory: string | undefined): string {
+  return directory !== undefined && directory.trim() !== ''
+    ? normalizeRelativePath('directory', directory)
+    : `assets/${name.replace(/^@/, '').replace(/\//g, '-')}`;
+}
+
+/** `--from`, `--include`, `--exclude`; undefined without `--from`. Throws `InvalidAssetOptionError`. */
+export function normalizeHubOptions(options: AssetGeneratorSchema): HubImportRequest | undefined {
+  const from = options.from?.trim();
+  if (from === undefined || from === '') {
+    for (const option of ['include', 'exclude'] as const) {
+      if (options[option] !== undefined) throw new InvalidAssetOptionError(option, options[option], 'goes with --from=hf://<org>/<repo>');
+    }
+    return undefined;
+  }
+  if (options.source !== undefined) throw new InvalidAssetOptionError('source', options.source, 'give either --source or --from, not both');
+  try {
+    const ref = parseHubRef(from);
+    return { ref, selection: { include: parseGlobList(options.include), exclude: parseGlobList(options.exclude) } };
+  } catch (error) {
+    if (error instanceof InvalidHubRefError) throw new InvalidAssetOptionError('from', from, error.reason, { cause: error });
+    throw error;
+  }
+}
+
 /** Validates everything; throws `InvalidAssetOptionError` naming the option. */
 export function normalizeAssetOptions(options: AssetGeneratorSchema): NormalizedAssetOptions {
   const name = (options.name ?? '').trim();
@@ -145,17 +185,15 @@ export function normalizeAssetOptions(options: AssetGeneratorSchema): Normalized
     throw new InvalidAssetOptionError('name', options.name, 'a project name is letters, digits, ".", "_" and "-" (optionally @scope/name)');
   }
   const imageReference = parseImage(options.image);
-  const directory =
-    options.directory !== undefined && options.directory.trim() !== ''
-      ? normalizeRelativePath('directory', options.directory)
-      : `assets/${name.replace(/^@/, '').replace(/\//g, '-')}`;
+  const directory = assetDirectory(name, options.directory);
   return {
     name,
     directory,
-    image: options.image.trim(),
+    image: options.image!.trim(), // parseImage threw when absent
     imageReference,
     tags: parseTags(options.tags, imageReference),
     sources: parseSource(options),
+    ...optional('hub', normalizeHubOptions(options)),
     gitignoreLargeFiles: options.gitignoreLargeFiles ?? false,
     skipFormat: options.skipFormat ?? false,
   };

@@ -3,9 +3,10 @@ import { posix } from 'node:path';
 import { addGitignoreEntries } from '../init/gitignore-entries';
 import { assetTargetNames } from '../init/plugin-registration';
 import { assetGitignoreEntries, ASSET_GITIGNORE_HEADING, assetManifest, assetReadme } from './asset-files';
-import { normalizeAssetOptions } from './asset-options';
+import { assetDirectory, normalizeAssetOptions, normalizeHubOptions } from './asset-options';
+import { importFromHub, updateAssetFromHub, warnUnusedOptions } from './asset-from-hub';
 import { ASSET_MANIFEST_FILE } from '../../manifest/manifest';
-import { findAssetProjects } from './asset-projects';
+import { findAssetProjects, type AssetProjectInTree } from './asset-projects';
 import type { AssetGeneratorSchema } from './schema';
 import { commandLineWords, optionsAsWritten } from '../../nx/option-text';
 
@@ -48,12 +49,33 @@ async function assertNoConflict(tree: Tree, name: string, directory: string): Pr
   }
 }
 
-/** `nx g nx-asset-images:asset <name> --image=...`: a folder with asset.json and a README. */
+/** The asset `--from` updates: the one named `name`, or the one in `--directory` (default `assets/<name>`). */
+async function existingAsset(tree: Tree, schema: AssetGeneratorSchema): Promise<AssetProjectInTree | undefined> {
+  const name = String(schema.name ?? '').trim();
+  if (name === '') return undefined;
+  const manifestPath = posix.join(assetDirectory(name, schema.directory), ASSET_MANIFEST_FILE);
+  return (await findAssetProjects(tree)).find((asset) => asset.name === name || asset.manifestPath === manifestPath);
+}
+
+/**
+ * `nx g nx-asset-images:asset <name> --image=...`: a folder with asset.json and a README.
+ * With `--from=hf://<org>/<repo>[@<revision>]`: its sources are the revision's files; on an existing asset, they are updated.
+ */
 export async function assetGenerator(tree: Tree, schema: AssetGeneratorSchema): Promise<void> {
-  const options = normalizeAssetOptions(
-    optionsAsWritten(schema, ['name', 'directory', 'tags', 'path'], commandLineWords(), { positional: 'name' }),
-  );
-  await assertNoConflict(tree, options.name, options.directory);
+  const written = optionsAsWritten(schema, ['name', 'directory', 'tags', 'path'], commandLineWords(), { positional: 'name' });
+  const hub = normalizeHubOptions(written);
+  if (hub !== undefined) {
+    const existing = await existingAsset(tree, written);
+    if (existing !== undefined) {
+      warnUnusedOptions(existing, written);
+      await updateAssetFromHub(tree, existing, hub);
+      if (!(written.skipFormat ?? false)) await formatFiles(tree);
+      return;
+    }
+  }
+  const normalized = normalizeAssetOptions(written);
+  await assertNoConflict(tree, normalized.name, normalized.directory);
+  const options = hub === undefined ? normalized : { ...normalized, sources: (await importFromHub(tree, hub)).sources };
 
   const { directory } = options;
   // The generated .gitignore is a repository file, not content: keep it out of the image.
