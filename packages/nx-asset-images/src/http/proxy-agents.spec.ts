@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLoggingProxy, type LoggingProxy } from './__fixtures__/logging-proxy';
 import { createAgents, destroyAgents, type HttpAgents } from './agents';
 import { httpRequest } from './http-request';
-import { HttpNetworkError } from './http-errors';
+import { HttpNetworkError, HttpProxyError } from './http-errors';
+import { openTunnel } from './proxy-agents';
 import { readResponseBody } from './response-body';
 
 describe('agents through HTTP_PROXY / HTTPS_PROXY', () => {
@@ -158,5 +160,20 @@ describe('agents through HTTP_PROXY / HTTPS_PROXY', () => {
     expect(error).toBeInstanceOf(HttpNetworkError);
     expect((error as Error).message).toContain(`proxy ${securedProxy.url}/: CONNECT ${new URL(secureUrl).host}: answered HTTP 407`);
     expect((error as Error).message).not.toContain('wrong');
+  });
+
+  it('a proxy that accepts but never answers the CONNECT fails after the tunnel timeout instead of hanging', async () => {
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => held.add(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const error = await openTunnel(new URL(`http://127.0.0.1:${port}`), 'localhost:443', 200).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HttpProxyError);
+      expect((error as Error).message).toBe(`proxy http://127.0.0.1:${port}/: CONNECT localhost:443: no answer in 200 ms`);
+    } finally {
+      held.forEach((socket) => socket.destroy());
+      await new Promise((r) => silent.close(r));
+    }
   });
 });

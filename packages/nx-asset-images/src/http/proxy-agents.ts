@@ -13,6 +13,30 @@
  * proxy, as `Proxy-Authorization`. The target's `Authorization` is decided per
  * hop by `http-request.ts` exactly as without a proxy: a proxy changes the
  * route, never who gets a token.
+ *
+ * Why not a library: https-proxy-agent and http-proxy-agent 9.1.0 (on
+ * agent-base 9.0.0) were read and tried. They do load from this CommonJS
+ * package (they are ESM-only, and every Node line we support has
+ * require(esm)), they keep sockets alive per target (agent-base hands its
+ * socket to http.Agent's pool), and they send Proxy-Authorization only to the
+ * proxy. What keeps them out:
+ * - a proxy that refuses the CONNECT (407, 403, 502) is handed back as the
+ *   target's own response (a read-only socket replaying the proxy's answer),
+ *   so a client reports "the registry answered 407" and the retry policy
+ *   retries a proxy's 502 as if the origin gave it; here it is an
+ *   `HttpProxyError` naming the proxy;
+ * - nothing times the CONNECT answer out (their parse-proxy-response waits
+ *   for `end` or `error` only, and the request's idle timeout starts only
+ *   once the agent hands over a socket), so a silent proxy hangs a build;
+ *   here `TUNNEL_TIMEOUT_MS`;
+ * - with `DEBUG` naming them (or `*`), they log the proxy URL with its
+ *   password, and http-proxy-agent the whole request head with the target's
+ *   Authorization: the tokens this core keeps out of every message;
+ * - each takes one fixed proxy, so the NO_PROXY routing stays ours anyway.
+ * Fixing the first two from outside means reaching into their internals;
+ * the tunnel below (`openTunnel`) is some forty lines. undici 8's
+ * EnvHttpProxyAgent is a Dispatcher for fetch and undici's own client, not an
+ * http.Agent for the node:http requests of `send-request.ts`.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';

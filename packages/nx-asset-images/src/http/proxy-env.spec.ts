@@ -11,6 +11,7 @@ describe('proxyFor (HTTPS_PROXY, HTTP_PROXY, NO_PROXY as curl and Docker read th
     ['HTTPS_PROXY is not for http', { HTTPS_PROXY: 'http://p:3128' }, 'http://h/x', undefined],
     ['HTTP_PROXY for http', { HTTP_PROXY: 'http://p:3128' }, 'http://127.0.0.1:5000/v2/', 'http://p:3128/'],
     ['http_proxy for http', { http_proxy: 'p:3128' }, 'http://h/x', 'http://p:3128/'],
+    ['a proxy without a scheme is http:// for https targets too (curl)', { https_proxy: 'p:3128' }, 'https://h/x', 'http://p:3128/'],
     ['an https proxy', { HTTPS_PROXY: 'https://p:8443' }, 'https://h/x', 'https://p:8443/'],
     ['NO_PROXY host', { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'huggingface.co' }, 'https://huggingface.co/x', undefined],
     [
@@ -20,6 +21,12 @@ describe('proxyFor (HTTPS_PROXY, HTTP_PROXY, NO_PROXY as curl and Docker read th
       undefined,
     ],
     ['NO_PROXY .domain', { HTTPS_PROXY: 'http://p:1', no_proxy: '.example.com' }, 'https://a.example.com/x', undefined],
+    [
+      'NO_PROXY .domain covers the domain itself (curl)',
+      { HTTPS_PROXY: 'http://p:1', no_proxy: '.example.com' },
+      'https://example.com/x',
+      undefined,
+    ],
     ['NO_PROXY *.domain', { HTTPS_PROXY: 'http://p:1', no_proxy: '*.example.com' }, 'https://example.com/x', undefined],
     ['NO_PROXY is not a substring match', { HTTPS_PROXY: 'http://p:1', NO_PROXY: 'face.co' }, 'https://huggingface.co/x', 'http://p:1/'],
     ['NO_PROXY *', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '*' }, 'https://h/x', undefined],

@@ -13,6 +13,20 @@
  *   `host:port` only that port; an IP address (v4 or `[v6]`) matches itself.
  *   As with curl, loopback is not implicitly direct: list `localhost` and
  *   `127.0.0.1` to keep them off the proxy. CIDR ranges are not supported.
+ *
+ * Why not a library: proxy-from-env 2.1.0 (the reader behind TooTallNate's
+ * proxy-agent) reads these variables differently from curl in ways users
+ * would hit; its own tests pin them, and run on the table of
+ * proxy-env.spec.ts it differs in four rows. `NO_PROXY=example.com` matches
+ * only that host, not `sub.example.com` (curl matches both, so
+ * `NO_PROXY=huggingface.co` would still send the redirect to
+ * `cdn-lfs.huggingface.co` through the proxy; its issue #29 is open);
+ * `.example.com` and `*.example.com` leave `example.com` itself on the
+ * proxy (curl drops a leading dot and matches it); `https_proxy=host:port`
+ * without a scheme becomes `https://host:port` (curl: `http://`), a TLS
+ * handshake with a plain proxy. It also reads only `process.env`, where
+ * `createAgents` takes the environment as an argument. The parsing and
+ * matching below are some thirty lines.
  */
 
 export interface NoProxyRule {
