@@ -3,7 +3,8 @@
 //
 //   npm run build && node tools/bench/no-op.mjs                 # 100 and 1,000 assets, 20,000 and 100,000 files
 //   node tools/bench/no-op.mjs --quick                          # 100 assets, 20,000 files: ~5 min
-//   options: --assets 100  --many 1000 (0 skips)  --corpus 20000  --big 100000 (0 skips)  --runs 5  --out <file.md>
+//   options: --assets 100  --many 1000 (0 skips)  --corpus 20000  --big 100000 (0 skips)  --runs 5  --out <file.md>  --keep
+//   (the first build of 1,000 assets takes ~45 min here, ~2.8 s an asset through the executor at --parallel=2)
 //
 // Workspaces (temp dirs, node_modules symlinked to this repo with a snapshot of the built plugin, git repositories):
 //   assets-N   N asset projects (asset.json + 3 small files each) and one trivial project `other`;
@@ -12,7 +13,7 @@
 //   corpus     one asset of --corpus files of 1 KiB in 40 folders + the floor project `noop` (no plugin for it)
 //   big        the same with --big files
 //   unrelated  assets-N plus the corpus; `nx run other:noop` with the plugin and with it removed from nx.json
-// Each case: one warm-up run (checked to be a cache hit), then --runs timed runs; the median and every sample.
+// Each case: two warm-up runs (the second checked to be a cache hit), then --runs timed runs; the median and every sample.
 // Daemon off: NX_DAEMON=false. Daemon on: NX_DAEMON=true, the daemon started by the warm-up and stopped after.
 // Peak RSS: the sum of the RSS of the whole process tree (nx and every child), sampled every 10 ms from /proc.
 // Results: tools/bench/results/no-op-<date>[-quick].md (also printed) and .json.
@@ -35,7 +36,8 @@ const today = new Date().toISOString().slice(0, 10);
 const OUT = opt('out', join(here, 'results', `no-op-${today}${quick ? '-quick' : ''}.md`));
 
 const tmp = mkdtempSync('/tmp/nxai-noop-bench-');
-const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+const KEEP = flag('keep');
+const cleanup = () => (KEEP ? log(`workspaces kept in ${tmp}`) : rmSync(tmp, { recursive: true, force: true }));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stopDaemons(), cleanup(), process.exit(130)));
 const results = { env: {}, measurements: {}, notes: [] };
 const workspaces = [];
@@ -139,8 +141,9 @@ const median = (xs) => {
 };
 const isHit = (stdout) => /existing outputs match the cache|local cache|read the output from the cache/i.test(stdout);
 
-/** A warm-up (must be all cache hits), then RUNS timed runs. */
+/** Two warm-ups (the first may build or start the daemon; the second must be all cache hits), then RUNS timed runs. */
 async function measure(key, root, args, opts = {}) {
+  await nx(root, args, opts);
   const warm = await nx(root, args, opts);
   if (!isHit(warm.stdout)) results.notes.push(`WARNING: ${key}: the warm-up run was not a cache hit:\n${warm.stdout.slice(-600)}`);
   const samples = [];
@@ -278,6 +281,15 @@ async function main() {
     uOff.median - unOff.median <= 0.1,
   );
   row('the same, daemon on', uOn, unOn, '+0.1 s at most', uOn.median - unOn.median <= 0.1);
+  // Where the difference goes: Nx's isolated plugin worker, which any plugin with a task hook gets; without isolation
+  // (NX_ISOLATE_PLUGINS=false) the hooks run in Nx's own process.
+  const notIsolated = { NX_ISOLATE_PLUGINS: 'false' };
+  const uniOff = await measure('unrelated.notIsolated.daemonOff', withPlugin, ['run', 'other:noop'], { env: notIsolated });
+  const uniOn = await withDaemon(withPlugin, () =>
+    measure('unrelated.notIsolated.daemonOn', withPlugin, ['run', 'other:noop'], { daemon: true, env: notIsolated }),
+  );
+  row('the same with `NX_ISOLATE_PLUGINS=false`, daemon off', uniOff, unOff, 'information', undefined);
+  row('the same with `NX_ISOLATE_PLUGINS=false`, daemon on', uniOn, unOn, 'information', undefined);
 
   results.env.loadavgEnd = loadavg()
     .map((l) => l.toFixed(2))

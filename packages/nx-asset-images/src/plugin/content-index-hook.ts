@@ -38,7 +38,7 @@ export const preTasksExecution: PreTasksExecution<AssetImagesPluginOptions> = as
     .map((node) => node.data.root);
   if (roots.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
-  const { indexedContentKeyLine } = await import('../content-index/content-key-line.js');
+  const { indexedContentKeyLine } = await import('../content-index/indexed-key-line.js');
   const queue = [...roots];
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {

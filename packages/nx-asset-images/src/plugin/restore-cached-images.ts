@@ -16,7 +16,8 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   const target = normalizePluginOptions(options).assetImageTargetName;
   const hits = Object.values(context.taskResults).filter((result) => result.task.target.target === target && CACHE_HIT.has(result.status));
   if (hits.length === 0) return;
-  const wanted = hits.filter((hit) => loadOption(hit.task.target.project, target, hit.task.overrides) !== false);
+  const targetOptionsOf = targetOptionsReader();
+  const wanted = hits.filter((hit) => loadOption(targetOptionsOf(hit.task.target.project, target), hit.task.overrides) !== false);
   if (wanted.length === 0) return;
   // Loaded here, not at plugin load: the graph of every nx command would pay for them.
   const { readAssetImageResult, variantOf } = await import('../asset/asset-image-result.js');
@@ -79,16 +80,23 @@ export const postTasksExecution: PostTasksExecution<AssetImagesPluginOptions> = 
   }
 };
 
-function targetOptionsOf(project: string, target: string): Record<string, unknown> {
-  try {
-    return (readCachedProjectGraph().nodes[project]?.data.targets?.[target]?.options ?? {}) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
+/** Target options from the cached graph, read once per hook call (not once per hit: 100 hits read it 100 times). */
+function targetOptionsReader(): (project: string, target: string) => Record<string, unknown> {
+  let graph: ReturnType<typeof readCachedProjectGraph> | null | undefined;
+  return (project, target) => {
+    if (graph === undefined) {
+      try {
+        graph = readCachedProjectGraph();
+      } catch {
+        graph = null;
+      }
+    }
+    return (graph?.nodes[project]?.data.targets?.[target]?.options ?? {}) as Record<string, unknown>;
+  };
 }
 
-function loadOption(project: string, target: string, overrides: Record<string, unknown>): unknown {
-  const value = 'load' in overrides ? overrides['load'] : (targetOptionsOf(project, target)['load'] ?? 'auto');
+function loadOption(targetOptions: Record<string, unknown>, overrides: Record<string, unknown>): unknown {
+  const value = 'load' in overrides ? overrides['load'] : (targetOptions['load'] ?? 'auto');
   // `--load=false` reaches the overrides as the string (the option is a boolean or "auto").
   return value === 'false' ? false : value;
 }

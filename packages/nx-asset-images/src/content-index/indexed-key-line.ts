@@ -1,0 +1,74 @@
+/**
+ * The lean path of the content key (see `content-key-line.ts`): asset.json's
+ * text, one stat of each selected file (the scan) and the lock's text, against
+ * the asset's content index row (`key-index-row.ts`). What the
+ * `preTasksExecution` hook runs for every asset of a command, so it imports
+ * only what that needs: no stat cache, hasher, layer plan or schema.
+ */
+import { readFileSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import { assetStorePaths } from '../asset/asset-store';
+import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
+import { ASSET_LOCK_FILE } from '../lock/lock';
+import { sha256Digest } from '../oci/digest';
+import { keyIndexFileOf, readKeyIndexRow, stampsDigest } from './key-index-row';
+
+// The builder's version is part of the key: a new release may lay out images differently.
+export const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;
+export interface Located {
+  workspaceRoot: string;
+  projectRoot: string;
+  assetDir: string;
+  manifestFile: string;
+  indexFile: string;
+}
+
+export function locate(workspaceRoot: string, projectRoot: string): Located {
+  const assetDir = resolve(workspaceRoot, projectRoot);
+  const store = assetStorePaths(workspaceRoot);
+  return {
+    workspaceRoot,
+    projectRoot,
+    assetDir,
+    manifestFile: posix.join(projectRoot, 'asset.json'),
+    indexFile: keyIndexFileOf(store.statCache, assetDir),
+  };
+}
+
+/** sha256 of the asset's lock text, or undefined when it has none. */
+export function lockDigestOf(assetDir: string): string | undefined {
+  try {
+    return sha256Digest(readFileSync(join(assetDir, ASSET_LOCK_FILE)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The row's line when the asset's scan still matches its content index row; undefined otherwise (never throws). */
+export async function indexedContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string | undefined> {
+  try {
+    const at = locate(workspaceRoot, projectRoot);
+    const manifestText = readFileSync(join(workspaceRoot, at.manifestFile), 'utf8');
+    return (await leanPath(at, manifestText, lockDigestOf(at.assetDir))).line;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function leanPath(
+  at: Located,
+  manifestText: string,
+  lockDigest: string | undefined,
+): Promise<{ line?: string; files?: AssetFile[] }> {
+  const row = readKeyIndexRow(at.indexFile, at.assetDir, PLUGIN_VERSION);
+  if (!row || row.manifest !== sha256Digest(manifestText)) return {};
+  let files: AssetFile[];
+  try {
+    // No sources: a local file colliding with one is a new file, so a new digest, and the full path reports it.
+    const manifest = { file: at.manifestFile, projectRoot: at.projectRoot, ...row.selection, sources: [] };
+    files = await resolveAssetFiles(manifest, { workspaceRoot: at.workspaceRoot });
+  } catch {
+    return {}; // a glob that now matches nothing may still match the lock: the full path decides
+  }
+  return { files, ...(stampsDigest(files, lockDigest) === row.stamps ? { line: row.line } : {}) };
+}
