@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { currentLockDigest, saveContentIndexRow } from '../content-index/content-key-line';
+import { currentHistoryStamp, currentLockDigest, saveContentIndexRow } from '../content-index/content-key-line';
 import type { Descriptor, Image } from '../oci/image';
 import { SILENT_REPORTER, type Reporter } from '../util/progress';
 import { reconcileAssetLock } from '../lock/lock-check';
@@ -104,6 +104,8 @@ export async function buildAsset(
     hashing.finish();
   }
   const { manifest } = analysis;
+  // What this workspace had seen when the analysis was made (its stat cache, just saved): part of the row saved after.
+  const historyStamp = currentHistoryStamp(options.workspaceRoot, manifest.projectRoot);
   // Files first (in CI a lock that does not match fails before anything is assembled), then, once the image is delivered, the lock with the image pin.
   await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, analysis.lock, options.ci, { filesOnly: true });
 
@@ -168,6 +170,7 @@ export async function buildAsset(
         analysis,
         manifestText,
         currentLockDigest(options.workspaceRoot, manifest.projectRoot),
+        historyStamp,
       );
       await writeAssetImageResult(join(options.workspaceRoot, request.outputPath), result);
       return { analysis, image, result };

@@ -17,6 +17,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashCounters } from '../hashing/hasher';
 import { contentKeyLine, indexedContentKeyLine } from './content-key-line';
+import { prepareAsset } from '../assembly/prepare-asset';
+import { assetBuildOptions } from '../asset/build-options';
+import { serializeAssetLock } from '../lock/lock';
 
 const LINE = /^nx-asset-images@[^ ]+ content sha256:[0-9a-f]{64}$/;
 
@@ -61,19 +64,35 @@ describe('contentKeyLine: the content index', () => {
   });
   afterAll(() => rmSync(ws, { recursive: true, force: true }));
 
-  it('an unchanged asset is answered from its row: no stat cache, nothing read', async () => {
+  it('an unchanged asset is answered from its row: nothing read, the stat cache not rewritten', async () => {
     const first = await key();
     expect(first).toMatch(LINE);
     const rows = join(store(), 'stat-cache');
-    const files = readdirSync(rows);
-    expect(files.filter((name) => name.endsWith('.key.json'))).toHaveLength(1);
-    for (const name of files) if (!name.endsWith('.key.json')) rmSync(join(rows, name));
-    // The row is all there is now (no stat cache): the same line, the hook's lean path agrees, nothing is rewritten.
+    const cacheFile = join(
+      rows,
+      readdirSync(rows).find((name) => !name.endsWith('.key.json'))!,
+    );
+    const before = statSync(cacheFile, { bigint: true });
     const opened = hashCounters.filesOpened;
     expect(await indexedContentKeyLine(ws, asset)).toBe(first);
     expect(await key()).toBe(first);
     expect(hashCounters.filesOpened).toBe(opened);
-    expect(readdirSync(rows).filter((name) => !name.endsWith('.key.json'))).toEqual([]);
+    const after = statSync(cacheFile, { bigint: true });
+    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+  });
+
+  it('a deleted or rewritten stat cache (what this workspace has seen) makes the row not answer', async () => {
+    const first = await key();
+    const rows = join(store(), 'stat-cache');
+    rmSync(
+      join(
+        rows,
+        readdirSync(rows).find((name) => !name.endsWith('.key.json'))!,
+      ),
+    );
+    expect(await indexedContentKeyLine(ws, asset)).toBeUndefined();
+    expect(await key()).toBe(first);
+    expect(await indexedContentKeyLine(ws, asset)).toBe(first);
   });
 
   type Change = [name: string, change: () => void, contentChanges: boolean];
@@ -131,6 +150,33 @@ describe('contentKeyLine: the content index', () => {
     const second = await contentKeyLine(ws, asset);
     expect(second).not.toBe(first);
     expect(await fresh()).toBe(second);
+  });
+
+  it('a pinned file this workspace never had, then had (pulled) and deleted again: the same scan, but removed, not absent', async () => {
+    // The lock pins sub/weights.bin; a store that never saw it.
+    const analysis = await prepareAsset(assetBuildOptions(ws), `${asset}/asset.json`, { sources: 'skip' });
+    writeFileSync(at('asset.lock.json'), serializeAssetLock(analysis.lock));
+    const weight = readFileSync(at('sub/weights.bin'));
+    rmSync(store(), { recursive: true, force: true });
+    rmSync(at('sub/weights.bin'));
+    const absent = await key(); // absent: in the key with the lock's values
+    expect(await indexedContentKeyLine(ws, asset)).toBe(absent);
+    // It comes back (as asset-pull writes it) and is hashed, within the racy window: the stat cache now has seen it, no new row.
+    writeFileSync(at('sub/weights.bin'), weight);
+    expect(await contentKeyLine(ws, asset)).toBe(absent); // the same content
+    rmSync(at('sub/weights.bin'));
+    // The scan is the absent state's again, but this workspace had the file: it was removed, and the key says so.
+    expect(await indexedContentKeyLine(ws, asset)).toBeUndefined();
+    const removed = await key();
+    expect(removed).not.toBe(absent);
+    rmSync(
+      join(
+        store(),
+        'stat-cache',
+        readdirSync(join(store(), 'stat-cache')).find((name) => name.endsWith('.key.json'))!,
+      ),
+    );
+    expect(await key()).toBe(removed);
   });
 
   it('a row of another asset folder, or a corrupt one, is not used', async () => {

@@ -29,7 +29,8 @@ import { assetBuildOptions } from '../asset/build-options';
 import { contentKey } from '../asset/content-key';
 import { sha256Digest } from '../oci/digest';
 import { isRacy, KEY_INDEX_VERSION, stampsDigest, writeKeyIndexRow } from './key-index-row';
-import { leanPath, locate, lockDigestOf, PLUGIN_VERSION } from './indexed-key-line';
+import { historyStampOf, leanPath, locate, lockDigestOf, PLUGIN_VERSION } from './indexed-key-line';
+import type { FileStamp } from '../hashing/stat-cache';
 
 export { indexedContentKeyLine } from './indexed-key-line';
 
@@ -51,6 +52,7 @@ export async function saveContentIndexRow(
   analysis: AssetAnalysis,
   manifestText: string,
   lockDigest: string | undefined,
+  historyStamp: FileStamp | undefined,
   racyWindowNs: bigint = RACY_WINDOW_NS,
 ): Promise<void> {
   const scanned = analysis.scanned;
@@ -63,7 +65,7 @@ export async function saveContentIndexRow(
       root: at.assetDir,
       manifest: sha256Digest(manifestText),
       selection: { files: [...analysis.manifest.files], exclude: [...analysis.manifest.exclude] },
-      stamps: stampsDigest(scanned, lockDigest),
+      stamps: stampsDigest(scanned, lockDigest, historyStamp),
       line: contentKeyLineOf(analysis),
     });
   } catch {
@@ -74,6 +76,11 @@ export async function saveContentIndexRow(
 /** The lock digest a build's row is saved with: the lock as the build left it. */
 export function currentLockDigest(workspaceRoot: string, projectRoot: string): string | undefined {
   return lockDigestOf(resolve(workspaceRoot, projectRoot));
+}
+
+/** The stamp of the asset's stat cache file: taken right after the analysis saved it, for the row saved after. */
+export function currentHistoryStamp(workspaceRoot: string, projectRoot: string): FileStamp | undefined {
+  return historyStampOf(locate(workspaceRoot, projectRoot));
 }
 
 /** The content key line of the asset at `projectRoot` (workspace-relative): from its index row when unchanged, else computed and saved. */
@@ -97,7 +104,7 @@ export async function contentKeyLine(
       text: manifestText,
       ...(lean.files ? { files: lean.files } : {}),
     });
-    await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, racyWindowNs);
+    await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, historyStampOf(at), racyWindowNs);
     return contentKeyLineOf(analysis);
   } catch (error) {
     // Not this script's job to report: the task runs and its executor reports the error. A failing key is never a

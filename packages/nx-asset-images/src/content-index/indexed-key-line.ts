@@ -5,7 +5,8 @@
  * `preTasksExecution` hook runs for every asset of a command, so it imports
  * only what that needs: no stat cache, hasher, layer plan or schema.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { stampOf, statCacheFileOf, type FileStamp } from '../hashing/stat-cache';
 import { join, posix, resolve } from 'node:path';
 import { assetStorePaths } from '../asset/asset-store';
 import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
@@ -21,6 +22,8 @@ export interface Located {
   assetDir: string;
   manifestFile: string;
   indexFile: string;
+  /** The asset's stat cache file: its stamp stands for what this workspace has seen (see `stampsDigest`). */
+  statCacheFile: string;
 }
 
 export function locate(workspaceRoot: string, projectRoot: string): Located {
@@ -32,7 +35,14 @@ export function locate(workspaceRoot: string, projectRoot: string): Located {
     assetDir,
     manifestFile: posix.join(projectRoot, 'asset.json'),
     indexFile: keyIndexFileOf(store.statCache, assetDir),
+    statCacheFile: statCacheFileOf(store.statCache, assetDir),
   };
+}
+
+/** The stamp of the asset's stat cache file, or undefined when it has none. */
+export function historyStampOf(at: Located): FileStamp | undefined {
+  const stats = statSync(at.statCacheFile, { bigint: true, throwIfNoEntry: false });
+  return stats ? stampOf(stats) : undefined;
 }
 
 /** sha256 of the asset's lock text, or undefined when it has none. */
@@ -70,5 +80,5 @@ export async function leanPath(
   } catch {
     return {}; // a glob that now matches nothing may still match the lock: the full path decides
   }
-  return { files, ...(stampsDigest(files, lockDigest) === row.stamps ? { line: row.line } : {}) };
+  return { files, ...(stampsDigest(files, lockDigest, historyStampOf(at)) === row.stamps ? { line: row.line } : {}) };
 }

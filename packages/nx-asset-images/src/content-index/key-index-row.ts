@@ -45,15 +45,22 @@ export interface ScannedFile {
 }
 
 /**
- * sha256 of every scanned file's path, mode and stamp (dev, inode, size, mtime and ctime in ns), in path order,
- * and of the lock's content digest (`none` when there is none: the lock's content, not its stamp, so the lock a
- * build writes after hashing keeps the row valid). A new, deleted or renamed file, a mode change, any write (new
- * mtime or ctime), a pointer swapped for its file (new size and inode) or another lock gives another digest.
+ * sha256 of every scanned file's path, mode and stamp (dev, inode, size, mtime and ctime in ns), in path order;
+ * of the lock's content digest (`none` when there is none: the lock's content, not its stamp, so the lock a build
+ * writes after hashing keeps the row valid); and of the stamp of the asset's stat cache file (`historyStamp`).
+ * A new, deleted or renamed file, a mode change, any write (new mtime or ctime), a pointer swapped for its file
+ * (new size and inode) or another lock gives another digest.
+ *
+ * The stat cache's stamp stands for what this workspace has seen: a file the lock pins and the folder lacks is
+ * absent when this workspace never had it and removed when it had it, so the same scan can call for another key
+ * once the file has been here (pulled, hashed, deleted again). Every change of the stat cache is an atomic
+ * rewrite (a new inode), so any of them gives another digest.
  */
-export function stampsDigest(files: readonly ScannedFile[], lockDigest: string | undefined): string {
+export function stampsDigest(files: readonly ScannedFile[], lockDigest: string | undefined, historyStamp: FileStamp | undefined): string {
   const hash = createHash('sha256');
   const stampText = (s: FileStamp) => `${s.dev}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}`;
   hash.update(`lock\0${lockDigest ?? 'none'}\n`);
+  hash.update(`history\0${historyStamp ? stampText(historyStamp) : 'none'}\n`);
   for (const file of files) hash.update(`${file.relPath}\0${file.mode}\0${stampText(file.stamp)}\n`);
   return hash.digest('hex');
 }
