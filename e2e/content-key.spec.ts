@@ -4,6 +4,7 @@
 // module", then `[local cache]` with the old digest). Here the plugin is a copy in the workspace's node_modules, as
 // npm or pnpm installs it, and its key script is removed mid-test: no run whose key comes from the script is a cache
 // hit, and a changed weight is built. The content index hook (preTasksExecution) still serves unchanged assets.
+import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -60,7 +61,9 @@ describe('content key: a failing key is never a cache hit', () => {
   });
 
   it('without it, the index hook off (as on an agent where it does not run): no run is a hit, and a changed weight is built', async () => {
-    const off = { env: { NX_ASSET_IMAGES_CONTENT_INDEX: 'off' } };
+    // Also a key variable inherited from outside (as from an outer nx): the hook empties it even when it is off.
+    const inherited = `NX_ASSET_IMAGES_KEY_${createHash('sha256').update('assets/m').digest('hex').slice(0, 16)}`;
+    const off = { env: { NX_ASSET_IMAGES_CONTENT_INDEX: 'off', [inherited]: 'nx-asset-images@0.1.0 content sha256:stale' } };
     const before = readResult(ws, 'm').manifestDigest;
     expect((await runNx(ws, ['run', 'm:asset-image', '--load=false'], off)).stdout).not.toMatch(CACHE_HIT);
     expect((await runNx(ws, ['run', 'm:asset-image', '--load=false'], off)).stdout).not.toMatch(CACHE_HIT);

@@ -19,3 +19,11 @@ export const CONTENT_INDEX_ENV = 'NX_ASSET_IMAGES_CONTENT_INDEX';
 export function contentKeyEnvName(projectRoot: string): string {
   return `${CONTENT_KEY_ENV_PREFIX}${createHash('sha256').update(projectRoot).digest('hex').slice(0, 16)}`;
 }
+
+/**
+ * The key variables `env` holds with a value: inherited from an outer nx (a task that runs nx) or set by hand. The
+ * hook empties them before it sets its own, so a value it did not set never stands for this command's content.
+ */
+export function inheritedKeyNames(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => name.startsWith(CONTENT_KEY_ENV_PREFIX) && env[name] !== '' && env[name] !== undefined);
+}

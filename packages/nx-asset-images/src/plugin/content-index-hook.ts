@@ -2,7 +2,7 @@ import type { PreTasksExecution } from '@nx/devkit';
 import { readCachedProjectGraph } from '../nx/nx-api';
 import { normalizePluginOptions, type AssetImagesPluginOptions } from '../nx/plugin-options';
 import { commandNamesTarget, targetsReaching } from '../nx/command-targets';
-import { CONTENT_INDEX_ENV, contentKeyEnvName } from '../content-index/key-env';
+import { CONTENT_INDEX_ENV, contentKeyEnvName, inheritedKeyNames } from '../content-index/key-env';
 import { ASSET_IMAGE_EXECUTOR } from '../workspace/workspace-facts';
 
 /** Assets whose index rows are checked at once. */
@@ -23,6 +23,8 @@ const CONCURRENCY = 8;
  * asset-image task (by its argv and the targets' `dependsOn`) does nothing.
  */
 export const preTasksExecution: PreTasksExecution<AssetImagesPluginOptions> = async (options, context) => {
+  // First, whatever else happens: a key this hook did not compute for this command is never used.
+  for (const name of inheritedKeyNames(process.env)) process.env[name] = '';
   if (process.env[CONTENT_INDEX_ENV] === 'off') return;
   let graph: ReturnType<typeof readCachedProjectGraph>;
   try {
