@@ -60,10 +60,15 @@ describe('content key: a failing key is never a cache hit', () => {
     expect(readResult(ws, 'm').manifestDigest).not.toBe(before);
   });
 
-  it('without it, the index hook off (as on an agent where it does not run): no run is a hit, and a changed weight is built', async () => {
-    // Also a key variable inherited from outside (as from an outer nx): the hook empties it even when it is off.
-    const inherited = `NX_ASSET_IMAGES_KEY_${createHash('sha256').update('assets/m').digest('hex').slice(0, 16)}`;
-    const off = { env: { NX_ASSET_IMAGES_CONTENT_INDEX: 'off', [inherited]: 'nx-asset-images@0.1.0 content sha256:stale' } };
+  it('without it, the index hook off (as on an agent where it does not run), a stale key folder inherited: no run is a hit, and a changed weight is built', async () => {
+    // Also a key folder inherited from outside (as from an outer nx) with a stale line for this asset: the hook
+    // empties the variable even when it is off.
+    const stale = ws.path('stale-keys');
+    await ws.write(
+      `stale-keys/${createHash('sha256').update('assets/m').digest('hex').slice(0, 16)}`,
+      'nx-asset-images@0.1.0 content sha256:stale\n',
+    );
+    const off = { env: { NX_ASSET_IMAGES_CONTENT_INDEX: 'off', NX_ASSET_IMAGES_KEYS: stale } };
     const before = readResult(ws, 'm').manifestDigest;
     expect((await runNx(ws, ['run', 'm:asset-image', '--load=false'], off)).stdout).not.toMatch(CACHE_HIT);
     expect((await runNx(ws, ['run', 'm:asset-image', '--load=false'], off)).stdout).not.toMatch(CACHE_HIT);

@@ -11,6 +11,7 @@ import { statCacheDirOf } from '../hashing/stat-cache';
  *   sources/         remote sources, verified, by sha256
  *   oci/             an OCI image layout holding every built asset image
  *   layer-digests/   digests of compressed and grouped small-files layers, by what they are made of
+ *   content-keys/    one folder per Nx command: the key lines the content index hook found (content-index/key-folder.ts)
  *
  * `NX_ASSET_IMAGES_STORE` moves the whole store, `NX_ASSET_IMAGES_CACHE_DIR`
  * only `sources/`. For both, an empty value means unset and a relative path is

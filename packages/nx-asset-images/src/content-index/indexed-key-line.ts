@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { stampOf, statCacheFileOf, type FileStamp } from '../hashing/stat-cache';
 import { join, posix, resolve } from 'node:path';
-import { assetStorePaths } from '../asset/asset-store';
+import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
 import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
 import { ASSET_LOCK_FILE } from '../lock/lock';
 import { sha256Digest } from '../oci/digest';
@@ -26,9 +26,8 @@ export interface Located {
   statCacheFile: string;
 }
 
-export function locate(workspaceRoot: string, projectRoot: string): Located {
+export function locate(workspaceRoot: string, projectRoot: string, store: AssetStorePaths = assetStorePaths(workspaceRoot)): Located {
   const assetDir = resolve(workspaceRoot, projectRoot);
-  const store = assetStorePaths(workspaceRoot);
   return {
     workspaceRoot,
     projectRoot,
@@ -54,10 +53,17 @@ export function lockDigestOf(assetDir: string): string | undefined {
   }
 }
 
-/** The row's line when the asset's scan still matches its content index row; undefined otherwise (never throws). */
-export async function indexedContentKeyLine(workspaceRoot: string, projectRoot: string): Promise<string | undefined> {
+/**
+ * The row's line when the asset's scan still matches its content index row; undefined otherwise (never throws).
+ * `store`: the workspace's store paths, when the caller checks many assets.
+ */
+export async function indexedContentKeyLine(
+  workspaceRoot: string,
+  projectRoot: string,
+  store?: AssetStorePaths,
+): Promise<string | undefined> {
   try {
-    const at = locate(workspaceRoot, projectRoot);
+    const at = locate(workspaceRoot, projectRoot, store);
     const manifestText = readFileSync(join(workspaceRoot, at.manifestFile), 'utf8');
     return (await leanPath(at, manifestText, lockDigestOf(at.assetDir))).line;
   } catch {

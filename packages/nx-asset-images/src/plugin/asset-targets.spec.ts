@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { normalizePluginOptions } from '../nx/plugin-options';
 import { assetImageTarget, contentKeyCommand } from './asset-targets';
-import { contentKeyEnvName } from '../content-index/key-env';
+import { CONTENT_KEYS_ENV, contentKeyFileName } from '../content-index/key-env';
 
 describe('asset-image target from the plugin options', () => {
   it.each([
@@ -48,13 +48,31 @@ describe('the content key runtime input', () => {
     expect(run(root, command)).toBe('key assets/x 1024\n');
   });
 
-  it("prints the index hook's line with a shell builtin when its variable is set, the script's when it is empty", () => {
-    const variable = contentKeyEnvName('assets/x');
-    expect(variable).toMatch(/^NX_ASSET_IMAGES_KEY_[0-9a-f]{16}$/);
+  it("prints the index hook's line with shell builtins when its key folder has the asset's file, the script's otherwise", () => {
+    const folder = join(root, 'keys');
+    mkdirSync(folder);
+    writeFileSync(join(folder, contentKeyFileName('assets/x')), 'nx-asset-images@0.1.0 content sha256:ab\n');
+    writeFileSync(join(folder, contentKeyFileName('assets/x-y')), 'other\n');
+    const keys = (value: string) => ({ [CONTENT_KEYS_ENV]: value });
     // The same text and newline as the script prints: a task hashed with and without the hook shares its cache.
-    expect(run(root, command, { [variable]: 'nx-asset-images@0.1.0 content sha256:ab' })).toBe('nx-asset-images@0.1.0 content sha256:ab\n');
-    expect(run(root, command, { [variable]: '' })).toBe('key assets/x 1024\n');
-    // Another asset's variable is not this one's.
-    expect(run(root, command, { [contentKeyEnvName('assets/x-y')]: 'other' })).toBe('key assets/x 1024\n');
+    expect(run(root, command, keys(folder))).toBe('nx-asset-images@0.1.0 content sha256:ab\n');
+    // No folder, an empty variable, a folder without this asset's file (another asset's is not this one's).
+    expect(run(root, command, keys(''))).toBe('key assets/x 1024\n');
+    expect(run(root, command, keys(join(root, 'gone')))).toBe('key assets/x 1024\n');
+    expect(run(root, contentKeyCommand('assets/x-z', 1024), keys(folder))).toBe('key assets/x-z 1024\n');
+    // An empty file (never written by the hook) is no key either.
+    writeFileSync(join(folder, contentKeyFileName('assets/x')), '');
+    expect(run(root, command, keys(folder))).toBe('key assets/x 1024\n');
+  });
+
+  it('prints nothing to stderr when the key folder lacks the file (Nx hashes stderr too)', () => {
+    const out = execSync(command, {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, [CONTENT_KEYS_ENV]: join(root, 'gone') },
+      shell: '/bin/sh',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toBe('key assets/x 1024\n');
   });
 });

@@ -7,25 +7,30 @@ import {
   assetResultDir,
   INVALID_MANIFEST_EXECUTOR,
 } from '../workspace/workspace-facts';
-import { contentKeyEnvName } from '../content-index/key-env';
+import { CONTENT_KEYS_ENV, contentKeyFileName } from '../content-index/key-env';
 
 /**
  * Runtime input that pins an asset's exact local content: a line with a digest of
  * (path, size, mode, sha256) of every file, so unchanged weights are never read and
  * gitignored files are not missed.
  *
- * The content index hook (`preTasksExecution`) sets the asset's line in its variable
- * once per command for every unchanged asset: the input is then a shell builtin. Where
- * the variable is empty or unset (a changed asset, an agent where the hook does not
- * run), a small node script computes the same line, so both hash alike and share caches.
+ * The content index hook (`preTasksExecution`) writes the line of every unchanged asset
+ * once per command into a key folder (`content-index/key-folder.ts`) named by one
+ * variable: the input is then shell builtins (`read`, `printf`). Where the variable is
+ * empty or unset, or the folder has no file for the asset (a changed asset, an agent
+ * where the hook does not run), a small node script computes the same line, so both
+ * hash alike and share caches. Nothing goes to stderr, which Nx hashes too.
  */
 export function contentKeyCommand(projectRoot: string, largeFileThreshold?: number): string {
   const threshold = largeFileThreshold === undefined ? '' : ` ${largeFileThreshold}`;
-  const variable = contentKeyEnvName(projectRoot);
+  const keyFile = `"$${CONTENT_KEYS_ENV}/${contentKeyFileName(projectRoot)}"`;
   const script = `node node_modules/nx-asset-images/dist/bin/asset-content-key.js ${JSON.stringify(projectRoot)}${threshold}`;
   // Nx hashes what a runtime input prints and ignores its exit code: a key script that cannot start would print the same
   // error every run and serve a stale build. Its failure prints a line that is new on every run instead (never a hit).
-  return `[ -n "$${variable}" ] && printf '%s\\n' "$${variable}" || ${script} || ${KEY_FAILED_COMMAND}`;
+  return (
+    `asset_key=; [ -n "$${CONTENT_KEYS_ENV}" ] && { read -r asset_key < ${keyFile}; } 2>/dev/null; ` +
+    `[ -n "$asset_key" ] && printf '%s\\n' "$asset_key" || ${script} || ${KEY_FAILED_COMMAND}`
+  );
 }
 
 /** Printed when the key script fails: a fresh line each run (time and a random number), so the task is never a cache hit. */
