@@ -78,6 +78,8 @@ describe('resolveAssetFiles', () => {
     ['a folder name stands for its content', { files: ['weights'] }, ['weights/model.bin']],
     ['negated globs in files', { files: ['**/*', '!tmp/**', '!docs/**'] }, ['.hidden', 'vocab.txt', 'weights/model.bin']],
     ['overlapping globs give each file once', { files: ['**/*.bin', 'weights/*'] }, ['weights/model.bin']],
+    ['a leading ./ names the same file once', { files: ['./vocab.txt', 'vocab.txt', './weights/*'] }, ['vocab.txt', 'weights/model.bin']],
+    ['a ./ inside a glob', { files: ['weights/./model.bin'] }, ['weights/model.bin']],
   ])('%s', async (_label, overrides, expected) => {
     expect(await paths(manifest(overrides))).toEqual(expected);
   });

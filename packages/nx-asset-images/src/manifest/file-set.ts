@@ -10,9 +10,10 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { stampOf, type FileStamp } from '../hashing/stat-cache';
 import { fileSelector } from './file-selection';
+import { listFolderEntries } from './folder-entries';
 import { isAtomicWriteTemp } from '../util/atomic-write';
 import { lstatSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { posix, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import { AssetFilesError } from '../errors/asset-errors';
 import type { AssetManifest } from './manifest';
@@ -47,12 +48,14 @@ type ManifestFields = Pick<AssetManifest, 'file' | 'projectRoot' | 'files' | 'ex
 
 export async function resolveAssetFiles(manifest: ManifestFields, options: ResolveAssetFilesOptions): Promise<AssetFile[]> {
   const assetDir = resolve(options.workspaceRoot, manifest.projectRoot);
-  let assetReal: string;
   try {
-    assetReal = await realpath(assetDir);
+    if (!(await stat(assetDir)).isDirectory()) throw new Error(`${assetDir} is not a directory`);
   } catch (error) {
     throw new AssetFilesError(manifest.file, '', manifest.projectRoot, 'is not a readable asset folder', { cause: error });
   }
+  // Only a symlink needs it (a realpath is a syscall per path segment: most of a small asset's scan).
+  let assetReal: Promise<string> | undefined;
+  const realAssetDir = () => (assetReal ??= realpath(assetDir));
   const negated = manifest.files.filter((glob) => glob.startsWith('!')).map((glob) => glob.slice(1));
   // An excluded folder (`tmp`, `tmp/`) leaves out everything below it.
   const ignore = [
@@ -63,31 +66,23 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
     }),
   ];
   const isDefaultFiles = manifest.files.length === 1 && manifest.files[0] === '**/*';
+  const everything = isDefaultFiles && manifest.exclude.length === 0;
 
   // relPath -> { stats (lstat), field of the first glob that matched it }
   const matched = new Map<string, { stats: EntryStats; field: string }>();
   for (const [index, glob] of manifest.files.entries()) {
     if (glob.startsWith('!')) continue;
     const field = `files[${index}]`;
-    const pattern = await expandFolderPattern(assetDir, glob);
-    // Paths and dirents only, then one synchronous lstat per file keeping four fields: fast-glob's `stats`
-    // (an async lstat and a full fs.Stats per entry) cost seconds and 200 MB at 100,000 files.
-    const entries = await fg(pattern, {
-      cwd: assetDir,
-      dot: true,
-      followSymbolicLinks: false,
-      onlyFiles: false,
-      objectMode: true,
-      ignore,
-      unique: true,
-    });
+    const entries = await selectedEntries(assetDir, glob, ignore, everything);
     let count = 0;
     for (const entry of entries) {
-      if (entry.dirent.isDirectory() || isAtomicWriteTemp(entry.path)) continue;
-      const stats = entryStats(resolve(assetDir, entry.path));
+      if (entry.directory || isAtomicWriteTemp(entry.path)) continue;
+      // fast-glob keeps a glob's `./` segments in the path (`./a.bin`): the image and the lock name it `a.bin`.
+      const relPath = DOT_SEGMENT.test(entry.path) ? posix.normalize(entry.path) : entry.path;
+      const stats = entryStats(`${assetDir}${sep}${relPath}`);
       if (stats === undefined || stats.kind === 'directory') continue;
       count++;
-      if (!matched.has(entry.path)) matched.set(entry.path, { stats, field });
+      if (!matched.has(relPath)) matched.set(relPath, { stats, field });
     }
     const pinnedMatch = () => (options.pinned ?? []).some(fileSelector({ files: [glob], exclude: [...manifest.exclude, ...negated] }));
     if (count === 0 && !isDefaultFiles && !pinnedMatch()) {
@@ -104,9 +99,9 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
   const files: AssetFile[] = [];
   for (const [relPath, { stats, field }] of matched) {
     if (nestedAssets.some((prefix) => relPath.startsWith(prefix))) continue;
-    const absPath = resolve(assetDir, relPath);
+    const absPath = `${assetDir}${sep}${relPath}`;
     if (stats.kind === 'symlink') {
-      files.push(await resolveSymlink(manifest, field, relPath, absPath, assetReal));
+      files.push(await resolveSymlink(manifest, field, relPath, absPath, await realAssetDir()));
     } else if (stats.kind === 'file') {
       const { size, mode, mtimeMs, stamp, statTimeNs } = stats;
       files.push({ relPath, absPath, size, mode, mtimeMs, stamp, statTimeNs });
@@ -118,6 +113,9 @@ export async function resolveAssetFiles(manifest: ManifestFields, options: Resol
   checkSourceCollisions(manifest, files);
   return files;
 }
+
+/** A `.` segment or an empty one: a path fast-glob did not normalise. */
+const DOT_SEGMENT = /(^|\/)\.(\/|$)|\/\//;
 
 /** What the scan keeps of an entry's lstat. */
 interface EntryStats {
@@ -137,6 +135,36 @@ function entryStats(absPath: string): EntryStats | undefined {
   const kind = stats.isFile() ? 'file' : stats.isSymbolicLink() ? 'symlink' : stats.isDirectory() ? 'directory' : 'other';
   return { kind, size: Number(stats.size), mode: Number(stats.mode), mtimeMs: Number(stats.mtimeMs), stamp: stampOf(stats), statTimeNs };
 }
+
+/**
+ * The entries `glob` selects (paths relative to the asset folder), `ignore` left out. `everything`: the default
+ * selection with nothing excluded but the metadata files, listed by hand (`folder-entries.ts`).
+ */
+async function selectedEntries(
+  assetDir: string,
+  glob: string,
+  ignore: string[],
+  everything: boolean,
+): Promise<{ path: string; directory: boolean }[]> {
+  if (everything) return (await listFolderEntries(assetDir, METADATA_NAMES)).map((path) => ({ path, directory: false }));
+  const pattern = await expandFolderPattern(assetDir, glob);
+  // Paths and dirents only, then one synchronous lstat per file keeping four fields: fast-glob's `stats`
+  // (an async lstat and a full fs.Stats per entry) cost seconds and 200 MB at 100,000 files.
+  const entries = await fg(pattern, {
+    cwd: assetDir,
+    dot: true,
+    followSymbolicLinks: false,
+    onlyFiles: false,
+    objectMode: true,
+    ignore,
+    // One traversal yields each path once; the caller keeps the first glob's (fast-glob's own check cost 0.1 s at
+    // 100,000 files).
+    unique: false,
+  });
+  return entries.map((entry) => ({ path: entry.path, directory: entry.dirent.isDirectory() }));
+}
+
+const METADATA_NAMES: ReadonlySet<string> = new Set(ASSET_METADATA_FILES);
 
 /** A glob without magic that names a folder stands for everything below it. */
 async function expandFolderPattern(assetDir: string, glob: string): Promise<string> {
