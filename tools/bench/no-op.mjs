@@ -10,6 +10,8 @@
 //   assets-N   N asset projects (asset.json + 3 small files each) and one trivial project `other`;
 //              targetDefaults give asset-image `load: false` (the no-op is the key, not Docker)
 //   floor-N    N projects (project.json) with a cached trivial `nx:run-commands` target (`echo`), no plugin: Nx's floor
+//   floor-runtime-N  the same, each target also with a runtime input of its own (`printf`): what Nx itself charges for
+//              one runtime input per task (information; each asset-image target has one)
 //   corpus     one asset of --corpus files of 1 KiB in 40 folders + the floor project `noop` (no plugin for it)
 //   big        the same with --big files
 //   unrelated  assets-N plus the corpus; `nx run other:noop` with the plugin and with it removed from nx.json
@@ -68,9 +70,21 @@ function workspace(name, { plugin, files, pluginOptions = {} }) {
   return root;
 }
 
-const noopProject = (dir) => [
+// `runtime`: the target also has a runtime input of its own (a shell builtin), as each asset-image target has: what
+// Nx itself charges for one runtime input per task.
+const noopProject = (dir, { runtime = false } = {}) => [
   `${dir}/project.json`,
-  `${JSON.stringify({ name: dir.split('/').pop(), targets: { noop: { executor: 'nx:run-commands', options: { command: 'echo hi' }, cache: true } } })}\n`,
+  `${JSON.stringify({
+    name: dir.split('/').pop(),
+    targets: {
+      noop: {
+        executor: 'nx:run-commands',
+        options: { command: 'echo hi' },
+        cache: true,
+        ...(runtime ? { inputs: ['default', { runtime: `printf '%s\\n' ${dir.split('/').pop()}` }] } : {}),
+      },
+    },
+  })}\n`,
 ];
 
 function* assetFiles(n) {
@@ -82,8 +96,8 @@ function* assetFiles(n) {
     yield [`${dir}/weights.bin`, Buffer.alloc(4096, i % 251)];
   }
 }
-function* floorFiles(n) {
-  for (let i = 0; i < n; i++) yield noopProject(`libs/p${String(i).padStart(4, '0')}`);
+function* floorFiles(n, options) {
+  for (let i = 0; i < n; i++) yield noopProject(`libs/p${String(i).padStart(4, '0')}`, options);
 }
 function* corpusFiles(n, dir = 'assets/corpus') {
   yield [`${dir}/asset.json`, `${JSON.stringify({ name: dir.split('/').pop(), image: `localhost:5000/bench/${dir.split('/').pop()}` })}\n`];
@@ -215,6 +229,7 @@ async function cases() {
   const [fOff, fOn] = await bothModes('floor', floor, ['run-many', '-t', 'noop']);
   row(`${ASSETS} assets, no-op \`run-many -t asset-image\`, daemon off`, aOff, fOff, 'ratio <= 1.3', aOff.median / fOff.median <= 1.3);
   row(`${ASSETS} assets, the same, daemon on`, aOn, fOn, 'ratio <= 1.3', aOn.median / fOn.median <= 1.3);
+  await runtimeFloorRows(row, ASSETS, fOff, fOn);
 
   // The same with the hook off: every runtime input starts node (what an agent without the hook pays, and the old cost).
   const hookOff = await measure('assets.hookOff.daemonOff', assets, ['run-many', '-t', 'asset-image'], {
@@ -241,6 +256,7 @@ async function cases() {
     const [mfOff, mfOn] = await bothModes('manyFloor', manyFloor, ['run-many', '-t', 'noop']);
     row(`${MANY} assets, daemon off`, mOff, mfOff, 'ratio <= 1.5', mOff.median / mfOff.median <= 1.5);
     row(`${MANY} assets, daemon on`, mOn, mfOn, 'ratio <= 1.5', mOn.median / mfOn.median <= 1.5);
+    await runtimeFloorRows(row, MANY, mfOff, mfOn);
   }
 
   // 3. a corpus of CORPUS files: `nx run corpus:asset-image` vs `nx run noop:noop` in the same workspace
@@ -250,6 +266,14 @@ async function cases() {
   // 5. an unrelated `nx run`
   if (CORPUS > 0) await unrelatedCases(row);
   return rows;
+}
+
+/** Information: N cached trivial targets that each also have a runtime input (a builtin), against the plain floor. */
+async function runtimeFloorRows(row, n, plainOff, plainOn) {
+  const root = workspace(`floor-runtime-${n}`, { plugin: false, files: [...floorFiles(n, { runtime: true })] });
+  const [rOff, rOn] = await bothModes(`floorRuntime${n}`, root, ['run-many', '-t', 'noop']);
+  row(`${n} cached trivial targets with a runtime input each (what Nx charges for them), daemon off`, rOff, plainOff, 'information', undefined);
+  row('the same, daemon on', rOn, plainOn, 'information', undefined);
 }
 
 async function corpusCases(row) {
