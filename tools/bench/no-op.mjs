@@ -272,7 +272,13 @@ async function cases() {
 async function runtimeFloorRows(row, n, plainOff, plainOn) {
   const root = workspace(`floor-runtime-${n}`, { plugin: false, files: [...floorFiles(n, { runtime: true })] });
   const [rOff, rOn] = await bothModes(`floorRuntime${n}`, root, ['run-many', '-t', 'noop']);
-  row(`${n} cached trivial targets with a runtime input each (what Nx charges for them), daemon off`, rOff, plainOff, 'information', undefined);
+  row(
+    `${n} cached trivial targets with a runtime input each (what Nx charges for them), daemon off`,
+    rOff,
+    plainOff,
+    'information',
+    undefined,
+  );
   row('the same, daemon on', rOn, plainOn, 'information', undefined);
 }
 
