@@ -29,7 +29,9 @@ import { assetBuildOptions } from '../asset/build-options';
 import { contentKey } from '../asset/content-key';
 import { sha256Digest } from '../oci/digest';
 import { isRacy, KEY_INDEX_VERSION, stampsDigest, writeKeyIndexRow } from './key-index-row';
-import { historyStampOf, leanPath, locate, lockDigestOf, PLUGIN_VERSION } from './indexed-key-line';
+import { historyStampOf, leanPath, locate, lockDigestOf } from './indexed-key-line';
+// The builder's version is part of the key: a new release may lay out images differently.
+import { PLUGIN_VERSION } from '../util/plugin-version';
 import type { FileStamp } from '../hashing/stat-cache';
 
 export { indexedContentKeyLine } from './indexed-key-line';

@@ -13,9 +13,8 @@ import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
 import { ASSET_LOCK_FILE } from '../lock/lock';
 import { sha256Digest } from '../oci/digest';
 import { keyIndexFileOf, readKeyIndexRow, stampsDigest } from './key-index-row';
+import { PLUGIN_VERSION } from '../util/plugin-version';
 
-// The builder's version is part of the key: a new release may lay out images differently.
-export const PLUGIN_VERSION = `nx-asset-images@${(require('../../package.json') as { version: string }).version}`;
 export interface Located {
   workspaceRoot: string;
   projectRoot: string;

@@ -18,25 +18,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 import { nxWorkspaceRoot, workspaceDataDirectory } from '../nx/nx-api';
+import { PLUGIN_PACKAGE_VERSION } from '../util/plugin-version';
 
 const FILE_PREFIX = 'nx-asset-images-';
 /** Entries kept beyond those used since the last write (another nx command may use them). */
 const MAX_UNUSED = 5000;
 
-let pluginVersion: string | undefined;
 /** This package's version: part of every key, so an upgrade never reads the previous version's results. */
 export function pluginVersionForCache(): string {
-  if (pluginVersion === undefined) {
-    try {
-      // src/plugin or dist/plugin -> the package root.
-      pluginVersion = String(
-        (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown }).version,
-      );
-    } catch {
-      pluginVersion = 'unknown';
-    }
-  }
-  return pluginVersion;
+  return PLUGIN_PACKAGE_VERSION;
 }
 
 /** sha256 of the parts (each length-prefixed, so no two part lists collide) and the plugin version. */
