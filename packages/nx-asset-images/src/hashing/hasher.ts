@@ -108,7 +108,8 @@ export interface Stamped {
   statTimeNs: bigint;
 }
 
-function statStampSync(absPath: string): Stamped {
+/** The file's stat now, as the cache keys it (AssetHashError when it cannot be stat'ed or is not a regular file). */
+export function statStampSync(absPath: string): Stamped {
   const statTimeNs = BigInt(Date.now()) * 1_000_000n;
   let stats: BigIntStats;
   try {
@@ -164,12 +165,7 @@ async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, op
     if (sameStamp(after.stamp, current.stamp) && computed.size === size) {
       const sha256 = computed.sha256 ?? cached!.sha256;
       const framed = computed.framedSha256 ?? cachedLayer;
-      const racyWindowNs = BigInt(options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
-      const newest =
-        BigInt(current.stamp.mtimeNs) > BigInt(current.stamp.ctimeNs) ? BigInt(current.stamp.mtimeNs) : BigInt(current.stamp.ctimeNs);
-      if (options.cache && (racyWindowNs === 0n || current.statTimeNs - newest >= racyWindowNs)) {
-        options.cache.store(file.absPath, current.stamp, { sha256, size, layers: key && framed ? { [key]: framed } : undefined });
-      }
+      rememberHash(file, current, { sha256, size, framedSha256: framed }, options);
       return withLayer({ absPath: file.absPath, sha256, size, fromCache: false }, framed);
     }
     if (attempt >= MAX_ATTEMPTS) {
@@ -177,6 +173,31 @@ async function hashOne(file: HashInputFile, stamped: Stamped, pool: HashPool, op
     }
     current = after;
   }
+}
+
+/**
+ * Puts a hash read from `file` (stat'ed as `stamped` before the read, and found unchanged after it) into
+ * `options.cache`, unless its timestamps are within the racy window of that stat (they cannot yet prove
+ * a later same-size write).
+ */
+export function rememberHash(
+  file: HashInputFile,
+  stamped: Stamped,
+  value: { sha256: string; size: number; framedSha256?: string },
+  options: Pick<HashFilesOptions, 'cache' | 'racyWindowMs'>,
+): void {
+  const racyWindowNs = BigInt(options.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
+  const { stamp } = stamped;
+  const newest = BigInt(stamp.mtimeNs) > BigInt(stamp.ctimeNs) ? BigInt(stamp.mtimeNs) : BigInt(stamp.ctimeNs);
+  if (!options.cache || (racyWindowNs !== 0n && stamped.statTimeNs - newest < racyWindowNs)) return;
+  const key = file.frame ? frameKey(file.frame.prefix, file.frame.suffix) : undefined;
+  const layers = key && value.framedSha256 ? { [key]: value.framedSha256 } : undefined;
+  options.cache.store(file.absPath, stamp, { sha256: value.sha256, size: value.size, layers });
+}
+
+/** Whether the stat cache answers for `file` as stat'ed (its content and, with a frame, its layer digest): nothing to read. */
+export function isHashCached(file: HashInputFile, stamp: FileStamp, cache: StatCache | undefined): boolean {
+  return cachedHash(file, stamp, cache) !== undefined;
 }
 
 function withLayer(result: FileHash, framedHex: string | undefined): FileHash {

@@ -1,0 +1,275 @@
+/**
+ * One read per byte for a build that loads into Docker's classic image store and has most of its bytes to
+ * hash: the hash pass reads each file once, and from that read comes its sha256 (the lock, the stat cache),
+ * its layer's tar bytes and the layer digest, while the same bytes go into `docker load` (a
+ * `StreamedDockerLoad`). The build then costs about the larger of the read and Docker's load, not their sum.
+ * The image is then assembled as always (the group layers' digests come from the layer digest cache, where
+ * this pass put them; a large file's from its hash), and the load is finished with its config and
+ * manifest.json only when its layers are exactly the bytes carried (`StreamedDockerLoad.finish`).
+ *
+ * Anything else takes the usual path (`hashFiles`, then `dockerLoad` of the assembled image): an engine
+ * with containerd's image store (it reads blobs by digest from the OCI index), compressed layers (their
+ * digests need the compressed bytes), absent or remote files, a warm stat cache (an edit: only the changed
+ * layers go to Docker then). A file that changed while it was read abandons the stream (nothing is tagged)
+ * and the usual path hashes again.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, readFile, readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { HashPass } from '../asset/analyze-asset';
+import type { PlannedLayer } from '../asset/layer-plan';
+import { groupLayerKey } from '../assembly/build-asset-image';
+import type { LayerDigestCache } from '../assembly/layer-digest-cache';
+import {
+  hashCounters,
+  hashFiles,
+  isHashCached,
+  rememberHash,
+  statStampSync,
+  type FileHash,
+  type HashFilesOptions,
+  type HashInputFile,
+} from '../hashing/hasher';
+import { sameStamp } from '../hashing/stat-cache';
+import { tarSize, tarStream } from '../tar/tar-stream';
+import type { Image } from '../oci/image';
+import { dockerImageStore } from '../transports/docker-engine';
+import type { DockerLoadResult } from '../transports/docker-load';
+import { StreamedDockerLoad } from '../transports/streamed-docker-load';
+import type { DockerCliOptions } from '../transports/docker-cli';
+import type { OnProgress } from '../util/progress';
+
+/** Files that changed between the scan and the end of their read: the bytes streamed may be neither version. */
+export class FilesChangedWhileStreamedError extends Error {
+  override readonly name = 'FilesChangedWhileStreamedError';
+  constructor(readonly files: readonly string[]) {
+    super(
+      `${files.length} file(s) changed while they were read into docker load (${files.slice(0, 3).join(', ')}${files.length > 3 ? ', ...' : ''})`,
+    );
+  }
+}
+
+export interface StreamedLoadOptions extends DockerCliOptions {
+  /** SOURCE_DATE_EPOCH of the tar entries (the build's). */
+  mtime: number;
+  layerDigests: LayerDigestCache;
+  /** Whether the build may stream (load asked for, layers uncompressed); the engine is asked only when it may. */
+  allowed: boolean;
+  /** docker load's progress. */
+  onProgress?: OnProgress;
+  /** Share of the bytes the stat cache must miss for the pass to stream; default 0.5. */
+  minMissShare?: number;
+}
+
+/** Small files read ahead of the tar on the thread pool, so the disk has several reads in flight. */
+const READ_AHEAD = 16;
+
+export class StreamedLoadPass {
+  private load: StreamedDockerLoad | undefined;
+  /** Why the pass did not stream after all, when it tried (for the build's report). */
+  abandoned: Error | undefined;
+
+  constructor(private readonly options: StreamedLoadOptions) {}
+
+  /** The hash pass for `prepareAsset`: streams into docker load when it is worth it, else `hashFiles`. */
+  readonly hashPass: HashPass = async (files, hashOptions, plan) => {
+    if (!(await this.worthStreaming(files, hashOptions, plan))) return hashFiles(files, hashOptions);
+    const load = StreamedDockerLoad.start({
+      ...dockerCli(this.options),
+      onProgress: this.options.onProgress,
+      expectedBytes: plan.reduce((sum, layer) => sum + layer.size, 0),
+    });
+    this.load = load;
+    try {
+      return await this.stream(load, files, hashOptions, plan);
+    } catch (error) {
+      this.load = undefined;
+      this.abandoned = error as Error;
+      await load.abort(error);
+      return hashFiles(files, hashOptions);
+    }
+  };
+
+  /** Whether a load is streaming, waiting for `finish`. */
+  get streaming(): boolean {
+    return this.load !== undefined;
+  }
+
+  /** Ends the streamed load with `image` (its layers must be the ones streamed) under `repoTags`. */
+  async finish(image: Image, repoTags: readonly string[]): Promise<DockerLoadResult> {
+    const load = this.load;
+    if (!load) throw new Error('StreamedLoadPass.finish: no load is streaming');
+    this.load = undefined;
+    return load.finish(image, repoTags);
+  }
+
+  /** Abandons a load still streaming (nothing of it is tagged). */
+  async abort(reason?: unknown): Promise<void> {
+    const load = this.load;
+    this.load = undefined;
+    await load?.abort(reason);
+  }
+
+  /**
+   * Whether most of the bytes must be read before the image is known anyway: files the stat cache does not
+   * answer for, and small-file groups whose digest the layer digest cache lacks. Under Nx the content key
+   * (a runtime input, run before the task) has usually hashed the files already; the groups' tars are still
+   * to be read then, and this pass reads them once, into Docker, instead of once for the digests and once more
+   * for the load.
+   */
+  private async worthStreaming(
+    files: readonly HashInputFile[],
+    hashOptions: HashFilesOptions,
+    plan: readonly PlannedLayer[],
+  ): Promise<boolean> {
+    if (!this.options.allowed) return false;
+    // Every planned file must be one to read here, with the scan's stat (absent files are pinned layers; remote sources are not stat'ed).
+    const byRelPath = new Map(files.filter((f) => f.stamped !== undefined).map((f) => [f.relPath!, f]));
+    if (!plan.every((layer) => layer.files.every((f) => byRelPath.has(f.relPath)))) return false;
+    let total = 0;
+    let unknown = 0;
+    for (const layer of plan) {
+      total += layer.size;
+      const cached = layer.files.map((f) => cachedSha256(byRelPath.get(f.relPath)!, hashOptions));
+      if (cached.some((sha256) => sha256 === undefined)) unknown += layer.size;
+      else if (layer.kind === 'small-files') {
+        const key = groupLayerKey(
+          this.options.mtime,
+          layer.files.map((f, i) => ({ ...f, sha256: cached[i]! })),
+        );
+        if (!(await this.options.layerDigests.get(key))) unknown += layer.size;
+      }
+    }
+    if (unknown === 0 || unknown < (this.options.minMissShare ?? 0.5) * total) return false;
+    return (await dockerImageStore(dockerCli(this.options))) === 'classic';
+  }
+
+  private async stream(
+    load: StreamedDockerLoad,
+    files: readonly HashInputFile[],
+    hashOptions: HashFilesOptions,
+    plan: readonly PlannedLayer[],
+  ): Promise<FileHash[]> {
+    const byRelPath = new Map(files.map((file) => [file.relPath!, file]));
+    const sha256 = new Map<string, string>();
+    // Files the stat cache answers for (the content key hashed them) are read for their layer, not hashed again.
+    const known = new Map<string, string>();
+    for (const file of files) {
+      const cached = cachedSha256(file, hashOptions);
+      if (cached !== undefined) known.set(file.relPath!, cached);
+    }
+    const onHash = (file: HashInputFile) => (known.has(file.relPath!) ? undefined : (hex: string) => sha256.set(file.relPath!, hex));
+    const framed = new Map<string, string>();
+    const report = (file: HashInputFile, bytes: number) => hashOptions.onProgress?.({ label: file.relPath!, bytes, total: file.size });
+    for (const layer of plan) {
+      const inputs = layer.files.map((f) => byRelPath.get(f.relPath)!);
+      if (layer.kind === 'large-file') {
+        const file = inputs[0]!;
+        const frame = file.frame!;
+        const content = hashedRead(file, onHash(file), report);
+        const written = await load.writeLayer(frame.prefix.length + file.size + frame.suffix.length, framedBytes(frame, content));
+        framed.set(file.relPath!, written.digest.slice('sha256:'.length));
+        continue;
+      }
+      const readAhead = readsAhead(inputs.map((f) => f.absPath));
+      const entries = layer.files.map((planned, i) => {
+        const file = inputs[i]!;
+        return {
+          path: planned.imagePath,
+          mode: planned.mode,
+          size: planned.size,
+          open: () => Readable.from(hashedRead(file, onHash(file), report)),
+          read: async () => {
+            const bytes = await readAhead(i);
+            onHash(file)?.(createHash('sha256').update(bytes).digest('hex'));
+            countRead(bytes.length);
+            report(file, bytes.length);
+            return bytes;
+          },
+        };
+      });
+      const written = await load.writeLayer(
+        tarSize(entries, { mtime: this.options.mtime }),
+        tarStream(entries, { mtime: this.options.mtime }),
+      );
+      const key = groupLayerKey(
+        this.options.mtime,
+        layer.files.map((f) => ({ ...f, sha256: known.get(f.relPath) ?? sha256.get(f.relPath)! })),
+      );
+      await this.options.layerDigests.set(key, { digest: written.digest, size: written.size });
+    }
+    // Read and sent: each file must still be what the scan stat'ed, or the bytes may be neither version.
+    const changed = files.filter((file) => !sameStamp(statStampSync(file.absPath).stamp, file.stamped!.stamp)).map((f) => f.relPath!);
+    if (changed.length > 0) throw new FilesChangedWhileStreamedError(changed);
+    return files.map((file) => {
+      const cached = known.get(file.relPath!);
+      const hex = cached ?? sha256.get(file.relPath!)!;
+      const layerHex = framed.get(file.relPath!);
+      if (cached === undefined)
+        rememberHash(file, file.stamped!, { sha256: hex, size: file.size, ...(layerHex ? { framedSha256: layerHex } : {}) }, hashOptions);
+      const result: FileHash = { absPath: file.absPath, sha256: hex, size: file.size, fromCache: cached !== undefined };
+      if (layerHex) result.layerDigest = `sha256:${layerHex}`;
+      return result;
+    });
+  }
+}
+
+/** The file's sha256 when the stat cache answers for it as scanned (with its layer digest, for a large file). */
+function cachedSha256(file: HashInputFile, hashOptions: HashFilesOptions): string | undefined {
+  if (!file.stamped || !isHashCached(file, file.stamped.stamp, hashOptions.cache)) return undefined;
+  return hashOptions.cache!.lookup(file.absPath, file.stamped.stamp)!.sha256;
+}
+
+function dockerCli(options: DockerCliOptions): DockerCliOptions {
+  return {
+    ...(options.dockerHost !== undefined ? { dockerHost: options.dockerHost } : {}),
+    ...(options.dockerCommand !== undefined ? { dockerCommand: options.dockerCommand } : {}),
+  };
+}
+
+function countRead(bytes: number): void {
+  hashCounters.filesOpened++;
+  hashCounters.bytesRead += bytes;
+}
+
+/** The file's chunks, hashed on the way; `done` gets the hex sha256 at the end. */
+async function* hashedRead(
+  file: HashInputFile,
+  done: ((hex: string) => void) | undefined,
+  report: (file: HashInputFile, bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  const hash = done ? createHash('sha256') : undefined;
+  let bytes = 0;
+  for await (const chunk of createReadStream(file.absPath, { highWaterMark: 1024 * 1024 })) {
+    const buffer = chunk as Buffer;
+    hash?.update(buffer);
+    bytes += buffer.length;
+    report(file, bytes);
+    yield buffer;
+  }
+  countRead(bytes);
+  if (done) done(hash!.digest('hex'));
+}
+
+async function* framedBytes(frame: { prefix: Buffer; suffix: Buffer }, content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield frame.prefix;
+  yield* content;
+  yield frame.suffix;
+}
+
+/** `read(i)`: the bytes of `paths[i]`, with the next READ_AHEAD files already being read on the thread pool. */
+function readsAhead(paths: readonly string[]): (i: number) => Promise<Buffer> {
+  const pending = new Map<number, Promise<Buffer>>();
+  let next = 0;
+  return (i) => {
+    while (next < paths.length && next <= i + READ_AHEAD) {
+      const path = paths[next]!;
+      const read = new Promise<Buffer>((resolve, reject) => readFile(path, (error, data) => (error ? reject(error) : resolve(data))));
+      read.catch(() => {});
+      pending.set(next++, read);
+    }
+    const read = pending.get(i) ?? Promise.resolve(readFileSync(paths[i]!));
+    pending.delete(i);
+    return read;
+  };
+}
