@@ -96,12 +96,12 @@ export async function buildAsset(
   const manifestText = readFileSync(join(options.workspaceRoot, request.manifestFile), 'utf8');
   const layerDigests = layerDigestsOf(options);
   // A cold build that loads reads each file once, into Docker as it goes (classic image store, uncompressed layers).
+  const parsed = parseAssetManifest(manifestText, request.manifestFile, posix.dirname(request.manifestFile));
   const streamed = new StreamedLoadPass({
     mtime: options.mtime ?? 0,
     layerDigests,
-    allowed:
-      request.load !== false &&
-      parseAssetManifest(manifestText, request.manifestFile, posix.dirname(request.manifestFile)).compression === 'none',
+    allowed: request.load !== false && parsed.compression === 'none',
+    references: parsed.tags.map((tag) => `${parsed.image}:${tag}`),
   });
   try {
     return await buildStreamed(options, request, reporter, manifestText, layerDigests, streamed);

@@ -30,11 +30,11 @@ import {
   type HashFilesOptions,
   type HashInputFile,
 } from '../hashing/hasher';
-import { sameStamp } from '../hashing/stat-cache';
+import { frameKey, sameStamp } from '../hashing/stat-cache';
 import { tarSize, tarStream } from '../tar/tar-stream';
 import type { Image } from '../oci/image';
 import { dockerImageStore } from '../transports/docker-engine';
-import type { DockerLoadResult } from '../transports/docker-load';
+import { heldLayersOf, type DockerLoadResult } from '../transports/docker-load';
 import { StreamedDockerLoad } from '../transports/streamed-docker-load';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import type { OnProgress } from '../util/progress';
@@ -57,8 +57,10 @@ export interface StreamedLoadOptions extends DockerCliOptions {
   allowed: boolean;
   /** docker load's progress. */
   onProgress?: OnProgress;
-  /** Share of the bytes the stat cache must miss for the pass to stream; default 0.5. */
+  /** Share of the bytes that must be read before the image is known for the pass to stream; default 0.5. */
   minMissShare?: number;
+  /** The asset's tags (`image:tag`): when an image Docker holds under them has this build's bottom layer, the usual load sends only the layers above it. */
+  references?: readonly string[];
 }
 
 /** Small files read ahead of the tar on the thread pool, so the disk has several reads in flight. */
@@ -128,20 +130,42 @@ export class StreamedLoadPass {
     if (!plan.every((layer) => layer.files.every((f) => byRelPath.has(f.relPath)))) return false;
     let total = 0;
     let unknown = 0;
-    for (const layer of plan) {
+    // The bottom layer's digest, when known without reading.
+    let bottom: string | undefined;
+    for (const [index, layer] of plan.entries()) {
       total += layer.size;
-      const cached = layer.files.map((f) => cachedSha256(byRelPath.get(f.relPath)!, hashOptions));
-      if (cached.some((sha256) => sha256 === undefined)) unknown += layer.size;
-      else if (layer.kind === 'small-files') {
-        const key = groupLayerKey(
-          this.options.mtime,
-          layer.files.map((f, i) => ({ ...f, sha256: cached[i]! })),
-        );
-        if (!(await this.options.layerDigests.get(key))) unknown += layer.size;
-      }
+      const digest = await this.knownDigest(layer, byRelPath, hashOptions);
+      if (digest === undefined) unknown += layer.size;
+      if (index === 0) bottom = digest;
     }
     if (unknown === 0 || unknown < (this.options.minMissShare ?? 0.5) * total) return false;
-    return (await dockerImageStore(dockerCli(this.options))) === 'classic';
+    if ((await dockerImageStore(dockerCli(this.options))) !== 'classic') return false;
+    // Docker holds this build's bottom layer under the asset's tags (an edit above it): the usual load leaves out what it holds.
+    if (bottom === undefined) return true;
+    const held = await heldLayersOf(this.options.references ?? [], dockerCli(this.options));
+    return !held.some((layers) => layers[0] === bottom);
+  }
+
+  /** A layer's digest known without reading it: its files' hashes from the stat cache, then its large-file frame digest or group digest. */
+  private async knownDigest(
+    layer: PlannedLayer,
+    byRelPath: ReadonlyMap<string, HashInputFile>,
+    hashOptions: HashFilesOptions,
+  ): Promise<string | undefined> {
+    const inputs = layer.files.map((f) => byRelPath.get(f.relPath)!);
+    const cached = inputs.map((f) => cachedSha256(f, hashOptions));
+    if (cached.some((sha256) => sha256 === undefined)) return undefined;
+    if (layer.kind === 'large-file') {
+      const file = inputs[0]!;
+      const layers = hashOptions.cache!.lookup(file.absPath, file.stamped!.stamp)?.layers;
+      const hex = file.frame ? layers?.[frameKey(file.frame.prefix, file.frame.suffix)] : undefined;
+      return hex === undefined ? undefined : `sha256:${hex}`;
+    }
+    const key = groupLayerKey(
+      this.options.mtime,
+      layer.files.map((f, i) => ({ ...f, sha256: cached[i]! })),
+    );
+    return (await this.options.layerDigests.get(key))?.digest;
   }
 
   private async stream(
