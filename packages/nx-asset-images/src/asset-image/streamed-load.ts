@@ -14,7 +14,7 @@
  * and the usual path hashes again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFile, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { HashPass } from '../asset/analyze-asset';
 import type { PlannedLayer } from '../asset/layer-plan';
@@ -31,13 +31,14 @@ import {
   type HashInputFile,
 } from '../hashing/hasher';
 import { frameKey, sameStamp } from '../hashing/stat-cache';
-import { tarSize, tarStream } from '../tar/tar-stream';
+import { tarSize, tarStream, WHOLE_READ_MAX_BYTES } from '../tar/tar-stream';
 import type { Image } from '../oci/image';
 import { dockerImageStore } from '../transports/docker-engine';
 import { heldLayersOf, type DockerLoadResult } from '../transports/docker-load';
 import { StreamedDockerLoad } from '../transports/streamed-docker-load';
 import type { DockerCliOptions } from '../transports/docker-cli';
 import type { OnProgress } from '../util/progress';
+import { readAhead } from '../util/read-ahead';
 
 /** Files that changed between the scan and the end of their read: the bytes streamed may be neither version. */
 export class FilesChangedWhileStreamedError extends Error {
@@ -62,9 +63,6 @@ export interface StreamedLoadOptions extends DockerCliOptions {
   /** The asset's tags (`image:tag`): when an image Docker holds under them has this build's bottom layer, the usual load sends only the layers above it. */
   references?: readonly string[];
 }
-
-/** Small files read ahead of the tar on the thread pool, so the disk has several reads in flight. */
-const READ_AHEAD = 16;
 
 export class StreamedLoadPass {
   private load: StreamedDockerLoad | undefined;
@@ -195,7 +193,7 @@ export class StreamedLoadPass {
         framed.set(file.relPath!, written.digest.slice('sha256:'.length));
         continue;
       }
-      const readAhead = readsAhead(inputs.map((f) => f.absPath));
+      const ahead = readAhead(inputs.map((f) => (f.size <= WHOLE_READ_MAX_BYTES ? f.absPath : undefined)));
       const entries = layer.files.map((planned, i) => {
         const file = inputs[i]!;
         return {
@@ -204,7 +202,7 @@ export class StreamedLoadPass {
           size: planned.size,
           open: () => Readable.from(hashedRead(file, onHash(file), report)),
           read: async () => {
-            const bytes = await readAhead(i);
+            const bytes = await ahead(i);
             onHash(file)?.(createHash('sha256').update(bytes).digest('hex'));
             countRead(bytes.length);
             report(file, bytes.length);
@@ -279,21 +277,4 @@ async function* framedBytes(frame: { prefix: Buffer; suffix: Buffer }, content: 
   yield frame.prefix;
   yield* content;
   yield frame.suffix;
-}
-
-/** `read(i)`: the bytes of `paths[i]`, with the next READ_AHEAD files already being read on the thread pool. */
-function readsAhead(paths: readonly string[]): (i: number) => Promise<Buffer> {
-  const pending = new Map<number, Promise<Buffer>>();
-  let next = 0;
-  return (i) => {
-    while (next < paths.length && next <= i + READ_AHEAD) {
-      const path = paths[next]!;
-      const read = new Promise<Buffer>((resolve, reject) => readFile(path, (error, data) => (error ? reject(error) : resolve(data))));
-      read.catch(() => {});
-      pending.set(next++, read);
-    }
-    const read = pending.get(i) ?? Promise.resolve(readFileSync(paths[i]!));
-    pending.delete(i);
-    return read;
-  };
 }
