@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import type { HashPass } from '../asset/analyze-asset';
 import type { PlannedLayer } from '../asset/layer-plan';
 import { groupLayerKey } from '../assembly/build-asset-image';
-import type { LayerDigestCache } from '../assembly/layer-digest-cache';
+import type { KnownBlob, LayerDigestCache } from '../assembly/layer-digest-cache';
 import {
   hashCounters,
   hashFiles,
@@ -182,6 +182,7 @@ export class StreamedLoadPass {
     }
     const onHash = (file: HashInputFile) => (known.has(file.relPath!) ? undefined : (hex: string) => sha256.set(file.relPath!, hex));
     const framed = new Map<string, string>();
+    const groups: [string, KnownBlob][] = [];
     const report = (file: HashInputFile, bytes: number) => hashOptions.onProgress?.({ label: file.relPath!, bytes, total: file.size });
     for (const layer of plan) {
       const inputs = layer.files.map((f) => byRelPath.get(f.relPath)!);
@@ -218,11 +219,13 @@ export class StreamedLoadPass {
         this.options.mtime,
         layer.files.map((f) => ({ ...f, sha256: known.get(f.relPath) ?? sha256.get(f.relPath)! })),
       );
-      await this.options.layerDigests.set(key, { digest: written.digest, size: written.size });
+      groups.push([key, { digest: written.digest, size: written.size }]);
     }
     // Read and sent: each file must still be what the scan stat'ed, or the bytes may be neither version.
     const changed = files.filter((file) => !sameStamp(statStampSync(file.absPath).stamp, file.stamped!.stamp)).map((f) => f.relPath!);
     if (changed.length > 0) throw new FilesChangedWhileStreamedError(changed);
+    // Only now: a group read while one of its files changed must not be remembered under its files' hashes.
+    for (const [key, blob] of groups) await this.options.layerDigests.set(key, blob);
     return files.map((file) => {
       const cached = known.get(file.relPath!);
       const hex = cached ?? sha256.get(file.relPath!)!;
