@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StreamedDockerLoad } from '../packages/nx-asset-images/src/transports/streamed-docker-load';
+import { StreamedDockerLoad, StreamedLayersMismatchError } from '../packages/nx-asset-images/src/transports/streamed-docker-load';
 import { docker, e2eEngine, expectedDockerId, removeImagesOf } from './support/docker';
 import { readLoadArchive, startDockerLoadSpy } from './support/docker-load-spy';
 import { readResult } from './support/asset-image-result';
@@ -116,6 +116,22 @@ describe.skipIf(e2eEngine() === '26')('streamed docker load (classic image store
     expect(JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', tag])).stdout)).toEqual(
       layers.map((l) => l.diffId),
     );
+  });
+
+  it('an image whose layers are not the bytes carried is refused before its config is sent: nothing is tagged', async () => {
+    const src = tempDir('nxai-mismatch-src-');
+    writeFileSync(path.join(src, 'big.bin'), randomBytes(100_000));
+    writeFileSync(path.join(src, 'small.txt'), 'carried\n');
+    const carried = await buildImage(src, { big: 'big.bin', small: ['small.txt'], under: 'm' });
+    writeFileSync(path.join(src, 'small.txt'), 'described\n');
+    const described = await buildImage(src, { big: 'big.bin', small: ['small.txt'], under: 'm' });
+    const before = await allImageIds();
+    const tag = 'nxai-e2e/streamed-cut:mismatch';
+    const load = StreamedDockerLoad.start();
+    for (const layer of carried.layers) await load.writeLayer(layer.descriptor.size, layer.open());
+    await expect(load.finish(described, [tag])).rejects.toBeInstanceOf(StreamedLayersMismatchError);
+    expect(await tagsOf('nxai-e2e/streamed-cut')).not.toContain('mismatch');
+    expect(await allImageIds()).toEqual(before);
   });
 
   describe('through nx', () => {
