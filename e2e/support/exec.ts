@@ -11,6 +11,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Told each piece of stdout as it comes (for a test that must act while the command runs). */
   onStdout?: (text: string) => void;
+  /** Told the child's pid as soon as it runs (for a test that must signal it or its descendants). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ExecResult {
@@ -47,6 +49,7 @@ export function exec(file: string, args: readonly string[], opts: ExecOptions = 
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
     });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => {

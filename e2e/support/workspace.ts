@@ -144,6 +144,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Working directory relative to the workspace root. */
   cwd?: string;
+  /** Told nx's pid as soon as it runs. */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -179,6 +181,7 @@ export function runNx(ws: Workspace, args: readonly string[], opts: RunOptions =
     env,
     reject: opts.reject,
     timeoutMs: opts.timeoutMs ?? 240_000,
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });
 }
 

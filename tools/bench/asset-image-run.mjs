@@ -4,6 +4,7 @@
 //
 //   node asset-image-run.mjs task   <workspaceRoot> <manifest> <ociLayout:true|false> <load:true|false>
 //   node asset-image-run.mjs phases <workspaceRoot> <manifest> <ociLayout:true|false> <load:true|false>
+//   node asset-image-run.mjs streamed <workspaceRoot> <manifest> false true
 //   node asset-image-run.mjs key    <workspaceRoot> <projectRoot>
 //
 // `task` calls the executor's exported buildAssetImageTask (what `nx run` runs).
@@ -73,6 +74,35 @@ if (mode === 'task') {
   const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
   if (layoutArg === 'true') await phase('ociLayoutWrite', () => writeOciLayout(store.ociLayout, image, { refNames: refs.references }));
   if (loadArg === 'true') await phase('dockerLoad', () => dockerLoad(image, refs.references));
+  out.digest = image.manifest.descriptor.digest;
+} else if (mode === 'streamed') {
+  // Issue 29: the same steps with the load streamed while the files are read (StreamedLoadPass): the hash pass
+  // carries the layers into docker load, the rest ends it with the config and manifest.json.
+  const { parseAssetManifest } = require(join(dist, 'manifest/manifest.js'));
+  const { assetStorePaths } = require(join(dist, 'asset/asset-store.js'));
+  const { StatCache } = require(join(dist, 'hashing/stat-cache.js'));
+  const { analyzeAsset } = require(join(dist, 'asset/analyze-asset.js'));
+  const { reconcileAssetLock } = require(join(dist, 'lock/lock-check.js'));
+  const { buildAssetImage } = require(join(dist, 'assembly/build-asset-image.js'));
+  const { LayerDigestCache } = require(join(dist, 'assembly/layer-digest-cache.js'));
+  const { assetReferences } = require(join(dist, 'asset/image-references.js'));
+  const { StreamedLoadPass } = require(join(dist, 'asset-image/streamed-load.js'));
+  const manifest = parseAssetManifest(readFileSync(join(workspaceRoot, arg), 'utf8'), arg, posix.dirname(arg));
+  const store = assetStorePaths(workspaceRoot);
+  const layerDigests = new LayerDigestCache(join(store.root, 'layer-digests'));
+  const pass = new StreamedLoadPass({ mtime: 0, layerDigests, allowed: true });
+  const cache = await phase('statCacheLoad', () => StatCache.load(store.statCache, join(workspaceRoot, manifest.projectRoot)));
+  const analysis = await phase('analyze+hash+stream', () =>
+    analyzeAsset(manifest, { workspaceRoot, store, cache, mtime: 0, sources: 'fetch', hashPass: pass.hashPass }),
+  );
+  out.streamed = pass.streaming;
+  await phase('statCacheSave', () => cache.save());
+  await phase('lock', () => reconcileAssetLock(workspaceRoot, manifest.projectRoot, analysis.lock, false));
+  const image = await phase('assemble', () =>
+    buildAssetImage(analysis, { mtime: 0, platform: { os: 'linux', architecture: 'amd64' }, layerDigests }),
+  );
+  const refs = assetReferences(manifest.image, manifest.tags, image.manifest.descriptor.digest);
+  await phase('dockerLoadFinish', () => pass.finish(image, refs.references));
   out.digest = image.manifest.descriptor.digest;
 } else if (mode === 'key') {
   const { contentKeyLine } = require(join(dist, 'content-index/content-key-line.js'));

@@ -8,6 +8,8 @@
 //   node tools/bench/corpus.mjs --quick --weight 8MiB --versions 3 --version-size 4MiB   # smoke run: 500 files
 //   options: --files 20000  --file-size 24KiB  --folders 40  --weight 2GiB (0 skips)  --versions 10 (0 skips)
 //            --version-size 64MiB  --runs 3 (no-op rows)  --skip-docker-build  --no-drop-caches  --out <file.md>
+//            --phases (issue 29: the corpus image's own `docker load`, a cold build without load, and the
+//            per-phase split of each cold build by asset-image-run.mjs)  --skip-edit (rows 2 and 3)
 //
 // Everything happens in a real Nx temp workspace (node_modules symlinked to this repo, git repository, the
 // data files gitignored) with the asset-image target's defaults plus `load: true`; every temp dir is removed and
@@ -50,6 +52,9 @@ const VERSION_SIZE = parseSize(opt('version-size', quick ? '4MiB' : '64MiB'));
 const RUNS = Number(opt('runs', quick ? '2' : '3'));
 const DOCKER_BUILD = !flag('skip-docker-build');
 const DROP = !flag('no-drop-caches');
+/** Issue 29's profile: the corpus image's own `docker load`, a cold build without load, and a per-phase split of each cold build. */
+const PHASES = flag('phases');
+const SKIP_EDIT = flag('skip-edit');
 for (const [name, value, min] of [
   ['files', FILES, 1],
   ['folders', FOLDERS, 1],
@@ -141,6 +146,30 @@ async function repeat(key, n, fn) {
     m.rssSamples = samples.map((s) => s.rssMB);
   }
   return record(key, m);
+}
+/** One cold build through asset-image-run.mjs (`phases`: step by step; `task`: the executor), page cache dropped. */
+function coldPhases(project, mode) {
+  coldState(project);
+  dropCaches();
+  const env = { ...process.env, ...svc, PATH: `${dirname(DOCKER)}:${process.env.PATH ?? ''}` };
+  const r = run(process.execPath, [join(here, 'asset-image-run.mjs'), mode, ws, `assets/${project}/asset.json`, 'false', 'true'], {
+    cwd: ws,
+    env,
+  });
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+/** `docker save` of the image just built, removed, page cache dropped, `docker load -i`: Docker's own load of the same bytes. */
+function dockerOwnLoad(project) {
+  const image = imageJson(project);
+  const ref = `${REPOS[project]}:${image.contentTag}`;
+  const tar = join(tmp, `${project}-image.tar`);
+  docker(['save', '-o', tar, ref]);
+  const bytes = statSync(tar).size;
+  forgetImages(docker, REPOS[project]);
+  dropCaches();
+  const seconds = docker(['load', '-q', '-i', tar]).seconds;
+  rmSync(tar, { force: true });
+  return { seconds, bytes };
 }
 const duBytes = (path) => (existsSync(path) ? Number(run('du', ['-sb', path]).stdout.split(/\s/)[0]) : 0);
 const imageJson = (project) => JSON.parse(readFileSync(join(ws, 'dist', 'asset-images', project, 'image.json'), 'utf8'));
@@ -283,38 +312,52 @@ async function main() {
   record('oursCold', { seconds: cold.seconds, layers: before.layers.length, layerBytes: layerBytes(before) });
   record('corpusStoreBytes', duBytes(join(ws, '.asset-images')));
   await tick();
-
-  // 2. one file rewritten in place (same size, new content), the one in the middle of the path order
-  const edited = corpusPaths[Math.floor(corpusPaths.length / 2)];
-  rewrite(join(ws, CORPUS, edited), FILE_SIZE);
-  const edit = nx(['run', 'corpus:asset-image']);
-  if (isHit(edit.stdout)) results.notes.push('WARNING: the run after the one-file edit was an Nx cache hit.');
-  const after = imageJson('corpus');
-  const old = new Set(before.layers.map((l) => l.digest));
-  const remade = after.layers.filter((l) => !old.has(l.digest));
-  record('oursEdit', {
-    seconds: edit.seconds,
-    file: edited,
-    layers: after.layers.length,
-    layersRemade: remade.length,
-    bytesRemade: layerBytes({ layers: remade }),
-    layerBytes: layerBytes(after),
-  });
-  await tick();
-  if (DOCKER_BUILD) {
-    record('dockerBkEdit', { seconds: dockerBuild(true, 'buildkit').seconds });
-    forgetImages(docker, REF_IMAGE);
-    docker(['builder', 'prune', '-af'], false);
+  if (PHASES) {
+    record('dockerLoadCorpus', dockerOwnLoad('corpus'));
+    coldState('corpus');
+    dropCaches();
+    record('oursColdNoLoad', { seconds: nx(['run', 'corpus:asset-image', '--load=false']).seconds });
+    record('phasesCorpus', coldPhases('corpus', 'phases'));
+    if (existsSync(join(repo, 'packages/nx-asset-images/dist/asset-image/streamed-load.js')))
+      record('streamedCorpus', coldPhases('corpus', 'streamed'));
+    coldState('corpus');
+    nx(['run', 'corpus:asset-image']);
     await tick();
   }
 
-  // 3. no-op nx run (cache hit) against the Nx floor: a cached trivial nx:run-commands target
-  nx(['run', 'corpus:asset-image']);
-  nx(['run', 'noop:noop']);
-  await repeat('nxHit', RUNS, () => nxRss(['run', 'corpus:asset-image']));
-  await repeat('nxNoop', RUNS, () => nxRss(['run', 'noop:noop']));
-  const hitCheck = nx(['run', 'corpus:asset-image']).stdout;
-  if (!isHit(hitCheck)) results.notes.push(`WARNING: the no-op corpus run was not an Nx cache hit:\n${hitCheck.slice(-500)}`);
+  if (!SKIP_EDIT) {
+    // 2. one file rewritten in place (same size, new content), the one in the middle of the path order
+    const edited = corpusPaths[Math.floor(corpusPaths.length / 2)];
+    rewrite(join(ws, CORPUS, edited), FILE_SIZE);
+    const edit = nx(['run', 'corpus:asset-image']);
+    if (isHit(edit.stdout)) results.notes.push('WARNING: the run after the one-file edit was an Nx cache hit.');
+    const after = imageJson('corpus');
+    const old = new Set(before.layers.map((l) => l.digest));
+    const remade = after.layers.filter((l) => !old.has(l.digest));
+    record('oursEdit', {
+      seconds: edit.seconds,
+      file: edited,
+      layers: after.layers.length,
+      layersRemade: remade.length,
+      bytesRemade: layerBytes({ layers: remade }),
+      layerBytes: layerBytes(after),
+    });
+    await tick();
+    if (DOCKER_BUILD) {
+      record('dockerBkEdit', { seconds: dockerBuild(true, 'buildkit').seconds });
+      forgetImages(docker, REF_IMAGE);
+      docker(['builder', 'prune', '-af'], false);
+      await tick();
+    }
+
+    // 3. no-op nx run (cache hit) against the Nx floor: a cached trivial nx:run-commands target
+    nx(['run', 'corpus:asset-image']);
+    nx(['run', 'noop:noop']);
+    await repeat('nxHit', RUNS, () => nxRss(['run', 'corpus:asset-image']));
+    await repeat('nxNoop', RUNS, () => nxRss(['run', 'noop:noop']));
+    const hitCheck = nx(['run', 'corpus:asset-image']).stdout;
+    if (!isHit(hitCheck)) results.notes.push(`WARNING: the no-op corpus run was not an Nx cache hit:\n${hitCheck.slice(-500)}`);
+  }
 
   // 4. one big weight: cold build + load against docker load of the same image, and the store's extra disk
   if (WEIGHT > 0) {
@@ -327,6 +370,13 @@ async function main() {
     const image = imageJson('weight');
     record('weightCold', { seconds: w.seconds, layerBytes: layerBytes(image), layers: image.layers.length });
     record('weightStoreBytes', duBytes(join(ws, '.asset-images')));
+    if (PHASES) {
+      record('phasesWeight', coldPhases('weight', 'phases'));
+      if (existsSync(join(repo, 'packages/nx-asset-images/dist/asset-image/streamed-load.js')))
+        record('streamedWeight', coldPhases('weight', 'streamed'));
+      coldState('weight');
+      nx(['run', 'weight:asset-image']);
+    }
     const ref = `${REPOS.weight}:${image.contentTag}`;
     const tar = join(tmp, 'weight-image.tar');
     docker(['save', '-o', tar, ref]);
@@ -382,6 +432,11 @@ async function main() {
 
 // ------------------------------------------------------------------ report
 
+const phaseText = (m) =>
+  Object.entries(m.phases)
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`)
+    .join(', ');
+
 function report() {
   const M = results.measurements;
   const rows = results.rows;
@@ -419,47 +474,71 @@ function report() {
         'ratio = ours / docker build',
       );
   }
-  const e = M.oursEdit;
-  const timeFrac = e.seconds / c.seconds;
-  const byteFrac = e.bytesRemade / e.layerBytes;
-  add(
-    '2',
-    `one file rewritten (${e.file}), \`nx run\` + load`,
-    fmtS(e.seconds),
-    `${(100 * timeFrac).toFixed(1)}% of cold`,
-    `${e.layersRemade} of ${e.layers} layers re-made: ${fmtB(e.bytesRemade)} of ${fmtB(e.layerBytes)} (${(100 * byteFrac).toFixed(2)}% of layer bytes)`,
-  );
-  if (M.dockerBkEdit)
+  if (M.dockerLoadCorpus)
+    add(
+      '1',
+      '`docker load -i` of the same image (`docker save` tar, image removed, page cache dropped)',
+      fmtS(M.dockerLoadCorpus.seconds),
+      fmtR(ratio(c.seconds, M.dockerLoadCorpus.seconds)),
+      `ratio = ours / docker load; tar ${fmtB(M.dockerLoadCorpus.bytes)}`,
+    );
+  if (M.oursColdNoLoad)
+    add(
+      '1',
+      'cold `nx run corpus:asset-image --load=false` (no Docker)',
+      fmtS(M.oursColdNoLoad.seconds),
+      fmtR(ratio(M.oursColdNoLoad.seconds, M.floorTar.seconds)),
+      'ratio = ours / tar floor',
+    );
+  for (const [key, what] of [
+    ['phasesCorpus', 'corpus, step by step (asset-image-run.mjs phases)'],
+    ['streamedCorpus', 'corpus, streamed load (asset-image-run.mjs streamed)'],
+  ]) {
+    if (M[key]) add('1', `phases: ${what}`, fmtS(M[key].inProcessSeconds), '', phaseText(M[key]));
+  }
+  if (M.oursEdit) {
+    const e = M.oursEdit;
+    const timeFrac = e.seconds / c.seconds;
+    const byteFrac = e.bytesRemade / e.layerBytes;
     add(
       '2',
-      '`docker build` BuildKit after the same edit (warm build cache)',
-      fmtS(M.dockerBkEdit.seconds),
-      fmtR(ratio(e.seconds, M.dockerBkEdit.seconds)),
-      'ratio = ours / docker build',
+      `one file rewritten (${e.file}), \`nx run\` + load`,
+      fmtS(e.seconds),
+      `${(100 * timeFrac).toFixed(1)}% of cold`,
+      `${e.layersRemade} of ${e.layers} layers re-made: ${fmtB(e.bytesRemade)} of ${fmtB(e.layerBytes)} (${(100 * byteFrac).toFixed(2)}% of layer bytes)`,
     );
-  const h = M.nxHit;
-  const n = M.nxNoop;
-  const diff = h.median - n.median;
-  add(
-    '3',
-    `no-op \`nx run corpus:asset-image\` (cache hit, NX_DAEMON=false), median of ${h.n}`,
-    fmtS(h.median),
-    fmtR(ratio(h.median, n.median)),
-    `+${diff.toFixed(2)} s over the Nx floor; peak RSS ${h.rssMB.toFixed(0)} MB`,
-  );
-  add(
-    '3',
-    `Nx floor: cached trivial \`nx:run-commands\` target, median of ${n.n}`,
-    fmtS(n.median),
-    '1',
-    `peak RSS ${n.rssMB.toFixed(0)} MB`,
-  );
-  const diffLimit = FILES > 20000 ? 1 : 0.5;
-  goal(
-    `row 3: no-op within ${diffLimit} s of the Nx floor at ${FILES} files (goal: 0.5 s at 20k, 1 s at 100k): +${diff.toFixed(2)} s`,
-    diff <= diffLimit,
-  );
-  goal(`row 3: no-op peak RSS under 250 MB (the goal is set at 100k files; here ${FILES}): ${h.rssMB.toFixed(0)} MB`, h.rssMB < 250);
+    if (M.dockerBkEdit)
+      add(
+        '2',
+        '`docker build` BuildKit after the same edit (warm build cache)',
+        fmtS(M.dockerBkEdit.seconds),
+        fmtR(ratio(e.seconds, M.dockerBkEdit.seconds)),
+        'ratio = ours / docker build',
+      );
+    const h = M.nxHit;
+    const n = M.nxNoop;
+    const diff = h.median - n.median;
+    add(
+      '3',
+      `no-op \`nx run corpus:asset-image\` (cache hit, NX_DAEMON=false), median of ${h.n}`,
+      fmtS(h.median),
+      fmtR(ratio(h.median, n.median)),
+      `+${diff.toFixed(2)} s over the Nx floor; peak RSS ${h.rssMB.toFixed(0)} MB`,
+    );
+    add(
+      '3',
+      `Nx floor: cached trivial \`nx:run-commands\` target, median of ${n.n}`,
+      fmtS(n.median),
+      '1',
+      `peak RSS ${n.rssMB.toFixed(0)} MB`,
+    );
+    const diffLimit = FILES > 20000 ? 1 : 0.5;
+    goal(
+      `row 3: no-op within ${diffLimit} s of the Nx floor at ${FILES} files (goal: 0.5 s at 20k, 1 s at 100k): +${diff.toFixed(2)} s`,
+      diff <= diffLimit,
+    );
+    goal(`row 3: no-op peak RSS under 250 MB (the goal is set at 100k files; here ${FILES}): ${h.rssMB.toFixed(0)} MB`, h.rssMB < 250);
+  }
   if (M.weightCold) {
     const wc = M.weightCold;
     add(
@@ -483,6 +562,12 @@ function report() {
       `${((100 * M.weightStoreBytes) / wc.layerBytes).toFixed(2)}% of the image`,
       'no time: a size',
     );
+    for (const [key, what] of [
+      ['phasesWeight', 'weight, step by step (asset-image-run.mjs phases)'],
+      ['streamedWeight', 'weight, streamed load (asset-image-run.mjs streamed)'],
+    ]) {
+      if (M[key]) add('4', `phases: ${what}`, fmtS(M[key].inProcessSeconds), '', phaseText(M[key]));
+    }
     goal(
       `row 4: the store holds at most a few MiB (<= 4 MiB) beside a ${fmtB(WEIGHT)} weight: ${fmtB(M.weightStoreBytes)}`,
       M.weightStoreBytes <= 4 * MiB,

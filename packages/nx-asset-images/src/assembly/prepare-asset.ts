@@ -11,7 +11,7 @@ import { AssetManifestError } from '../errors/asset-errors';
 import { parseAssetManifest } from '../manifest/manifest';
 import { StatCache } from '../hashing/stat-cache';
 import { recordHashStats } from '../hashing/hash-stats';
-import { analyzeAsset, type AssetAnalysis } from '../asset/analyze-asset';
+import { analyzeAsset, type AssetAnalysis, type HashPass } from '../asset/analyze-asset';
 import type { AssetBuildOptions } from '../asset/build-options';
 import type { AssetFile } from '../manifest/file-set';
 
@@ -29,6 +29,8 @@ export interface PrepareAssetOptions {
   onProgress?: OnProgress;
   /** The folder's files when the caller has scanned them with this manifest's selection: not scanned again. */
   files?: readonly AssetFile[];
+  /** What hashes the files (see AnalyzeAssetOptions); default `hashFiles`. */
+  hashPass?: HashPass;
 }
 
 /** Loads the stat cache of the asset at `projectRoot` (workspace-relative), runs `work` with it and saves it, whatever `work` does. */
@@ -67,6 +69,7 @@ export async function prepareAsset(options: AssetBuildOptions, manifestFile: str
       sources: prepare.sources,
       onProgress: prepare.onProgress,
       ...(prepare.files ? { files: prepare.files } : {}),
+      ...(prepare.hashPass ? { hashPass: prepare.hashPass } : {}),
     });
   return prepare.cache ? analyze(prepare.cache) : withStatCache(options, manifest.projectRoot, analyze, prepare.statsTool);
 }

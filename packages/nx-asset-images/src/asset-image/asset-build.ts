@@ -37,6 +37,8 @@ import { unchangedVersionTags } from '../asset/lock-pin';
 import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
 import { recordBuild } from '../gc/store-history';
 import { withStoreLease } from '../gc/store-lease';
+import { StreamedLoadPass } from './streamed-load';
+import { parseAssetManifest } from '../manifest/manifest';
 
 /** The asset-image option `ociLayout`; its default is `'lazy'` (the layers' bytes are not copied). */
 export type OciLayoutMode = boolean | 'lazy';
@@ -61,6 +63,8 @@ export type AssetBuildEvent =
   | { kind: 'docker-loaded'; engine: string; platform: string; outcome: EnsureInDockerOutcome; configDigest: string }
   | { kind: 'no-docker-engine' }
   | { kind: 'reassembling'; project: string; reason: string }
+  /** The load that was to stream while the files were read did not (the reason); the image is loaded after assembly instead. */
+  | { kind: 'streamed-load-abandoned'; project: string; reason: string }
   /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
   | { kind: 'version-tags-unchanged'; project: string; tags: string[]; from: string; to: string };
 
@@ -88,10 +92,35 @@ export async function buildAsset(
   request: BuildAssetRequest,
   reporter: AssetBuildReporter = SILENT_REPORTER,
 ): Promise<AssetBuildOutcome> {
-  const hashing = reporter.progress();
-  let analysis: AssetAnalysis;
   // The text the build is made from: the content index row saved after it names this very text.
   const manifestText = readFileSync(join(options.workspaceRoot, request.manifestFile), 'utf8');
+  const layerDigests = layerDigestsOf(options);
+  // A cold build that loads reads each file once, into Docker as it goes (classic image store, uncompressed layers).
+  const parsed = parseAssetManifest(manifestText, request.manifestFile, posix.dirname(request.manifestFile));
+  const streamed = new StreamedLoadPass({
+    mtime: options.mtime ?? 0,
+    layerDigests,
+    allowed: request.load !== false && parsed.compression === 'none',
+    references: parsed.tags.map((tag) => `${parsed.image}:${tag}`),
+  });
+  try {
+    return await buildStreamed(options, request, reporter, manifestText, layerDigests, streamed);
+  } finally {
+    // Still streaming: the build failed or Docker held the image already. Abandoned, its archive names nothing.
+    await streamed.abort(new Error('the build ended before the image was loaded'));
+  }
+}
+
+async function buildStreamed(
+  options: AssetBuildOptions,
+  request: BuildAssetRequest,
+  reporter: AssetBuildReporter,
+  manifestText: string,
+  layerDigests: ReturnType<typeof layerDigestsOf>,
+  streamed: StreamedLoadPass,
+): Promise<AssetBuildOutcome> {
+  const hashing = reporter.progress();
+  let analysis: AssetAnalysis;
   try {
     analysis = await prepareAsset(options, request.manifestFile, {
       text: manifestText,
@@ -99,6 +128,7 @@ export async function buildAsset(
       requireCodec: true,
       statsTool: 'asset-image',
       onProgress: hashing.onProgress,
+      hashPass: streamed.hashPass,
     });
   } finally {
     hashing.finish();
@@ -109,7 +139,7 @@ export async function buildAsset(
   // Files first (in CI a lock that does not match fails before anything is assembled), then, once the image is delivered, the lock with the image pin.
   await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, analysis.lock, options.ci, { filesOnly: true });
 
-  const layerDigests = layerDigestsOf(options);
+  if (streamed.abandoned) reporter.event({ kind: 'streamed-load-abandoned', project: manifest.name, reason: streamed.abandoned.message });
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
   const build = assetBuildParameters({
     ...options,
@@ -134,6 +164,7 @@ export async function buildAsset(
         result,
         reporter,
         image.layers.filter((_, i) => analysis.layers[i]?.pinned).map((layer) => layer.descriptor),
+        streamed,
       );
       delivered = true;
     } catch (error) {
@@ -203,6 +234,7 @@ async function deliverImage(
   result: AssetImageResult,
   reporter: AssetBuildReporter,
   pinned: readonly Descriptor[],
+  streamed: StreamedLoadPass,
 ): Promise<void> {
   const dir = options.store.ociLayout;
   // Layers of absent files come from the registry only when something needs their bytes: a layout
@@ -249,6 +281,8 @@ async function deliverImage(
     const outcome = await ensureAssetImageInDocker(options.workspaceRoot, request.manifestFile, held, result.references, {
       onProgress: progress.onProgress,
       resolveImage: async () => ({ image, origin: 'sources' }),
+      // The layers already went in while the files were read: the config and manifest.json end that load.
+      ...(streamed.streaming ? { loadImage: (loaded: Image, refs: readonly string[]) => streamed.finish(loaded, refs) } : {}),
     });
     const platform = variant ? platformKey(variant.platform) : (result.build?.platform ?? DEFAULT_PLATFORM);
     reporter.event({ kind: 'docker-loaded', engine: engine.version, platform, outcome, configDigest: held.configDigest });

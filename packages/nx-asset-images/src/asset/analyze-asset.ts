@@ -25,9 +25,9 @@ import type { OnProgress } from '../util/progress';
 import type { AssetStorePaths } from './asset-store';
 import { fetchSources } from '../sources/download-sources';
 import { checkSourceCollisions, resolveAssetFiles, type AssetFile } from '../manifest/file-set';
-import type { Stamped } from '../hashing/hasher';
+import type { FileHash, HashFilesOptions, HashInputFile, Stamped } from '../hashing/hasher';
 import { hashFiles } from '../hashing/hasher';
-import { planLayers, type PlannedFile } from './layer-plan';
+import { planLayers, type PlannedFile, type PlannedLayer } from './layer-plan';
 import { ASSET_LOCK_FILE, lockFromHashes, readAssetLock, type AssetLock, type AssetLockLayer } from '../lock/lock';
 import type { AssetManifest } from '../manifest/manifest';
 import type { StatCache } from '../hashing/stat-cache';
@@ -44,7 +44,16 @@ export interface AnalyzeAssetOptions {
   onProgress?: OnProgress;
   /** The folder's files when the caller has scanned them already (the content index): not scanned again. */
   files?: readonly AssetFile[];
+  /** What hashes the files; default `hashFiles`. A build that loads may read them into Docker on the way (`streamedLoad`). */
+  hashPass?: HashPass;
 }
+
+/**
+ * Hashes `files` (the ones to read: absent files are not among them) as `hashFiles` does, one result per
+ * file in order; it also gets the layer plan (before any hash is known: the plan depends on paths and
+ * sizes only), so it can make the layers' bytes in the same read.
+ */
+export type HashPass = (files: readonly HashInputFile[], options: HashFilesOptions, plan: readonly PlannedLayer[]) => Promise<FileHash[]>;
 
 export interface AnalyzedFile extends PlannedFile {
   absPath: string;
@@ -152,7 +161,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     frames.set(file.relPath, singleFileFrame({ path: file.imagePath, mode: file.mode, size: file.size }, { mtime: options.mtime ?? 0 }));
   }
   const readable = inputs.filter((input) => input.absent === undefined);
-  const hashList = await hashFiles(
+  const hashList = await (options.hashPass ?? hashFiles)(
     readable.map((input) => ({
       absPath: input.absPath,
       size: input.size,
@@ -161,6 +170,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
       stamped: input.stamped,
     })),
     { cache: options.cache, onProgress: options.onProgress },
+    plan,
   );
   const hashes = new Map<string, { sha256: string; layerDigest?: Digest }>(readable.map((input, i) => [input.relPath, hashList[i]!]));
   for (const [i, input] of readable.entries()) {

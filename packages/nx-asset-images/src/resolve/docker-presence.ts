@@ -5,7 +5,7 @@
  */
 import type { Image } from '../oci/image';
 import type { DockerCliOptions } from '../transports/docker-cli';
-import { dockerImageId, dockerLoad, dockerTag } from '../transports/docker-load';
+import { dockerImageId, dockerLoad, dockerTag, type DockerLoadResult } from '../transports/docker-load';
 import type { OnProgress } from '../util/progress';
 import type { AssetImageResult } from '../asset/asset-image-result';
 import { resolveAssetImage, type ImageOrigin, type ResolveAssetImageOptions } from './resolve-asset-image';
@@ -62,6 +62,8 @@ export interface EnsureInDockerOptions extends DockerCliOptions {
   onProgress?: OnProgress;
   /** Injected for tests; default resolveAssetImage. */
   resolveImage?: (workspaceRoot: string, manifestFile: string, result: AssetImageResult) => Promise<{ image: Image; origin: ImageOrigin }>;
+  /** Loads the image instead of `dockerLoad` (a build's load that has streamed the layers already: `StreamedLoadPass`). */
+  loadImage?: (image: Image, refs: readonly string[]) => Promise<DockerLoadResult>;
 }
 
 /**
@@ -92,7 +94,9 @@ export async function ensureAssetImageInDocker(
     const { image, origin } = await resolve(workspaceRoot, manifestFile, result);
     const refs = [...new Set([...result.references, ...needed])];
     // The images these tags name now (usually the previous build) share the unchanged bottom layers.
-    const loaded = await dockerLoad(image, refs, { ...options, onProgress: options.onProgress, reuseLayersOf: refs });
+    const loaded = options.loadImage
+      ? await options.loadImage(image, refs)
+      : await dockerLoad(image, refs, { ...options, onProgress: options.onProgress, reuseLayersOf: refs });
     action = { loaded: origin, layersSent: loaded.layersSent, layers: image.layers.length };
   }
   for (const ref of needed) {

@@ -53,8 +53,8 @@ async function* generateTar(records: readonly TarRecord[], mtime: number): Async
   yield END_OF_ARCHIVE;
 }
 
-/** Entries up to this size are read whole when they can be (`TarFileEntry.read`). */
-const WHOLE_READ_MAX_BYTES = 256 * 1024;
+/** Entries up to this size are read whole when they can be (`TarFileEntry.read`); bigger ones are streamed (`open`). */
+export const WHOLE_READ_MAX_BYTES = 256 * 1024;
 
 export function headerFor(record: TarRecord, mtime: number): Buffer {
   return encodeEntryHeader({

@@ -47,6 +47,11 @@ function normalizeRepoTag(repoTag: string): NormalizedTag {
   return { repoTag: ref.tag ? repoTag : `${repoTag}:latest`, fullName: formatImageReference(full), tag };
 }
 
+/** `repoTags` as Docker's manifest.json `RepoTags` (`:latest` added where no tag is given); InvalidRepoTagError for a digest or a bad name. */
+export function dockerRepoTags(repoTags: readonly string[]): string[] {
+  return repoTags.map((t) => normalizeRepoTag(t).repoTag);
+}
+
 const blobName = (descriptor: Descriptor) => blobRelativePath(descriptor.digest);
 
 export interface DockerArchiveOptions {

@@ -76,8 +76,15 @@ export async function dockerLoad(original: Image, repoTags: readonly string[], o
  */
 async function reusableBottomLayers(image: Image, options: DockerLoadOptions): Promise<number> {
   if (!options.reuseLayersOf?.length) return 0;
+  const held = await heldLayersOf(options.reuseLayersOf, options);
+  const config = JSON.parse(image.config.bytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+  return heldBottomLayers(config.rootfs?.diff_ids ?? [], held);
+}
+
+/** The diff_ids (RootFS.Layers) of each of `refs` the engine holds; refs it lacks are left out. */
+export async function heldLayersOf(refs: readonly string[], options: DockerCliOptions = {}): Promise<string[][]> {
   const held: string[][] = [];
-  for (const ref of options.reuseLayersOf) {
+  for (const ref of refs) {
     const inspect = await runDocker(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', ref], options).catch(() => undefined);
     if (!inspect) continue;
     try {
@@ -86,8 +93,7 @@ async function reusableBottomLayers(image: Image, options: DockerLoadOptions): P
       // not JSON: ignore this image
     }
   }
-  const config = JSON.parse(image.config.bytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-  return heldBottomLayers(config.rootfs?.diff_ids ?? [], held);
+  return held;
 }
 
 /** The id of the image `ref` in the engine, or undefined when the engine has no such image. */

@@ -91,6 +91,8 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
         `${event.project}: the content changed since asset.lock.json (${event.from} -> ${event.to}) but asset.json keeps the tag(s) ${event.tags.join(', ')}. ` +
           `A version tag names one content for good: asset-push will refuse to move ${event.tags.length === 1 ? 'it' : 'them'}. Add a new tag to asset.json "tags".`,
       );
+    case 'streamed-load-abandoned':
+      return logger.warn(`${event.project}: the load could not stream while the files were read (${event.reason}); loading after assembly`);
     case 'reassembling':
       return logger.warn(`${event.project}: ${event.reason}; assembling the image again`);
     case 'docker-loaded': {
