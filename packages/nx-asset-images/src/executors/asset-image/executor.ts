@@ -16,24 +16,28 @@ export default async function assetImageExecutor(
   options: AssetImageExecutorOptions,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
+  let built: { project: string };
   try {
     const targets = context.projectName ? context.projectsConfigurations?.projects[context.projectName]?.targets : undefined;
     const mutableTags = assetPushMutableTags(targets);
-    await buildAssetImageTask(options, context.root, mutableTags ? { mutableTags } : {});
+    built = await buildAssetImageTask(options, context.root, mutableTags ? { mutableTags } : {});
   } catch (error) {
     logger.error(error instanceof Error ? error.message : String(error));
     if (process.env['NX_VERBOSE_LOGGING'] === 'true' && error instanceof Error && error.stack) logger.error(error.stack);
     return { success: false };
   }
-  await prune(options, context.root);
+  await prune(options, context.root, built.project);
   return { success: true };
 }
 
-/** After the build let its lease go: a prune that fails is a warning (the image is built). */
-async function prune(options: AssetImageExecutorOptions, workspaceRoot: string): Promise<void> {
+/**
+ * After the build let its lease go: a prune that fails is a warning (the image is built). `project`: the asset's
+ * name as its build history records it.
+ */
+async function prune(options: AssetImageExecutorOptions, workspaceRoot: string, project: string): Promise<void> {
   const verbose = process.env['NX_VERBOSE_LOGGING'] === 'true';
   try {
-    const outcome = await pruneAfterBuild(workspaceRoot, options);
+    const outcome = await pruneAfterBuild(workspaceRoot, options, project);
     if (!outcome) return;
     if (!outcome.ran) {
       if (verbose) logger.info(`nx-asset-images gc: skipped, the store is in use (${outcome.leases.join(', ')})`);
@@ -51,7 +55,7 @@ export async function buildAssetImageTask(
   options: AssetImageExecutorOptions,
   workspaceRoot: string,
   tags: { mutableTags?: readonly string[] } = {},
-): Promise<void> {
+): Promise<{ project: string }> {
   const started = Date.now();
   const buildOptions = { ...assetBuildOptions(workspaceRoot, options), ...tags };
   const { image, result } = await buildAssetInStore(
@@ -70,6 +74,7 @@ export async function buildAssetImageTask(
       ...result.references.map((reference) => `  ${reference}`),
     ].join('\n'),
   );
+  return { project: result.project };
 }
 
 function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
