@@ -15,7 +15,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Digest } from '../oci/image';
 import type { OnProgress } from '../util/progress';
 import { AssetHashError } from '../errors/asset-errors';
@@ -133,18 +132,6 @@ export function statStampSync(absPath: string): Stamped {
   return { stamp: stampOf(stats), statTimeNs };
 }
 
-async function statStamp(absPath: string): Promise<Stamped> {
-  const statTimeNs = BigInt(Date.now()) * 1_000_000n;
-  try {
-    const stats = await stat(absPath, { bigint: true });
-    if (!stats.isFile()) throw new AssetHashError(absPath, 'is not a regular file');
-    return { stamp: stampOf(stats), statTimeNs };
-  } catch (error) {
-    if (error instanceof AssetHashError) throw error;
-    throw new AssetHashError(absPath, `cannot be read: ${(error as Error).message}`, { cause: error });
-  }
-}
-
 /** The file's hashes when the cache has them all for this stamp (content, and the layer digest of its frame if any). */
 function cachedHash(file: HashInputFile, stamp: FileStamp, cache: StatCache | undefined): FileHash | undefined {
   const cached = cache?.lookup(file.absPath, stamp);
@@ -185,7 +172,8 @@ async function hashOne(
       throw new AssetHashError(file.absPath, `changed size since it was listed (${file.size} bytes, now ${size}); run again`);
     }
     const computed = await readAndHash(file, size, pool, frame, needContent, needFrame, options, attempt === 1 ? prefetched : undefined);
-    const after = await statStamp(file.absPath);
+    // Synchronous, as the stats before: one thread-pool round trip per file would cost a corpus more than its reads.
+    const after = statStampSync(file.absPath);
     if (sameStamp(after.stamp, current.stamp) && computed.size === size) {
       const sha256 = computed.sha256 ?? cached!.sha256;
       const framed = computed.framedSha256 ?? cachedLayer;
