@@ -179,9 +179,14 @@ async function uncompressedLayer(planned: AnalyzedLayer, mtime: number, cache: L
   const entries = entriesWith((i) => readFile(planned.files[i]!.absPath));
   // Each stream of the group reads its small files whole, a few ahead (not one promise round trip per file).
   const open = () =>
-    tarStream(entriesWith(readAhead(planned.files.map((file) => (file.size <= WHOLE_READ_MAX_BYTES ? file.absPath : undefined)))), {
-      mtime,
-    });
+    tarStream(
+      entriesWith(
+        readAhead(planned.files.map((file) => (file.size <= WHOLE_READ_MAX_BYTES ? { path: file.absPath, size: file.size } : undefined))),
+      ),
+      {
+        mtime,
+      },
+    );
   // The tar is a pure function of these (the sha256 values come from the analysis): known once, not re-read.
   const key = groupLayerKey(mtime, planned.files);
   const known = await cache?.get(key);

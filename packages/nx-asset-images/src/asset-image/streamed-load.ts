@@ -194,7 +194,7 @@ export class StreamedLoadPass {
         framed.set(file.relPath!, written.digest.slice('sha256:'.length));
         continue;
       }
-      const ahead = readAhead(inputs.map((f) => (f.size <= WHOLE_READ_MAX_BYTES ? f.absPath : undefined)));
+      const ahead = readAhead(inputs.map((f) => (f.size <= WHOLE_READ_MAX_BYTES ? { path: f.absPath, size: f.size } : undefined)));
       const entries = layer.files.map((planned, i) => {
         const file = inputs[i]!;
         return {

@@ -96,7 +96,7 @@ export async function hashFiles(files: readonly HashInputFile[], options: HashFi
     const pooled = misses.filter((index) => !isInline(files[index]!, stamps[index]!.stamp));
     pooled.sort((a, b) => Number(stamps[b]!.stamp.size) - Number(stamps[a]!.stamp.size));
     const readInline = async () => {
-      const ahead = readAhead(inline.map((index) => files[index]!.absPath));
+      const ahead = readAhead(inline.map((index) => ({ path: files[index]!.absPath, size: Number(stamps[index]!.stamp.size) })));
       for (const [k, index] of inline.entries()) {
         results[index] = await hashOne(files[index]!, stamps[index]!, pool, options, () => ahead(k));
       }
