@@ -139,8 +139,8 @@ describe.skipIf(e2eEngine() === '26')('streamed docker load (classic image store
     beforeAll(async () => {
       ws = await createWorkspace({
         '.gitignore': 'dist\n.asset-images\n*.bin\n',
-        // The weight in a small-files group: under Nx the content key hashes the files before the task, and a group's
-        // tar is what the build must still read to know its digest (a large file's layer digest comes from that hash).
+        // The weight in a small-files group. Under Nx the content key hashes the files and the groups before the task;
+        // the cold load still reads them once, streamed into Docker.
         'nx.json': JSON.stringify({ plugins: [{ plugin: 'nx-asset-images', options: { largeFileThreshold: 1024 * 1024 * 1024 } }] }),
         'assets/streamed/asset.json': `${JSON.stringify({ image: IMAGE, tags: ['1'], platforms: ['linux/amd64'] }, null, 2)}\n`,
         'assets/streamed/config.json': '{"layers": 2}\n',

@@ -54,7 +54,7 @@ describe('StreamedLoadPass.hashPass without a stream', () => {
     expect(streamed.abandoned).toBeUndefined();
   });
 
-  it('every layer known without reading (stat cache and layer digest cache): nothing to stream, the engine is not asked', async () => {
+  it('every layer known without reading (stat cache and layer digest cache), no engine answering: the stat cache answers, nothing streams', async () => {
     const { files, plan } = folder(3);
     const cache = StatCache.inMemory();
     const first = await hashFiles(files, options(cache));

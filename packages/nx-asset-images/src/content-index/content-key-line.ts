@@ -11,8 +11,9 @@
  *   Never throws. What the `preTasksExecution` hook runs for every asset.
  * - `contentKeyLine`: the lean path first, then the full one: asset.json
  *   validated, the files hashed through the stat cache (a changed file read
- *   once, with its layer digest for the build that follows), the lock's
- *   absent files; its row saved for the next run.
+ *   once, with its layer digest for the build that follows: a large file's
+ *   framed digest, a small file's group digest, `groupDigestHashPass`), the
+ *   lock's absent files; its row saved for the next run.
  *
  * A build saves the row of what it built too (`saveContentIndexRow`), after
  * writing the lock, so the first no-op after a build is answered by the index.
@@ -24,6 +25,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { prepareAsset } from '../assembly/prepare-asset';
+import { groupDigestHashPass } from '../assembly/group-digest-pass';
+import { layerDigestsOf } from '../assembly/build-asset-image';
 import type { AssetAnalysis } from '../asset/analyze-asset';
 import { assetBuildOptions } from '../asset/build-options';
 import { contentKey } from '../asset/content-key';
@@ -105,6 +108,8 @@ export async function contentKeyLine(
       sources: 'skip',
       text: manifestText,
       ...(lean.files ? { files: lean.files } : {}),
+      // Groups it must read anyway give their layer digests from the same read: the build then reads none again.
+      hashPass: groupDigestHashPass({ mtime: options.mtime ?? 0, layerDigests: layerDigestsOf(options) }),
     });
     await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, historyStampOf(at), racyWindowNs);
     return contentKeyLineOf(analysis);

@@ -135,7 +135,8 @@ function ustarBlock(fields: UstarFields): Buffer {
   // Checksum: sum of all bytes with the checksum field read as spaces; written as 6 octal digits, NUL, space.
   block.fill(0x20, 148, 156);
   let sum = 0;
-  for (const byte of block) sum += byte;
+  // An indexed loop: the iterator of a Buffer costs ~10 µs a header, which a corpus of 100,000 files feels.
+  for (let i = 0; i < BLOCK_SIZE; i++) sum += block[i]!;
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
   return block;
 }

@@ -32,9 +32,12 @@ export function tarSize(entries: readonly TarFileEntry[], options: TarOptions = 
  * Streams each entry's content in turn (never buffering an entry whole).
  */
 export function tarStream(entries: readonly TarFileEntry[], options: TarOptions = {}): Readable {
-  const records = normalizeTarEntries(entries);
-  const mtime = options.mtime ?? 0;
-  return Readable.from(generateTar(records, mtime), { objectMode: false });
+  return Readable.from(tarChunks(entries, options), { objectMode: false });
+}
+
+/** The chunks of `tarStream(entries, options)` as an async iterable, for a consumer that takes one (no stream between). */
+export function tarChunks(entries: readonly TarFileEntry[], options: TarOptions = {}): AsyncGenerator<Buffer> {
+  return generateTar(normalizeTarEntries(entries), options.mtime ?? 0);
 }
 
 async function* generateTar(records: readonly TarRecord[], mtime: number): AsyncGenerator<Buffer> {
