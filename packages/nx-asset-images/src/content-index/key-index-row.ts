@@ -57,7 +57,11 @@ export interface ScannedFile {
  * its journal (a longer file) or compacts it (a new base inode, the journal gone), so any of them gives another
  * digest; both stamps count.
  */
-export function stampsDigest(files: readonly ScannedFile[], lockDigest: string | undefined, historyStamp: HistoryStamp | undefined): string {
+export function stampsDigest(
+  files: readonly ScannedFile[],
+  lockDigest: string | undefined,
+  historyStamp: HistoryStamp | undefined,
+): string {
   const hash = createHash('sha256');
   const stampText = (s: FileStamp) => `${s.dev}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}`;
   hash.update(`lock\0${lockDigest ?? 'none'}\n`);

@@ -267,7 +267,10 @@ export function journalLimit(baseRows: number): number {
  * `map` as it was before the changes recorded in `before` (path → value before its first change; undefined: it
  * was not there): the cache as loaded, read without copying it.
  */
-export function viewBefore<V>(map: ReadonlyMap<string, V>, before: ReadonlyMap<string, V | undefined>): Pick<ReadonlyMap<string, V>, 'get' | 'keys'> {
+export function viewBefore<V>(
+  map: ReadonlyMap<string, V>,
+  before: ReadonlyMap<string, V | undefined>,
+): Pick<ReadonlyMap<string, V>, 'get' | 'keys'> {
   return {
     get: (path) => (before.has(path) ? before.get(path) : map.get(path)),
     *keys() {

@@ -60,15 +60,7 @@ import {
   type StatCacheEntry,
 } from './stat-cache-format';
 
-export {
-  frameKey,
-  parseStatCache,
-  sameStamp,
-  serializeStatCache,
-  stampOf,
-  type FileStamp,
-  type StatCacheEntry,
-} from './stat-cache-format';
+export { frameKey, parseStatCache, sameStamp, serializeStatCache, stampOf, type FileStamp, type StatCacheEntry } from './stat-cache-format';
 
 /** The workspace-wide file of earlier versions, deleted when a cache is saved. */
 export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
@@ -142,7 +134,7 @@ async function appendWhole(path: string, data: string | Uint8Array): Promise<voi
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const handle = await open(path, 'a');
   try {
-    for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    for (let offset = 0; offset < bytes.length;) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
   } finally {
     await handle.close();
   }
