@@ -245,16 +245,42 @@ export function sameEntry(a: StatCacheEntry, b: StatCacheEntry): boolean {
   return a === b || (a.sha256 === b.sha256 && a.size === b.size && sameStamp(a.stamp, b.stamp) && sameLayers(a.layers, b.layers));
 }
 
-/** The rows that turn `loaded` into `current` when replayed over it: what a save appends. */
-export function diffStatCache(loaded: CacheView, current: ParsedCache): JournalRow[] {
+/** What a save keeps: the paths, and of each its entry and seen content (either may be none). */
+export interface KeptCache {
+  paths: Iterable<string> & { has(path: string): boolean };
+  entry(path: string): StatCacheEntry | undefined;
+  seen(path: string): string | undefined;
+}
+
+/** A whole cache as what a save keeps. */
+export function keptOf(cache: ParsedCache): KeptCache {
+  return {
+    paths: new Set([...cache.entries.keys(), ...cache.seen.keys()]),
+    entry: (path) => cache.entries.get(path),
+    seen: (path) => cache.seen.get(path),
+  };
+}
+
+/**
+ * The rows that turn `loaded` into `kept` when replayed over it: what a save appends. Only the `candidates` are
+ * compared (default: every kept and loaded path); a caller that knows which paths can differ passes those, so a
+ * save costs what changed.
+ */
+export function diffStatCache(loaded: CacheView, kept: KeptCache, candidates?: Iterable<string>): JournalRow[] {
   const rows: JournalRow[] = [];
-  for (const [path, entry] of current.entries) {
-    const before = loaded.entries.get(path);
-    if (before === undefined || !sameEntry(before, entry)) rows.push({ op: 'set', path, entry });
+  for (const path of candidates ?? new Set([...kept.paths, ...loaded.entries.keys(), ...loaded.seen.keys()])) {
+    const isKept = kept.paths.has(path);
+    const entry = isKept ? kept.entry(path) : undefined;
+    const entryBefore = loaded.entries.get(path);
+    if (entry !== undefined) {
+      if (entryBefore === undefined || !sameEntry(entryBefore, entry)) rows.push({ op: 'set', path, entry });
+    } else if (entryBefore !== undefined) rows.push({ op: 'delete', path });
+    const sha256 = isKept ? kept.seen(path) : undefined;
+    const seenBefore = loaded.seen.get(path);
+    if (sha256 !== undefined) {
+      if (seenBefore !== sha256) rows.push({ op: 'seen', path, sha256 });
+    } else if (seenBefore !== undefined) rows.push({ op: 'unseen', path });
   }
-  for (const path of loaded.entries.keys()) if (!current.entries.has(path)) rows.push({ op: 'delete', path });
-  for (const [path, sha256] of current.seen) if (loaded.seen.get(path) !== sha256) rows.push({ op: 'seen', path, sha256 });
-  for (const path of loaded.seen.keys()) if (!current.seen.has(path)) rows.push({ op: 'unseen', path });
   return rows;
 }
 

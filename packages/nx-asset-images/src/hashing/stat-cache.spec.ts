@@ -184,7 +184,7 @@ describe('StatCache journal and compaction', () => {
     cache.hasSeen(`${asset}/f0`, A); // gone, but the lock pins it
     cache.markSeen(`${asset}/other`, B);
     await cache.save();
-    expect((await journalRows()).map((row) => `${row.op} ${name(row.path)}`)).toEqual(['delete f0', 'seen f0', 'seen other']);
+    expect((await journalRows()).map((row) => `${row.op} ${name(row.path)}`).sort()).toEqual(['delete f0', 'seen f0', 'seen other']);
     const appended = await onDisk();
     expect(await compactStatCache(fileOf(), asset, [])).toBeDefined();
     expect(await readdir(cacheDir)).toEqual([name(fileOf())]);

@@ -56,6 +56,7 @@ import {
   viewBefore,
   type FileStamp,
   type JournalRow,
+  type KeptCache,
   type ParsedCache,
   type StatCacheEntry,
 } from './stat-cache-format';
@@ -202,8 +203,8 @@ export async function compactStatCache(file: string, root: string, rows: readonl
 }
 
 export class StatCache {
-  private entries: Map<string, StatCacheEntry>;
-  private seen: Map<string, string>;
+  private readonly entries: Map<string, StatCacheEntry>;
+  private readonly seen: Map<string, string>;
   /** Each path's entry as loaded, for the paths set or deleted since (undefined: it had none): the diff a save appends. */
   private readonly entriesBefore = new Map<string, StatCacheEntry | undefined>();
   /** Each path's seen content as loaded, for the paths marked seen since. */
@@ -215,8 +216,6 @@ export class StatCache {
   /** Paths whose entry this run looked up or stored: the files that are here (others become seen paths when saved). */
   private readonly present = new Set<string>();
   private seenAdded = false;
-  private loadedEntries: number;
-  private loadedSeen: number;
 
   private constructor(
     /** Where the cache's base file is; `undefined` for an in-memory cache. */
@@ -230,8 +229,6 @@ export class StatCache {
   ) {
     this.entries = loaded.entries;
     this.seen = loaded.seen;
-    this.loadedEntries = loaded.entries.size;
-    this.loadedSeen = loaded.seen.size;
   }
 
   /** Loads the cache of the asset at `assetDir` from the store's stat-cache folder `cacheDir`; missing or corrupt files give an empty cache. */
@@ -310,11 +307,9 @@ export class StatCache {
    */
   async save(): Promise<void> {
     if (!this.path) return;
-    // Nothing stored and nothing new seen: the cache changes only when this run dropped paths (gone files).
-    if (!this.dirty && this.keepsAllLoaded()) return;
-    const kept = this.current(this.entries, this.seen);
     const loaded = { entries: viewBefore(this.entries, this.entriesBefore), seen: viewBefore(this.seen, this.seenBefore) };
-    const rows = diffStatCache(loaded, kept);
+    const rows = diffStatCache(loaded, this.kept(), this.candidates());
+    if (rows.length === 0) return; // a no-op writes nothing
     if (rows.length > 0) {
       const compacted =
         this.journalRows + rows.length > journalLimit(this.baseRows) ? await compactStatCache(this.path, this.root, rows) : undefined;
@@ -325,52 +320,43 @@ export class StatCache {
         await appendWhole(statCacheJournalOf(this.path), journalText(this.root, rows));
         this.journalRows += rows.length;
       }
+      await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
     }
-    await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
-    this.entries = kept.entries;
-    this.seen = kept.seen;
+    // What it saved is now what it has loaded (the rows turn the loaded cache into the kept one).
+    applyJournal({ entries: this.entries, seen: this.seen }, rows);
     this.entriesBefore.clear();
     this.seenBefore.clear();
     this.touched.clear();
     this.seenAdded = false;
-    this.loadedEntries = kept.entries.size;
-    this.loadedSeen = kept.seen.size;
   }
 
-  /** Whether a save would keep every loaded entry and seen path (`current` without building it: a no-op's check). */
-  private keepsAllLoaded(): boolean {
-    let entries = 0;
-    let seen = 0;
-    for (const path of this.used) {
+  /**
+   * The paths whose saved rows can differ from the loaded ones: stored or deleted, newly seen, an entry of a
+   * file that is not here (gone, or not used), and the seen paths (few: pinned files that are gone). Every other
+   * loaded entry is kept as it is, so a save costs one set lookup per entry and the work of what changed.
+   */
+  private candidates(): Set<string> {
+    const paths = new Set([...this.touched, ...this.seenBefore.keys(), ...this.seen.keys()]);
+    for (const path of this.entries.keys()) if (!this.present.has(path)) paths.add(path);
+    return paths;
+  }
+
+  /** What a save keeps: the used paths; the entries of those that are here, and the seen content of the others (a gone file's entry becomes its seen content). */
+  private kept(): KeptCache {
+    const keptEntry = (path: string) => {
       const entry = this.entries.get(path);
-      if (entry !== undefined && this.present.has(path)) {
-        entries++;
-        const other = this.seen.get(path);
-        if (other !== undefined && other !== entry.sha256) seen++;
-      } else if (this.seen.has(path) || entry !== undefined) seen++;
-    }
-    return entries === this.loadedEntries && seen === this.loadedSeen;
-  }
-
-  /** What a save keeps: entries of the used paths that are here, and seen content of the other used paths (a gone file's entry becomes its seen content). */
-  private current(
-    entries: ReadonlyMap<string, StatCacheEntry>,
-    seen: ReadonlyMap<string, string>,
-  ): { entries: Map<string, StatCacheEntry>; seen: Map<string, string> } {
-    const keptEntries = new Map<string, StatCacheEntry>();
-    const keptSeen = new Map<string, string>();
-    for (const path of this.used) {
-      const entry = entries.get(path);
-      if (entry !== undefined && (this.present.has(path) || this.touched.has(path))) {
-        keptEntries.set(path, entry);
-        const other = seen.get(path);
-        if (other !== undefined && other !== entry.sha256) keptSeen.set(path, other);
-        continue;
-      }
-      const sha = seen.get(path) ?? entry?.sha256;
-      if (sha !== undefined) keptSeen.set(path, sha);
-    }
-    return { entries: keptEntries, seen: keptSeen };
+      return entry !== undefined && (this.present.has(path) || this.touched.has(path)) ? entry : undefined;
+    };
+    return {
+      paths: this.used,
+      entry: keptEntry,
+      seen: (path) => {
+        const entry = keptEntry(path);
+        const seen = this.seen.get(path);
+        if (entry !== undefined) return seen !== entry.sha256 ? seen : undefined;
+        return seen ?? this.entries.get(path)?.sha256;
+      },
+    };
   }
 }
 
