@@ -209,7 +209,7 @@ export class StatCache {
   private readonly entriesBefore = new Map<string, StatCacheEntry | undefined>();
   /** Each path's seen content as loaded, for the paths marked seen since. */
   private readonly seenBefore = new Map<string, string | undefined>();
-  /** Paths set or deleted since load: these win over the disk when saving. */
+  /** Paths set or deleted since load (or the last save): kept (when set) even if not looked up, and compared when saving. */
   private readonly touched = new Set<string>();
   /** Paths this run used (the asset's current files, and pinned paths asked about): what a save keeps. */
   private readonly used = new Set<string>();
@@ -310,18 +310,16 @@ export class StatCache {
     const loaded = { entries: viewBefore(this.entries, this.entriesBefore), seen: viewBefore(this.seen, this.seenBefore) };
     const rows = diffStatCache(loaded, this.kept(), this.candidates());
     if (rows.length === 0) return; // a no-op writes nothing
-    if (rows.length > 0) {
-      const compacted =
-        this.journalRows + rows.length > journalLimit(this.baseRows) ? await compactStatCache(this.path, this.root, rows) : undefined;
-      if (compacted) {
-        this.baseRows = compacted.entries.size + compacted.seen.size;
-        this.journalRows = 0;
-      } else {
-        await appendWhole(statCacheJournalOf(this.path), journalText(this.root, rows));
-        this.journalRows += rows.length;
-      }
-      await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
+    const compacted =
+      this.journalRows + rows.length > journalLimit(this.baseRows) ? await compactStatCache(this.path, this.root, rows) : undefined;
+    if (compacted) {
+      this.baseRows = compacted.entries.size + compacted.seen.size;
+      this.journalRows = 0;
+    } else {
+      await appendWhole(statCacheJournalOf(this.path), journalText(this.root, rows));
+      this.journalRows += rows.length;
     }
+    await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
     // What it saved is now what it has loaded (the rows turn the loaded cache into the kept one).
     applyJournal({ entries: this.entries, seen: this.seen }, rows);
     this.entriesBefore.clear();
