@@ -6,13 +6,13 @@
  * the lock.
  *
  * Stored beside the asset's stat cache, `<store>/stat-cache/<16 hex>.key.json`
- * (same name as the stat cache file, `.key.json`): a few hundred bytes, so
+ * (same name as the stat cache's files, `.key.json`): a few hundred bytes, so
  * loading and saving it costs the same at 10 files and at 100,000.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write';
-import { statCacheFileOf, type FileStamp, type HistoryStamp } from '../hashing/stat-cache';
+import { statCacheStemOf, type FileStamp, type HistoryStamp } from '../hashing/stat-cache';
 
 export const KEY_INDEX_VERSION = 1;
 
@@ -34,7 +34,7 @@ export interface KeyIndexRow {
 
 /** The row file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
 export function keyIndexFileOf(cacheDir: string, assetDir: string): string {
-  return statCacheFileOf(cacheDir, assetDir).replace(/\.json$/, '.key.json');
+  return `${statCacheStemOf(cacheDir, assetDir)}.key.json`;
 }
 
 /** What the digest covers of each scanned file. */

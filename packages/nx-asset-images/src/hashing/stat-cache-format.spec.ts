@@ -35,31 +35,52 @@ describe('base format', () => {
   ]);
   const seen = new Map([[`${asset}/gone.bin`, B]]);
 
-  it('round-trips, with paths relative to the asset folder (absolute outside it), in path order', () => {
+  it('round-trips, one row a line, paths relative to the asset folder (absolute outside it), in path order', () => {
     const text = serializeStatCache(asset, entries, seen);
-    const data = JSON.parse(text) as { version: number; root: string; entries: unknown[][]; seen: unknown[][] };
-    expect([data.version, data.root]).toEqual([3, asset]);
-    expect(data.entries.map((row) => row[0])).toEqual(['/store/sources/x', 'b.bin', 'dir/a.bin']);
-    expect(data.seen).toEqual([['gone.bin', B]]);
+    expect(text.split('\n')).toEqual([
+      `nxai-stat-cache\t3\t"${asset}"`,
+      `e\t/store/sources/x\t1\t2\t3\t4\t5\t${A}`,
+      `e\tb.bin\t1\t2\t3\t4\t5\t${A}`,
+      `e\tdir/a.bin\t1\t2\t3\t4\t5\t${B}\t{"k":"${A}"}`,
+      `s\tgone.bin\t${B}`,
+      'end\t4',
+      '',
+    ]);
     expect(parseStatCache(text, asset)).toEqual({ entries, seen });
   });
 
+  it('writes a path that would not fit a line as a JSON string', () => {
+    const odd = new Map(
+      ['tab\there', 'line\nbreak', 'back\\slash', '"quoted', 'plain "inner"'].map((name) => [`${asset}/${name}`, entry()]),
+    );
+    const text = serializeStatCache(asset, odd, new Map());
+    expect(text).toContain('e\t"tab\\there"\t');
+    expect(text).toContain('e\tplain "inner"\t');
+    expect(parseStatCache(text, asset)).toEqual({ entries: odd, seen: new Map() });
+  });
+
   const good = serializeStatCache(asset, entries, seen);
-  const row = (r: unknown[], version = CACHE_VERSION) => JSON.stringify({ version, root: asset, entries: [r], seen: [] });
+  const header = `nxai-stat-cache\t${CACHE_VERSION}\t"${asset}"`;
+  const base = (...rows: string[]) => [header, ...rows, `end\t${rows.length}`, ''].join('\n');
   it.each([
     ['missing', undefined, 0],
     ['empty', '', 0],
     ['truncated', good.slice(0, good.length / 2), 0],
-    ['not JSON', '{corrupt', 0],
-    ['an array', '[]', 0],
+    ['without its last newline', good.slice(0, -1), 0],
+    ['with a wrong row count', good.replace('end\t4', 'end\t3'), 0],
+    ['JSON', '{"version":3}', 0],
     ['the legacy version 1', JSON.stringify({ version: 1, entries: { '/w/asset/a': { stamp, sha256: A, size: 3 } } }), 0],
-    ['version 2 (one file rewritten whole)', row(['a', '1', '2', '3', '4', '5', A], 2), 0],
+    ['version 2 (one JSON file)', JSON.stringify({ version: 2, root: asset, entries: [['a', '1', '2', '3', '4', '5', A]], seen: [] }), 0],
+    ['another version', base(`e\ta\t1\t2\t3\t4\t5\t${A}`).replace(`\t${CACHE_VERSION}\t`, '\t4\t'), 0],
     ['another asset root', serializeStatCache('/w/other', entries, seen), 0],
-    ['a bad sha256', row(['a', '1', '2', '3', '4', '5', 'zz']), 0],
-    ['a stamp that is not decimal', row(['a', '1', 'x', '3', '4', '5', A]), 0],
-    ['too few fields', row(['a', '1', '2', '3', '4', A]), 0],
-    ['bad layers', row(['a', '1', '2', '3', '4', '5', A, { k: 'zz' }]), 0],
-    ['one good row', row(['a', '1', '2', '3', '4', '5', A]), 1],
+    ['a bad sha256', base('e\ta\t1\t2\t3\t4\t5\tzz'), 0],
+    ['a stamp that is not decimal', base(`e\ta\t1\tx\t3\t4\t5\t${A}`), 0],
+    ['too few fields', base(`e\ta\t1\t2\t3\t4\t${A}`), 0],
+    ['bad layers', base(`e\ta\t1\t2\t3\t4\t5\t${A}\t{"k":"zz"}`), 0],
+    ['a bad quoted path', base(`e\t"a\t1\t2\t3\t4\t5\t${A}`), 0],
+    ['a delete row (journal only)', base('d\ta'), 0],
+    ['one good row', base(`e\ta\t1\t2\t3\t4\t5\t${A}`), 1],
+    ['one good row among bad ones', base('x', `e\ta\t1\t2\t3\t4\t5\t${A}`, ''), 1],
   ])('%s text gives %i entries, never throws', (_name, text, count) => {
     expect(parseStatCache(text, asset).entries.size).toBe(count);
   });
@@ -78,11 +99,11 @@ describe('journal format', () => {
     const text = journalText(asset, rows);
     expect(text.split('\n')).toEqual([
       '',
-      JSON.stringify(['e', 'a.bin', '1', '2', '3', '4', '5', A, { k: B }]),
-      JSON.stringify(['e', '/store/sources/x', '1', '2', '3', '4', '5', B]),
-      '["d","old.bin"]',
-      `["s","gone.bin","${A}"]`,
-      '["u","forgotten.bin"]',
+      `e\ta.bin\t1\t2\t3\t4\t5\t${A}\t{"k":"${B}"}`,
+      `e\t/store/sources/x\t1\t2\t3\t4\t5\t${B}`,
+      'd\told.bin',
+      `s\tgone.bin\t${A}`,
+      'u\tforgotten.bin',
       '',
     ]);
     expect(parseJournal(text, asset)).toEqual(rows);
@@ -95,12 +116,13 @@ describe('journal format', () => {
     ['empty', '', 0],
     ['a torn last line (a crash mid-append)', journalText(asset, rows) + line.slice(0, 30), 5],
     ['a torn line followed by the next append', line.slice(0, 30) + journalText(asset, rows), 5],
-    ['an unknown op', '["x","a.bin"]\n', 0],
-    ['a set row with a bad sha256', '["e","a.bin","1","2","3","4","5","zz"]\n', 0],
-    ['a seen row without its sha256', '["s","a.bin"]\n', 0],
-    ['a delete row with an extra field', '["d","a.bin",1]\n', 0],
-    ['an empty path', '["d",""]\n', 0],
-    ['not an array', '{"e":1}\n', 0],
+    ['an unknown op', 'x\ta.bin\n', 0],
+    ['a set row with a bad sha256', 'e\ta.bin\t1\t2\t3\t4\t5\tzz\n', 0],
+    ['a seen row without its sha256', 's\ta.bin\n', 0],
+    ['a delete row with an extra field', 'd\ta.bin\t1\n', 0],
+    ['an empty path', 'd\t\n', 0],
+    ['an empty quoted path', 'd\t""\n', 0],
+    ['JSON', '["d","a.bin"]\n', 0],
   ])('%s gives %i rows, never throws', (_name, text, count) => {
     expect(parseJournal(text, asset)).toHaveLength(count);
   });

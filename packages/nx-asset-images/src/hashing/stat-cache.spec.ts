@@ -10,7 +10,6 @@ import {
   historyStampOfCache,
   pruneStatCaches,
   readStatCacheFiles,
-  serializeStatCache,
   statCacheDirOf,
   statCacheFileOf,
   statCacheJournalOf,
@@ -35,10 +34,19 @@ afterEach(async () => {
 });
 const fileOf = (assetDir = asset) => statCacheFileOf(cacheDir, assetDir);
 const journalOf = (assetDir = asset) => statCacheJournalOf(fileOf(assetDir));
-/** What a load reads (base + journal), as a base file's JSON would hold it. */
+/** What a load reads (base + journal): rows of relative paths, in path order. */
 const onDisk = async (assetDir = asset) => {
   const { cache } = await readStatCacheFiles(fileOf(assetDir), assetDir);
-  return JSON.parse(serializeStatCache(assetDir, cache.entries, cache.seen)) as Record<string, unknown>;
+  const relative = (path: string) => path.slice(assetDir.length + 1);
+  const sorted = <V>(map: Map<string, V>) => [...map].sort(([a], [b]) => (a < b ? -1 : 1));
+  return {
+    entries: sorted(cache.entries).map(([path, { stamp: s, sha256, layers }]) => [
+      relative(path),
+      ...[s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs, sha256],
+      ...(layers ? [layers] : []),
+    ]),
+    seen: sorted(cache.seen).map(([path, sha256]) => [relative(path), sha256]),
+  };
 };
 const journalRows = async (assetDir = asset) => parseJournal(await readFile(journalOf(assetDir), 'utf8').catch(() => ''), assetDir);
 const inodeSizeMtime = async (path: string) => {
@@ -101,7 +109,7 @@ describe('StatCache persistence', () => {
     // `pinned` is gone but the lock still pins it: asked about, it is kept as seen
     expect(next.hasSeen(`${asset}/pinned`, A)).toBe(true);
     await next.save();
-    expect(await onDisk()).toEqual({ version: 3, root: asset, entries: [['keep', '1', '2', '3', '4', '5', A]], seen: [['pinned', A]] });
+    expect(await onDisk()).toEqual({ entries: [['keep', '1', '2', '3', '4', '5', A]], seen: [['pinned', A]] });
     const last = await StatCache.load(cacheDir, asset);
     expect(last.hasSeen(`${asset}/pinned`, A)).toBe(true);
     expect(last.hasSeen(`${asset}/gone`, A)).toBe(false);
@@ -123,20 +131,23 @@ describe('StatCache persistence', () => {
     expect((await StatCache.load(cacheDir, '/w/other')).lookup('/w/other/x', stamp)?.sha256).toBe(B);
   });
 
-  it('deletes the legacy workspace-wide stat-cache.json when it writes', async () => {
-    await mkdir(store, { recursive: true });
+  it("deletes the caches of earlier versions when it writes: the workspace-wide stat-cache.json, the asset's version 2 <16 hex>.json", async () => {
+    await mkdir(cacheDir, { recursive: true });
     await writeFile(join(store, LEGACY_STAT_CACHE_FILE), '{"version":1,"entries":{}}');
+    await writeFile(fileOf().replace(/\.base$/, '.json'), '{"version":2}');
     const cache = await StatCache.load(cacheDir, asset);
+    expect(cache.size).toBe(0);
     cache.store(`${asset}/x`, stamp, { sha256: A, size: 3 });
     await cache.save();
     await expect(stat(join(store, LEGACY_STAT_CACHE_FILE))).rejects.toThrow();
+    expect(await readdir(cacheDir)).toEqual([name(journalOf())]);
   });
 });
 
 describe('pruneStatCaches', () => {
-  it('removes only the files (base, journal, compaction lock, content index row) of assets that are gone, and the legacy file; dryRun only reports', async () => {
-    const keyRowOf = (root: string) => fileOf(root).replace(/\.json$/, '.key.json');
-    const lockOf = (root: string) => fileOf(root).replace(/\.json$/, '.compacting');
+  it('removes the files (base, journal, compaction lock, content index row) of assets that are gone, caches of earlier versions, nothing else; dryRun only reports', async () => {
+    const keyRowOf = (root: string) => fileOf(root).replace(/\.base$/, '.key.json');
+    const lockOf = (root: string) => fileOf(root).replace(/\.base$/, '.compacting');
     await mkdir(cacheDir, { recursive: true });
     for (const root of ['/w/live', '/w/dead']) {
       await writeFile(fileOf(root), '{}');
@@ -144,14 +155,16 @@ describe('pruneStatCaches', () => {
       await writeFile(keyRowOf(root), '{}\n');
       await writeFile(lockOf(root), '1\n');
     }
+    const version2 = fileOf('/w/live').replace(/\.base$/, '.json');
+    await writeFile(version2, '{"version":2}');
     await writeFile(join(store, LEGACY_STAT_CACHE_FILE), '{}');
     await writeFile(join(cacheDir, 'not-a-cache.txt'), 'x');
-    const dead = [fileOf('/w/dead'), lockOf('/w/dead'), journalOf('/w/dead'), keyRowOf('/w/dead')].sort();
-    const expected = [...dead, join(store, LEGACY_STAT_CACHE_FILE)];
+    const gone = [fileOf('/w/dead'), lockOf('/w/dead'), journalOf('/w/dead'), keyRowOf('/w/dead'), version2].sort();
+    const expected = [...gone, join(store, LEGACY_STAT_CACHE_FILE)];
     const dry = await pruneStatCaches(store, ['live'], { dryRun: true, workspaceRoot: '/w' });
     expect(dry.removed).toEqual(expected);
-    expect(dry.bytes).toBe(2 + 3 + 3 + 2 + 2);
-    expect((await readdir(cacheDir)).length).toBe(9);
+    expect(dry.bytes).toBe(2 + 3 + 3 + 2 + 13 + 2);
+    expect((await readdir(cacheDir)).length).toBe(10);
     const done = await pruneStatCaches(store, ['/w/live']);
     expect(done).toEqual(dry);
     expect((await readdir(cacheDir)).sort()).toEqual(
@@ -171,7 +184,7 @@ describe('StatCache journal and compaction', () => {
     await cache.save();
     expect(await inodeSizeMtime(fileOf())).toEqual(base);
     const text = await readFile(journalOf(), 'utf8');
-    expect(text).toBe(`\n${JSON.stringify(['e', 'f7', '1', '2', '3', '9', '5', B])}\n`);
+    expect(text).toBe(`\ne\tf7\t1\t2\t3\t9\t5\t${B}\n`);
     const loaded = await StatCache.load(cacheDir, asset);
     expect(loaded.size).toBe(2000);
     expect(loaded.lookup(`${asset}/f7`, { ...stamp, mtimeNs: '9' })?.sha256).toBe(B);
@@ -266,7 +279,7 @@ describe('StatCache journal and compaction', () => {
 
   it('appends instead while another process holds the compaction lock; a stale lock (a crash) is taken over', async () => {
     await seed(2000);
-    const lock = fileOf().replace(/\.json$/, '.compacting');
+    const lock = fileOf().replace(/\.base$/, '.compacting');
     await writeFile(lock, '1\n');
     const cache = await usingSeeded(2000);
     for (let i = 0; i < 1500; i++) cache.store(`${asset}/f${i}`, { ...stamp, mtimeNs: '9' }, { sha256: B, size: 3 });

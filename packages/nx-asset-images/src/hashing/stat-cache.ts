@@ -9,7 +9,7 @@
  * names it: a store shared by several checkouts (`NX_ASSET_IMAGES_STORE`)
  * keeps one cache per checkout instead of thrashing one. Two files (formats in
  * stat-cache-format.ts):
- *   `<store>/stat-cache/<16 hex>.json`     the base: a snapshot, one JSON document
+ *   `<store>/stat-cache/<16 hex>.base`     the base: a snapshot, one row a line
  *   `<store>/stat-cache/<16 hex>.journal`  rows appended since: set/delete an entry, set/forget a seen path
  * Load: the base, then the journal replayed over it in order. A missing,
  * corrupt or truncated base is an empty one; a torn or invalid journal line
@@ -33,9 +33,10 @@
  * seen (content-index/key-index-row.ts). `pruneStatCaches` removes the files
  * of assets that no longer exist.
  *
- * Migration: version 2 (one JSON file rewritten whole on every save) and the
- * workspace-wide `stat-cache.json` of earlier versions are ignored (the caches
- * rebuild by hashing once); the latter is deleted when a cache is saved.
+ * Migration: the caches of earlier versions are ignored (they rebuild by
+ * hashing once) and deleted when a cache is saved: version 2's
+ * `<16 hex>.json` (one JSON file rewritten whole on every save; `gc` removes
+ * it too) and the workspace-wide `stat-cache.json` before it.
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -67,24 +68,31 @@ export { frameKey, parseStatCache, sameStamp, serializeStatCache, stampOf, type 
 export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
 /** The store's folder of per-asset cache files. */
 export const STAT_CACHE_DIR = 'stat-cache';
-const FILE_EXTENSION = '.json';
-/** The files of an asset in the stat-cache folder: base, content index row (`.key.json`, content-index/key-index-row.ts), journal, compaction lock. */
-const CACHE_FILE_NAME = /^[0-9a-f]{16}(\.json|\.key\.json|\.journal|\.compacting)$/;
+/** The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`, content-index/key-index-row.ts), and the cache of version 2 (`.json`, removed). */
+const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|json)$/;
 /** A compaction lock older than this was left by a crash: taken over. */
 const STALE_LOCK_MS = 60_000;
 
+/** The asset at `assetDir`'s files in the store's stat-cache folder `cacheDir`, without their extension: `<16 hex of sha256 of the absolute folder>`. */
+export function statCacheStemOf(cacheDir: string, assetDir: string): string {
+  return join(cacheDir, createHash('sha256').update(resolve(assetDir)).digest('hex').slice(0, 16));
+}
+
 /** The base file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
 export function statCacheFileOf(cacheDir: string, assetDir: string): string {
-  return join(cacheDir, `${createHash('sha256').update(resolve(assetDir)).digest('hex').slice(0, 16)}${FILE_EXTENSION}`);
+  return `${statCacheStemOf(cacheDir, assetDir)}.base`;
 }
+
+/** A sibling of the base file `file` with another extension. */
+const besideBase = (file: string, extension: string) => file.replace(/\.base$/, extension);
 
 /** The journal beside the base file `file`. */
 export function statCacheJournalOf(file: string): string {
-  return file.replace(/\.json$/, '.journal');
+  return besideBase(file, '.journal');
 }
 
 function compactionLockOf(file: string): string {
-  return file.replace(/\.json$/, '.compacting');
+  return besideBase(file, '.compacting');
 }
 
 /** The stamps of an asset's stat cache files: every save changes one of them. */
@@ -319,7 +327,9 @@ export class StatCache {
       await appendWhole(statCacheJournalOf(this.path), journalText(this.root, rows));
       this.journalRows += rows.length;
     }
+    // The caches of earlier versions: the workspace-wide file, and this asset's version 2 file.
     await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
+    await rm(besideBase(this.path, '.json'), { force: true }).catch(() => undefined);
     // What it saved is now what it has loaded (the rows turn the loaded cache into the kept one).
     applyJournal({ entries: this.entries, seen: this.seen }, rows);
     this.entriesBefore.clear();
@@ -380,8 +390,8 @@ export async function pruneStatCaches(
   const base = options.workspaceRoot ?? process.cwd();
   const live = new Set(
     liveProjectRoots.flatMap((root) => {
-      const file = statCacheFileOf(cacheDir, resolve(base, root));
-      return [file, file.replace(/\.json$/, '.key.json'), statCacheJournalOf(file), compactionLockOf(file)];
+      const stem = statCacheStemOf(cacheDir, resolve(base, root));
+      return ['.base', '.journal', '.compacting', '.key.json'].map((extension) => stem + extension);
     }),
   );
   const names = await readdir(cacheDir).catch(() => [] as string[]);
