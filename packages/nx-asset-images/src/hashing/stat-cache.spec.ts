@@ -277,6 +277,16 @@ describe('StatCache journal and compaction', () => {
     expect(loaded.lookup(`${asset}/f0`, { ...stamp, mtimeNs: '9' })?.sha256).toBe(B);
   });
 
+  it('a compaction that cannot write the base puts the journal back and throws; nothing else is left', async () => {
+    const cache = await StatCache.load(cacheDir, asset);
+    cache.store(`${asset}/x`, stamp, { sha256: A, size: 3 });
+    await cache.save();
+    await mkdir(join(fileOf(), 'blocker'), { recursive: true }); // the base's path is a folder: the rename fails
+    await expect(compactStatCache(fileOf(), asset, [])).rejects.toThrow();
+    expect((await journalRows()).map((row) => row.path)).toEqual([`${asset}/x`]);
+    expect((await readdir(cacheDir)).sort()).toEqual([name(fileOf()), name(journalOf())].sort());
+  });
+
   it('appends instead while another process holds the compaction lock; a stale lock (a crash) is taken over', async () => {
     await seed(2000);
     const lock = fileOf().replace(/\.base$/, '.compacting');

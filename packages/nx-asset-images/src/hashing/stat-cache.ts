@@ -137,7 +137,7 @@ export async function readStatCacheFiles(file: string, root: string): Promise<St
   return { cache: applyJournal(cache, rows), baseRows, journalRows: rows.length };
 }
 
-/** Appends `data` to `path` in one write (O_APPEND: concurrent appends do not interleave). */
+/** Appends `data` to `path` in one write (O_APPEND: on a local file system, not interleaved with another process's append). */
 async function appendWhole(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -195,8 +195,14 @@ export async function compactStatCache(file: string, root: string, rows: readonl
     try {
       await writeFileAtomic(file, serializeStatCache(root, cache.entries, cache.seen));
     } catch (error) {
-      if (moved) await appendWhole(journal, read); // the rows moved aside go back (else the aside file is kept)
-      moved = false;
+      // The rows moved aside go back to the journal; should that fail too, the aside file is kept (not removed below).
+      if (moved) {
+        try {
+          await appendWhole(journal, read);
+        } catch {
+          moved = false;
+        }
+      }
       throw error;
     }
     if (moved) {
