@@ -7,7 +7,7 @@ import { statCacheDirOf } from '../hashing/stat-cache';
  * The workspace's local content store, `.asset-images/` at the workspace root
  * (gitignored, never an Nx output):
  *   stat-cache/      per asset (by its folder): path+stat → sha256 (and single-file layer digests),
- *                    rewritten only when a file changed (the old workspace-wide stat-cache.json is ignored)
+ *                    a base and a journal that a save appends what changed to (hashing/stat-cache.ts)
  *   sources/         remote sources, verified, by sha256
  *   oci/             an OCI image layout holding every built asset image
  *   layer-digests/   digests of compressed and grouped small-files layers, by what they are made of

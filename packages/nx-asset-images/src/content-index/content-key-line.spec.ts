@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { hashCounters } from '../hashing/hasher';
+import { StatCache } from '../hashing/stat-cache';
 import { contentKeyLine, indexedContentKeyLine } from './content-key-line';
 import { prepareAsset } from '../assembly/prepare-asset';
 import { assetBuildOptions } from '../asset/build-options';
@@ -93,6 +94,17 @@ describe('contentKeyLine: the content index', () => {
     expect(await indexedContentKeyLine(ws, asset)).toBeUndefined();
     expect(await key()).toBe(first);
     expect(await indexedContentKeyLine(ws, asset)).toBe(first);
+  });
+
+  it('a save appended to the stat cache journal (the base untouched) makes the row not answer', async () => {
+    const first = await key();
+    expect(await indexedContentKeyLine(ws, asset)).toBe(first);
+    const rows = join(store(), 'stat-cache');
+    const cache = await StatCache.load(rows, join(ws, asset));
+    cache.markSeen(at('once-here.bin'), 'c'.repeat(64));
+    await cache.save();
+    expect(readdirSync(rows).some((name) => name.endsWith('.journal'))).toBe(true);
+    expect(await indexedContentKeyLine(ws, asset)).toBeUndefined();
   });
 
   type Change = [name: string, change: () => void, contentChanges: boolean];

@@ -35,7 +35,7 @@ import { isRacy, KEY_INDEX_VERSION, stampsDigest, writeKeyIndexRow } from './key
 import { historyStampOf, leanPath, locate, lockDigestOf } from './indexed-key-line';
 // The builder's version is part of the key: a new release may lay out images differently.
 import { PLUGIN_VERSION } from '../util/plugin-version';
-import type { FileStamp } from '../hashing/stat-cache';
+import type { HistoryStamp } from '../hashing/stat-cache';
 
 export { indexedContentKeyLine } from './indexed-key-line';
 
@@ -57,7 +57,7 @@ export async function saveContentIndexRow(
   analysis: AssetAnalysis,
   manifestText: string,
   lockDigest: string | undefined,
-  historyStamp: FileStamp | undefined,
+  historyStamp: HistoryStamp | undefined,
   racyWindowNs: bigint = RACY_WINDOW_NS,
 ): Promise<void> {
   const scanned = analysis.scanned;
@@ -83,8 +83,8 @@ export function currentLockDigest(workspaceRoot: string, projectRoot: string): s
   return lockDigestOf(resolve(workspaceRoot, projectRoot));
 }
 
-/** The stamp of the asset's stat cache file: taken right after the analysis saved it, for the row saved after. */
-export function currentHistoryStamp(workspaceRoot: string, projectRoot: string): FileStamp | undefined {
+/** The stamps of the asset's stat cache files: taken right after the analysis saved it, for the row saved after. */
+export function currentHistoryStamp(workspaceRoot: string, projectRoot: string): HistoryStamp | undefined {
   return historyStampOf(locate(workspaceRoot, projectRoot));
 }
 

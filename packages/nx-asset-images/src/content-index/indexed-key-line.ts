@@ -5,8 +5,8 @@
  * `preTasksExecution` hook runs for every asset of a command, so it imports
  * only what that needs: no stat cache, hasher, layer plan or schema.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { stampOf, statCacheFileOf, type FileStamp } from '../hashing/stat-cache';
+import { readFileSync } from 'node:fs';
+import { historyStampOfCache, statCacheFileOf, type HistoryStamp } from '../hashing/stat-cache';
 import { join, posix, resolve } from 'node:path';
 import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
 import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
@@ -21,7 +21,7 @@ export interface Located {
   assetDir: string;
   manifestFile: string;
   indexFile: string;
-  /** The asset's stat cache file: its stamp stands for what this workspace has seen (see `stampsDigest`). */
+  /** The asset's stat cache (base) file: its stamp and its journal's stand for what this workspace has seen (see `stampsDigest`). */
   statCacheFile: string;
 }
 
@@ -37,10 +37,9 @@ export function locate(workspaceRoot: string, projectRoot: string, store: AssetS
   };
 }
 
-/** The stamp of the asset's stat cache file, or undefined when it has none. */
-export function historyStampOf(at: Located): FileStamp | undefined {
-  const stats = statSync(at.statCacheFile, { bigint: true, throwIfNoEntry: false });
-  return stats ? stampOf(stats) : undefined;
+/** The stamps of the asset's stat cache files (base and journal), or undefined when it has none. */
+export function historyStampOf(at: Located): HistoryStamp | undefined {
+  return historyStampOfCache(at.statCacheFile);
 }
 
 /** sha256 of the asset's lock text, or undefined when it has none. */

@@ -6,13 +6,13 @@
  * the lock.
  *
  * Stored beside the asset's stat cache, `<store>/stat-cache/<16 hex>.key.json`
- * (same name as the stat cache file, `.key.json`): a few hundred bytes, so
+ * (same name as the stat cache's files, `.key.json`): a few hundred bytes, so
  * loading and saving it costs the same at 10 files and at 100,000.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write';
-import { statCacheFileOf, type FileStamp } from '../hashing/stat-cache';
+import { statCacheStemOf, type FileStamp, type HistoryStamp } from '../hashing/stat-cache';
 
 export const KEY_INDEX_VERSION = 1;
 
@@ -34,7 +34,7 @@ export interface KeyIndexRow {
 
 /** The row file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
 export function keyIndexFileOf(cacheDir: string, assetDir: string): string {
-  return statCacheFileOf(cacheDir, assetDir).replace(/\.json$/, '.key.json');
+  return `${statCacheStemOf(cacheDir, assetDir)}.key.json`;
 }
 
 /** What the digest covers of each scanned file. */
@@ -47,20 +47,26 @@ export interface ScannedFile {
 /**
  * sha256 of every scanned file's path, mode and stamp (dev, inode, size, mtime and ctime in ns), in path order;
  * of the lock's content digest (`none` when there is none: the lock's content, not its stamp, so the lock a build
- * writes after hashing keeps the row valid); and of the stamp of the asset's stat cache file (`historyStamp`).
+ * writes after hashing keeps the row valid); and of the stamps of the asset's stat cache files (`historyStamp`).
  * A new, deleted or renamed file, a mode change, any write (new mtime or ctime), a pointer swapped for its file
  * (new size and inode) or another lock gives another digest.
  *
  * The stat cache's stamp stands for what this workspace has seen: a file the lock pins and the folder lacks is
  * absent when this workspace never had it and removed when it had it, so the same scan can call for another key
- * once the file has been here (pulled, hashed, deleted again). Every change of the stat cache is an atomic
- * rewrite (a new inode), so any of them gives another digest.
+ * once the file has been here (pulled, hashed, deleted again). Every save of the stat cache either appends to
+ * its journal (a longer file) or compacts it (a new base inode, the journal gone), so any of them gives another
+ * digest; both stamps count.
  */
-export function stampsDigest(files: readonly ScannedFile[], lockDigest: string | undefined, historyStamp: FileStamp | undefined): string {
+export function stampsDigest(
+  files: readonly ScannedFile[],
+  lockDigest: string | undefined,
+  historyStamp: HistoryStamp | undefined,
+): string {
   const hash = createHash('sha256');
   const stampText = (s: FileStamp) => `${s.dev}\0${s.ino}\0${s.size}\0${s.mtimeNs}\0${s.ctimeNs}`;
   hash.update(`lock\0${lockDigest ?? 'none'}\n`);
-  hash.update(`history\0${historyStamp ? stampText(historyStamp) : 'none'}\n`);
+  const historyText = (s: FileStamp | undefined) => (s ? stampText(s) : 'none');
+  hash.update(`history\0${historyText(historyStamp?.base)}\0journal\0${historyText(historyStamp?.journal)}\n`);
   for (const file of files) hash.update(`${file.relPath}\0${file.mode}\0${stampText(file.stamp)}\n`);
   return hash.digest('hex');
 }

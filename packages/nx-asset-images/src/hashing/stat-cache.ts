@@ -3,213 +3,259 @@
  * ctime ns) → content sha256 and single-file layer digests. A file whose
  * stat still matches is never opened again.
  *
- * One file per asset, `<store>/stat-cache/<first 16 hex of sha256 of the
- * absolute asset folder>.json`, so a no-op loads only its own asset and a
- * workspace of many assets never rewrites one big file. The absolute folder
- * (not the workspace-relative one) names the file: a store shared by several
- * checkouts (`NX_ASSET_IMAGES_STORE`) keeps one cache per checkout instead of
- * thrashing one. The format is JSON arrays, fast to parse at 100,000 files:
- *   {"version":2,"root":"<absolute asset folder>",
- *    "entries":[[path, dev, ino, size, mtimeNs, ctimeNs, sha256, {frameKey: digest}?], ...],
- *    "seen":[[path, sha256], ...]}
- * with paths relative to `root` (posix `/` inside it; absolute for files
- * outside it, e.g. remote sources in the store). A missing, corrupt or
- * truncated file is an empty cache.
+ * Per asset, named by the first 16 hex of sha256 of the absolute asset folder,
+ * so a no-op loads only its own asset and a workspace of many assets never
+ * rewrites one big file. The absolute folder (not the workspace-relative one)
+ * names it: a store shared by several checkouts (`NX_ASSET_IMAGES_STORE`)
+ * keeps one cache per checkout instead of thrashing one. Two files (formats in
+ * stat-cache-format.ts):
+ *   `<store>/stat-cache/<16 hex>.base`     the base: a snapshot, one row a line
+ *   `<store>/stat-cache/<16 hex>.journal`  rows appended since: set/delete an entry, set/forget a seen path
+ * Load: the base, then the journal replayed over it in order. A missing,
+ * corrupt or truncated base is an empty one; a torn or invalid journal line
+ * (a crash mid-append) is skipped.
  *
- * Written (atomically: temp + rename) only when something changed, and then
- * it holds exactly the paths this run used (looked up, stored, marked or asked
- * about as seen): the files of a gone file drop out, which is the garbage
- * collection of entries. Saving merges with what another process saved
- * meanwhile for those paths (ours win where we stored). `pruneStatCaches`
- * removes the files of assets that no longer exist.
+ * A save writes only when this run changed something, and then the cache
+ * holds exactly the paths this run used (looked up, stored, marked or asked
+ * about as seen): the entries of a gone file drop out (its content stays as a
+ * seen path when asked about), which is the garbage collection of entries. It
+ * appends the difference between the cache as loaded and as kept, in one
+ * write, so its cost is what changed, not the asset's size. What another
+ * process appended meanwhile stays, and replays before or after ours (the
+ * last save of a path wins; each saves only the paths it changed). When the
+ * journal grows past an eighth of the base (at least 1,000 rows), the save
+ * compacts instead: under `<16 hex>.compacting` (taken with O_EXCL; another
+ * compaction running: it appends), it moves the journal aside, writes base +
+ * aside + its rows as the new base (atomically: temp + rename), carries over
+ * an append that landed in the aside file after it was read, and removes it.
+ * Every save changes the stamp of the base or of the journal (a new inode, or
+ * a longer file): `historyStampOfCache` stands for what this workspace has
+ * seen (content-index/key-index-row.ts). `pruneStatCaches` removes the files
+ * of assets that no longer exist.
  *
- * Migration: the workspace-wide `stat-cache.json` of earlier versions is
- * ignored (the caches rebuild by hashing once) and deleted when a per-asset
- * file is written.
+ * Migration: the caches of earlier versions are ignored (they rebuild by
+ * hashing once) and deleted when a cache is saved: version 2's
+ * `<16 hex>.json` (one JSON file rewritten whole on every save; `gc` removes
+ * it too) and the workspace-wide `stat-cache.json` before it.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-write';
+import { statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { tempPathFor, writeFileAtomic } from '../util/atomic-write';
+import {
+  applyJournal,
+  diffStatCache,
+  emptyCache,
+  journalLimit,
+  journalText,
+  parseJournal,
+  parseStatCache,
+  sameStamp,
+  serializeStatCache,
+  stampOf,
+  viewBefore,
+  type FileStamp,
+  type JournalRow,
+  type KeptCache,
+  type ParsedCache,
+  type StatCacheEntry,
+} from './stat-cache-format';
 
-/** A file's identity and version as far as stat can tell. bigint values as decimal strings. */
-export interface FileStamp {
-  dev: string;
-  ino: string;
-  size: string;
-  mtimeNs: string;
-  ctimeNs: string;
-}
+export { frameKey, parseStatCache, sameStamp, serializeStatCache, stampOf, type FileStamp, type StatCacheEntry } from './stat-cache-format';
 
-export interface StatCacheEntry {
-  stamp: FileStamp;
-  /** Hex sha256 of the content. */
-  sha256: string;
-  size: number;
-  /** Single-file layer digests (hex sha256 of prefix ‖ content ‖ suffix), keyed by `frameKey(prefix, suffix)`. */
-  layers?: Record<string, string>;
-}
-
-/** The workspace-wide file of earlier versions, deleted when a per-asset file is written. */
+/** The workspace-wide file of earlier versions, deleted when a cache is saved. */
 export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
 /** The store's folder of per-asset cache files. */
 export const STAT_CACHE_DIR = 'stat-cache';
-const CACHE_VERSION = 2;
-const FILE_EXTENSION = '.json';
-/** An asset's stat cache file, or its content index row (`<16 hex>.key.json`, content-index/key-index-row.ts). */
-const CACHE_FILE_NAME = /^[0-9a-f]{16}(\.key)?\.json$/;
+/** The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`, content-index/key-index-row.ts), and the cache of version 2 (`.json`, removed). */
+const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|json)$/;
+/** A compaction lock older than this was left by a crash: taken over. */
+const STALE_LOCK_MS = 60_000;
 
-/** The cache file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
+/** The asset at `assetDir`'s files in the store's stat-cache folder `cacheDir`, without their extension: `<16 hex of sha256 of the absolute folder>`. */
+export function statCacheStemOf(cacheDir: string, assetDir: string): string {
+  return join(cacheDir, createHash('sha256').update(resolve(assetDir)).digest('hex').slice(0, 16));
+}
+
+/** The base file of the asset at `assetDir` (absolute) in the store's stat-cache folder `cacheDir`. */
 export function statCacheFileOf(cacheDir: string, assetDir: string): string {
-  return join(cacheDir, `${createHash('sha256').update(resolve(assetDir)).digest('hex').slice(0, 16)}${FILE_EXTENSION}`);
+  return `${statCacheStemOf(cacheDir, assetDir)}.base`;
 }
 
-export function stampOf(stats: BigIntStats): FileStamp {
-  return {
-    dev: stats.dev.toString(),
-    ino: stats.ino.toString(),
-    size: stats.size.toString(),
-    mtimeNs: stats.mtimeNs.toString(),
-    ctimeNs: stats.ctimeNs.toString(),
+/** A sibling of the base file `file` with another extension. */
+const besideBase = (file: string, extension: string) => file.replace(/\.base$/, extension);
+
+/** The journal beside the base file `file`. */
+export function statCacheJournalOf(file: string): string {
+  return besideBase(file, '.journal');
+}
+
+function compactionLockOf(file: string): string {
+  return besideBase(file, '.compacting');
+}
+
+/** The stamps of an asset's stat cache files: every save changes one of them. */
+export interface HistoryStamp {
+  base?: FileStamp;
+  journal?: FileStamp;
+}
+
+/** The stamps of the base file `file` and its journal; undefined when there is neither. */
+export function historyStampOfCache(file: string): HistoryStamp | undefined {
+  const stampAt = (path: string) => {
+    const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return stats ? stampOf(stats) : undefined;
   };
+  const base = stampAt(file);
+  const journal = stampAt(statCacheJournalOf(file));
+  if (!base && !journal) return undefined;
+  return { ...(base ? { base } : {}), ...(journal ? { journal } : {}) };
 }
 
-export function sameStamp(a: FileStamp, b: FileStamp): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
-}
-
-/** Identifies a frame (the tar bytes around a file) in the cache: sha256 of len(prefix) ‖ prefix ‖ suffix. */
-export function frameKey(prefix: Uint8Array, suffix: Uint8Array): string {
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64BE(BigInt(prefix.length));
-  return createHash('sha256').update(length).update(prefix).update(suffix).digest('hex');
-}
-
-const DECIMAL = /^\d+$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-interface ParsedCache {
-  entries: Map<string, StatCacheEntry>;
-  seen: Map<string, string>;
-}
-
-/** A stored path as an absolute one: relative paths are below `root`. */
-function absoluteOf(root: string, path: string): string {
-  return isAbsolute(path) ? path : root + sep + (sep === '/' ? path : path.split('/').join(sep));
-}
-
-/** An absolute path as stored: relative (posix) below `root`, else absolute. */
-function storedOf(root: string, absPath: string): string {
-  if (!absPath.startsWith(root + sep)) return absPath;
-  const relative = absPath.slice(root.length + 1);
-  return sep === '/' ? relative : relative.split(sep).join('/');
-}
-
-function entryOf(row: unknown): [string, StatCacheEntry] | undefined {
-  if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8)) return undefined;
-  const [path, dev, ino, size, mtimeNs, ctimeNs, sha256, layers] = row as unknown[];
-  if (typeof path !== 'string' || path === '' || typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) return undefined;
-  for (const part of [dev, ino, size, mtimeNs, ctimeNs]) if (typeof part !== 'string' || !DECIMAL.test(part)) return undefined;
-  const entry: StatCacheEntry = {
-    stamp: { dev: dev as string, ino: ino as string, size: size as string, mtimeNs: mtimeNs as string, ctimeNs: ctimeNs as string },
-    sha256,
-    size: Number(size),
-  };
-  if (layers !== undefined) {
-    if (layers === null || typeof layers !== 'object' || Array.isArray(layers)) return undefined;
-    if (!Object.values(layers).every((v) => typeof v === 'string' && SHA256_HEX.test(v))) return undefined;
-    entry.layers = layers as Record<string, string>;
-  }
-  return [path, entry];
-}
-
-/** Entries and seen paths of a cache file's text for the asset at `root`; a file of another version or asset, or invalid text, is empty, never thrown. */
-export function parseStatCache(text: string | undefined, root: string): ParsedCache {
-  const entries = new Map<string, StatCacheEntry>();
-  const seen = new Map<string, string>();
-  if (text === undefined) return { entries, seen };
-  let data: { version?: unknown; root?: unknown; entries?: unknown; seen?: unknown } | null;
+async function readIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    data = JSON.parse(text) as typeof data;
-  } catch {
-    return { entries, seen }; // a corrupt or truncated cache is an empty cache
-  }
-  if (data === null || typeof data !== 'object' || data.version !== CACHE_VERSION || data.root !== root) return { entries, seen };
-  if (Array.isArray(data.entries)) {
-    for (const row of data.entries) {
-      const parsed = entryOf(row);
-      if (parsed) entries.set(absoluteOf(root, parsed[0]), parsed[1]);
-    }
-  }
-  if (Array.isArray(data.seen)) {
-    for (const row of data.seen as unknown[]) {
-      if (!Array.isArray(row) || row.length !== 2) continue;
-      const [path, sha] = row as unknown[];
-      if (typeof path === 'string' && path !== '' && typeof sha === 'string' && SHA256_HEX.test(sha)) seen.set(absoluteOf(root, path), sha);
-    }
-  }
-  return { entries, seen };
-}
-
-/** The file's text for these entries and seen paths (each in path order, so the same cache is the same bytes). */
-export function serializeStatCache(root: string, entries: ReadonlyMap<string, StatCacheEntry>, seen: ReadonlyMap<string, string>): string {
-  const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const rows = [...entries.keys()].sort(byPath).map((path) => {
-    const { stamp, sha256, layers } = entries.get(path)!;
-    const row: unknown[] = [storedOf(root, path), stamp.dev, stamp.ino, stamp.size, stamp.mtimeNs, stamp.ctimeNs, sha256];
-    if (layers !== undefined && Object.keys(layers).length > 0) row.push(layers);
-    return JSON.stringify(row);
-  });
-  const seenRows = [...seen.keys()].sort(byPath).map((path) => JSON.stringify([storedOf(root, path), seen.get(path)]));
-  // One row a line: still one JSON document, and a diff of two caches reads line by line.
-  return `{"version":${CACHE_VERSION},"root":${JSON.stringify(root)},\n"entries":[\n${rows.join(',\n')}],\n"seen":[\n${seenRows.join(',\n')}]}\n`;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
+    return await readFile(path);
   } catch {
     return undefined;
+  }
+}
+
+/** What the files of a cache hold: base + journal replayed, and how many rows each had. */
+export interface StatCacheFiles {
+  cache: ParsedCache;
+  baseRows: number;
+  journalRows: number;
+}
+
+/** Reads the base file `file` and its journal for the asset at `root`; never throws on a bad cache. */
+export async function readStatCacheFiles(file: string, root: string): Promise<StatCacheFiles> {
+  const [base, journal] = await Promise.all([readIfExists(file), readIfExists(statCacheJournalOf(file))]);
+  const cache = parseStatCache(base?.toString('utf8'), root);
+  const baseRows = cache.entries.size + cache.seen.size;
+  const rows = parseJournal(journal?.toString('utf8'), root);
+  return { cache: applyJournal(cache, rows), baseRows, journalRows: rows.length };
+}
+
+/** Appends `data` to `path` in one write (O_APPEND: on a local file system, not interleaved with another process's append). */
+async function appendWhole(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const handle = await open(path, 'a');
+  try {
+    for (let offset = 0; offset < bytes.length;) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Takes the compaction lock (O_EXCL); false when another process holds it. A stale one (a crash) is taken over. */
+async function takeLock(lock: string): Promise<boolean> {
+  await mkdir(dirname(lock), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const held = await stat(lock).then(
+        (stats) => Date.now() - stats.mtimeMs < STALE_LOCK_MS,
+        () => false,
+      );
+      if (held) return false;
+      await rm(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+/**
+ * Rewrites the base file `file` as base + journal + `rows` and drops the journal; undefined (nothing written)
+ * when another process is compacting. The journal is moved aside first: an append that comes after the move
+ * starts a new journal, replayed over the new base; one that opened the journal before the move and wrote
+ * after it was read is carried over to the new journal.
+ */
+export async function compactStatCache(file: string, root: string, rows: readonly JournalRow[]): Promise<ParsedCache | undefined> {
+  const lock = compactionLockOf(file);
+  if (!(await takeLock(lock))) return undefined;
+  const journal = statCacheJournalOf(file);
+  const aside = tempPathFor(journal);
+  let moved = false;
+  try {
+    moved = await rename(journal, aside).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return false;
+        throw error;
+      },
+    );
+    const [base, asideBytes] = await Promise.all([readIfExists(file), moved ? readIfExists(aside) : undefined]);
+    const read = asideBytes ?? Buffer.alloc(0);
+    const cache = applyJournal(applyJournal(parseStatCache(base?.toString('utf8'), root), parseJournal(read.toString('utf8'), root)), rows);
+    try {
+      await writeFileAtomic(file, serializeStatCache(root, cache.entries, cache.seen));
+    } catch (error) {
+      // The rows moved aside go back to the journal; should that fail too, the aside file is kept (not removed below).
+      if (moved) {
+        try {
+          await appendWhole(journal, read);
+        } catch {
+          moved = false;
+        }
+      }
+      throw error;
+    }
+    if (moved) {
+      const late = await readIfExists(aside);
+      if (late && late.length > read.length) await appendWhole(journal, Buffer.concat([Buffer.from('\n'), late.subarray(read.length)]));
+    }
+    return cache;
+  } finally {
+    if (moved) await rm(aside, { force: true });
+    await rm(lock, { force: true });
   }
 }
 
 export class StatCache {
   private readonly entries: Map<string, StatCacheEntry>;
   private readonly seen: Map<string, string>;
-  /** Paths set or deleted since load: these win over the disk when saving. */
+  /** Each path's entry as loaded, for the paths set or deleted since (undefined: it had none): the diff a save appends. */
+  private readonly entriesBefore = new Map<string, StatCacheEntry | undefined>();
+  /** Each path's seen content as loaded, for the paths marked seen since. */
+  private readonly seenBefore = new Map<string, string | undefined>();
+  /** Paths set or deleted since load (or the last save): kept (when set) even if not looked up, and compared when saving. */
   private readonly touched = new Set<string>();
   /** Paths this run used (the asset's current files, and pinned paths asked about): what a save keeps. */
   private readonly used = new Set<string>();
   /** Paths whose entry this run looked up or stored: the files that are here (others become seen paths when saved). */
   private readonly present = new Set<string>();
   private seenAdded = false;
-  private loadedEntries: number;
-  private loadedSeen: number;
 
   private constructor(
-    /** Where the cache is saved; `undefined` for an in-memory cache. */
+    /** Where the cache's base file is; `undefined` for an in-memory cache. */
     readonly path: string | undefined,
     /** The asset folder (absolute) whose paths are stored relative to it. */
     readonly root: string,
     loaded: ParsedCache,
+    /** Rows of the base and of the journal when loaded (or last saved): when to compact. */
+    private baseRows = 0,
+    private journalRows = 0,
   ) {
     this.entries = loaded.entries;
     this.seen = loaded.seen;
-    this.loadedEntries = loaded.entries.size;
-    this.loadedSeen = loaded.seen.size;
   }
 
-  /** Loads the cache of the asset at `assetDir` from the store's stat-cache folder `cacheDir`; a missing or corrupt file gives an empty cache. */
+  /** Loads the cache of the asset at `assetDir` from the store's stat-cache folder `cacheDir`; missing or corrupt files give an empty cache. */
   static async load(cacheDir: string, assetDir: string): Promise<StatCache> {
     const root = resolve(assetDir);
     const path = statCacheFileOf(cacheDir, root);
-    return new StatCache(path, root, parseStatCache(await readIfExists(path), root));
+    const files = await readStatCacheFiles(path, root);
+    return new StatCache(path, root, files.cache, files.baseRows, files.journalRows);
   }
 
   /** A cache that lives only as long as the object (`save()` does nothing). */
   static inMemory(): StatCache {
-    return new StatCache(undefined, sep, { entries: new Map(), seen: new Map() });
+    return new StatCache(undefined, sep, emptyCache());
   }
 
   /** Records that this workspace has had the file at `absPath` with this content (whether or not its hash could be cached). */
@@ -217,6 +263,7 @@ export class StatCache {
     this.used.add(absPath);
     // Seen already, here or as an entry (save() keeps those out of `seen`): not a change, or every run would rewrite the file.
     if (this.hasSeen(absPath, sha256)) return;
+    if (!this.seenBefore.has(absPath)) this.seenBefore.set(absPath, this.seen.get(absPath));
     this.seen.set(absPath, sha256);
     this.seenAdded = true;
   }
@@ -253,71 +300,77 @@ export class StatCache {
     const layers = { ...(previous?.sha256 === value.sha256 ? previous.layers : undefined), ...value.layers };
     const entry: StatCacheEntry = { stamp: { ...stamp }, sha256: value.sha256, size: value.size };
     if (Object.keys(layers).length > 0) entry.layers = layers;
+    this.changeEntry(absPath);
     this.entries.set(absPath, entry);
-    this.touched.add(absPath);
   }
 
   delete(absPath: string): void {
-    if (this.entries.delete(absPath)) this.touched.add(absPath);
+    if (!this.entries.has(absPath)) return;
+    this.changeEntry(absPath);
+    this.entries.delete(absPath);
+  }
+
+  private changeEntry(absPath: string): void {
+    if (!this.entriesBefore.has(absPath)) this.entriesBefore.set(absPath, this.entries.get(absPath));
+    this.touched.add(absPath);
   }
 
   /**
-   * Writes the cache atomically when this run changed it: exactly the paths it
-   * used, merged with what another process saved meanwhile for them (ours win
-   * where we stored). No-op when clean or in-memory.
+   * Saves the cache when this run changed it: exactly the paths it used, as the rows that differ from the cache
+   * as loaded, appended in one write (or compacted into a new base, see above). No-op when clean or in-memory.
    */
   async save(): Promise<void> {
     if (!this.path) return;
-    // Nothing stored and nothing new seen: the file changes only when this run dropped paths (gone files).
-    if (!this.dirty && this.keepsAllLoaded()) return;
-    const onDisk = parseStatCache(await readIfExists(this.path), this.root);
-    for (const [path, entry] of onDisk.entries) {
-      if (!this.touched.has(path)) this.entries.set(path, entry);
+    const loaded = { entries: viewBefore(this.entries, this.entriesBefore), seen: viewBefore(this.seen, this.seenBefore) };
+    const rows = diffStatCache(loaded, this.kept(), this.candidates());
+    if (rows.length === 0) return; // a no-op writes nothing
+    const compacted =
+      this.journalRows + rows.length > journalLimit(this.baseRows) ? await compactStatCache(this.path, this.root, rows) : undefined;
+    if (compacted) {
+      this.baseRows = compacted.entries.size + compacted.seen.size;
+      this.journalRows = 0;
+    } else {
+      await appendWhole(statCacheJournalOf(this.path), journalText(this.root, rows));
+      this.journalRows += rows.length;
     }
-    for (const [path, sha] of onDisk.seen) if (!this.seen.has(path)) this.seen.set(path, sha);
-    const merged = this.current(this.entries, this.seen);
-    await writeFileAtomic(this.path, serializeStatCache(this.root, merged.entries, merged.seen));
+    // The caches of earlier versions: the workspace-wide file, and this asset's version 2 file.
     await rm(join(dirname(dirname(this.path)), LEGACY_STAT_CACHE_FILE), { force: true }).catch(() => undefined);
+    await rm(besideBase(this.path, '.json'), { force: true }).catch(() => undefined);
+    // What it saved is now what it has loaded (the rows turn the loaded cache into the kept one).
+    applyJournal({ entries: this.entries, seen: this.seen }, rows);
+    this.entriesBefore.clear();
+    this.seenBefore.clear();
     this.touched.clear();
     this.seenAdded = false;
-    this.loadedEntries = merged.entries.size;
-    this.loadedSeen = merged.seen.size;
   }
 
-  /** Whether a save would keep every loaded entry and seen path (`current` without building it: a no-op's check). */
-  private keepsAllLoaded(): boolean {
-    let entries = 0;
-    let seen = 0;
-    for (const path of this.used) {
+  /**
+   * The paths whose saved rows can differ from the loaded ones: stored or deleted, newly seen, an entry of a
+   * file that is not here (gone, or not used), and the seen paths (few: pinned files that are gone). Every other
+   * loaded entry is kept as it is, so a save costs one set lookup per entry and the work of what changed.
+   */
+  private candidates(): Set<string> {
+    const paths = new Set([...this.touched, ...this.seenBefore.keys(), ...this.seen.keys()]);
+    for (const path of this.entries.keys()) if (!this.present.has(path)) paths.add(path);
+    return paths;
+  }
+
+  /** What a save keeps: the used paths; the entries of those that are here, and the seen content of the others (a gone file's entry becomes its seen content). */
+  private kept(): KeptCache {
+    const keptEntry = (path: string) => {
       const entry = this.entries.get(path);
-      if (entry !== undefined && this.present.has(path)) {
-        entries++;
-        const other = this.seen.get(path);
-        if (other !== undefined && other !== entry.sha256) seen++;
-      } else if (this.seen.has(path) || entry !== undefined) seen++;
-    }
-    return entries === this.loadedEntries && seen === this.loadedSeen;
-  }
-
-  /** What a save keeps: entries of the used paths that are here, and seen content of the other used paths (a gone file's entry becomes its seen content). */
-  private current(
-    entries: ReadonlyMap<string, StatCacheEntry>,
-    seen: ReadonlyMap<string, string>,
-  ): { entries: Map<string, StatCacheEntry>; seen: Map<string, string> } {
-    const keptEntries = new Map<string, StatCacheEntry>();
-    const keptSeen = new Map<string, string>();
-    for (const path of this.used) {
-      const entry = entries.get(path);
-      if (entry !== undefined && (this.present.has(path) || this.touched.has(path))) {
-        keptEntries.set(path, entry);
-        const other = seen.get(path);
-        if (other !== undefined && other !== entry.sha256) keptSeen.set(path, other);
-        continue;
-      }
-      const sha = seen.get(path) ?? entry?.sha256;
-      if (sha !== undefined) keptSeen.set(path, sha);
-    }
-    return { entries: keptEntries, seen: keptSeen };
+      return entry !== undefined && (this.present.has(path) || this.touched.has(path)) ? entry : undefined;
+    };
+    return {
+      paths: this.used,
+      entry: keptEntry,
+      seen: (path) => {
+        const entry = keptEntry(path);
+        const seen = this.seen.get(path);
+        if (entry !== undefined) return seen !== entry.sha256 ? seen : undefined;
+        return seen ?? this.entries.get(path)?.sha256;
+      },
+    };
   }
 }
 
@@ -343,8 +396,8 @@ export async function pruneStatCaches(
   const base = options.workspaceRoot ?? process.cwd();
   const live = new Set(
     liveProjectRoots.flatMap((root) => {
-      const file = statCacheFileOf(cacheDir, resolve(base, root));
-      return [file, file.replace(/\.json$/, '.key.json')];
+      const stem = statCacheStemOf(cacheDir, resolve(base, root));
+      return ['.base', '.journal', '.compacting', '.key.json'].map((extension) => stem + extension);
     }),
   );
   const names = await readdir(cacheDir).catch(() => [] as string[]);
