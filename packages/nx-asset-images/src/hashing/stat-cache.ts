@@ -24,8 +24,8 @@
  * process appended meanwhile stays, and replays before or after ours (the
  * last save of a path wins; each saves only the paths it changed). When the
  * journal grows past an eighth of the base (at least 1,000 rows), the save
- * compacts instead: under `<16 hex>.compacting` (taken with O_EXCL; another
- * compaction running: it appends), it moves the journal aside, writes base +
+ * compacts instead: under `<16 hex>.compacting` (util/file-lock.ts, not waited
+ * for: another compaction running, it appends), it moves the journal aside, writes base +
  * aside + its rows as the new base (atomically: temp + rename), carries over
  * an append that landed in the aside file after it was read, and removes it.
  * Every save changes the stamp of the base or of the journal (a new inode, or
@@ -40,9 +40,10 @@
  */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../util/atomic-write';
+import { acquireFileLock, FileLockTimeoutError, type ReleaseFileLock } from '../util/file-lock';
 import {
   applyJournal,
   diffStatCache,
@@ -71,7 +72,6 @@ export const STAT_CACHE_DIR = 'stat-cache';
 /** The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`, content-index/key-index-row.ts), and the cache of version 2 (`.json`, removed). */
 const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|json)$/;
 /** A compaction lock older than this was left by a crash: taken over. */
-const STALE_LOCK_MS = 60_000;
 
 /** The asset at `assetDir`'s files in the store's stat-cache folder `cacheDir`, without their extension: `<16 hex of sha256 of the absolute folder>`. */
 export function statCacheStemOf(cacheDir: string, assetDir: string): string {
@@ -149,24 +149,14 @@ async function appendWhole(path: string, data: string | Uint8Array): Promise<voi
   }
 }
 
-/** Takes the compaction lock (O_EXCL); false when another process holds it. A stale one (a crash) is taken over. */
-async function takeLock(lock: string): Promise<boolean> {
-  await mkdir(dirname(lock), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const held = await stat(lock).then(
-        (stats) => Date.now() - stats.mtimeMs < STALE_LOCK_MS,
-        () => false,
-      );
-      if (held) return false;
-      await rm(lock, { force: true });
-    }
+/** Takes the compaction lock (the project's file lock, not waited for); undefined when another live process holds it. */
+async function takeLock(lock: string): Promise<ReleaseFileLock | undefined> {
+  try {
+    return await acquireFileLock(lock, { timeoutMs: 0 });
+  } catch (error) {
+    if (error instanceof FileLockTimeoutError) return undefined;
+    throw error;
   }
-  return false;
 }
 
 /**
@@ -176,8 +166,8 @@ async function takeLock(lock: string): Promise<boolean> {
  * after it was read is carried over to the new journal.
  */
 export async function compactStatCache(file: string, root: string, rows: readonly JournalRow[]): Promise<ParsedCache | undefined> {
-  const lock = compactionLockOf(file);
-  if (!(await takeLock(lock))) return undefined;
+  const release = await takeLock(compactionLockOf(file));
+  if (!release) return undefined;
   const journal = statCacheJournalOf(file);
   const aside = tempPathFor(journal);
   let moved = false;
@@ -212,7 +202,7 @@ export async function compactStatCache(file: string, root: string, rows: readonl
     return cache;
   } finally {
     if (moved) await rm(aside, { force: true });
-    await rm(lock, { force: true });
+    await release();
   }
 }
 
