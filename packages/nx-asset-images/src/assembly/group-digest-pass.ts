@@ -12,33 +12,46 @@
  */
 import type { HashPass } from '../asset/analyze-asset';
 import type { PlannedLayer } from '../asset/layer-plan';
-import { hashFiles, type FileHash, type HashInputFile } from '../hashing/hasher';
-import { cachedSha256, digestSink, readLayersOnce, type LayerReadOptions } from './layer-read-pass';
+import { cachedHash, hashFiles, type FileHash } from '../hashing/hasher';
+import { digestSink, readLayersOnce, type LayerReadOptions } from './layer-read-pass';
 
 export function groupDigestHashPass(options: LayerReadOptions): HashPass {
   return async (files, hashOptions, plan) => {
-    const byRelPath = new Map(files.filter((f) => f.stamped !== undefined && f.relPath !== undefined).map((f) => [f.relPath!, f]));
+    // One stat cache lookup per file: what it answers for is the result, and a group is read only for a miss.
+    const hits = files.map((file) => (file.stamped ? cachedHash(file, file.stamped.stamp, hashOptions.cache) : undefined));
+    const byRelPath = new Map<string, number>();
+    files.forEach((file, index) => {
+      if (file.stamped !== undefined && file.relPath !== undefined) byRelPath.set(file.relPath, index);
+    });
     const groups = plan.filter(
       (layer) =>
         layer.kind === 'small-files' &&
         layer.files.every((f) => byRelPath.has(f.relPath)) &&
-        layer.files.some((f) => cachedSha256(byRelPath.get(f.relPath)!, hashOptions) === undefined),
+        layer.files.some((f) => hits[byRelPath.get(f.relPath)!] === undefined),
     );
-    if (groups.length === 0) return hashFiles(files, hashOptions);
-    const inGroups = new Set(groups.flatMap((layer) => layer.files.map((f) => f.relPath)));
-    const grouped = files.filter((f) => f.relPath !== undefined && inGroups.has(f.relPath));
-    const others = files.filter((f) => f.relPath === undefined || !inGroups.has(f.relPath));
+    const inGroups = new Set(groups.flatMap((layer) => layer.files.map((f) => byRelPath.get(f.relPath)!)));
+    const grouped = [...inGroups].sort((a, b) => a - b);
+    // Outside the groups read here: the hits as they are, the misses (large files, groups with absent files) hashed as usual.
+    const missed = files.flatMap((_, index) => (inGroups.has(index) || hits[index] !== undefined ? [] : [index]));
     const readGroups = async (): Promise<FileHash[]> => {
+      const inputs = grouped.map((index) => files[index]!);
+      if (inputs.length === 0) return [];
       try {
-        return await readLayersOnce(digestSink(), grouped, hashOptions, groups as PlannedLayer[], options);
+        return await readLayersOnce(digestSink(), inputs, hashOptions, groups as PlannedLayer[], options);
       } catch {
-        return hashFiles(grouped, hashOptions); // changed while read: the usual hashing decides
+        return hashFiles(inputs, hashOptions); // changed while read: the usual hashing decides
       }
     };
-    const [groupHashes, otherHashes] = await Promise.all([readGroups(), hashFiles(others, hashOptions)]);
-    const byInput = new Map<HashInputFile, FileHash>();
-    grouped.forEach((file, i) => byInput.set(file, groupHashes[i]!));
-    others.forEach((file, i) => byInput.set(file, otherHashes[i]!));
-    return files.map((file) => byInput.get(file)!);
+    const [groupHashes, missedHashes] = await Promise.all([
+      readGroups(),
+      hashFiles(
+        missed.map((index) => files[index]!),
+        hashOptions,
+      ),
+    ]);
+    const results = hits.slice() as (FileHash | undefined)[];
+    grouped.forEach((index, i) => (results[index] = groupHashes[i]!));
+    missed.forEach((index, i) => (results[index] = missedHashes[i]!));
+    return results as FileHash[];
   };
 }

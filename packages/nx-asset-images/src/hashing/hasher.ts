@@ -133,7 +133,7 @@ export function statStampSync(absPath: string): Stamped {
 }
 
 /** The file's hashes when the cache has them all for this stamp (content, and the layer digest of its frame if any). */
-function cachedHash(file: HashInputFile, stamp: FileStamp, cache: StatCache | undefined): FileHash | undefined {
+export function cachedHash(file: HashInputFile, stamp: FileStamp, cache: StatCache | undefined): FileHash | undefined {
   const cached = cache?.lookup(file.absPath, stamp);
   if (!cached) return undefined;
   const result: FileHash = { absPath: file.absPath, sha256: cached.sha256, size: cached.size, fromCache: true };
