@@ -22,7 +22,7 @@ import {
   type HashInputFile,
 } from '../hashing/hasher';
 import { sameStamp } from '../hashing/stat-cache';
-import { tarChunks, tarSize, WHOLE_READ_MAX_BYTES } from '../tar/tar-stream';
+import { tarLayout, WHOLE_READ_MAX_BYTES } from '../tar/tar-stream';
 import { readAhead } from '../util/read-ahead';
 import { groupLayerKey } from './build-asset-image';
 import type { KnownBlob, LayerDigestCache } from './layer-digest-cache';
@@ -127,7 +127,8 @@ export async function readLayersOnce(
         },
       };
     });
-    const written = await sink.writeLayer(tarSize(entries, { mtime: options.mtime }), tarChunks(entries, { mtime: options.mtime }));
+    const tar = tarLayout(entries, { mtime: options.mtime });
+    const written = await sink.writeLayer(tar.size, tar.chunks());
     const key = groupLayerKey(
       options.mtime,
       layer.files.map((f) => ({ ...f, sha256: known.get(f.relPath) ?? sha256.get(f.relPath)! })),

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor } from './tar-header';
+import { BLOCK_SIZE, END_OF_ARCHIVE, encodeEntryHeader, paddingFor } from './tar-header';
 import { normalizeTarEntries, type TarFileEntry, type TarOptions, type TarRecord } from './tar-entries';
 
 /** A source produced a different number of bytes than its entry declared (e.g. the file changed while being read). */
@@ -18,12 +18,26 @@ export class TarEntrySizeMismatchError extends Error {
 
 /** The exact size of the archive `tarStream(entries, options)` produces. */
 export function tarSize(entries: readonly TarFileEntry[], options: TarOptions = {}): number {
+  return tarLayout(entries, options).size;
+}
+
+/** An archive's size and its chunks, its headers encoded once for both (a corpus group has thousands). */
+export interface TarLayout {
+  size: number;
+  /** The chunks of `tarStream(entries, options)`; each call starts over. */
+  chunks(): AsyncGenerator<Buffer>;
+}
+
+export function tarLayout(entries: readonly TarFileEntry[], options: TarOptions = {}): TarLayout {
+  const records = normalizeTarEntries(entries);
+  const mtime = options.mtime ?? 0;
+  const headers = records.map((record) => headerFor(record, mtime));
   let size = END_OF_ARCHIVE.length;
-  for (const record of normalizeTarEntries(entries)) {
-    size += headerFor(record, options.mtime ?? 0).length;
+  records.forEach((record, i) => {
+    size += headers[i]!.length;
     if (record.type === 'file') size += record.size + paddingFor(record.size);
-  }
-  return size;
+  });
+  return { size, chunks: () => generateTar(records, headers) };
 }
 
 /**
@@ -37,12 +51,12 @@ export function tarStream(entries: readonly TarFileEntry[], options: TarOptions 
 
 /** The chunks of `tarStream(entries, options)` as an async iterable, for a consumer that takes one (no stream between). */
 export function tarChunks(entries: readonly TarFileEntry[], options: TarOptions = {}): AsyncGenerator<Buffer> {
-  return generateTar(normalizeTarEntries(entries), options.mtime ?? 0);
+  return tarLayout(entries, options).chunks();
 }
 
-async function* generateTar(records: readonly TarRecord[], mtime: number): AsyncGenerator<Buffer> {
-  for (const record of records) {
-    yield headerFor(record, mtime);
+async function* generateTar(records: readonly TarRecord[], headers: readonly Buffer[]): AsyncGenerator<Buffer> {
+  for (const [i, record] of records.entries()) {
+    yield headers[i]!;
     if (record.type === 'file') {
       if (record.entry.read && record.size <= WHOLE_READ_MAX_BYTES) {
         const bytes = await record.entry.read();
@@ -50,11 +64,14 @@ async function* generateTar(records: readonly TarRecord[], mtime: number): Async
         yield bytes;
       } else yield* streamExactly(record.path, record.size, record.entry.open());
       const padding = paddingFor(record.size);
-      if (padding > 0) yield Buffer.alloc(padding);
+      if (padding > 0) yield ZEROS.subarray(0, padding);
     }
   }
   yield END_OF_ARCHIVE;
 }
+
+/** Padding is a slice of this (never written to): no allocation per entry. */
+const ZEROS = Buffer.alloc(BLOCK_SIZE);
 
 /** Entries up to this size are read whole when they can be (`TarFileEntry.read`); bigger ones are streamed (`open`). */
 export const WHOLE_READ_MAX_BYTES = 256 * 1024;

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { digestFrame, frameLayer, singleFileFrame } from './single-file-frame';
 import { DuplicateTarPathError, InvalidTarPathError, normalizeTarEntries, parseSourceDateEpoch, type TarFileEntry } from './tar-entries';
 import { encodeEntryHeader, paxRecord } from './tar-header';
-import { TarEntrySizeMismatchError, tarSize, tarStream } from './tar-stream';
+import { TarEntrySizeMismatchError, tarLayout, tarSize, tarStream } from './tar-stream';
 
 const work = mkdtempSync(join(tmpdir(), 'tar-spec-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -151,6 +151,11 @@ describe('tarStream and singleFileFrame', () => {
     expect(framed.equals(streamed)).toBe(true);
     expect(frame.size).toBe(framed.length);
     expect(tarSize([e], { mtime })).toBe(streamed.length);
+    // The layout (headers encoded once): the same size and bytes, every time its chunks are asked for.
+    const layout = tarLayout([e], { mtime });
+    expect(layout.size).toBe(streamed.length);
+    expect((await collect(layout.chunks())).equals(streamed)).toBe(true);
+    expect((await collect(layout.chunks())).equals(streamed)).toBe(true);
     expect(streamed.length % 512).toBe(0);
     expect((await collect(frameLayer(frame, e.open)())).equals(streamed)).toBe(true);
 
