@@ -53,6 +53,22 @@ describe('writeBlobThrough: kept in the store while the bytes flow on', () => {
     expect((await readFile(blobPath(root, descriptor.digest))).equals(bytes)).toBe(true);
   });
 
+  it('keeps a blob of many batches (chunks of every size, past the 1 MiB write batch) byte for byte, in order', async () => {
+    const root = await layout();
+    const big = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 777 }, (_, i) => (i * 7919) % 251));
+    const bigDescriptor = { mediaType: 'application/octet-stream', digest: sha256Digest(big) as Digest, size: big.length };
+    const sizes = [1, 65536, 3, 1024 * 1024, 4096, 100_000];
+    const parts: Buffer[] = [];
+    for (let offset = 0, i = 0; offset < big.length; i++) {
+      const end = Math.min(big.length, offset + sizes[i % sizes.length]!);
+      parts.push(big.subarray(offset, end));
+      offset = end;
+    }
+    const passed = await collect(writeBlobThrough(root, bigDescriptor, parts as unknown as AsyncIterable<Buffer>));
+    expect(passed.equals(big)).toBe(true);
+    expect((await readFile(blobPath(root, bigDescriptor.digest))).equals(big)).toBe(true);
+  });
+
   it.each<[string, (root: string) => Promise<unknown>, RegExp | (new (...args: never[]) => Error)]>([
     [
       'a source that fails midway (a digest mismatch at its end, a lost connection)',

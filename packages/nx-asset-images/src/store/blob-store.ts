@@ -5,7 +5,7 @@
  * verified. Used by the layout writer and the registry pull alike.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DigestingPassThrough, digestHex, isDigest, sha256Digest } from '../oci/digest';
@@ -73,22 +73,57 @@ export async function* writeBlobThrough(dir: string, descriptor: Descriptor, ver
   const temp = tempPathFor(target);
   const file = await open(temp, 'wx');
   let kept = false;
+  // Chunks are written in batches of WRITE_BATCH_BYTES, one batch in flight while the next chunks go on to the
+  // consumer: an awaited write per 64 KiB chunk made a 1 GiB fetch wait for 16,000 disk round trips in turn.
+  let writing: Promise<void> = Promise.resolve();
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    await writing;
+    if (batchBytes === 0) return;
+    const buffers = batch;
+    batch = [];
+    batchBytes = 0;
+    writing = writeAll(file, buffers);
+    writing.catch(() => {}); // observed by the next flush, or the final one
+  };
   try {
     let size = 0;
     for await (const chunk of verified) {
-      for (let offset = 0; offset < chunk.length;) offset += (await file.write(chunk, offset)).bytesWritten;
+      batch.push(chunk);
+      batchBytes += chunk.length;
       size += chunk.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
       yield chunk;
     }
     if (size !== descriptor.size) throw new BlobDigestMismatchError(descriptor.digest, descriptor.digest, size, descriptor.size);
+    await flush();
+    await writing;
     await file.close();
     await rename(temp, target);
     kept = true;
   } finally {
     if (!kept) {
+      await writing.catch(() => undefined);
       await file.close().catch(() => undefined);
       await rm(temp, { force: true });
     }
+  }
+}
+
+/** Bytes gathered before one write of a blob kept while it flows. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Writes `buffers` in order at the file's position, short writes continued. */
+async function writeAll(file: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length > 0) {
+    let written = (await file.writev(pending)).bytesWritten;
+    while (pending.length > 0 && written >= pending[0]!.length) {
+      written -= pending[0]!.length;
+      pending = pending.slice(1);
+    }
+    if (written > 0) pending = [pending[0]!.subarray(written), ...pending.slice(1)];
   }
 }
 
