@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempPathFor } from '../util/atomic-write';
+import { tempPathFor, tempTargetName } from '../util/atomic-write';
 
 /** The folder of key folders in the store. */
 export const KEY_FOLDERS_DIR = 'content-keys';
@@ -43,8 +43,8 @@ export async function writeKeyFolder(parent: string, lines: ReadonlyMap<string, 
 
 /** When the folder or temp folder `name` was made (ms), or undefined for a name that is not one of ours. */
 export function keyFolderTime(name: string): number | undefined {
-  const match = /^(\d{13,})-\d+-[0-9a-f]{8}$|^\.(\d{13,})-\d+-[0-9a-f]{8}\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name);
-  return match ? Number(match[1] ?? match[2]) : undefined;
+  const match = /^(\d{13,})-\d+-[0-9a-f]{8}$/.exec(tempTargetName(name) ?? name);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Removes the key folders under `parent` made more than `maxAgeMs` before `nowMs`; returns how many. Never throws. */

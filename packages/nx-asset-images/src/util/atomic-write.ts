@@ -10,6 +10,11 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** The name of the target a temp file name of `tempPathFor` stands for (`.<name>.<pid>.<hex>.tmp` -> `<name>`), or undefined for another name. */
+export function tempTargetName(name: string): string | undefined {
+  return /^\.(.+)\.\d+\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1];
+}
+
 /** Whether a path (any separator) names a temp file of `tempPathFor`: left behind by an interrupted write, it is never content. */
 export function isAtomicWriteTemp(path: string): boolean {
   return /(^|[\\/])\.[^\\/]+\.\d+\.[0-9a-f]{8}\.tmp$/.test(path);
