@@ -120,8 +120,11 @@ export async function readLayersOnce(
         open: () => Readable.from(hashedRead(file, onHash(file), report)),
         read: async () => {
           const bytes = await ahead(i);
-          onHash(file)?.(createHash('sha256').update(bytes).digest('hex'));
-          countRead(bytes.length);
+          const done = onHash(file);
+          if (done) {
+            done(createHash('sha256').update(bytes).digest('hex'));
+            countRead(bytes.length);
+          }
           report(file, bytes.length);
           return bytes;
         },
@@ -158,6 +161,7 @@ export function cachedSha256(file: HashInputFile, hashOptions: HashFilesOptions)
   return hashOptions.cache!.lookup(file.absPath, file.stamped.stamp)!.sha256;
 }
 
+/** Counts a read that hashed a file (`hashCounters`); a known file read only for its layer is not counted, as a load's reads are not. */
 function countRead(bytes: number): void {
   hashCounters.filesOpened++;
   hashCounters.bytesRead += bytes;
@@ -178,8 +182,10 @@ async function* hashedRead(
     report(file, bytes);
     yield buffer;
   }
-  countRead(bytes);
-  if (done) done(hash!.digest('hex'));
+  if (done) {
+    countRead(bytes);
+    done(hash!.digest('hex'));
+  }
 }
 
 async function* framedBytes(frame: { prefix: Buffer; suffix: Buffer }, content: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
