@@ -11,7 +11,6 @@
  * files are hashed the usual way, and nothing of the failed pass is remembered.
  */
 import type { HashPass } from '../asset/analyze-asset';
-import type { PlannedLayer } from '../asset/layer-plan';
 import { cachedHash, hashFiles, type FileHash } from '../hashing/hasher';
 import { digestSink, readLayersOnce, type LayerReadOptions } from './layer-read-pass';
 
@@ -37,7 +36,7 @@ export function groupDigestHashPass(options: LayerReadOptions): HashPass {
       const inputs = grouped.map((index) => files[index]!);
       if (inputs.length === 0) return [];
       try {
-        return await readLayersOnce(digestSink(), inputs, hashOptions, groups as PlannedLayer[], options);
+        return await readLayersOnce(digestSink(), inputs, hashOptions, groups, options);
       } catch {
         return hashFiles(inputs, hashOptions); // changed while read: the usual hashing decides
       }

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { PlannedLayer } from '../asset/layer-plan';
 import {
   hashCounters,
-  isHashCached,
+  cachedHash,
   rememberHash,
   statStampSync,
   type FileHash,
@@ -157,8 +157,7 @@ export async function readLayersOnce(
 
 /** The file's sha256 when the stat cache answers for it as scanned (with its layer digest, for a large file). */
 export function cachedSha256(file: HashInputFile, hashOptions: HashFilesOptions): string | undefined {
-  if (!file.stamped || !isHashCached(file, file.stamped.stamp, hashOptions.cache)) return undefined;
-  return hashOptions.cache!.lookup(file.absPath, file.stamped.stamp)!.sha256;
+  return file.stamped ? cachedHash(file, file.stamped.stamp, hashOptions.cache)?.sha256 : undefined;
 }
 
 /** Counts a read that hashed a file (`hashCounters`); a known file read only for its layer is not counted, as a load's reads are not. */

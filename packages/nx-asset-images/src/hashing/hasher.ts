@@ -207,11 +207,6 @@ export function rememberHash(
   options.cache.store(file.absPath, stamp, { sha256: value.sha256, size: value.size, layers });
 }
 
-/** Whether the stat cache answers for `file` as stat'ed (its content and, with a frame, its layer digest): nothing to read. */
-export function isHashCached(file: HashInputFile, stamp: FileStamp, cache: StatCache | undefined): boolean {
-  return cachedHash(file, stamp, cache) !== undefined;
-}
-
 function withLayer(result: FileHash, framedHex: string | undefined): FileHash {
   if (framedHex !== undefined) result.layerDigest = `sha256:${framedHex}`;
   return result;

@@ -71,7 +71,6 @@ export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
 export const STAT_CACHE_DIR = 'stat-cache';
 /** The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`, content-index/key-index-row.ts), and the cache of version 2 (`.json`, removed). */
 const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|json)$/;
-/** A compaction lock older than this was left by a crash: taken over. */
 
 /** The asset at `assetDir`'s files in the store's stat-cache folder `cacheDir`, without their extension: `<16 hex of sha256 of the absolute folder>`. */
 export function statCacheStemOf(cacheDir: string, assetDir: string): string {
@@ -219,7 +218,6 @@ export class StatCache {
   private readonly used = new Set<string>();
   /** Paths whose entry this run looked up or stored: the files that are here (others become seen paths when saved). */
   private readonly present = new Set<string>();
-  private seenAdded = false;
 
   private constructor(
     /** Where the cache's base file is; `undefined` for an in-memory cache. */
@@ -255,7 +253,6 @@ export class StatCache {
     if (this.hasSeen(absPath, sha256)) return;
     if (!this.seenBefore.has(absPath)) this.seenBefore.set(absPath, this.seen.get(absPath));
     this.seen.set(absPath, sha256);
-    this.seenAdded = true;
   }
 
   /**
@@ -273,7 +270,7 @@ export class StatCache {
   }
 
   get dirty(): boolean {
-    return this.touched.size > 0 || this.seenAdded;
+    return this.touched.size > 0 || this.seenBefore.size > 0;
   }
 
   /** The entry for `absPath` when its stamp still matches `stamp`. */
@@ -331,7 +328,6 @@ export class StatCache {
     this.entriesBefore.clear();
     this.seenBefore.clear();
     this.touched.clear();
-    this.seenAdded = false;
   }
 
   /**
