@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AssetAnalysis } from '../asset/analyze-asset';
-import { buildAssetImage, buildAssetImageIndex } from './build-asset-image';
+import { buildAssetImage, buildAssetImageIndex, groupLayerKey } from './build-asset-image';
+import { canonicalJson } from '../oci/canonical-json';
 import { LayerDigestCache } from './layer-digest-cache';
 import { createHash } from 'node:crypto';
 
@@ -92,5 +93,29 @@ describe('buildAssetImage with a layer digest cache', () => {
       architecture: 'arm64',
       created: '1970-01-01T00:00:10Z',
     });
+  });
+});
+
+describe('groupLayerKey', () => {
+  /** The definition: sha256 of the canonical JSON of everything the group's tar is made of. */
+  const byDefinition = (mtime: number, files: { imagePath: string; mode: number; size: number; sha256: string }[]) =>
+    `group-${createHash('sha256')
+      .update(canonicalJson({ format: 1, mtime, files: files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]) }))
+      .digest('hex')}`;
+  const file = (imagePath: string, size = 3, mode = 0o644) => ({ imagePath, mode, size, sha256: sha(imagePath) });
+  const cases: [string, number, ReturnType<typeof file>[]][] = [
+    ['no files', 0, []],
+    ['one file', 0, [file('a.txt')]],
+    ['an mtime', 1_700_000_000, [file('a.txt'), file('b/c.bin', 0, 0o755)]],
+    ['quotes, backslashes and control characters', 0, [file('a "q".txt'), file('b\\c'), file('tab\tnew\nline')]],
+    ['non-ASCII and astral characters', 0, [file('données/é.txt'), file('emoji/😀.bin'), file('\u2028sep')]],
+    ['large sizes', 0, [file('w.bin', 2 ** 40)]],
+  ];
+  it.each(cases)('is the digest of the canonical JSON: %s', (_, mtime, files) => {
+    expect(groupLayerKey(mtime, files)).toBe(byDefinition(mtime, files));
+  });
+  it('refuses what canonical JSON refuses: a non-finite number', () => {
+    expect(() => groupLayerKey(Number.NaN, [])).toThrow(TypeError);
+    expect(() => groupLayerKey(0, [file('a', Number.POSITIVE_INFINITY)])).toThrow(TypeError);
   });
 });

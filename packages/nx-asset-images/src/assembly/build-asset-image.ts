@@ -52,9 +52,21 @@ export function cachedEntriesOf(layer: Layer): readonly string[] {
   return cachedEntries.get(layer) ?? [];
 }
 
-/** The cache key of a grouped small-files layer: everything its tar is made of. */
+/**
+ * The cache key of a grouped small-files layer: everything its tar is made of, as the sha256 of the canonical JSON
+ * of `{ format, mtime, files: [[imagePath, mode, size, sha256], ...] }`. Written here without `canonicalJson`'s
+ * walk: `JSON.stringify` of arrays of strings and finite numbers is already canonical, and the keys are written in
+ * their sorted order (a quarter of a build's own time at 100,000 files went to the walk). The spec holds the two equal.
+ */
 export function groupLayerKey(mtime: number, files: readonly { imagePath: string; mode: number; size: number; sha256: string }[]): string {
-  return `group-${sha256Digest(canonicalJson({ format: GROUP_LAYER_FORMAT, mtime, files: files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]) })).slice(7)}`;
+  const rows = files.map((f) => [f.imagePath, f.mode, f.size, f.sha256]);
+  for (const file of files) {
+    if (!Number.isFinite(file.mode) || !Number.isFinite(file.size))
+      throw new TypeError(`canonicalJson: non-finite number in ${file.imagePath}`);
+  }
+  if (!Number.isFinite(mtime)) throw new TypeError(`canonicalJson: non-finite number ${mtime}`);
+  const text = `{"files":${JSON.stringify(rows)},"format":${GROUP_LAYER_FORMAT},"mtime":${JSON.stringify(mtime)}}`;
+  return `group-${sha256Digest(text).slice(7)}`;
 }
 
 /** The cache key of a compressed layer: its diffID and everything the compressed bytes depend on (codec, level, library version, settings). */
