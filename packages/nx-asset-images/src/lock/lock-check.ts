@@ -22,18 +22,21 @@ export type LockOutcome = 'unchanged' | 'written';
  * left as it is. Absent files (pinned by the lock, not in the folder) are part
  * of `actual` with the lock's values, so they are never a difference.
  * `filesOnly`: only the CI check of the files, nothing written (before the
- * image, and so its pin, is known).
+ * image, and so its pin, is known); outside CI it has nothing to do.
+ * `existing`: the lock as the caller read it (null: there was none), so it is
+ * not read and parsed again (at 100,000 files that is a tenth of a second).
  */
 export async function reconcileAssetLock(
   workspaceRoot: string,
   projectRoot: string,
   actual: AssetLock,
   frozen: boolean,
-  check: { filesOnly?: boolean } = {},
+  check: { filesOnly?: boolean; existing?: AssetLock | null } = {},
 ): Promise<LockOutcome> {
+  if (check.filesOnly && !frozen) return 'unchanged';
   const file = join(projectRoot, ASSET_LOCK_FILE);
   const path = join(workspaceRoot, file);
-  const existing = await readAssetLock(path);
+  const existing = check.existing !== undefined ? (check.existing ?? undefined) : await readAssetLock(path);
   if (!existing && Object.keys(actual.files).length === 0) return 'unchanged';
   const filesMatch = existing !== undefined && isLockDiffEmpty(diffLock(existing, actual));
   if (check.filesOnly && (filesMatch || !frozen)) return 'unchanged';
