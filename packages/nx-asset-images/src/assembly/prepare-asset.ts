@@ -73,3 +73,41 @@ export async function prepareAsset(options: AssetBuildOptions, manifestFile: str
     });
   return prepare.cache ? analyze(prepare.cache) : withStatCache(options, manifest.projectRoot, analyze, prepare.statsTool);
 }
+
+/**
+ * A handed-over analysis (the content key's, `content-index/analysis-handover.ts`) through `hashPass`, for a
+ * build whose pass does more than hash (the streamed load reads the files into Docker): the same inputs and
+ * plan `analyzeAsset` would give it, through the stat cache. True when every hash came out as the analysis has
+ * it; false when a file changed since (the caller analyzes anew).
+ */
+export async function passHandedAnalysis(
+  options: AssetBuildOptions,
+  analysis: AssetAnalysis,
+  hashPass: HashPass,
+  onProgress?: OnProgress,
+): Promise<boolean> {
+  const stamps = new Map((analysis.scanned ?? []).map((file) => [file.relPath, { stamp: file.stamp, statTimeNs: file.statTimeNs }]));
+  const readable = analysis.layers.flatMap((layer) =>
+    layer.files
+      .filter((file) => file.absent === undefined)
+      .map((file) => ({ file, frame: layer.kind === 'large-file' ? layer : undefined })),
+  );
+  const plan = analysis.layers.map((layer) => ({
+    kind: layer.kind,
+    files: layer.files,
+    size: layer.files.reduce((sum, file) => sum + file.size, 0),
+  }));
+  const inputs = readable.map(({ file, frame }) => ({
+    absPath: file.absPath,
+    size: file.size,
+    relPath: file.relPath,
+    ...(frame?.frame ? { frame: frame.frame } : {}),
+    ...(stamps.has(file.relPath) ? { stamped: stamps.get(file.relPath)! } : {}),
+  }));
+  const hashes = await withStatCache(options, analysis.manifest.projectRoot, (cache) =>
+    hashPass(inputs, { cache, ...(onProgress ? { onProgress } : {}) }, plan),
+  );
+  return readable.every(
+    ({ file, frame }, i) => hashes[i]!.sha256 === file.sha256 && (frame === undefined || hashes[i]!.layerDigest === frame.layerDigest),
+  );
+}

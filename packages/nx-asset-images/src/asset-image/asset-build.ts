@@ -32,13 +32,16 @@ import {
 import type { AssetBuildOptions } from '../asset/build-options';
 import { assembleAsset, assetPlatforms, layerDigestsOf } from '../assembly/build-asset-image';
 import { assetReferences } from '../asset/image-references';
-import { prepareAsset } from '../assembly/prepare-asset';
+import { passHandedAnalysis, prepareAsset } from '../assembly/prepare-asset';
+import { takeAnalysisHandover } from '../content-index/analysis-handover';
+import { recordHashStats } from '../hashing/hash-stats';
+import { isCompressionAvailable } from '../oci/layer-codecs';
 import { unchangedVersionTags } from '../asset/lock-pin';
 import { DEFAULT_MUTABLE_TAGS } from '../transports/registry';
 import { recordBuild } from '../gc/store-history';
 import { withStoreLease } from '../gc/store-lease';
 import { StreamedLoadPass } from './streamed-load';
-import { parseAssetManifest } from '../manifest/manifest';
+import { parseAssetManifest, type AssetManifest } from '../manifest/manifest';
 
 /** The asset-image option `ociLayout`; its default is `'lazy'` (the layers' bytes are not copied). */
 export type OciLayoutMode = boolean | 'lazy';
@@ -65,6 +68,8 @@ export type AssetBuildEvent =
   | { kind: 'reassembling'; project: string; reason: string }
   /** The load that was to stream while the files were read did not (the reason); the image is loaded after assembly instead. */
   | { kind: 'streamed-load-abandoned'; project: string; reason: string }
+  /** The content key's analysis was taken (`content-index/analysis-handover.ts`): the build did not scan, plan and look up again. */
+  | { kind: 'analysis-handed-over'; project: string; files: number }
   /** The content changed since the lock's pin while these version tags stayed: asset-push would refuse to move them. */
   | { kind: 'version-tags-unchanged'; project: string; tags: string[]; from: string; to: string };
 
@@ -104,7 +109,7 @@ export async function buildAsset(
     references: parsed.tags.map((tag) => `${parsed.image}:${tag}`),
   });
   try {
-    return await buildStreamed(options, request, reporter, manifestText, layerDigests, streamed);
+    return await buildStreamed(options, request, reporter, manifestText, layerDigests, streamed, parsed);
   } finally {
     // Still streaming: the build failed or Docker held the image already. Abandoned, its archive names nothing.
     await streamed.abort(new Error('the build ended before the image was loaded'));
@@ -118,18 +123,34 @@ async function buildStreamed(
   manifestText: string,
   layerDigests: ReturnType<typeof layerDigestsOf>,
   streamed: StreamedLoadPass,
+  parsed: AssetManifest,
 ): Promise<AssetBuildOutcome> {
   const hashing = reporter.progress();
   let analysis: AssetAnalysis;
+  let keyLine: string | undefined;
   try {
-    analysis = await prepareAsset(options, request.manifestFile, {
-      text: manifestText,
-      sources: 'fetch',
-      requireCodec: true,
-      statsTool: 'asset-image',
-      onProgress: hashing.onProgress,
-      hashPass: streamed.hashPass,
-    });
+    // Under Nx the content key analyzed the asset just before: taken as it is when nothing changed since
+    // (a codec this Node lacks is left to the usual analysis, which reports it).
+    const handed = isCompressionAvailable(parsed.compression) ? await takeAnalysisHandover(options, parsed, manifestText) : undefined;
+    const passed =
+      handed !== undefined &&
+      (!streamed.mayStream || (await passHandedAnalysis(options, handed.analysis, streamed.hashPass, hashing.onProgress)));
+    if (handed && passed) {
+      analysis = handed.analysis;
+      keyLine = handed.line;
+      recordHashStats('asset-image');
+    } else {
+      // A handed-over analysis that a file contradicted: its stream (if any) names nothing.
+      if (handed) await streamed.abort(new Error('a file changed since the content key'));
+      analysis = await prepareAsset(options, request.manifestFile, {
+        text: manifestText,
+        sources: 'fetch',
+        requireCodec: true,
+        statsTool: 'asset-image',
+        onProgress: hashing.onProgress,
+        hashPass: streamed.hashPass,
+      });
+    }
   } finally {
     hashing.finish();
   }
@@ -139,6 +160,10 @@ async function buildStreamed(
   // Files first (in CI a lock that does not match fails before anything is assembled), then, once the image is delivered, the lock with the image pin.
   await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, analysis.lock, options.ci, { filesOnly: true });
 
+  if (keyLine !== undefined) {
+    const files = analysis.layers.reduce((sum, layer) => sum + layer.files.length, 0);
+    reporter.event({ kind: 'analysis-handed-over', project: manifest.name, files });
+  }
   if (streamed.abandoned) reporter.event({ kind: 'streamed-load-abandoned', project: manifest.name, reason: streamed.abandoned.message });
   // Recorded so that every later rebuild (cache hit, docker-build, asset-push) uses what this one did.
   const build = assetBuildParameters({
@@ -192,7 +217,9 @@ async function buildStreamed(
           to: lock.image!.manifest,
         });
       }
-      if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, lock, options.ci)) === 'written') {
+      // The lock as the analysis read it (nothing has written it since): not read again.
+      const existing = analysis.committedLock ?? null;
+      if ((await reconcileAssetLock(options.workspaceRoot, manifest.projectRoot, lock, options.ci, { existing })) === 'written') {
         reporter.event({ kind: 'lock-written', file: posix.join(manifest.projectRoot, 'asset.lock.json') });
       }
       // The next no-op's key from the index, with the lock just written (it pins what was hashed: the key is unchanged).
@@ -202,6 +229,8 @@ async function buildStreamed(
         manifestText,
         currentLockDigest(options.workspaceRoot, manifest.projectRoot),
         historyStamp,
+        undefined,
+        keyLine,
       );
       await writeAssetImageResult(join(options.workspaceRoot, request.outputPath), result);
       return { analysis, image, result };

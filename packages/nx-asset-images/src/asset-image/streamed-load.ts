@@ -67,6 +67,11 @@ export class StreamedLoadPass {
     }
   };
 
+  /** Whether the build may stream at all (load asked for, layers uncompressed): its hash pass may then read into Docker. */
+  get mayStream(): boolean {
+    return this.options.allowed;
+  }
+
   /** Whether a load is streaming, waiting for `finish`. */
   get streaming(): boolean {
     return this.load !== undefined;

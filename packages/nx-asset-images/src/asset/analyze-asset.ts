@@ -28,7 +28,7 @@ import { checkSourceCollisions, resolveAssetFiles, type AssetFile } from '../man
 import type { FileHash, HashFilesOptions, HashInputFile, Stamped } from '../hashing/hasher';
 import { hashFiles } from '../hashing/hasher';
 import { planLayers, type PlannedFile, type PlannedLayer } from './layer-plan';
-import { ASSET_LOCK_FILE, lockFromHashes, readAssetLock, type AssetLock, type AssetLockLayer } from '../lock/lock';
+import { ASSET_LOCK_FILE, lockFromHashes, readAssetLock, type AssetLock, type AssetLockImage, type AssetLockLayer } from '../lock/lock';
 import type { AssetManifest } from '../manifest/manifest';
 import type { StatCache } from '../hashing/stat-cache';
 
@@ -158,7 +158,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
   for (const layer of plan) {
     if (layer.kind !== 'large-file') continue;
     const file = layer.files[0]!;
-    frames.set(file.relPath, singleFileFrame({ path: file.imagePath, mode: file.mode, size: file.size }, { mtime: options.mtime ?? 0 }));
+    frames.set(file.relPath, largeFileFrame(file, options.mtime));
   }
   const readable = inputs.filter((input) => input.absent === undefined);
   const hashList = await (options.hashPass ?? hashFiles)(
@@ -177,12 +177,7 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
     if (input.origin === 'local') options.cache.markSeen(resolve(assetDir, input.relPath), hashList[i]!.sha256);
   }
   for (const input of inputs) if (input.absent !== undefined) hashes.set(input.relPath, { sha256: input.sha256! });
-  const pins = committedLock?.lockfileVersion === 2 ? committedLock.image : undefined;
-  const pinsApply =
-    pins !== undefined &&
-    pins.mtime === (options.mtime ?? 0) &&
-    pins.compression === manifest.compression &&
-    pins.destination === manifest.destination;
+  const pins = applicablePins(committedLock, manifest, options.mtime);
   const layers: AnalyzedLayer[] = plan.map((layer) => {
     const files = layer.files.map<AnalyzedFile>((file) => {
       const input = byRelPath.get(file.relPath)!;
@@ -194,21 +189,70 @@ export async function analyzeAsset(manifest: AssetManifest, options: AnalyzeAsse
         ...(input.absent ? { absent: input.absent } : {}),
       };
     });
-    const pinned = pinsApply && files.some((file) => file.absent) ? pinnedLayer(pins.layers, files, committedLock!) : undefined;
-    const extra = pinned ? { pinned } : {};
-    if (layer.kind !== 'large-file') return { kind: layer.kind, files, ...extra };
-    const frame = frames.get(files[0]!.relPath)!;
-    const layerDigest = hashes.get(files[0]!.relPath)!.layerDigest ?? (pinned?.diffID as Digest | undefined);
-    return { kind: layer.kind, files, frame, ...(layerDigest ? { layerDigest } : {}), ...extra };
+    const frame = frames.get(files[0]!.relPath);
+    const hashed = layer.kind === 'large-file' ? hashes.get(files[0]!.relPath)!.layerDigest : undefined;
+    return analyzedLayer(layer.kind, files, { pins, committedLock, frame, layerDigest: hashed });
   });
-  const lock = lockFromHashes(layers.flatMap((layer) => layer.files).filter((file) => file.origin === 'local'));
-  const absent = layers.flatMap((layer) => layer.files).filter((file) => file.absent !== undefined);
+  return completeAnalysis(manifest, layers, { committedLock, removed, scanned: local });
+}
+
+/** A large file's single-file layer frame (its tar header and padding), for the build's `mtime`. */
+export function largeFileFrame(file: Pick<PlannedFile, 'imagePath' | 'mode' | 'size'>, mtime: number | undefined): SingleFileFrame {
+  return singleFileFrame({ path: file.imagePath, mode: file.mode, size: file.size }, { mtime: mtime ?? 0 });
+}
+
+/**
+ * A layer of the analysis from its files: the lock's layer when it has absent files the pins stand in for, and
+ * for a large file its frame and layer digest (the hash pass's, else the pinned layer's).
+ */
+export function analyzedLayer(
+  kind: AnalyzedLayer['kind'],
+  files: AnalyzedFile[],
+  context: { pins?: AssetLockImage; committedLock?: AssetLock; frame?: SingleFileFrame; layerDigest?: Digest },
+): AnalyzedLayer {
+  const { pins, committedLock } = context;
+  const pinned = pins && files.some((file) => file.absent) ? pinnedLayer(pins.layers, files, committedLock!) : undefined;
+  const extra = pinned ? { pinned } : {};
+  if (kind !== 'large-file') return { kind, files, ...extra };
+  const layerDigest = context.layerDigest ?? (pinned?.diffID as Digest | undefined);
+  return { kind, files, frame: context.frame!, ...(layerDigest ? { layerDigest } : {}), ...extra };
+}
+
+/** The analysis of these layers: the lock their local files call for and the absent files, in path order. */
+export function completeAnalysis(
+  manifest: AssetManifest,
+  layers: AnalyzedLayer[],
+  context: { committedLock?: AssetLock; removed: string[]; scanned?: readonly AssetFile[] },
+): AssetAnalysis {
+  const files = layers.flatMap((layer) => layer.files);
+  const lock = lockFromHashes(files.filter((file) => file.origin === 'local'));
+  const absent = files.filter((file) => file.absent !== undefined);
   absent.sort((a, b) => (a.relPath < b.relPath ? -1 : 1));
-  return { manifest, layers, lock, absent, removed, scanned: local, ...(committedLock ? { committedLock } : {}) };
+  const { committedLock, removed, scanned } = context;
+  return { manifest, layers, lock, absent, removed, ...(scanned ? { scanned } : {}), ...(committedLock ? { committedLock } : {}) };
+}
+
+/** The committed lock's image pin when this build's parameters are the ones it was made with (its layers can stand in for absent files). */
+export function applicablePins(
+  committedLock: AssetLock | undefined,
+  manifest: Pick<AssetManifest, 'compression' | 'destination'>,
+  mtime: number | undefined,
+): AssetLockImage | undefined {
+  const pins = committedLock?.lockfileVersion === 2 ? committedLock.image : undefined;
+  const apply =
+    pins !== undefined &&
+    pins.mtime === (mtime ?? 0) &&
+    pins.compression === manifest.compression &&
+    pins.destination === manifest.destination;
+  return apply ? pins : undefined;
 }
 
 /** The lock layer holding exactly these files, each as the lock pins it; none when the layer changed. */
-function pinnedLayer(layers: readonly AssetLockLayer[], files: readonly AnalyzedFile[], lock: AssetLock): AssetLockLayer | undefined {
+export function pinnedLayer(
+  layers: readonly AssetLockLayer[],
+  files: readonly AnalyzedFile[],
+  lock: AssetLock,
+): AssetLockLayer | undefined {
   if (files.some((file) => file.origin !== 'local')) return undefined;
   const paths = files.map((file) => file.relPath).sort();
   const same = files.every((file) => {

@@ -71,7 +71,7 @@ describe('contentKeyLine: the content index', () => {
     const rows = join(store(), 'stat-cache');
     const cacheFile = join(
       rows,
-      readdirSync(rows).find((name) => !name.endsWith('.key.json'))!,
+      readdirSync(rows).find((name) => /\.(base|journal)$/.test(name))!,
     );
     const before = statSync(cacheFile, { bigint: true });
     const opened = hashCounters.filesOpened;
@@ -88,7 +88,7 @@ describe('contentKeyLine: the content index', () => {
     rmSync(
       join(
         rows,
-        readdirSync(rows).find((name) => !name.endsWith('.key.json'))!,
+        readdirSync(rows).find((name) => /\.(base|journal)$/.test(name))!,
       ),
     );
     expect(await indexedContentKeyLine(ws, asset)).toBeUndefined();

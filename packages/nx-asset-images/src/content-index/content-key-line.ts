@@ -33,6 +33,7 @@ import { contentKey } from '../asset/content-key';
 import { sha256Digest } from '../oci/digest';
 import { isRacy, KEY_INDEX_VERSION, stampsDigest, writeKeyIndexRow } from './key-index-row';
 import { historyStampOf, leanPath, locate, lockDigestOf } from './indexed-key-line';
+import { handoverParameters, saveAnalysisHandover } from './analysis-handover';
 // The builder's version is part of the key: a new release may lay out images differently.
 import { PLUGIN_VERSION } from '../util/plugin-version';
 import type { HistoryStamp } from '../hashing/stat-cache';
@@ -49,8 +50,9 @@ export function contentKeyLineOf(analysis: AssetAnalysis): string {
 
 /**
  * Saves the asset's row: `analysis` was made from `manifestText` and the lock whose text is `lockDigest`
- * (undefined: none). Nothing when a scanned stamp is racy, or the analysis has no scan. Never throws: a store
- * that cannot be written costs the next run the full path, never a wrong key.
+ * (undefined: none); `line` is its key line when the caller has it (else computed). Nothing when a scanned stamp
+ * is racy, or the analysis has no scan. Returns the row's stamps digest when saved. Never throws: a store that
+ * cannot be written costs the next run the full path, never a wrong key.
  */
 export async function saveContentIndexRow(
   workspaceRoot: string,
@@ -59,22 +61,25 @@ export async function saveContentIndexRow(
   lockDigest: string | undefined,
   historyStamp: HistoryStamp | undefined,
   racyWindowNs: bigint = RACY_WINDOW_NS,
-): Promise<void> {
+  line: string = contentKeyLineOf(analysis),
+): Promise<string | undefined> {
   const scanned = analysis.scanned;
-  if (!scanned || scanned.some((file) => isRacy(file.stamp, file.statTimeNs, racyWindowNs))) return;
+  if (!scanned || scanned.some((file) => isRacy(file.stamp, file.statTimeNs, racyWindowNs))) return undefined;
   try {
     const at = locate(workspaceRoot, analysis.manifest.projectRoot);
+    const stamps = stampsDigest(scanned, lockDigest, historyStamp);
     await writeKeyIndexRow(at.indexFile, {
       version: KEY_INDEX_VERSION,
       plugin: PLUGIN_VERSION,
       root: at.assetDir,
       manifest: sha256Digest(manifestText),
       selection: { files: [...analysis.manifest.files], exclude: [...analysis.manifest.exclude] },
-      stamps: stampsDigest(scanned, lockDigest, historyStamp),
-      line: contentKeyLineOf(analysis),
+      stamps,
+      line,
     });
+    return stamps;
   } catch {
-    // see above
+    return undefined; // see above
   }
 }
 
@@ -111,8 +116,12 @@ export async function contentKeyLine(
       // Groups it must read anyway give their layer digests from the same read: the build then reads none again.
       hashPass: groupDigestHashPass({ mtime: options.mtime ?? 0, layerDigests: layerDigestsOf(options) }),
     });
-    await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, historyStampOf(at), racyWindowNs);
-    return contentKeyLineOf(analysis);
+    const line = contentKeyLineOf(analysis);
+    const stamps = await saveContentIndexRow(workspaceRoot, analysis, manifestText, lockDigest, historyStampOf(at), racyWindowNs, line);
+    // The build that follows (the task this key is for) takes the analysis instead of making it again.
+    if (stamps !== undefined)
+      await saveAnalysisHandover(at, analysis, { manifestText, stamps, line, parameters: handoverParameters(options) });
+    return line;
   } catch (error) {
     // Not this script's job to report: the task runs and its executor reports the error. A failing key is never a
     // cache hit: the line is new on every run (a fixed message would let a build made after the failure be served

@@ -6,7 +6,7 @@
  * only what that needs: no stat cache, hasher, layer plan or schema.
  */
 import { readFileSync } from 'node:fs';
-import { historyStampOfCache, statCacheFileOf, type HistoryStamp } from '../hashing/stat-cache';
+import { historyStampOfCache, statCacheFileOf, statCacheStemOf, type HistoryStamp } from '../hashing/stat-cache';
 import { join, posix, resolve } from 'node:path';
 import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
 import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
@@ -23,6 +23,8 @@ export interface Located {
   indexFile: string;
   /** The asset's stat cache (base) file: its stamp and its journal's stand for what this workspace has seen (see `stampsDigest`). */
   statCacheFile: string;
+  /** What the key's full path leaves for the build that follows (`analysis-handover.ts`). */
+  handoverFile: string;
 }
 
 export function locate(workspaceRoot: string, projectRoot: string, store: AssetStorePaths = assetStorePaths(workspaceRoot)): Located {
@@ -34,6 +36,7 @@ export function locate(workspaceRoot: string, projectRoot: string, store: AssetS
     manifestFile: posix.join(projectRoot, 'asset.json'),
     indexFile: keyIndexFileOf(store.statCache, assetDir),
     statCacheFile: statCacheFileOf(store.statCache, assetDir),
+    handoverFile: `${statCacheStemOf(store.statCache, assetDir)}.handover`,
   };
 }
 

@@ -69,8 +69,12 @@ export { frameKey, parseStatCache, sameStamp, serializeStatCache, stampOf, type 
 export const LEGACY_STAT_CACHE_FILE = 'stat-cache.json';
 /** The store's folder of per-asset cache files. */
 export const STAT_CACHE_DIR = 'stat-cache';
-/** The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`, content-index/key-index-row.ts), and the cache of version 2 (`.json`, removed). */
-const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|json)$/;
+/**
+ * The files of an asset in the stat-cache folder: base, journal, compaction lock, content index row (`.key.json`,
+ * content-index/key-index-row.ts), the key's analysis for the build (`.handover`, content-index/analysis-handover.ts),
+ * and the cache of version 2 (`.json`, removed).
+ */
+const CACHE_FILE_NAME = /^[0-9a-f]{16}\.(base|journal|compacting|key\.json|handover|json)$/;
 
 /** The asset at `assetDir`'s files in the store's stat-cache folder `cacheDir`, without their extension: `<16 hex of sha256 of the absolute folder>`. */
 export function statCacheStemOf(cacheDir: string, assetDir: string): string {
@@ -383,7 +387,7 @@ export async function pruneStatCaches(
   const live = new Set(
     liveProjectRoots.flatMap((root) => {
       const stem = statCacheStemOf(cacheDir, resolve(base, root));
-      return ['.base', '.journal', '.compacting', '.key.json'].map((extension) => stem + extension);
+      return ['.base', '.journal', '.compacting', '.key.json', '.handover'].map((extension) => stem + extension);
     }),
   );
   const names = await readdir(cacheDir).catch(() => [] as string[]);

@@ -98,6 +98,8 @@ function renderEvent(event: AssetBuildEvent, workspaceRoot: string): void {
       );
     case 'streamed-load-abandoned':
       return logger.warn(`${event.project}: the load could not stream while the files were read (${event.reason}); loading after assembly`);
+    case 'analysis-handed-over':
+      return logger.info(`${event.project}: ${event.files} file(s) as the content key analyzed them just before (nothing changed since)`);
     case 'reassembling':
       return logger.warn(`${event.project}: ${event.reason}; assembling the image again`);
     case 'docker-loaded': {
