@@ -30,9 +30,14 @@ describe('pruneAfterBuild', () => {
   writeFileSync(join(root, 'nx.json'), '{}\n');
   const marker = join(store, LAST_PRUNE_FILE);
 
-  it('prunes a first build in a store never pruned and marks when; skips the next first build; prunes a rebuild', async () => {
+  it('a new store whose history is its one first build: marked pruned, no prune; another first build in a store never pruned prunes; the next first build skips; a rebuild prunes', async () => {
     await recordBuild(store, 'a', D1);
-    const first = await pruneAfterBuild(root, { gc: true }, 'a', NOW);
+    expect(await pruneAfterBuild(root, { gc: true }, 'a', NOW - 500)).toBeUndefined();
+    expect(statSync(marker).mtimeMs).toBe(NOW - 500);
+
+    rmSync(marker);
+    await recordBuild(store, 'z', D1);
+    const first = await pruneAfterBuild(root, { gc: true }, 'z', NOW);
     expect(first?.ran).toBe(true);
     expect(statSync(marker).mtimeMs).toBe(NOW);
 
