@@ -1,3 +1,4 @@
+import Ajv from 'ajv';
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { AssetManifestError } from '../errors/asset-errors';
@@ -268,6 +269,13 @@ describe('asset.schema.json', () => {
     for (const [key, property] of Object.entries<{ description?: string }>(schema.properties)) {
       expect(property.description, key).toBeTruthy();
     }
+  });
+
+  it('is valid against the draft-07 meta-schema (the parser compiles it without that check)', () => {
+    const schema = JSON.parse(readFileSync(assetSchemaPath(), 'utf8'));
+    const ajv = new Ajv({ strict: true });
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
+    expect(() => ajv.compile(schema)).not.toThrow();
   });
 
   it('lists the codec table\'s names as the "compression" enum, in its order', () => {
