@@ -19,13 +19,11 @@ import type { AssetAnalysis } from '../asset/analyze-asset';
 import type { AssetBuildOptions } from '../asset/build-options';
 import { DEFAULT_LARGE_FILE_THRESHOLD } from '../asset/layer-plan';
 import { ASSET_LOCK_FILE, parseAssetLock } from '../lock/lock';
-import { resolveAssetFiles } from '../manifest/file-set';
 import type { AssetManifest } from '../manifest/manifest';
 import { sha256Digest } from '../oci/digest';
 import { writeFileAtomic } from '../util/atomic-write';
 import { PLUGIN_VERSION } from '../util/plugin-version';
-import { historyStampOf, locate, type Located } from './indexed-key-line';
-import { stampsDigest } from './key-index-row';
+import { locate, readLockBytes, scanStamps, type Located } from './indexed-key-line';
 
 export const ANALYSIS_HANDOVER_VERSION = 1;
 
@@ -113,9 +111,8 @@ export async function takeAnalysisHandover(
     )
       return undefined;
     // The lock read once: its digest for the stamps, its text for the analysis.
-    const lock = readLock(at);
-    const scanned = await resolveAssetFiles({ ...manifest, sources: [] }, { workspaceRoot: options.workspaceRoot });
-    const stamps = stampsDigest(scanned, lock === undefined ? undefined : sha256Digest(lock), historyStampOf(at));
+    const lock = readLockBytes(at.assetDir);
+    const { files: scanned, stamps } = await scanStamps(at, manifest, lock === undefined ? undefined : sha256Digest(lock));
     if (stamps !== record.stamps) return undefined;
     const committedLock =
       lock === undefined ? undefined : parseAssetLock(lock.toString('utf8'), join(manifest.projectRoot, ASSET_LOCK_FILE));
@@ -144,13 +141,4 @@ function readRecord(at: Located): HandoverRecord | undefined {
   if (record.version !== ANALYSIS_HANDOVER_VERSION || record.plugin !== PLUGIN_VERSION) return undefined;
   if (typeof record.stamps !== 'string' || typeof record.line !== 'string' || !record.columns || !record.parameters) return undefined;
   return record as HandoverRecord;
-}
-
-/** The lock's bytes, read as `lockDigestOf` reads them for the row (any failure: no lock). */
-function readLock(at: Located): Buffer | undefined {
-  try {
-    return readFileSync(join(at.assetDir, ASSET_LOCK_FILE));
-  } catch {
-    return undefined;
-  }
 }

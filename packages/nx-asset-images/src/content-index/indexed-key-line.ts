@@ -10,6 +10,7 @@ import { historyStampOfCache, statCacheFileOf, statCacheStemOf, type HistoryStam
 import { join, posix, resolve } from 'node:path';
 import { assetStorePaths, type AssetStorePaths } from '../asset/asset-store';
 import { resolveAssetFiles, type AssetFile } from '../manifest/file-set';
+import type { AssetManifest } from '../manifest/manifest';
 import { ASSET_LOCK_FILE } from '../lock/lock';
 import { sha256Digest } from '../oci/digest';
 import { keyIndexFileOf, readKeyIndexRow, stampsDigest } from './key-index-row';
@@ -45,13 +46,35 @@ export function historyStampOf(at: Located): HistoryStamp | undefined {
   return historyStampOfCache(at.statCacheFile);
 }
 
-/** sha256 of the asset's lock text, or undefined when it has none. */
-export function lockDigestOf(assetDir: string): string | undefined {
+/** The asset's lock as bytes, or undefined when it has none (or it cannot be read). */
+export function readLockBytes(assetDir: string): Buffer | undefined {
   try {
-    return sha256Digest(readFileSync(join(assetDir, ASSET_LOCK_FILE)));
+    return readFileSync(join(assetDir, ASSET_LOCK_FILE));
   } catch {
     return undefined;
   }
+}
+
+/** sha256 of the asset's lock text, or undefined when it has none. */
+export function lockDigestOf(assetDir: string): string | undefined {
+  const bytes = readLockBytes(assetDir);
+  return bytes === undefined ? undefined : sha256Digest(bytes);
+}
+
+/**
+ * The folder's files as `selection` picks them, and the stamps digest (`stampsDigest`) of that scan, the lock
+ * whose text is `lockDigest` and the stat cache's history: what a content index row and the key's handover are
+ * checked against. No sources: a local file colliding with one is a new file, so a new digest, and the full
+ * path reports it. Throws what the scan throws.
+ */
+export async function scanStamps(
+  at: Located,
+  selection: Pick<AssetManifest, 'files' | 'exclude'>,
+  lockDigest: string | undefined,
+): Promise<{ files: AssetFile[]; stamps: string }> {
+  const manifest = { file: at.manifestFile, projectRoot: at.projectRoot, files: selection.files, exclude: selection.exclude, sources: [] };
+  const files = await resolveAssetFiles(manifest, { workspaceRoot: at.workspaceRoot });
+  return { files, stamps: stampsDigest(files, lockDigest, historyStampOf(at)) };
 }
 
 /**
@@ -79,13 +102,11 @@ export async function leanPath(
 ): Promise<{ line?: string; files?: AssetFile[] }> {
   const row = readKeyIndexRow(at.indexFile, at.assetDir, PLUGIN_VERSION);
   if (!row || row.manifest !== sha256Digest(manifestText)) return {};
-  let files: AssetFile[];
+  let scan: { files: AssetFile[]; stamps: string };
   try {
-    // No sources: a local file colliding with one is a new file, so a new digest, and the full path reports it.
-    const manifest = { file: at.manifestFile, projectRoot: at.projectRoot, ...row.selection, sources: [] };
-    files = await resolveAssetFiles(manifest, { workspaceRoot: at.workspaceRoot });
+    scan = await scanStamps(at, row.selection, lockDigest);
   } catch {
     return {}; // a glob that now matches nothing may still match the lock: the full path decides
   }
-  return { files, ...(stampsDigest(files, lockDigest, historyStampOf(at)) === row.stamps ? { line: row.line } : {}) };
+  return { files: scan.files, ...(scan.stamps === row.stamps ? { line: row.line } : {}) };
 }
