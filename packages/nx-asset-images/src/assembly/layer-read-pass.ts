@@ -24,6 +24,7 @@ import {
 import { sameStamp } from '../hashing/stat-cache';
 import { tarLayout, WHOLE_READ_MAX_BYTES } from '../tar/tar-stream';
 import { readAhead } from '../util/read-ahead';
+import { digestExactly } from '../oci/digest';
 import { groupLayerKey } from './build-asset-image';
 import type { KnownBlob, LayerDigestCache } from './layer-digest-cache';
 
@@ -57,15 +58,7 @@ export class LayerSizeError extends Error {
 export function digestSink(): LayerSink {
   return {
     async writeLayer(size, bytes) {
-      const hash = createHash('sha256');
-      let seen = 0;
-      for await (const chunk of bytes) {
-        seen += chunk.length;
-        if (seen > size) throw new LayerSizeError(size, seen);
-        hash.update(chunk);
-      }
-      if (seen !== size) throw new LayerSizeError(size, seen);
-      return { digest: `sha256:${hash.digest('hex')}`, size };
+      return { digest: await digestExactly(bytes, size, (actual) => new LayerSizeError(size, actual)), size };
     },
   };
 }

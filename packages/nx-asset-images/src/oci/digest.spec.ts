@@ -1,7 +1,16 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { DigestMismatchError, DigestVerifier, digestHex, InvalidDigestError, isDigest, sha256Digest, verifyBytes } from './digest';
+import {
+  DigestMismatchError,
+  DigestVerifier,
+  digestExactly,
+  digestHex,
+  InvalidDigestError,
+  isDigest,
+  sha256Digest,
+  verifyBytes,
+} from './digest';
 import type { Digest } from './image';
 
 const bytes = Buffer.from('hello world');
@@ -110,5 +119,41 @@ describe('verifyBytes', () => {
   it('keeps the cause', () => {
     const cause = new Error('root');
     expect(new DigestMismatchError({ what: 'w', expected: digest, actual: digest, cause }).cause).toBe(cause);
+  });
+});
+
+describe('digestExactly', () => {
+  class SizeError extends Error {
+    constructor(readonly actual: number) {
+      super(`got ${actual}`);
+    }
+  }
+  async function* chunks(...parts: (string | Uint8Array)[]): AsyncGenerator<Uint8Array> {
+    for (const part of parts) yield typeof part === 'string' ? Buffer.from(part) : part;
+  }
+  it.each<[string, (string | Uint8Array)[], number, number | undefined]>([
+    ['exactly the size', ['ab', 'cd'], 4, undefined],
+    ['nothing, size 0', [], 0, undefined],
+    ['a plain Uint8Array chunk', [new Uint8Array([97, 98])], 2, undefined],
+    ['short', ['ab'], 4, 2],
+    ['long: thrown at the chunk that passes the size', ['ab', 'cd', 'ef'], 3, 4],
+  ])('%s', async (_, parts, size, errorAt) => {
+    const seen: string[] = [];
+    const run = digestExactly(
+      chunks(...parts),
+      size,
+      (actual) => new SizeError(actual),
+      async (chunk) => {
+        seen.push(chunk.toString());
+      },
+    );
+    if (errorAt === undefined) {
+      expect(await run).toBe(sha256Digest(Buffer.concat(parts.map((p) => Buffer.from(p)))));
+      expect(seen.join('')).toBe(Buffer.concat(parts.map((p) => Buffer.from(p))).toString());
+    } else {
+      await expect(run).rejects.toMatchObject({ actual: errorAt });
+      // Nothing past the size is handed on.
+      expect(seen.join('').length).toBeLessThanOrEqual(size);
+    }
   });
 });

@@ -67,6 +67,30 @@ export async function digestReadable(source: AsyncIterable<Uint8Array>): Promise
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
+/**
+ * The sha256 of exactly `size` bytes from `source`, each chunk handed to `onChunk` (awaited) once hashed: what a
+ * layer sink checks its bytes with. `sizeError(actual)` is thrown as soon as the bytes exceed `size`, or at the end
+ * when they fall short.
+ */
+export async function digestExactly(
+  source: AsyncIterable<Uint8Array>,
+  size: number,
+  sizeError: (actual: number) => Error,
+  onChunk?: (chunk: Buffer) => Promise<void>,
+): Promise<Digest> {
+  const hash = createHash('sha256');
+  let seen = 0;
+  for await (const chunk of source) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    seen += buffer.length;
+    if (seen > size) throw sizeError(seen);
+    hash.update(buffer);
+    await onChunk?.(buffer);
+  }
+  if (seen !== size) throw sizeError(seen);
+  return `sha256:${hash.digest('hex')}`;
+}
+
 export interface DigestMismatchFields {
   /** What the bytes were, for the message: `blob sha256:…`, `manifest a/b@1.0`, a source's URL. */
   what: string;

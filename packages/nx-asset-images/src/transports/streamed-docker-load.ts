@@ -11,8 +11,8 @@
  * writes the config, so a config that does not describe them is never sent.
  * The containerd store reads the OCI `index.json` and blobs by digest, so it keeps `dockerLoad`'s archive.
  */
-import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
+import { digestExactly } from '../oci/digest';
 import type { Digest, Image } from '../oci/image';
 import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor } from '../tar/tar-header';
 import { progressStages } from '../util/progress-tap';
@@ -117,19 +117,15 @@ export class StreamedDockerLoad {
     this.assertOpen();
     const path = `layers/${this.layers.length}.tar`;
     await this.write(encodeEntryHeader({ path, type: 'file', mode: 0o644, size, mtime: 0 }));
-    const hash = createHash('sha256');
-    let seen = 0;
-    for await (const chunk of bytes) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      seen += buffer.length;
-      if (seen > size) throw new StreamedLayerSizeError(path, size, seen);
-      hash.update(buffer);
-      await this.write(buffer);
-    }
-    if (seen !== size) throw new StreamedLayerSizeError(path, size, seen);
+    const digest = await digestExactly(
+      bytes,
+      size,
+      (actual) => new StreamedLayerSizeError(path, size, actual),
+      (chunk) => this.write(chunk),
+    );
     const padding = paddingFor(size);
     if (padding > 0) await this.write(Buffer.alloc(padding));
-    const layer: StreamedLayer = { path, digest: `sha256:${hash.digest('hex')}`, size };
+    const layer: StreamedLayer = { path, digest, size };
     this.layers.push(layer);
     return layer;
   }
