@@ -90,24 +90,24 @@ export async function passHandedAnalysis(
   const readable = analysis.layers.flatMap((layer) =>
     layer.files
       .filter((file) => file.absent === undefined)
-      .map((file) => ({ file, frame: layer.kind === 'large-file' ? layer : undefined })),
+      .map((file) => ({ file, large: layer.kind === 'large-file' ? layer : undefined })),
   );
   const plan = analysis.layers.map((layer) => ({
     kind: layer.kind,
     files: layer.files,
     size: layer.files.reduce((sum, file) => sum + file.size, 0),
   }));
-  const inputs = readable.map(({ file, frame }) => ({
+  const inputs = readable.map(({ file, large }) => ({
     absPath: file.absPath,
     size: file.size,
     relPath: file.relPath,
-    ...(frame?.frame ? { frame: frame.frame } : {}),
+    ...(large?.frame ? { frame: large.frame } : {}),
     ...(stamps.has(file.relPath) ? { stamped: stamps.get(file.relPath)! } : {}),
   }));
   const hashes = await withStatCache(options, analysis.manifest.projectRoot, (cache) =>
     hashPass(inputs, { cache, ...(onProgress ? { onProgress } : {}) }, plan),
   );
   return readable.every(
-    ({ file, frame }, i) => hashes[i]!.sha256 === file.sha256 && (frame === undefined || hashes[i]!.layerDigest === frame.layerDigest),
+    ({ file, large }, i) => hashes[i]!.sha256 === file.sha256 && (large === undefined || hashes[i]!.layerDigest === large.layerDigest),
   );
 }
